@@ -1,0 +1,50 @@
+/* The native ext4 writer: plans a filesystem from a tree, then encodes its blocks on demand
+ * as image ranges. See docs/formats/ext4.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct diag;
+struct image_plan;
+struct tree;
+
+struct ext4_params {
+	/* Filesystem size in bytes (rounded down to whole blocks). 0 = auto: the smallest size
+	 * that holds the tree and leaves extra_bytes available to unprivileged users. */
+	uint64_t size_bytes;
+	uint64_t extra_bytes;
+	char label[17];             /* up to 16 bytes */
+	uint8_t uuid[16];           /* filesystem UUID (rootFSUID) */
+	uint8_t hash_seed[16];      /* directory hash seed */
+	uint32_t reserved_percent;  /* root-reserved blocks, default 5 */
+	uint32_t inode_ratio;       /* bytes per inode, default 16384 */
+	int64_t fs_time;            /* mkfs, last check, last write time: fixed */
+	bool journal;               /* has_journal, default true */
+};
+
+struct ext4_stats {
+	uint64_t size_bytes;
+	uint64_t n_blocks, free_blocks, reserved_blocks;
+	uint32_t n_inodes, free_inodes;
+	uint32_t n_groups;
+	uint32_t journal_blocks;
+	uint64_t data_blocks;     /* file, directory, symlink, extent and xattr blocks */
+	uint64_t metadata_blocks; /* superblocks, GDT, reserved GDT, bitmaps, inode tables */
+};
+
+struct ext4_plan;
+
+/* Lay out the whole filesystem. -ENOSPC naming the size needed when size_bytes is too small. */
+int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
+	      struct ext4_plan **ret);
+/* The smallest size in bytes (whole blocks) that ext4_plan would accept for this tree with
+ * p->extra_bytes available (p->size_bytes is ignored). */
+int ext4_min_size(const struct ext4_params *p, const struct tree *t, struct diag *d,
+		  uint64_t *ret);
+uint64_t ext4_plan_size(const struct ext4_plan *plan);
+void ext4_plan_stats(const struct ext4_plan *plan, struct ext4_stats *ret);
+/* Add every non-zero block of the filesystem, at byte offset base on the disk. The plan must
+ * outlive the image plan's emission. */
+void ext4_plan_ranges(const struct ext4_plan *plan, uint64_t base, struct image_plan *ip);
+struct ext4_plan *ext4_plan_free(struct ext4_plan *plan);
