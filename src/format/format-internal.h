@@ -1,0 +1,6 @@
+/* The formats' ops tables, listed in format.c. */
+#pragma once
+
+#include "format/format.h"
+
+extern const struct format_ops format_raw;

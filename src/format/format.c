@@ -1,0 +1,74 @@
+#include "format/format.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "format/format-internal.h"
+#include "util/diag.h"
+
+
+
+/* Every output format; later formats join this table. */
+static const struct format_ops *const formats[] = {
+	&format_raw,
+};
+
+const struct format_ops *format_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(formats[i]->name, name) == 0)
+			return formats[i];
+	return NULL;
+}
+
+const char *format_names(void)
+{
+	return "raw";
+}
+
+int sink_open(const struct format_ops *ops, const struct format_params *p, struct outfile *out,
+	      struct diag *d, struct sink **ret)
+{
+	struct sink *s;
+	int r;
+
+	r = ops->open(p, out, d, &s);
+	if (r < 0)
+		return r;
+	s->ops = ops;
+	s->end = 0;
+	s->virtual_size = p->virtual_size;
+	s->bytes_written = 0;
+	*ret = s;
+	return 0;
+}
+
+int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d)
+{
+	int r;
+
+	if (off < s->end)
+		return diag_fail(d, -ESPIPE, "internal error: write at %llu below %llu",
+				 (unsigned long long)off, (unsigned long long)s->end);
+	if (off + len < off || off + len > s->virtual_size)
+		return diag_fail(d, -ERANGE, "internal error: write at %llu+%zu past the end %llu",
+				 (unsigned long long)off, len,
+				 (unsigned long long)s->virtual_size);
+	r = s->ops->write(s, off, buf, len, d);
+	if (r < 0)
+		return r;
+	s->end = off + len;
+	s->bytes_written += len;
+	return 0;
+}
+
+int sink_finish(struct sink *s, struct diag *d)
+{
+	return s->ops->finish(s, d);
+}
+
+void sink_abort(struct sink *s)
+{
+	if (s)
+		s->ops->abort(s);
+}

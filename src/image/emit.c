@@ -1,0 +1,134 @@
+#include "image/emit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format/format.h"
+#include "image/plan.h"
+#include "tree/tree.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+/* Large enough to amortize syscalls, small enough to stay cache- and memory-friendly. */
+#define EMIT_CHUNK (1024u * 1024u)
+
+struct emit_state {
+	struct sink *sink;
+	uint8_t *buf;
+	const struct tree_node *open_node; /* the source whose fd is cached */
+	int fd;
+	uint64_t bytes_done, files_done;
+};
+
+/* Write buf unless it is all zeros: gaps are holes to every sink. */
+static int emit_chunk(struct emit_state *st, uint64_t off, const uint8_t *buf, size_t len,
+		      struct diag *d)
+{
+	if (mem_is_zero(buf, len))
+		return 0;
+	return sink_write(st->sink, off, buf, len, d);
+}
+
+static int emit_fill(struct emit_state *st, const struct image_range *r, struct diag *d)
+{
+	for (uint64_t done = 0; done < r->len;) {
+		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
+		int ret;
+
+		memset(st->buf, 0, n);
+		ret = r->fill(r->ctx, r->arg, done, st->buf, n, d);
+		if (ret < 0)
+			return ret;
+		ret = emit_chunk(st, r->off + done, st->buf, n, d);
+		if (ret < 0)
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+/* Open a node's source and check it against the plan (-ESTALE when it changed). */
+static int emit_open_source(struct emit_state *st, const struct tree_node *node, struct diag *d)
+{
+	struct stat sb;
+
+	if (st->open_node == node)
+		return 0;
+	if (st->fd >= 0)
+		(void)close(st->fd);
+	st->fd = -1;
+	st->open_node = NULL;
+	st->fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (st->fd < 0)
+		return diag_fail(d, -errno, "%s: cannot open: %s", node->src_path, strerror(errno));
+	if (fstat(st->fd, &sb) < 0)
+		return diag_fail(d, -errno, "%s: cannot stat: %s", node->src_path, strerror(errno));
+	if ((uint64_t)sb.st_size != node->size || sb.st_mtim.tv_sec != node->src_mtime_sec ||
+	    (uint32_t)sb.st_mtim.tv_nsec != node->src_mtime_nsec)
+		return diag_fail(d, -ESTALE,
+				 "%s: changed while building (size %llu, planned %llu); rebuild from "
+				 "a stable tree",
+				 node->src_path, (unsigned long long)sb.st_size,
+				 (unsigned long long)node->size);
+	st->open_node = node;
+	st->files_done++;
+	return 0;
+}
+
+static int emit_file(struct emit_state *st, const struct image_range *r, struct diag *d)
+{
+	const struct tree_node *node = r->node;
+	int ret;
+
+	if (r->file_off + r->len > node->size)
+		return diag_fail(d, -EINVAL, "internal error: file range past the end of %s",
+				 node->src_path ? node->src_path : node->name);
+	if (node->src_data)
+		return emit_chunk(st, r->off, node->src_data + r->file_off, (size_t)r->len, d);
+
+	ret = emit_open_source(st, node, d);
+	if (ret < 0)
+		return ret;
+	for (uint64_t done = 0; done < r->len;) {
+		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
+
+		ret = pread_full(st->fd, st->buf, n, r->file_off + done);
+		if (ret == -EIO)
+			return diag_fail(d, -ESTALE, "%s: shrank while building; rebuild from a "
+					 "stable tree", node->src_path);
+		if (ret < 0)
+			return diag_fail(d, ret, "%s: cannot read: %s", node->src_path,
+					 strerror(-ret));
+		ret = emit_chunk(st, r->off + done, st->buf, n, d);
+		if (ret < 0)
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+int image_emit(const struct image_plan *p, struct sink *s, const struct image_emit_progress *prog,
+	       struct diag *d)
+{
+	_cleanup_free_ uint8_t *buf = xmalloc(EMIT_CHUNK);
+	struct emit_state st = { .sink = s, .buf = buf, .fd = -1 };
+	int ret = 0;
+
+	for (size_t i = 0; i < p->n_ranges && ret >= 0; i++) {
+		const struct image_range *r = &p->ranges[i];
+
+		ret = r->kind == IMAGE_RANGE_FILL ? emit_fill(&st, r, d) : emit_file(&st, r, d);
+		st.bytes_done += r->len;
+		if (prog && prog->update && ret >= 0)
+			prog->update(prog->ctx, st.bytes_done, 0, st.files_done);
+	}
+	if (st.fd >= 0)
+		(void)close(st.fd);
+	return ret;
+}
