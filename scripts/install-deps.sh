@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything mkdiskimage needs to build and to test, from Debian's packages.
+# Run as root (CI is root); safe to run again.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+pkgs=(
+	# build
+	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev
+	# test oracles
+	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
+	python3 xxd
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
