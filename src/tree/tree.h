@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct diag;
+struct tree_arena;
 
 enum tree_type {
 	TREE_DIR = 1,
@@ -32,16 +33,14 @@ struct tree_extent {
 };
 
 struct tree_node {
+	/* Fields are ordered to avoid padding: 200k nodes must stay small. Every string and
+	 * array hanging off a node (name, link_target, xattrs, src_path, src_data, data,
+	 * children) lives in the tree's arena: never free or realloc them. */
 	char *name; /* component name, not NUL-free-checked beyond '/' and NUL; "" for the root */
 	size_t name_len;
-	enum tree_type type;
-	uint32_t mode; /* permission bits with setuid/setgid/sticky: mode & 07777 */
-	uint32_t uid, gid;
 	int64_t mtime_sec; /* after SOURCE_DATE_EPOCH clamping (tree_finalize) */
-	uint32_t mtime_nsec;
-	uint64_t size;       /* regular file: bytes; symlink: target length */
-	char *link_target;   /* symlink target (size bytes, NUL-terminated) */
-	uint32_t rdev_major, rdev_minor;
+	uint64_t size;     /* regular file: bytes; symlink: target length */
+	char *link_target; /* symlink target (size bytes, NUL-terminated) */
 	struct tree_xattr *xattrs; /* sorted by name */
 	size_t n_xattrs;
 
@@ -49,10 +48,8 @@ struct tree_node {
 	char *src_path;
 	uint8_t *src_data;
 	int64_t src_mtime_sec; /* host mtime as scanned, for the -ESTALE check at emit */
-	uint32_t src_mtime_nsec;
 	/* Sparse files: the data ranges (SEEK_DATA/SEEK_HOLE), ascending; everything else is a
 	 * hole. NULL with n_data == 0 and sparse == false means one dense range [0, size). */
-	bool sparse;
 	struct tree_extent *data;
 	size_t n_data;
 
@@ -60,13 +57,26 @@ struct tree_node {
 	 * first name in preorder) or NULL when this node is the primary / not linked. */
 	uint64_t host_dev, host_ino;
 	struct tree_node *hardlink;
-	uint32_t n_links; /* on a primary: names in the tree sharing its inode (>= 1) */
 
 	struct tree_node *parent;
 	struct tree_node **children; /* directories: sorted bytewise by name */
 	size_t n_children, cap_children;
 
+	enum tree_type type;
+	uint32_t mode; /* permission bits with setuid/setgid/sticky: mode & 07777 */
+	uint32_t uid, gid;
+	uint32_t mtime_nsec;
+	uint32_t rdev_major, rdev_minor;
+	uint32_t src_mtime_nsec;
+	uint32_t n_links; /* on a primary: names in the tree sharing its inode (>= 1) */
+	/* Hard links are grouped only among nodes of one tree_add_host_* call (as cp -a or
+	 * mke2fs -d keep them); separate calls make separate inodes, as rsync -a does. */
+	uint32_t link_scope;
 	uint32_t index; /* preorder position, 0 = root (tree_finalize) */
+	bool sparse;
+	/* The owner was read from the host (not set by contents user/group or a generator):
+	 * only such owners are mapped by --owner. */
+	bool owner_from_host;
 };
 
 struct tree {
@@ -76,6 +86,9 @@ struct tree {
 	size_t n_nodes;
 	size_t n_inodes;      /* distinct inodes (hard links counted once) */
 	uint64_t total_bytes; /* sum of distinct regular files' sizes */
+	/* internal */
+	struct tree_arena *arena;
+	uint32_t n_scopes;
 };
 
 /* Options applied to what one add call brings in. */
@@ -87,7 +100,7 @@ struct tree_add_opts {
 };
 
 struct tree_finalize_opts {
-	bool map_owner; /* --owner UID:GID: every node gets this owner */
+	bool map_owner; /* --owner UID:GID: every host-owned node gets this owner */
 	uint32_t owner_uid, owner_gid;
 	bool clamp_mtime; /* SOURCE_DATE_EPOCH */
 	int64_t source_date_epoch;
@@ -108,6 +121,9 @@ int tree_add_host_node(struct tree *t, const char *src, const char *target,
  * root-owned directories. */
 int tree_add_data(struct tree *t, const char *target, const void *data, size_t len,
 		  uint32_t mode, uint32_t uid, uint32_t gid, int64_t mtime, struct diag *d);
+/* Add a symlink at `target` pointing to `link` (parents as for tree_add_data). */
+int tree_add_symlink(struct tree *t, const char *target, const char *link, uint32_t uid,
+		     uint32_t gid, int64_t mtime, struct diag *d);
 /* Create a directory (and parents) if missing. */
 int tree_mkdir_p(struct tree *t, const char *target, uint32_t mode, uint32_t uid, uint32_t gid,
 		 int64_t mtime, struct tree_node **ret);
