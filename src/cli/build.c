@@ -1,0 +1,370 @@
+/* mkdiskimage build: spec → tree → filesystem and partition plans → disk plan → one sink. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format/format.h"
+#include "fs/ext4/ext4.h"
+#include "image/emit.h"
+#include "image/plan.h"
+#include "part/part.h"
+#include "spec/spec.h"
+#include "tree/contents.h"
+#include "tree/tree.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+#include "util/outfile.h"
+#include "util/progress.h"
+#include "util/uuid.h"
+#include "util/xalloc.h"
+
+DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
+DEFINE_CLEANUP_FUNC(struct tree, tree_free)
+DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
+DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
+
+/* Everything the environment contributes, read once here and passed down. */
+struct build_env {
+	bool has_epoch;
+	int64_t source_date_epoch;
+	bool stderr_is_tty;
+};
+
+struct build_timings {
+	double scan, plan, emit, total;
+};
+
+static int read_env(struct build_env *env, struct diag *d)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	*env = (struct build_env){ .stderr_is_tty = isatty(STDERR_FILENO) };
+	if (s && *s) {
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+
+		if (errno || *end || v < 0)
+			return diag_fail(d, -EINVAL,
+					 "SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970", s);
+		env->has_epoch = true;
+		env->source_date_epoch = v;
+	}
+	return 0;
+}
+
+static int build_tree(const struct image_spec *s, const struct build_env *env, struct diag *d,
+		      struct tree **ret)
+{
+	_cleanup_(tree_freep) struct tree *t = tree_new();
+	struct tree_finalize_opts fo = {
+		.map_owner = s->owner_set,
+		.owner_uid = s->owner_uid,
+		.owner_gid = s->owner_gid,
+		.clamp_mtime = env->has_epoch,
+		.source_date_epoch = env->source_date_epoch,
+	};
+	int r;
+
+	if (s->root) {
+		r = tree_add_host_dir(t, s->root, "/", NULL, d);
+		if (r < 0)
+			return r;
+	}
+	r = contents_apply(t, s->contents, s->n_contents, d);
+	if (r < 0)
+		return r;
+	/* an empty image still needs its root directory */
+	r = tree_mkdir_p(t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0, NULL);
+	if (r < 0 && r != -EEXIST)
+		return diag_fail(d, r, "cannot create the root directory");
+	r = tree_finalize(t, &fo, d);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(t);
+	return 0;
+}
+
+/* Identifiers: from the seed when deterministic, random otherwise (rootGPUID/rootFSUID given
+ * explicitly always win). */
+static int build_ids(const struct image_spec *s, char **ret_seed, struct ext4_params *ep,
+		     uint8_t root_gpuid[16], struct diag *d)
+{
+	_cleanup_free_ char *seed = NULL;
+	int r;
+
+	if (s->deterministic)
+		seed = xstrdup(s->seed);
+	else {
+		uint8_t rnd[16];
+		char hex[UUID_STR_LEN];
+
+		r = uuid_random(rnd);
+		if (r < 0)
+			return diag_fail(d, r, "cannot get random bytes: %s", strerror(-r));
+		uuid_format(rnd, hex);
+		seed = xasprintf("random:%s", hex);
+	}
+	if (s->deterministic || s->root_gpuid_set)
+		memcpy(root_gpuid, s->root_gpuid, 16);
+	else
+		uuid_derive(seed, "gpt-partition:root", root_gpuid);
+	if (s->deterministic || s->root_fsuid_set)
+		memcpy(ep->uuid, s->root_fsuid_set ? s->root_fsuid : root_gpuid, 16);
+	else
+		uuid_derive(seed, "ext4-uuid", ep->uuid);
+	uuid_derive_bytes(seed, "ext4-hash-seed", ep->hash_seed, sizeof(ep->hash_seed));
+	*ret_seed = TAKE_PTR(seed);
+	return 0;
+}
+
+static void print_auto_size(uint64_t tree_bytes, uint64_t root_bytes, uint64_t extra,
+			    const struct part_layout *l)
+{
+	log_info("Automatic disk size...");
+	log_info("  Contents: %llu bytes", (unsigned long long)tree_bytes);
+	log_info("  Root filesystem (contents, metadata, journal, reserved): %llu bytes",
+		 (unsigned long long)root_bytes);
+	log_info("  Additional space (included above): %llu bytes", (unsigned long long)extra);
+	log_info("  Partition table and other partitions: %llu bytes",
+		 (unsigned long long)(l->disk_bytes > root_bytes ? l->disk_bytes - root_bytes : 0));
+	log_info("  Disk image size: %llu bytes (%llu MiB)", (unsigned long long)l->disk_bytes,
+		 (unsigned long long)(l->disk_bytes >> 20));
+}
+
+static void print_json(const struct image_spec *s, const struct part_layout *l,
+		       const struct ext4_stats *st, const uint8_t fs_uuid[16],
+		       const struct build_timings *tm)
+{
+	struct jsonw w;
+	char u[UUID_STR_LEN];
+
+	jsonw_init(&w, stdout);
+	jsonw_object_begin(&w, NULL);
+	jsonw_string(&w, "output", s->output);
+	jsonw_string(&w, "format", s->format);
+	jsonw_string(&w, "partitionTableType", part_table_name(l->table));
+	jsonw_uint(&w, "diskSize", l->disk_bytes);
+	if (l->table != PART_TABLE_NONE && l->table != PART_TABLE_LEGACY) {
+		uuid_format(l->disk_uuid, u);
+		jsonw_string(&w, "diskGUID", u);
+	}
+	jsonw_array_begin(&w, "partitions");
+	for (size_t i = 0; i < l->n_parts; i++) {
+		const struct part_entry *p = &l->parts[i];
+		static const char *const roles[] = { "root", "esp", "xbootldr", "bios-boot" };
+
+		jsonw_object_begin(&w, NULL);
+		jsonw_uint(&w, "number", p->number);
+		jsonw_string(&w, "role", roles[p->role]);
+		jsonw_uint(&w, "offset", p->first_lba * PART_SECTOR);
+		jsonw_uint(&w, "size", p->n_lba * PART_SECTOR);
+		if (l->table != PART_TABLE_LEGACY) {
+			uuid_format(p->type_uuid, u);
+			jsonw_string(&w, "type", u);
+			uuid_format(p->uuid, u);
+			jsonw_string(&w, "uuid", u);
+		}
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	jsonw_object_begin(&w, "rootFilesystem");
+	jsonw_string(&w, "type", "ext4");
+	jsonw_string(&w, "label", s->label);
+	uuid_format(fs_uuid, u);
+	jsonw_string(&w, "uuid", u);
+	jsonw_uint(&w, "size", st->size_bytes);
+	jsonw_uint(&w, "blocks", st->n_blocks);
+	jsonw_uint(&w, "freeBlocks", st->free_blocks);
+	jsonw_uint(&w, "reservedBlocks", st->reserved_blocks);
+	jsonw_uint(&w, "inodes", st->n_inodes);
+	jsonw_uint(&w, "freeInodes", st->free_inodes);
+	jsonw_uint(&w, "groups", st->n_groups);
+	jsonw_uint(&w, "journalBlocks", st->journal_blocks);
+	jsonw_object_end(&w);
+	jsonw_object_begin(&w, "timings");
+	jsonw_double(&w, "scan", tm->scan);
+	jsonw_double(&w, "plan", tm->plan);
+	jsonw_double(&w, "emit", tm->emit);
+	jsonw_double(&w, "total", tm->total);
+	jsonw_object_end(&w);
+	jsonw_object_end(&w);
+}
+
+/* Size the disk: exact for "auto", checked against the contents for a fixed diskSize. */
+static int build_layout(const struct image_spec *s, const struct tree *t,
+			const struct ext4_params *ep, struct part_params *pp, struct diag *d,
+			struct part_layout *ret)
+{
+	struct ext4_params min_ep = *ep;
+	uint64_t root_min = 0;
+	int r;
+
+	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
+	r = ext4_min_size(&min_ep, t, d, &root_min);
+	if (r < 0)
+		return r;
+	if (s->disk_size_auto) {
+		pp->root_min_bytes = root_min;
+		r = part_layout_plan(pp, d, ret);
+		if (r < 0)
+			return r;
+		print_auto_size(t->total_bytes, root_min, s->additional_space_bytes, ret);
+		return 0;
+	}
+	pp->disk_bytes = s->disk_size_bytes;
+	r = part_layout_plan(pp, d, ret);
+	if (r < 0)
+		return r;
+	{
+		uint64_t off, len;
+
+		part_layout_root(ret, &off, &len);
+		if (len < root_min) {
+			struct part_layout need;
+			struct part_params np = *pp;
+
+			np.disk_bytes = 0;
+			np.root_min_bytes = root_min;
+			r = part_layout_plan(&np, d, &need);
+			if (r < 0)
+				return r;
+			return diag_fail(d, -ENOSPC,
+					 "diskSize %llu MiB is too small: the contents need at least "
+					 "%llu MiB; set diskSize to %llu or \"auto\"",
+					 (unsigned long long)(s->disk_size_bytes >> 20),
+					 (unsigned long long)(need.disk_bytes >> 20),
+					 (unsigned long long)(need.disk_bytes >> 20));
+		}
+	}
+	return 0;
+}
+
+static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d)
+{
+	_cleanup_(tree_freep) struct tree *t = NULL;
+	_cleanup_(ext4_plan_freep) struct ext4_plan *fs = NULL;
+	_cleanup_(image_plan_freep) struct image_plan *ip = NULL;
+	_cleanup_free_ char *seed = NULL;
+	struct ext4_params ep = {
+		.reserved_percent = s->reserved_percent,
+		.inode_ratio = 16384,
+		.journal = true,
+	};
+	struct part_params pp = {
+		.table = s->partition_table,
+		.arch = s->arch,
+		.generic_root_type = s->generic_root_type,
+		.boot_bytes = s->boot_size_bytes,
+	};
+	struct part_layout layout;
+	struct ext4_stats st;
+	struct build_timings tm = { 0 };
+	struct progress prog;
+	struct image_emit_progress ep_prog = { progress_update, &prog };
+	const struct format_ops *fmt;
+	struct format_params fp;
+	struct outfile *out = NULL;
+	struct sink *sink = NULL;
+	double t0 = progress_now(), t1;
+	uint64_t root_off, root_len, total = 0;
+	int r;
+
+	fmt = format_find(s->format);
+	if (!fmt)
+		return diag_fail(d, -EINVAL, "format \"%s\": unknown (use %s)", s->format,
+				 format_names());
+	snprintf(ep.label, sizeof(ep.label), "%s", s->label);
+	ep.fs_time = s->deterministic ? 0 : (int64_t)time(NULL);
+
+	r = build_ids(s, &seed, &ep, pp.root_uuid, d);
+	if (r < 0)
+		return r;
+	pp.seed = seed;
+
+	r = build_tree(s, env, d, &t);
+	if (r < 0)
+		return r;
+	t1 = progress_now();
+	tm.scan = t1 - t0;
+
+	r = build_layout(s, t, &ep, &pp, d, &layout);
+	if (r < 0)
+		return r;
+	part_layout_root(&layout, &root_off, &root_len);
+	ep.size_bytes = root_len;
+	r = ext4_plan(&ep, t, d, &fs);
+	if (r < 0)
+		return r;
+	ext4_plan_stats(fs, &st);
+
+	ip = image_plan_new(layout.disk_bytes);
+	part_plan_ranges(&layout, ip);
+	ext4_plan_ranges(fs, root_off, ip);
+	r = image_plan_seal(ip, d);
+	if (r < 0)
+		return r;
+	tm.plan = progress_now() - t1;
+	t1 = progress_now();
+
+	for (size_t i = 0; i < ip->n_ranges; i++)
+		total += ip->ranges[i].len;
+	progress_init(&prog, s->progress_set ? s->progress : env->stderr_is_tty, total,
+		      t->n_inodes);
+
+	r = outfile_open(s->output, d, &out);
+	if (r < 0)
+		return r;
+	fp = (struct format_params){ .virtual_size = layout.disk_bytes };
+	r = sink_open(fmt, &fp, out, d, &sink);
+	if (r < 0) {
+		outfile_abort(out);
+		return r;
+	}
+	r = image_emit(ip, sink, &ep_prog, d);
+	progress_done(&prog);
+	if (r < 0) {
+		sink_abort(sink);
+		return r;
+	}
+	r = sink_finish(sink, d);
+	if (r < 0)
+		return r;
+	tm.emit = progress_now() - t1;
+	tm.total = progress_now() - t0;
+	if (s->json)
+		print_json(s, &layout, &st, ep.uuid, &tm);
+	return 0;
+}
+
+int cli_build(int argc, char **argv)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct build_env env;
+	struct diag d = { 0 };
+	int r;
+
+	r = spec_parse_args(s, argc, argv, &d);
+	if (r >= 0 && s->help) {
+		fputs(spec_usage(), stdout);
+		return 0;
+	}
+	if (r >= 0)
+		r = spec_validate(s, &d);
+	if (r >= 0)
+		r = read_env(&env, &d);
+	if (r >= 0)
+		r = build_run(s, &env, &d);
+	if (r < 0) {
+		log_error("%s", diag_message(&d, r));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,5 @@
+/* Subcommands. Each returns the process exit status. */
+#pragma once
+
+int cli_build(int argc, char **argv);
+int cli_inspect(int argc, char **argv);

@@ -1,0 +1,97 @@
+#include "util/jsonw.h"
+
+#include <inttypes.h>
+
+void jsonw_init(struct jsonw *w, FILE *f)
+{
+	w->f = f;
+	w->depth = 0;
+	w->need_comma[0] = false;
+}
+
+static void jsonw_raw_string(struct jsonw *w, const char *s)
+{
+	fputc('"', w->f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(w->f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(w->f, "\\u%04x", *p);
+		else
+			fputc(*p, w->f);
+	}
+	fputc('"', w->f);
+}
+
+static void jsonw_key(struct jsonw *w, const char *key)
+{
+	if (w->need_comma[w->depth])
+		fputc(',', w->f);
+	w->need_comma[w->depth] = true;
+	if (key) {
+		jsonw_raw_string(w, key);
+		fputc(':', w->f);
+	}
+}
+
+static void jsonw_open(struct jsonw *w, const char *key, char c)
+{
+	jsonw_key(w, key);
+	fputc(c, w->f);
+	if (w->depth < 31)
+		w->depth++;
+	w->need_comma[w->depth] = false;
+}
+
+static void jsonw_close(struct jsonw *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	fputc(c, w->f);
+	if (w->depth == 0)
+		fputc('\n', w->f);
+}
+
+void jsonw_object_begin(struct jsonw *w, const char *key)
+{
+	jsonw_open(w, key, '{');
+}
+
+void jsonw_object_end(struct jsonw *w)
+{
+	jsonw_close(w, '}');
+}
+
+void jsonw_array_begin(struct jsonw *w, const char *key)
+{
+	jsonw_open(w, key, '[');
+}
+
+void jsonw_array_end(struct jsonw *w)
+{
+	jsonw_close(w, ']');
+}
+
+void jsonw_string(struct jsonw *w, const char *key, const char *value)
+{
+	jsonw_key(w, key);
+	jsonw_raw_string(w, value);
+}
+
+void jsonw_uint(struct jsonw *w, const char *key, uint64_t value)
+{
+	jsonw_key(w, key);
+	fprintf(w->f, "%" PRIu64, value);
+}
+
+void jsonw_double(struct jsonw *w, const char *key, double value)
+{
+	jsonw_key(w, key);
+	fprintf(w->f, "%.3f", value);
+}
+
+void jsonw_bool(struct jsonw *w, const char *key, bool value)
+{
+	jsonw_key(w, key);
+	fputs(value ? "true" : "false", w->f);
+}
