@@ -28,7 +28,7 @@ LIB_O := $(LIB_C:%.c=$(BUILD)/%.o)
 CLI_O := $(CLI_C:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration clean bench example
+.PHONY: all check unit integration integration-quick clean bench example
 all: $(BUILD)/mkdiskimage
 
 $(BUILD)/%.o: %.c
@@ -52,7 +52,14 @@ unit: $(TEST_BIN)
 integration: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/run-integration.sh
 
+# The README's test command: everything, then the unit tests and the quick integration tests
+# again under AddressSanitizer + UBSan.
 check: unit integration
+	$(MAKE) SANITIZE=1 unit
+	$(MAKE) SANITIZE=1 integration-quick
+
+integration-quick: $(BUILD)/mkdiskimage
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 tests/run-integration.sh
 
 example: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage examples/run.sh
