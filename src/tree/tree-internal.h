@@ -1,0 +1,37 @@
+/* Helpers shared by the tree/ files: the arena that owns every node and string, sorted child
+ * insertion, and target-path parsing. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tree/tree.h"
+
+#define TREE_NAME_MAX 255
+
+/* Zeroed, 8-byte aligned memory owned by the tree (freed by tree_free only). */
+void *tree_alloc(struct tree *t, size_t n);
+void *tree_memdup(struct tree *t, const void *p, size_t n);
+/* Copy n bytes and a terminating NUL. */
+char *tree_strndup(struct tree *t, const char *s, size_t n);
+
+/* A detached node with its name copied; n_links = 1. */
+struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_len,
+				  enum tree_type type);
+/* Bytewise name order: memcmp, the shorter name first on a common prefix. */
+int tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+/* The child of dir called name (binary search), or NULL. */
+struct tree_node *tree_node_child(const struct tree_node *dir, const char *name, size_t len);
+/* Insert child into dir at its sorted place; -EEXIST when the name is taken. */
+int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child);
+/* Merge sorted, distinct, not-yet-present children into dir in O(old + new). */
+void tree_node_merge(struct tree *t, struct tree_node *dir, struct tree_node **add, size_t n);
+
+/* Split an absolute image path into its parent (created with tree_mkdir_p as 0755 0:0 with
+ * mtime `parent_mtime` when missing) and its last component. The root itself has no last
+ * component: -EINVAL. "." and ".." components, names over 255 bytes and relative paths are
+ * rejected (-EINVAL, -ENAMETOOLONG); a non-directory on the way is -ENOTDIR. */
+int tree_parent_of(struct tree *t, const char *path, int64_t parent_mtime,
+		   struct tree_node **ret_parent, const char **ret_name, size_t *ret_len);
+/* One message for tree_parent_of's errors, naming `path`. */
+int tree_path_error(struct diag *d, int err, const char *path);
