@@ -1,0 +1,303 @@
+/* `mkdiskimage build` flags. Every --spec FILE is loaded first (in order), then every other
+ * flag is applied, so flags override spec files wherever they appear on the line. Each flag
+ * goes through the same setter as its spec key (values.c). */
+#include "spec/spec-internal.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/xalloc.h"
+
+enum {
+	OPT_SPEC = 0x100,
+	OPT_ROOT,
+	OPT_CONTENTS,
+	OPT_PARTITION_TABLE,
+	OPT_FS,
+	OPT_LABEL,
+	OPT_DISK_SIZE,
+	OPT_ADDITIONAL_SPACE,
+	OPT_BOOT_SIZE,
+	OPT_FORMAT,
+	OPT_BASE_NAME,
+	OPT_DETERMINISTIC,
+	OPT_NO_DETERMINISTIC,
+	OPT_SEED,
+	OPT_ROOT_GPUID,
+	OPT_ROOT_FSUID,
+	OPT_OWNER,
+	OPT_ARCH,
+	OPT_GENERIC_ROOT_TYPE,
+	OPT_RESERVED_PERCENT,
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
+static const struct option spec_long_options[] = {
+	{ "spec", required_argument, NULL, OPT_SPEC },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "contents", required_argument, NULL, OPT_CONTENTS },
+	{ "partition-table", required_argument, NULL, OPT_PARTITION_TABLE },
+	{ "fs", required_argument, NULL, OPT_FS },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "disk-size", required_argument, NULL, OPT_DISK_SIZE },
+	{ "additional-space", required_argument, NULL, OPT_ADDITIONAL_SPACE },
+	{ "boot-size", required_argument, NULL, OPT_BOOT_SIZE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "base-name", required_argument, NULL, OPT_BASE_NAME },
+	{ "output", required_argument, NULL, 'o' },
+	{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
+	{ "no-deterministic", no_argument, NULL, OPT_NO_DETERMINISTIC },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "root-gpuid", required_argument, NULL, OPT_ROOT_GPUID },
+	{ "root-fsuid", required_argument, NULL, OPT_ROOT_FSUID },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "arch", required_argument, NULL, OPT_ARCH },
+	{ "generic-root-type", no_argument, NULL, OPT_GENERIC_ROOT_TYPE },
+	{ "reserved-percent", required_argument, NULL, OPT_RESERVED_PERCENT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+/* ':' first: report a missing argument as ':' (not '?'), and let us word the messages. */
+static const char spec_short_options[] = ":o:h";
+
+static const char spec_usage_text[] =
+	"Usage: mkdiskimage build [--spec FILE.json] [FLAGS] -o OUT\n"
+	"\n"
+	"Builds a disk image as nixpkgs' make-disk-image does. Every flag has a spec key (in\n"
+	"brackets) of the same meaning; flags override the spec files, whatever their order.\n"
+	"Relative paths in a spec file are relative to its directory; on the command line, to\n"
+	"the working directory. A null value in a spec file keeps the default.\n"
+	"\n"
+	"      --spec FILE              read a JSON spec (repeatable; later files override)\n"
+	"  -o, --output OUT             the image file, or an existing directory to hold\n"
+	"                               BASENAME.img (required)\n"
+	"      --root DIR               [root] staging tree copied whole onto /\n"
+	"      --contents SRC:TARGET[:MODE[:USER:GROUP]]\n"
+	"                               [contents: list of {source, target, mode, user, group}]\n"
+	"                               repeatable; replaces the spec's list. Fields split at\n"
+	"                               ':'; write ':' in a path as '\\:' and '\\' as '\\\\'.\n"
+	"                               An empty MODE, USER or GROUP is unset.\n"
+	"      --partition-table TYPE   [partitionTableType] none, legacy (default), legacy+gpt,\n"
+	"                               efi, efixbootldr or hybrid\n"
+	"      --fs TYPE                [fsType] ext4 (the only one supported)\n"
+	"      --label LABEL            [label] filesystem label, at most 16 bytes (nixos)\n"
+	"      --disk-size auto|MIB     [diskSize] \"auto\" (default) or MiB, e.g. 2048\n"
+	"      --additional-space SIZE  [additionalSpace] free space auto sizing adds (512M)\n"
+	"      --boot-size SIZE         [bootSize] end of the ESP or XBOOTLDR partition (256M)\n"
+	"      --format FORMAT          [format] raw (qcow2, qcow2-compressed, vdi and vpc are\n"
+	"                               not supported yet)\n"
+	"      --base-name NAME         [baseName] file name in an output directory (nixos)\n"
+	"      --deterministic          [deterministic: true] fixed identifiers (default)\n"
+	"      --no-deterministic       [deterministic: false] random identifiers\n"
+	"      --seed SEED              [seed] derives every identifier (default\n"
+	"                               \"mkdiskimage:\" followed by the label)\n"
+	"      --root-gpuid UUID        [rootGPUID] root partition GUID\n"
+	"                               (F222513B-DED1-49FA-B591-20CE86A2FE7F)\n"
+	"      --root-fsuid UUID        [rootFSUID] root filesystem UUID (the root GPUID)\n"
+	"      --owner UID:GID          [owner] owner of every file in the image\n"
+	"      --arch ARCH              [arch] root partition type: x86-64, x86, aarch64, arm,\n"
+	"                               riscv64, riscv32, loongarch64, ppc64le, s390x\n"
+	"                               (default: the architecture mkdiskimage was built for)\n"
+	"      --generic-root-type      [genericRootType: true] root partition with the generic\n"
+	"                               Linux filesystem type instead of the architecture's\n"
+	"      --reserved-percent N     [reservedPercent] ext4 reserved blocks, 0-50 (5)\n"
+	"      --json                   print a machine-readable summary on stdout\n"
+	"      --progress, --no-progress\n"
+	"                               force progress on stderr on or off (default: on when\n"
+	"                               stderr is a terminal)\n"
+	"  -h, --help                   show this help\n"
+	"\n"
+	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024).\n"
+	"Spec keys accepted for compatibility: installBootLoader, touchEFIVars, onlyNixStore,\n"
+	"copyChannel (must be false for now), additionalPaths (must be empty), configFile\n"
+	"(refused for now), memSize (ignored: there is no VM).\n";
+
+const char *spec_usage(void)
+{
+	return spec_usage_text;
+}
+
+/* Split at unescaped ':' into at most max fields ("\:" is ':', "\\" is '\'). Returns the
+ * number of fields, or -EINVAL for more than max or a dangling '\'. */
+static int spec_split_fields(const char *arg, char **fields, int max)
+{
+	size_t len = strlen(arg);
+	int n = 0;
+	char *out;
+
+	fields[n++] = out = xmalloc(len + 1);
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\\') {
+			if (p[1] != ':' && p[1] != '\\')
+				return -EINVAL;
+			*out++ = *++p;
+		} else if (*p == ':') {
+			*out = '\0';
+			if (n == max)
+				return -EINVAL;
+			fields[n++] = out = xmalloc(len + 1);
+		} else
+			*out++ = *p;
+	}
+	*out = '\0';
+	return n;
+}
+
+static int spec_parse_contents(struct image_spec *s, const char *arg, struct diag *d)
+{
+	char *f[5] = {};
+	int n = spec_split_fields(arg, f, 5);
+	int r = 0;
+
+	if (n != 2 && n != 3 && n != 5)
+		r = diag_fail(d, -EINVAL,
+			      "--contents %s: expected SRC:TARGET[:MODE[:USER:GROUP]] (write ':' in "
+			      "a path as '\\:')",
+			      arg);
+	else {
+		struct contents_entry e = {
+			.source = f[0],
+			.target = f[1],
+			.mode = n > 2 && *f[2] ? f[2] : NULL,
+			.user = n > 3 && *f[3] ? f[3] : NULL,
+			.group = n > 4 && *f[4] ? f[4] : NULL,
+		};
+
+		spec_contents_add(s, &e, /* base_dir= */ NULL);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		free(f[i]);
+	return r;
+}
+
+static int spec_bad_option(int c, char **argv, struct diag *d)
+{
+	const char *opt = argv[optind - 1];
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	/* An unknown short option may sit inside a cluster (-xo): name the letter. */
+	if (optopt && !(opt[0] == '-' && opt[1] == '-'))
+		opt = shortopt;
+	if (c == ':')
+		return diag_fail(d, -EINVAL, "%s needs a value (see mkdiskimage build --help)", opt);
+	return diag_fail(d, -EINVAL, "unknown option %s (see mkdiskimage build --help)", opt);
+}
+
+/* One flag other than --spec and --help. */
+static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *contents_seen,
+			   struct diag *d)
+{
+	_cleanup_free_ char *what = NULL;
+	const struct option *o;
+
+	for (o = spec_long_options; o->name && o->val != c; o++)
+		;
+	if (arg)
+		what = xasprintf("--%s %s", o->name ? o->name : "output", arg);
+
+	switch (c) {
+	case OPT_ROOT:
+		return spec_set_root(s, arg, /* base_dir= */ NULL, what, d);
+	case OPT_CONTENTS:
+		if (!*contents_seen)
+			spec_contents_clear(s); /* the flags' list replaces the spec's */
+		*contents_seen = true;
+		return spec_parse_contents(s, arg, d);
+	case OPT_PARTITION_TABLE:
+		return spec_set_part_table(s, arg, what, d);
+	case OPT_FS:
+		return spec_set_fs_type(s, arg, what, d);
+	case OPT_LABEL:
+		return spec_set_label(s, arg, what, d);
+	case OPT_DISK_SIZE:
+		return spec_set_disk_size(s, arg, what, d);
+	case OPT_ADDITIONAL_SPACE:
+		return spec_set_size(&s->additional_space_bytes, arg, what, d);
+	case OPT_BOOT_SIZE:
+		return spec_set_size(&s->boot_size_bytes, arg, what, d);
+	case OPT_FORMAT:
+		return spec_set_format(s, arg, what, d);
+	case OPT_BASE_NAME:
+		return spec_set_base_name(s, arg, what, d);
+	case 'o':
+		free(s->output);
+		s->output = xstrdup(arg);
+		return 0;
+	case OPT_DETERMINISTIC:
+	case OPT_NO_DETERMINISTIC:
+		s->deterministic = c == OPT_DETERMINISTIC;
+		return 0;
+	case OPT_SEED:
+		return spec_set_seed(s, arg, what, d);
+	case OPT_ROOT_GPUID:
+		return spec_set_uuid(s->root_gpuid, &s->root_gpuid_set, arg, what, d);
+	case OPT_ROOT_FSUID:
+		return spec_set_uuid(s->root_fsuid, &s->root_fsuid_set, arg, what, d);
+	case OPT_OWNER:
+		return spec_set_owner(s, arg, what, d);
+	case OPT_ARCH:
+		return spec_set_arch(s, arg, what, d);
+	case OPT_GENERIC_ROOT_TYPE:
+		s->generic_root_type = true;
+		return 0;
+	case OPT_RESERVED_PERCENT:
+		return spec_set_reserved_percent(s, arg, what, d);
+	case OPT_JSON:
+		s->json = true;
+		return 0;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		s->progress_set = true;
+		s->progress = c == OPT_PROGRESS;
+		return 0;
+	}
+	return diag_fail(d, -EINVAL, "unhandled option %d", c); /* a table/switch mismatch */
+}
+
+int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d)
+{
+	bool contents_seen = false;
+	int c, r;
+
+	/* Pass 1: --help and the spec files. optind = 0 restarts getopt (a glibc rule). */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, spec_short_options, spec_long_options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return spec_bad_option(c, argv, d);
+		if (c == 'h') {
+			s->help = true;
+			return 0;
+		}
+		if (c == OPT_SPEC) {
+			r = spec_load_json(s, optarg, d);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (optind < argc)
+		return diag_fail(d, -EINVAL,
+				 "unexpected argument \"%s\" (the image file goes after -o)",
+				 argv[optind]);
+
+	/* Pass 2: every other flag, over whatever the files said. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, spec_short_options, spec_long_options, NULL)) != -1) {
+		if (c == OPT_SPEC)
+			continue;
+		r = spec_apply_flag(s, c, optarg, &contents_seen, d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* Shared by the spec's JSON reader and flag parser: one setter per value, so a key and its
+ * flag accept exactly the same text. `what` names the input in messages, already formatted:
+ * `--disk-size 12X` for a flag, `diskSize "12X"` for a key. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "spec/spec.h"
+
+/* base_dir + "/" + path for a relative path when base_dir is set (spec files); else a copy. */
+char *spec_path_resolve(const char *base_dir, const char *path);
+
+int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, const char *what,
+		  struct diag *d);
+int spec_set_part_table(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_fs_type(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_label(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_disk_size(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_size(uint64_t *field, const char *v, const char *what, struct diag *d);
+int spec_set_format(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_base_name(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_seed(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_uuid(uint8_t field[16], bool *set, const char *v, const char *what, struct diag *d);
+int spec_set_owner(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_arch(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *what,
+			      struct diag *d);
+/* Append one contents entry (copies every string; source resolved against base_dir). */
+void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir);
+void spec_contents_clear(struct image_spec *s);
+
+/* Output formats: every name make-disk-image knows, and the file extension it uses. */
+const char *spec_format_extension(const char *format);
+bool spec_format_supported(const char *format);

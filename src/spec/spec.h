@@ -1,0 +1,88 @@
+/* The image spec: make-disk-image's arguments, from a JSON file and `mkdiskimage build` flags.
+ *
+ * Order of use: image_spec_new() (defaults), spec_parse_args() (loads every --spec FILE, then
+ * applies the other flags, so flags override the files regardless of their order), then
+ * spec_validate() (derived defaults, cross-checks). Every error is one line naming the key or
+ * flag and the fix. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/part.h"
+#include "tree/contents.h"
+
+struct diag;
+
+#define SPEC_LABEL_MAX 16 /* ext4 s_volume_name */
+#define SPEC_DEFAULT_LABEL "nixos"
+#define SPEC_DEFAULT_BASE_NAME "nixos"
+#define SPEC_DEFAULT_ROOT_GPUID "F222513B-DED1-49FA-B591-20CE86A2FE7F" /* as nixpkgs */
+#define SPEC_DEFAULT_ADDITIONAL_SPACE (512ull << 20)
+#define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
+#define SPEC_DEFAULT_RESERVED_PERCENT 5u
+#define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
+
+struct image_spec {
+	char *root; /* "root" / --root: staging tree copied whole onto / (NULL: none) */
+	struct contents_entry *contents; /* "contents" / --contents, in order */
+	size_t n_contents;
+	enum part_table partition_table; /* "partitionTableType", default legacy */
+	char *fs_type;                   /* "fsType": only "ext4" passes spec_validate() */
+	char *label;                     /* "label", at most SPEC_LABEL_MAX bytes */
+	bool disk_size_auto;             /* "diskSize": "auto" (default) ... */
+	uint64_t disk_size_bytes;        /* ... or a fixed size, a whole number of MiB */
+	uint64_t additional_space_bytes; /* "additionalSpace", free space added by auto sizing */
+	uint64_t boot_size_bytes;        /* "bootSize": where the ESP (or XBOOTLDR) ends */
+	char *format;    /* "format": raw; qcow2, qcow2-compressed, vdi, vpc are refused for now */
+	char *base_name; /* "baseName": file name (without extension) in an output directory */
+	char *output;    /* -o: the image file; spec_validate() resolves a directory */
+	bool deterministic;  /* "deterministic", default true */
+	char *seed;          /* "seed"; spec_validate() defaults it to SPEC_SEED_PREFIX + label */
+	uint8_t root_gpuid[16]; /* "rootGPUID", RFC 4122 byte order */
+	bool root_gpuid_set;    /* given explicitly (honoured even without deterministic) */
+	uint8_t root_fsuid[16]; /* "rootFSUID"; spec_validate() defaults it to root_gpuid */
+	bool root_fsuid_set;
+	bool owner_set; /* "owner" / --owner UID:GID: every file's owner */
+	uint32_t owner_uid, owner_gid;
+	enum part_arch arch;    /* "arch": root partition type; default: the build host's */
+	bool generic_root_type; /* "genericRootType": Linux filesystem data type for root */
+	uint32_t reserved_percent; /* "reservedPercent": ext4 reserved blocks, 0..50, default 5 */
+
+	/* Later make-disk-image keys, accepted so the format is stable; spec_validate() refuses
+	 * the values that are not supported yet. */
+	bool install_bootloader; /* "installBootLoader" */
+	bool touch_efi_vars;     /* "touchEFIVars" */
+	bool only_nix_store;     /* "onlyNixStore" */
+	bool copy_channel;       /* "copyChannel" */
+	size_t n_additional_paths; /* "additionalPaths" */
+	char *config_file;         /* "configFile" */
+
+	/* Flags only. */
+	bool json;                   /* --json: machine-readable summary on stdout */
+	bool progress_set, progress; /* --progress / --no-progress override the tty check */
+	bool help;                   /* --help: print spec_usage() and stop */
+};
+
+struct image_spec *image_spec_new(void);
+struct image_spec *image_spec_free(struct image_spec *s);
+
+/* Merge a JSON spec file into s: keys present in the file replace earlier values (null keeps
+ * them). Relative paths in it resolve against the file's directory. Unknown keys and wrong
+ * types are -EINVAL naming the key. */
+int spec_load_json(struct image_spec *s, const char *path, struct diag *d);
+/* Parse the flags of `mkdiskimage build` (argv[0] is the subcommand name): every --spec FILE
+ * is loaded first, in order, then the other flags override. Relative paths on the command line
+ * stay relative to the working directory. Sets s->help and returns 0 on --help. */
+int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d);
+/* Fill derived defaults (seed, rootFSUID, output file in a directory) and cross-check.
+ * -EINVAL for a bad spec, -ENOTSUP for a valid but unimplemented choice. */
+int spec_validate(struct image_spec *s, struct diag *d);
+/* The `mkdiskimage build --help` text. */
+const char *spec_usage(void);
+
+/* A size as `numfmt --from=iec` reads it: digits with an optional decimal fraction and an
+ * optional suffix K M G T P E (powers of 1024); fractions of a byte round up ("1.1K" = 1127).
+ * -EINVAL when malformed, -ERANGE past 2^64 - 1. */
+int size_parse(const char *s, uint64_t *ret);

@@ -1,0 +1,166 @@
+/* Cross-checks and derived defaults, run once every spec file and flag has been applied, so
+ * messages use the spec key names (each key has a flag of the same meaning). */
+#include "spec/spec-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/diag.h"
+#include "util/xalloc.h"
+
+#define SPEC_ESP_START (8ull * PART_MIB)       /* efi, hybrid, efixbootldr */
+#define SPEC_XBOOTLDR_START (100ull * PART_MIB) /* efixbootldr */
+
+/* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
+static int spec_check_supported(const struct image_spec *s, struct diag *d)
+{
+	if (strcmp(s->fs_type, "ext4") != 0)
+		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
+				 s->fs_type);
+	if (!spec_format_supported(s->format))
+		return diag_fail(d, -ENOTSUP,
+				 "format %s is not supported yet (coming: qcow2, qcow2-compressed, "
+				 "vdi, vpc); use raw",
+				 s->format);
+	if (s->install_bootloader)
+		return diag_fail(d, -ENOTSUP, "installBootLoader: bootloaders are not supported "
+				 "yet; set installBootLoader = false");
+	if (s->touch_efi_vars)
+		return diag_fail(d, -ENOTSUP, "touchEFIVars: EFI variable stores are not "
+				 "supported yet; set touchEFIVars = false");
+	if (s->only_nix_store)
+		return diag_fail(d, -ENOTSUP, "onlyNixStore: store-only images are not supported "
+				 "yet; set onlyNixStore = false");
+	if (s->copy_channel)
+		return diag_fail(d, -ENOTSUP, "copyChannel: channels are not supported yet; set "
+				 "copyChannel = false");
+	if (s->n_additional_paths > 0)
+		return diag_fail(d, -ENOTSUP, "additionalPaths: store paths are not supported "
+				 "yet; leave additionalPaths empty");
+	if (s->config_file)
+		return diag_fail(d, -ENOTSUP, "configFile \"%s\": installing a configuration is "
+				 "not supported yet; remove configFile", s->config_file);
+	return 0;
+}
+
+/* "755", "0644": what contents.c turns into permission bits (at most 07777). */
+static bool spec_mode_valid(const char *m)
+{
+	size_t n = strlen(m);
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (m[i] < '0' || m[i] > '7')
+			return false;
+	return strtoul(m, NULL, 8) <= 07777;
+}
+
+static int spec_check_contents(const struct image_spec *s, struct diag *d)
+{
+	for (size_t i = 0; i < s->n_contents; i++) {
+		const struct contents_entry *e = &s->contents[i];
+
+		if (!e->source || !*e->source)
+			return diag_fail(d, -EINVAL, "contents[%zu]: source missing or empty", i);
+		if (!e->target || !*e->target)
+			return diag_fail(d, -EINVAL, "contents[%zu]: target missing or empty", i);
+		if (e->user && !e->group)
+			return diag_fail(d, -EINVAL, "contents[%zu]: user set without group", i);
+		if (e->group && !e->user)
+			return diag_fail(d, -EINVAL, "contents[%zu]: group set without user", i);
+		if (e->mode && !spec_mode_valid(e->mode))
+			return diag_fail(d, -EINVAL,
+					 "contents[%zu]: mode \"%s\" is not an octal mode (use e.g. "
+					 "0644 or 755)",
+					 i, e->mode);
+	}
+	return 0;
+}
+
+static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
+{
+	uint64_t min;
+
+	switch (s->partition_table) {
+	case PART_TABLE_EFI:
+	case PART_TABLE_HYBRID:
+		min = SPEC_ESP_START + PART_MIB;
+		break;
+	case PART_TABLE_EFIXBOOTLDR:
+		min = SPEC_XBOOTLDR_START + PART_MIB;
+		break;
+	default:
+		return 0; /* no boot partition: bootSize is unused */
+	}
+	if (s->boot_size_bytes % PART_MIB != 0)
+		return diag_fail(d, -EINVAL,
+				 "bootSize %llu bytes: not a whole number of MiB (partitions are "
+				 "1 MiB aligned; use e.g. 256M)",
+				 (unsigned long long)s->boot_size_bytes);
+	if (s->boot_size_bytes < min)
+		return diag_fail(d, -EINVAL,
+				 "bootSize %lluM is too small for partitionTableType %s (use at "
+				 "least %lluM)",
+				 (unsigned long long)(s->boot_size_bytes / PART_MIB),
+				 part_table_name(s->partition_table),
+				 (unsigned long long)(min / PART_MIB));
+	if (!s->disk_size_auto && s->disk_size_bytes <= s->boot_size_bytes)
+		return diag_fail(d, -EINVAL,
+				 "diskSize %lluM leaves no room for the root partition after "
+				 "bootSize %lluM (use a larger diskSize or \"auto\")",
+				 (unsigned long long)(s->disk_size_bytes / PART_MIB),
+				 (unsigned long long)(s->boot_size_bytes / PART_MIB));
+	return 0;
+}
+
+/* -o names the image file, or an existing directory to put <baseName>.<ext> in (as
+ * make-disk-image's $out/nixos.img). */
+static int spec_resolve_output(struct image_spec *s, struct diag *d)
+{
+	struct stat st;
+	size_t n;
+
+	if (!s->output || !*s->output)
+		return diag_fail(d, -EINVAL, "no output: use -o FILE, or -o DIR for DIR/%s.%s",
+				 s->base_name, spec_format_extension(s->format));
+	n = strlen(s->output);
+	if (stat(s->output, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *f = xasprintf("%s%s%s.%s", s->output, s->output[n - 1] == '/' ? "" : "/",
+				    s->base_name, spec_format_extension(s->format));
+
+		free(s->output);
+		s->output = f;
+	} else if (s->output[n - 1] == '/')
+		return diag_fail(d, -ENOENT, "-o %s: no such directory (create it first)",
+				 s->output);
+	return 0;
+}
+
+int spec_validate(struct image_spec *s, struct diag *d)
+{
+	int r;
+
+	r = spec_check_supported(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_contents(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_boot_size(s, d);
+	if (r < 0)
+		return r;
+	r = spec_resolve_output(s, d);
+	if (r < 0)
+		return r;
+
+	/* Only the label feeds the default seed, never a path: the same inputs give the same
+	 * identifiers wherever they are built. */
+	if (!s->seed)
+		s->seed = xasprintf("%s%s", SPEC_SEED_PREFIX, s->label);
+	if (!s->root_fsuid_set)
+		memcpy(s->root_fsuid, s->root_gpuid, sizeof(s->root_fsuid));
+	return 0;
+}

@@ -1,0 +1,269 @@
+/* One setter per spec value, shared by the JSON keys (json.c) and the flags (flags.c). Each
+ * checks the text and fails with a message naming the input (`what`) and the accepted form.
+ * Choices that are well-formed but not implemented yet (fsType "btrfs", format "qcow2") are
+ * stored here and refused by spec_validate(), so that a flag can still override them. */
+#include "spec/spec-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/uuid.h"
+#include "util/xalloc.h"
+
+static const struct {
+	const char *name;
+	const char *extension; /* make-disk-image's file name: nixos.<extension> */
+	bool supported;
+} spec_formats[] = {
+	{ "raw", "img", true },
+	{ "qcow2", "qcow2", false },
+	{ "qcow2-compressed", "qcow2", false },
+	{ "vdi", "vdi", false },
+	{ "vpc", "vhd", false },
+};
+
+static void spec_replace_str(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+}
+
+/* Decimal digits only (no sign, blank or base prefix), at most max. */
+static int spec_parse_u32(const char *v, uint32_t max, uint32_t *ret)
+{
+	uint64_t n = 0;
+
+	if (!*v)
+		return -EINVAL;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -EINVAL;
+		n = n * 10 + (uint64_t)(*v - '0');
+		if (n > max)
+			return -ERANGE;
+	}
+	*ret = (uint32_t)n;
+	return 0;
+}
+
+char *spec_path_resolve(const char *base_dir, const char *path)
+{
+	if (!base_dir || path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", base_dir, path);
+}
+
+int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, const char *what,
+		  struct diag *d)
+{
+	if (!*v)
+		return diag_fail(d, -EINVAL, "%s: empty path (omit it for no root tree)", what);
+	free(s->root);
+	s->root = spec_path_resolve(base_dir, v);
+	return 0;
+}
+
+int spec_set_part_table(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	enum part_table t;
+
+	if (part_table_from_name(v, &t) < 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: unknown (use none, legacy, legacy+gpt, efi, efixbootldr or "
+				 "hybrid)",
+				 what);
+	s->partition_table = t;
+	return 0;
+}
+
+int spec_set_fs_type(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	if (!*v)
+		return diag_fail(d, -EINVAL, "%s: empty (use ext4)", what);
+	spec_replace_str(&s->fs_type, v);
+	return 0;
+}
+
+int spec_set_label(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	size_t n = strlen(v);
+
+	if (n > SPEC_LABEL_MAX)
+		return diag_fail(d, -EINVAL, "%s: %zu bytes long; a label holds at most %u bytes",
+				 what, n, SPEC_LABEL_MAX);
+	spec_replace_str(&s->label, v);
+	return 0;
+}
+
+int spec_set_disk_size(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	uint64_t bytes;
+	uint32_t mib;
+	int r;
+
+	if (strcmp(v, "auto") == 0) {
+		s->disk_size_auto = true;
+		s->disk_size_bytes = 0;
+		return 0;
+	}
+	/* make-disk-image's diskSize is MiB; a suffixed size ("4G") is read as bytes. */
+	r = spec_parse_u32(v, UINT32_MAX, &mib);
+	if (r == -EINVAL) {
+		r = size_parse(v, &bytes);
+		if (r == 0 && bytes % PART_MIB != 0)
+			return diag_fail(d, -EINVAL,
+					 "%s: not a whole number of MiB (use \"auto\" or MiB, e.g. "
+					 "2048)",
+					 what);
+	} else if (r == 0)
+		bytes = (uint64_t)mib * PART_MIB;
+	if (r == -ERANGE)
+		return diag_fail(d, r, "%s: too large (use \"auto\" or MiB, e.g. 2048)", what);
+	if (r < 0)
+		return diag_fail(d, r, "%s: not a size (use \"auto\" or MiB, e.g. 2048)", what);
+	if (bytes == 0)
+		return diag_fail(d, -EINVAL, "%s: must be at least 1 MiB (use \"auto\" or MiB, "
+				 "e.g. 2048)", what);
+	s->disk_size_auto = false;
+	s->disk_size_bytes = bytes;
+	return 0;
+}
+
+int spec_set_size(uint64_t *field, const char *v, const char *what, struct diag *d)
+{
+	int r = size_parse(v, field);
+
+	if (r == -ERANGE)
+		return diag_fail(d, r, "%s: too large (at most 16E minus one byte)", what);
+	if (r < 0)
+		return diag_fail(d, r,
+				 "%s: not a size (use a number with an optional K, M, G, T, P or "
+				 "E suffix, e.g. 512M)",
+				 what);
+	return 0;
+}
+
+int spec_set_format(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	if (!spec_format_extension(v))
+		return diag_fail(d, -EINVAL,
+				 "%s: unknown (use raw, qcow2, qcow2-compressed, vdi or vpc)", what);
+	spec_replace_str(&s->format, v);
+	return 0;
+}
+
+int spec_set_base_name(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	if (!*v || strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return diag_fail(d, -EINVAL, "%s: not a file name (use e.g. nixos)", what);
+	spec_replace_str(&s->base_name, v);
+	return 0;
+}
+
+int spec_set_seed(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	if (!*v)
+		return diag_fail(d, -EINVAL, "%s: empty (omit it for the default seed)", what);
+	spec_replace_str(&s->seed, v);
+	return 0;
+}
+
+int spec_set_uuid(uint8_t field[16], bool *set, const char *v, const char *what, struct diag *d)
+{
+	uint8_t u[UUID_LEN];
+
+	if (uuid_parse(v, u) < 0)
+		return diag_fail(d, -EINVAL, "%s: not a UUID (expected 8-4-4-4-12 hex digits)",
+				 what);
+	memcpy(field, u, UUID_LEN);
+	*set = true;
+	return 0;
+}
+
+int spec_set_owner(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	const char *colon = strchr(v, ':');
+	_cleanup_free_ char *uid = colon ? xstrndup(v, (size_t)(colon - v)) : NULL;
+	uint32_t u, g;
+
+	/* (uint32_t)-1 means "no change" to chown(2): not an owner. */
+	if (!uid || spec_parse_u32(uid, UINT32_MAX - 1, &u) < 0 ||
+	    spec_parse_u32(colon + 1, UINT32_MAX - 1, &g) < 0)
+		return diag_fail(d, -EINVAL, "%s: not an owner (use numeric UID:GID, e.g. 0:0)",
+				 what);
+	s->owner_set = true;
+	s->owner_uid = u;
+	s->owner_gid = g;
+	return 0;
+}
+
+int spec_set_arch(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	enum part_arch a;
+
+	if (part_arch_from_name(v, &a) < 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: unknown architecture (use x86-64, x86, aarch64, arm, riscv64, "
+				 "riscv32, loongarch64, ppc64le or s390x)",
+				 what);
+	s->arch = a;
+	return 0;
+}
+
+int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *what,
+			      struct diag *d)
+{
+	uint32_t p;
+
+	if (spec_parse_u32(v, 50, &p) < 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: not a whole percentage from 0 to 50 (mke2fs's -m limit)", what);
+	s->reserved_percent = p;
+	return 0;
+}
+
+void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir)
+{
+	struct contents_entry *n;
+
+	s->contents = xreallocarray(s->contents, s->n_contents + 1, sizeof(*s->contents));
+	n = &s->contents[s->n_contents++];
+	n->source = spec_path_resolve(base_dir, e->source);
+	n->target = xstrdup(e->target);
+	n->mode = e->mode ? xstrdup(e->mode) : NULL;
+	n->user = e->user ? xstrdup(e->user) : NULL;
+	n->group = e->group ? xstrdup(e->group) : NULL;
+}
+
+void spec_contents_clear(struct image_spec *s)
+{
+	for (size_t i = 0; i < s->n_contents; i++) {
+		free(s->contents[i].source);
+		free(s->contents[i].target);
+		free(s->contents[i].mode);
+		free(s->contents[i].user);
+		free(s->contents[i].group);
+	}
+	free(s->contents);
+	s->contents = NULL;
+	s->n_contents = 0;
+}
+
+const char *spec_format_extension(const char *format)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
+		if (strcmp(spec_formats[i].name, format) == 0)
+			return spec_formats[i].extension;
+	return NULL;
+}
+
+bool spec_format_supported(const char *format)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
+		if (strcmp(spec_formats[i].name, format) == 0)
+			return spec_formats[i].supported;
+	return false;
+}
