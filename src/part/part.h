@@ -66,8 +66,9 @@ struct part_params {
 	enum part_arch arch;
 	bool generic_root_type; /* Linux filesystem data type instead of the DPS root type */
 	uint64_t boot_bytes;    /* bootSize: end of the ESP (efi, hybrid) or XBOOTLDR */
-	/* Exactly one of these is non-zero: a fixed disk size, or the bytes the root filesystem
-	 * needs (the disk is then the smallest whole-MiB size that holds it). */
+	/* A fixed disk size, or the bytes the root filesystem needs (the disk is then the
+	 * smallest whole-MiB size that holds it). When both are set, disk_bytes is checked
+	 * against root_min_bytes (-ENOSPC naming the size that fits). */
 	uint64_t disk_bytes;
 	uint64_t root_min_bytes;
 	uint8_t root_uuid[16]; /* rootGPUID */
@@ -85,5 +86,49 @@ int part_layout_plan(const struct part_params *p, struct diag *d, struct part_la
 /* The root partition (or, for PART_TABLE_NONE, the whole disk) in bytes. */
 void part_layout_root(const struct part_layout *l, uint64_t *ret_off, uint64_t *ret_len);
 const struct part_entry *part_layout_find(const struct part_layout *l, enum part_role role);
-/* Add the table's bytes (MBR, primary and backup GPT headers and entry arrays) to the plan. */
+/* Add the table's bytes (MBR, primary and backup GPT headers and entry arrays) to the plan.
+ * The MBR range is bytes 440..511 of sector 0 only (disk signature, table, 0x55aa): bytes
+ * 0..439 are left to boot code (GRUB's boot.img). The ranges point at *l: keep it alive
+ * until the plan has been emitted. */
 void part_plan_ranges(const struct part_layout *l, struct image_plan *p);
+
+/* Type name for printing ("EFI System", "Linux root (x86-64)", ...), NULL when unknown. */
+const char *part_type_name(const uint8_t type_uuid[16]);
+
+/* Decoding an existing image's table (for `inspect`); the input is hostile. */
+enum part_probe_kind {
+	PART_PROBE_NONE, /* no MBR signature, or not a valid MBR: a bare filesystem? */
+	PART_PROBE_MBR,
+	PART_PROBE_GPT,
+};
+
+struct part_probe_entry {
+	uint32_t number; /* 1-based: GPT entry index + 1, MBR slot + 1 */
+	uint64_t first_lba;
+	uint64_t n_lba;
+	uint8_t type_uuid[16]; /* GPT, RFC 4122 byte order */
+	uint8_t uuid[16];      /* GPT PARTUUID, RFC 4122 byte order */
+	uint64_t attributes;   /* GPT */
+	uint8_t mbr_type;      /* MBR */
+	bool bootable;         /* MBR active flag / GPT legacy BIOS bootable attribute */
+	char name[112];        /* GPT name as UTF-8 */
+};
+
+struct part_probe {
+	enum part_probe_kind kind;
+	/* The make-disk-image layout these partitions match, else PART_TABLE_NONE. */
+	enum part_table layout;
+	uint64_t disk_bytes;
+	uint8_t disk_uuid[16]; /* GPT */
+	uint32_t mbr_signature;
+	uint64_t first_usable_lba, last_usable_lba; /* GPT */
+	bool backup_used; /* GPT: the primary header was bad, the backup was read */
+	bool backup_bad;  /* GPT: the backup header or array is missing or corrupt */
+	struct part_probe_entry *parts; /* used entries, in number order */
+	size_t n_parts;
+};
+
+/* Read the MBR/GPT of an image of size bytes. -EBADMSG naming the field when a table is
+ * there but malformed; kind PART_PROBE_NONE when there is none. */
+int part_probe(int fd, uint64_t size, struct diag *d, struct part_probe **ret);
+struct part_probe *part_probe_free(struct part_probe *p);
