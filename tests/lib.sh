@@ -176,6 +176,17 @@ loop_mount()
 	_MOUNTS+=("$dir")
 }
 
+# unmount DIR: undo loop_mount now.
+unmount()
+{
+	local m keep=()
+	umount "$1" || fail "umount $1 failed"
+	for m in "${_MOUNTS[@]}"; do
+		[ "$m" = "$1" ] || keep+=("$m")
+	done
+	_MOUNTS=("${keep[@]+"${keep[@]}"}")
+}
+
 # e2fsck_clean FILE: e2fsck -fn must exit 0 (and say nothing is wrong).
 e2fsck_clean()
 {
@@ -265,7 +276,7 @@ compare_tree()
 	if can_loop_mount; then
 		loop_mount "$img" "$T/$tag.mnt"
 		manifest "$T/$tag.mnt" | _filter_lost_found "$src" >"$T/$tag.mnt.manifest"
-		umount "$T/$tag.mnt" && unset '_MOUNTS[${#_MOUNTS[@]}-1]'
+		unmount "$T/$tag.mnt"
 		diff -u "$T/$tag.src.manifest" "$T/$tag.mnt.manifest" | head -n 80 >"$T/$tag.diff" || true
 		[ ! -s "$T/$tag.diff" ] || { cat "$T/$tag.diff" >&2; fail "$img (mounted) differs from $src"; }
 	else

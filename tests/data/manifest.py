@@ -153,7 +153,7 @@ def debugfs(img, cmds):
     return out
 
 
-LS_RE = re.compile(rb'/(\d+)/(\d{6})/(\d+)/(\d+)/([^/]*)/(\d*)/\n')
+LS_RE = re.compile(rb'/(\d+)/(\d{6})/(-?\d+)/(-?\d+)/([^/]*)/(\d*)/\n')
 DFS_TYPES = {
     b'regular': 'file', b'directory': 'dir', b'symlink': 'symlink',
     b'character special': 'chr', b'block special': 'blk', b'FIFO': 'fifo', b'socket': 'sock',
@@ -163,8 +163,9 @@ DFS_TYPES = {
 def parse_stat(text):
     m = re.search(rb'Type: (.+?)\s+Mode:\s+(\d+)', text)
     typ, mode = DFS_TYPES[m.group(1)], int(m.group(2), 8)
-    uid = int(re.search(rb'User:\s+(\d+)', text).group(1))
-    gid = int(re.search(rb'Group:\s+(\d+)', text).group(1))
+    # debugfs prints 32-bit ids with %d: ids above 2^31 come out negative.
+    uid = int(re.search(rb'User:\s+(-?\d+)', text).group(1)) & 0xffffffff
+    gid = int(re.search(rb'Group:\s+(-?\d+)', text).group(1)) & 0xffffffff
     size = int(re.search(rb'Size: (\d+)', text).group(1))
     m = re.search(rb'mtime: 0x([0-9a-f]+)(?::([0-9a-f]+))?', text)
     sec = int(m.group(1), 16)
