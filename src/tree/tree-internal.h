@@ -35,3 +35,16 @@ int tree_parent_of(struct tree *t, const char *path, int64_t parent_mtime,
 		   struct tree_node **ret_parent, const char **ret_name, size_t *ret_len);
 /* One message for tree_parent_of's errors, naming `path`. */
 int tree_path_error(struct diag *d, int err, const char *path);
+
+/* Lexically normalize an absolute image path: collapse slashes, drop ".", apply "..".
+ * -EINVAL when relative, -EXDEV when ".." would climb above the root. */
+int tree_path_normalize(const char *path, char **ret);
+
+/* The id of `name` in the image's colon-separated database `file` ("/etc/passwd" or
+ * "/etc/group": the id is the third field in both), read from the tree node (its generated
+ * bytes or host file; symlinks inside the image are followed). -ENOENT when the file is
+ * missing, -ESRCH when the name is not in it. */
+int passwd_lookup_id(const struct tree *t, const char *file, const char *name,
+		     uint32_t *ret_id);
+/* A decimal id (0..4294967294) into *ret; -EINVAL otherwise. */
+int passwd_parse_id(const char *s, uint32_t *ret);
