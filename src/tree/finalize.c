@@ -31,7 +31,10 @@ static int sort_children(struct tree_node *dir, struct diag *d)
 	qsort(dir->children, dir->n_children, sizeof(*dir->children), child_cmp);
 	for (size_t i = 1; i < dir->n_children; i++)
 		if (child_cmp(&dir->children[i - 1], &dir->children[i]) == 0) {
-			_cleanup_free_ char *p = tree_node_path(dir->children[i]);
+			_cleanup_free_ char *p = NULL;
+
+			dir->children[i]->parent = dir;
+			p = tree_node_path(dir->children[i]);
 
 			return diag_fail(d, -EEXIST, "%s: two entries with the same name", p);
 		}

@@ -138,3 +138,7 @@ int tree_finalize(struct tree *t, const struct tree_finalize_opts *o, struct dia
 uint32_t tree_node_st_mode(const struct tree_node *n);
 /* The node's path in the image, e.g. "/etc/passwd", in a fresh string. */
 char *tree_node_path(const struct tree_node *n);
+/* A canonical text dump of a finalized tree, one line per node in preorder: path, type, mode,
+ * owner, mtime, size, link target, device numbers, xattrs, sparse ranges, hard-link primary.
+ * Host paths are left out, so copies of one tree dump equal. For tests and debugging. */
+char *tree_dump(const struct tree *t);
