@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A complete build by an unprivileged user (issue #2: "at least one image is built by an
+# unprivileged user"): as root we drop to nobody with setpriv (no capabilities, no groups);
+# without root we already are unprivileged. The image is then judged like any other.
+# quick
+. "$(dirname "$0")/../lib.sh"
+require e2fsck sfdisk sgdisk debugfs python3
+
+"$DATA/mktree.sh" "$T/src" >/dev/null
+mkdir -m 777 "$T/out"
+if is_root; then
+	require setpriv
+	chown -R nobody:nogroup "$T/src"
+	# Reading the tree needs no privilege once nobody owns it; mode-000 files stay readable
+	# to their owner only through... nothing: drop them, nobody cannot read them.
+	find "$T/src" -type f -perm 000 -delete
+	as_user nobody true || skip "cannot switch to nobody"
+	[ "$(as_user nobody id -u)" -eq 65534 ] || fail "setpriv did not drop to nobody"
+	build_as nobody --root "$T/src" --partition-table efi --additional-space 16M -o "$T/out"
+	[ "$(stat -c %U "$T/out/nixos.img")" = nobody ] || fail "the image was not written by nobody"
+else
+	build --root "$T/src" --partition-table efi --additional-space 16M -o "$T/out"
+fi
+img=$T/out/nixos.img
+out=$(sgdisk -v "$img" 2>&1) || true
+grep -q 'No problems found' <<<"$out" || { echo "$out" >&2; fail "sgdisk -v"; }
+extract_partition "$img" 2 "$T/root.ext4"
+e2fsck_clean "$T/root.ext4"
+compare_tree "$T/src" "$T/root.ext4"
