@@ -11,8 +11,7 @@ mkdir -m 777 "$T/out"
 if is_root; then
 	require setpriv
 	chown -R nobody:nogroup "$T/src"
-	# Reading the tree needs no privilege once nobody owns it; mode-000 files stay readable
-	# to their owner only through... nothing: drop them, nobody cannot read them.
+	# nobody owns and reads the tree; a mode-000 file would be unreadable even to its owner.
 	find "$T/src" -type f -perm 000 -delete
 	as_user nobody true || skip "cannot switch to nobody"
 	[ "$(as_user nobody id -u)" -eq 65534 ] || fail "setpriv did not drop to nobody"
