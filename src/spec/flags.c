@@ -266,29 +266,37 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 
 int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d)
 {
+	_cleanup_free_ const char **specs = xcalloc((size_t)argc, sizeof(*specs));
 	bool contents_seen = false;
+	size_t n_specs = 0;
 	int c, r;
 
-	/* Pass 1: --help and the spec files. optind = 0 restarts getopt (a glibc rule). */
+	/* Pass 1: --help (which wins over any error), usage errors, the spec files' names.
+	 * optind = 0 restarts getopt (a glibc rule). */
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, spec_short_options, spec_long_options, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return spec_bad_option(c, argv, d);
 		if (c == 'h') {
 			s->help = true;
 			return 0;
 		}
-		if (c == OPT_SPEC) {
-			r = spec_load_json(s, optarg, d);
-			if (r < 0)
-				return r;
-		}
+		if (c == OPT_SPEC)
+			specs[n_specs++] = optarg;
 	}
+	optind = 0;
+	while ((c = getopt_long(argc, argv, spec_short_options, spec_long_options, NULL)) != -1)
+		if (c == '?' || c == ':')
+			return spec_bad_option(c, argv, d);
 	if (optind < argc)
 		return diag_fail(d, -EINVAL,
 				 "unexpected argument \"%s\" (the image file goes after -o)",
 				 argv[optind]);
+
+	for (size_t i = 0; i < n_specs; i++) {
+		r = spec_load_json(s, specs[i], d);
+		if (r < 0)
+			return r;
+	}
 
 	/* Pass 2: every other flag, over whatever the files said. */
 	optind = 0;

@@ -1,8 +1,10 @@
 /* Sizes as `numfmt --from=iec` reads them: "512M", "1G", "1024K", "1.5G", ".5K", "123".
  *
  * numfmt computes in long double and rounds away from zero; we compute exactly and round up,
- * which gives the same answers for every input numfmt can print ("1.1K" = 1127). Like
- * numfmt --from=iec we refuse lower-case suffixes, "Ki", "KB", signs, blanks and exponents. */
+ * which gives numfmt's answers wherever its 64-bit mantissa is exact ("1.1K" = 1127; for
+ * "1.999E" numfmt loses the last unit, we do not). A fraction without a suffix, which numfmt
+ * prints unchanged, rounds up to whole bytes. Like numfmt --from=iec we refuse lower-case
+ * suffixes, "Ki", "KB", signs, blanks and exponents; Z and Y are -ERANGE. */
 #include "spec/spec.h"
 
 #include <errno.h>
@@ -66,11 +68,13 @@ int size_parse(const char *s, uint64_t *ret)
 
 	if (!s)
 		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++, n_int++)
-		if (v > (UINT64_MAX - 9) / 10)
+	for (; *p >= '0' && *p <= '9'; p++, n_int++) {
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - digit) / 10)
 			return -ERANGE;
-		else
-			v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + digit;
+	}
 	if (*p == '.') {
 		frac = ++p;
 		for (; *p >= '0' && *p <= '9'; p++)

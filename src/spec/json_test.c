@@ -1,0 +1,376 @@
+#include "spec/spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/test.h"
+#include "util/uuid.h"
+#include "util/xalloc.h"
+
+DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
+
+/* A spec file in a fresh directory; returns its path (the directory is "<path>.d"). */
+static char *spec_file(const char *json)
+{
+	char dir[] = "/tmp/spec-json-test.XXXXXX";
+	char *path;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		abort();
+	path = xasprintf("%s/spec.json", dir);
+	f = fopen(path, "w");
+	if (!f)
+		abort();
+	fputs(json, f);
+	fclose(f);
+	return path;
+}
+
+static void spec_file_remove(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	(void)unlink(path);
+	*slash = '\0';
+	(void)rmdir(path);
+	free(path);
+}
+
+/* Load json into a new spec; returns the error and leaves the message in d. */
+static int load(const char *json, struct image_spec **ret, struct diag *d)
+{
+	char *path = spec_file(json);
+	struct image_spec *s = image_spec_new();
+	int r;
+
+	*d = (struct diag){ 0 };
+	r = spec_load_json(s, path, d);
+	/* Messages start with the file name: drop it so tests compare the rest. */
+	if (r < 0 && strncmp(d->msg, path, strlen(path)) == 0)
+		memmove(d->msg, d->msg + strlen(path), strlen(d->msg + strlen(path)) + 1);
+	spec_file_remove(path);
+	*ret = s;
+	return r;
+}
+
+#define ASSERT_LOAD_FAILS(json, err, want)                                  \
+	do {                                                               \
+		_cleanup_(image_spec_freep) struct image_spec *_s = NULL; \
+		struct diag _d;                                            \
+		ASSERT_ERR(load(json, &_s, &_d), err);                     \
+		ASSERT_STR_EQ(_d.msg, want);                                \
+	} while (0)
+
+TEST(json_every_key)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+	char u[UUID_STR_LEN];
+
+	ASSERT_OK(load("{\n"
+		       "  \"root\": \"/srv/root\",\n"
+		       "  \"contents\": [\n"
+		       "    { \"source\": \"/a\", \"target\": \"/etc/a\" },\n"
+		       "    { \"source\": \"/b\", \"target\": \"/b\", \"mode\": \"0644\",\n"
+		       "      \"user\": \"root\", \"group\": 0 }\n"
+		       "  ],\n"
+		       "  \"partitionTableType\": \"efixbootldr\",\n"
+		       "  \"fsType\": \"ext4\",\n"
+		       "  \"label\": \"my-root\",\n"
+		       "  \"diskSize\": 2048,\n"
+		       "  \"additionalSpace\": \"1G\",\n"
+		       "  \"bootSize\": \"512M\",\n"
+		       "  \"format\": \"qcow2\",\n"
+		       "  \"baseName\": \"disk\",\n"
+		       "  \"deterministic\": false,\n"
+		       "  \"seed\": \"s33d\",\n"
+		       "  \"rootGPUID\": \"00112233-4455-6677-8899-aabbccddeeff\",\n"
+		       "  \"rootFSUID\": \"ffeeddcc-bbaa-9988-7766-554433221100\",\n"
+		       "  \"owner\": \"1000:100\",\n"
+		       "  \"arch\": \"aarch64\",\n"
+		       "  \"genericRootType\": true,\n"
+		       "  \"reservedPercent\": 0,\n"
+		       "  \"installBootLoader\": true,\n"
+		       "  \"touchEFIVars\": true,\n"
+		       "  \"onlyNixStore\": true,\n"
+		       "  \"copyChannel\": true,\n"
+		       "  \"additionalPaths\": [\"/nix/store/x\", \"/nix/store/y\"],\n"
+		       "  \"configFile\": \"/etc/nixos/configuration.nix\",\n"
+		       "  \"memSize\": 4096\n"
+		       "}\n",
+		       &s, &d));
+	ASSERT_STR_EQ(s->root, "/srv/root");
+	ASSERT_EQ(s->n_contents, 2);
+	ASSERT_STR_EQ(s->contents[0].source, "/a");
+	ASSERT_STR_EQ(s->contents[0].target, "/etc/a");
+	ASSERT_TRUE(!s->contents[0].mode && !s->contents[0].user && !s->contents[0].group);
+	ASSERT_STR_EQ(s->contents[1].mode, "0644");
+	ASSERT_STR_EQ(s->contents[1].user, "root");
+	ASSERT_STR_EQ(s->contents[1].group, "0");
+	ASSERT_EQ(s->partition_table, PART_TABLE_EFIXBOOTLDR);
+	ASSERT_STR_EQ(s->fs_type, "ext4");
+	ASSERT_STR_EQ(s->label, "my-root");
+	ASSERT_TRUE(!s->disk_size_auto);
+	ASSERT_EQ(s->disk_size_bytes, 2048ull << 20);
+	ASSERT_EQ(s->additional_space_bytes, 1ull << 30);
+	ASSERT_EQ(s->boot_size_bytes, 512ull << 20);
+	ASSERT_STR_EQ(s->format, "qcow2");
+	ASSERT_STR_EQ(s->base_name, "disk");
+	ASSERT_TRUE(!s->deterministic);
+	ASSERT_STR_EQ(s->seed, "s33d");
+	ASSERT_TRUE(s->root_gpuid_set && s->root_fsuid_set);
+	uuid_format(s->root_gpuid, u);
+	ASSERT_STR_EQ(u, "00112233-4455-6677-8899-aabbccddeeff");
+	uuid_format(s->root_fsuid, u);
+	ASSERT_STR_EQ(u, "ffeeddcc-bbaa-9988-7766-554433221100");
+	ASSERT_TRUE(s->owner_set);
+	ASSERT_EQ(s->owner_uid, 1000);
+	ASSERT_EQ(s->owner_gid, 100);
+	ASSERT_EQ(s->arch, PART_ARCH_AARCH64);
+	ASSERT_TRUE(s->generic_root_type);
+	ASSERT_EQ(s->reserved_percent, 0);
+	ASSERT_TRUE(s->install_bootloader && s->touch_efi_vars && s->only_nix_store &&
+		    s->copy_channel);
+	ASSERT_EQ(s->n_additional_paths, 2);
+	ASSERT_STR_EQ(s->config_file, "/etc/nixos/configuration.nix");
+}
+
+TEST(json_disk_size_forms)
+{
+	static const struct {
+		const char *json;
+		bool is_auto;
+		uint64_t bytes;
+	} cases[] = {
+		{ "{\"diskSize\": \"auto\"}", true, 0 },
+		{ "{\"diskSize\": 2048}", false, 2048ull << 20 },
+		{ "{\"diskSize\": \"2048\"}", false, 2048ull << 20 },
+		{ "{\"diskSize\": 3.0}", false, 3ull << 20 },
+		{ "{\"diskSize\": \"4G\"}", false, 4ull << 30 },
+		{ "{\"diskSize\": \"1024K\"}", false, 1ull << 20 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+		struct diag d;
+
+		ASSERT_OK(load(cases[i].json, &s, &d));
+		ASSERT_EQ(s->disk_size_auto, cases[i].is_auto);
+		ASSERT_EQ(s->disk_size_bytes, cases[i].bytes);
+	}
+}
+
+TEST(json_sizes_as_numbers_are_bytes)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	/* numfmt reads "1048576" as bytes: so does a JSON number here. */
+	ASSERT_OK(load("{\"additionalSpace\": 1048576, \"bootSize\": \"1.5G\"}", &s, &d));
+	ASSERT_EQ(s->additional_space_bytes, 1048576);
+	ASSERT_EQ(s->boot_size_bytes, 1536ull << 20);
+}
+
+TEST(json_null_keeps_defaults)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	ASSERT_OK(load("{\"label\": null, \"diskSize\": null, \"configFile\": null, "
+		       "\"contents\": [{\"source\": \"/x\", \"target\": \"/y\", \"mode\": null, "
+		       "\"user\": null, \"group\": null}]}",
+		       &s, &d));
+	ASSERT_STR_EQ(s->label, "nixos");
+	ASSERT_TRUE(s->disk_size_auto);
+	ASSERT_TRUE(!s->config_file);
+	ASSERT_EQ(s->n_contents, 1);
+	ASSERT_TRUE(!s->contents[0].mode && !s->contents[0].user && !s->contents[0].group);
+}
+
+TEST(json_relative_paths_resolve_against_spec_dir)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	_cleanup_free_ char *dir = NULL, *want = NULL;
+	char *path = spec_file("{\"root\": \"staging\", \"contents\": ["
+			       "{\"source\": \"files/*.conf\", \"target\": \"etc\"},"
+			       "{\"source\": \"/abs\", \"target\": \"/abs\"}]}");
+	struct diag d = { 0 };
+
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	ASSERT_OK(spec_load_json(s, path, &d));
+	spec_file_remove(path);
+	want = xasprintf("%s/staging", dir);
+	ASSERT_STR_EQ(s->root, want);
+	free(want);
+	want = xasprintf("%s/files/*.conf", dir);
+	ASSERT_STR_EQ(s->contents[0].source, want);
+	ASSERT_STR_EQ(s->contents[0].target, "etc"); /* a path in the image: untouched */
+	ASSERT_STR_EQ(s->contents[1].source, "/abs");
+}
+
+TEST(json_later_file_merges_over_earlier)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	char *a = spec_file("{\"label\": \"one\", \"diskSize\": 100, "
+			    "\"contents\": [{\"source\": \"/a\", \"target\": \"/a\"}]}");
+	char *b = spec_file("{\"label\": \"two\", "
+			    "\"contents\": [{\"source\": \"/b\", \"target\": \"/b\"}]}");
+	struct diag d = { 0 };
+
+	ASSERT_OK(spec_load_json(s, a, &d));
+	ASSERT_OK(spec_load_json(s, b, &d));
+	spec_file_remove(a);
+	spec_file_remove(b);
+	ASSERT_STR_EQ(s->label, "two");
+	ASSERT_EQ(s->disk_size_bytes, 100ull << 20); /* kept: b does not name it */
+	ASSERT_EQ(s->n_contents, 1);                  /* replaced, not appended */
+	ASSERT_STR_EQ(s->contents[0].source, "/b");
+}
+
+TEST(json_mem_size_ignored)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	ASSERT_OK(load("{\"memSize\": \"2048\"}", &s, &d));
+	ASSERT_LOAD_FAILS("{\"memSize\": true}", -EINVAL,
+			  ": memSize: expected a number of MiB, got boolean");
+}
+
+TEST(json_unknown_keys)
+{
+	ASSERT_LOAD_FAILS("{\"rootGpuid\": \"x\"}", -EINVAL,
+			  ": unknown key \"rootGpuid\" (did you mean \"rootGPUID\"?)");
+	ASSERT_LOAD_FAILS("{\"diskSzie\": 10}", -EINVAL,
+			  ": unknown key \"diskSzie\" (did you mean \"diskSize\"?)");
+	ASSERT_LOAD_FAILS("{\"kernel\": 1}", -EINVAL,
+			  ": unknown key \"kernel\" (see mkdiskimage build --help for the keys)");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\", \"target\": \"/a\", "
+			  "\"owner\": \"x\"}]}",
+			  -EINVAL,
+			  ": contents[0]: unknown key \"owner\" (use source, target, mode, user, "
+			  "group)");
+}
+
+TEST(json_wrong_types)
+{
+	ASSERT_LOAD_FAILS("{\"label\": 5}", -EINVAL, ": label: expected a string, got int");
+	ASSERT_LOAD_FAILS("{\"root\": [\"/x\"]}", -EINVAL, ": root: expected a path, got array");
+	ASSERT_LOAD_FAILS("{\"deterministic\": \"yes\"}", -EINVAL,
+			  ": deterministic: expected true or false, got string");
+	ASSERT_LOAD_FAILS("{\"diskSize\": true}", -EINVAL,
+			  ": diskSize: expected \"auto\" or a number of MiB, got boolean");
+	ASSERT_LOAD_FAILS("{\"additionalSpace\": {}}", -EINVAL,
+			  ": additionalSpace: expected a size such as \"512M\", got object");
+	ASSERT_LOAD_FAILS("{\"rootGPUID\": 1}", -EINVAL,
+			  ": rootGPUID: expected a UUID string, got int");
+	ASSERT_LOAD_FAILS("{\"owner\": 0}", -EINVAL,
+			  ": owner: expected a string \"UID:GID\", got int");
+	ASSERT_LOAD_FAILS("{\"reservedPercent\": \"x\"}", -EINVAL,
+			  ": reservedPercent \"x\": not a whole percentage from 0 to 50 (mke2fs's "
+			  "-m limit)");
+	ASSERT_LOAD_FAILS("{\"contents\": {}}", -EINVAL,
+			  ": contents: expected a list of {source, target, mode, user, group}, got "
+			  "object");
+	ASSERT_LOAD_FAILS("{\"contents\": [\"/a\"]}", -EINVAL,
+			  ": contents[0]: expected an object {source, target, mode, user, group}, "
+			  "got string");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\", \"target\": \"/a\", "
+			  "\"mode\": 644}]}",
+			  -EINVAL, ": contents[0].mode: expected a string such as \"0644\", got int");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\", \"target\": \"/a\", "
+			  "\"user\": true}]}",
+			  -EINVAL, ": contents[0].user: expected a name or a numeric id, got boolean");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": 1, \"target\": \"/a\"}]}", -EINVAL,
+			  ": contents[0].source: expected a string, got int");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"target\": \"/a\"}]}", -EINVAL,
+			  ": contents[0]: source missing");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\"}]}", -EINVAL,
+			  ": contents[0]: target missing");
+	ASSERT_LOAD_FAILS("{\"additionalPaths\": \"/nix/store/x\"}", -EINVAL,
+			  ": additionalPaths: expected a list of store paths, got string");
+	ASSERT_LOAD_FAILS("{\"additionalPaths\": [1]}", -EINVAL,
+			  ": additionalPaths[0]: expected a string, got int");
+	ASSERT_LOAD_FAILS("{\"configFile\": false}", -EINVAL,
+			  ": configFile: expected a path, got boolean");
+}
+
+TEST(json_bad_values)
+{
+	ASSERT_LOAD_FAILS("{\"rootGPUID\": \"xyz\"}", -EINVAL,
+			  ": rootGPUID \"xyz\": not a UUID (expected 8-4-4-4-12 hex digits)");
+	ASSERT_LOAD_FAILS("{\"partitionTableType\": \"gpt\"}", -EINVAL,
+			  ": partitionTableType \"gpt\": unknown (use none, legacy, legacy+gpt, efi, "
+			  "efixbootldr or hybrid)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": \"12X\"}", -EINVAL,
+			  ": diskSize \"12X\": not a size (use \"auto\" or MiB, e.g. 2048)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": 0}", -EINVAL,
+			  ": diskSize 0: must be at least 1 MiB (use \"auto\" or MiB, e.g. 2048)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": -5}", -EINVAL,
+			  ": diskSize -5: not a size (use \"auto\" or MiB, e.g. 2048)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": 1.5}", -EINVAL,
+			  ": diskSize 1.5: not a whole number of MiB (use \"auto\" or MiB, e.g. "
+			  "2048)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": \"99999999999\"}", -ERANGE,
+			  ": diskSize \"99999999999\": too large (use \"auto\" or MiB, e.g. 2048)");
+	ASSERT_LOAD_FAILS("{\"additionalSpace\": \"1Ki\"}", -EINVAL,
+			  ": additionalSpace \"1Ki\": not a size (use a number with an optional K, "
+			  "M, G, T, P or E suffix, e.g. 512M)");
+	ASSERT_LOAD_FAILS("{\"bootSize\": \"16E\"}", -ERANGE,
+			  ": bootSize \"16E\": too large (at most 16E minus one byte)");
+	ASSERT_LOAD_FAILS("{\"label\": \"a-label-of-17-byt\"}", -EINVAL,
+			  ": label \"a-label-of-17-byt\": 17 bytes long; a label holds at most 16 "
+			  "bytes");
+	ASSERT_LOAD_FAILS("{\"format\": \"vmdk\"}", -EINVAL,
+			  ": format \"vmdk\": unknown (use raw, qcow2, qcow2-compressed, vdi or vpc)");
+	ASSERT_LOAD_FAILS("{\"owner\": \"root:root\"}", -EINVAL,
+			  ": owner \"root:root\": not an owner (use numeric UID:GID, e.g. 0:0)");
+	ASSERT_LOAD_FAILS("{\"owner\": \"0:4294967295\"}", -EINVAL,
+			  ": owner \"0:4294967295\": not an owner (use numeric UID:GID, e.g. 0:0)");
+	ASSERT_LOAD_FAILS("{\"arch\": \"mips\"}", -EINVAL,
+			  ": arch \"mips\": unknown architecture (use x86-64, x86, aarch64, arm, "
+			  "riscv64, riscv32, loongarch64, ppc64le or s390x)");
+	ASSERT_LOAD_FAILS("{\"reservedPercent\": 51}", -EINVAL,
+			  ": reservedPercent 51: not a whole percentage from 0 to 50 (mke2fs's -m "
+			  "limit)");
+	ASSERT_LOAD_FAILS("{\"seed\": \"\"}", -EINVAL,
+			  ": seed \"\": empty (omit it for the default seed)");
+	ASSERT_LOAD_FAILS("{\"fsType\": \"\"}", -EINVAL, ": fsType \"\": empty (use ext4)");
+	ASSERT_LOAD_FAILS("{\"baseName\": \"a/b\"}", -EINVAL,
+			  ": baseName \"a/b\": not a file name (use e.g. nixos)");
+	ASSERT_LOAD_FAILS("{\"root\": \"\"}", -EINVAL,
+			  ": root \"\": empty path (omit it for no root tree)");
+}
+
+TEST(json_syntax_errors)
+{
+	ASSERT_LOAD_FAILS("{\n  \"label\": \"x\",\n  oops\n}", -EINVAL,
+			  ":3:3: not valid JSON: quoted object property name expected");
+	ASSERT_LOAD_FAILS("{\"label\": \"x\"", -EINVAL, ": not valid JSON: unexpected end of file");
+	ASSERT_LOAD_FAILS("{} {}", -EINVAL, ":1:4: not valid JSON: text after the spec object");
+	ASSERT_LOAD_FAILS("[1, 2]", -EINVAL, ": the spec must be a JSON object { \"key\": value }");
+	ASSERT_LOAD_FAILS("", -EINVAL, ": not valid JSON: unexpected end of file");
+}
+
+TEST(json_whitespace_after_object_is_fine)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	ASSERT_OK(load("{\"label\": \"x\"}\n\n  \t\n", &s, &d));
+	ASSERT_STR_EQ(s->label, "x");
+}
+
+TEST(json_missing_file)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct diag d = { 0 };
+
+	ASSERT_ERR(spec_load_json(s, "/nonexistent/spec.json", &d), -ENOENT);
+	ASSERT_STR_EQ(d.msg, "/nonexistent/spec.json: cannot read spec file: No such file or "
+			     "directory");
+}

@@ -1,0 +1,274 @@
+#include "spec/spec.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/test.h"
+#include "util/uuid.h"
+#include "util/xalloc.h"
+
+DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
+
+/* A spec with an output set, so validation gets past the "no output" check. */
+static struct image_spec *spec_with_output(void)
+{
+	struct image_spec *s = image_spec_new();
+
+	s->output = xstrdup("/tmp/does-not-matter.img");
+	return s;
+}
+
+static void add_contents(struct image_spec *s, const char *mode, const char *user,
+			 const char *group)
+{
+	struct contents_entry *e;
+
+	s->contents = xreallocarray(s->contents, s->n_contents + 1, sizeof(*s->contents));
+	e = &s->contents[s->n_contents++];
+	e->source = xstrdup("/src");
+	e->target = xstrdup("/dst");
+	e->mode = mode ? xstrdup(mode) : NULL;
+	e->user = user ? xstrdup(user) : NULL;
+	e->group = group ? xstrdup(group) : NULL;
+}
+
+#define ASSERT_INVALID(s, want_err, want_msg)                  \
+	do {                                                   \
+		struct diag _d = { 0 };                        \
+		ASSERT_ERR(spec_validate(s, &_d), want_err);   \
+		ASSERT_STR_EQ(_d.msg, want_msg);               \
+	} while (0)
+
+TEST(defaults)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+	char u[UUID_STR_LEN];
+
+	ASSERT_TRUE(!s->root && s->n_contents == 0);
+	ASSERT_EQ(s->partition_table, PART_TABLE_LEGACY);
+	ASSERT_STR_EQ(s->fs_type, "ext4");
+	ASSERT_STR_EQ(s->label, "nixos");
+	ASSERT_TRUE(s->disk_size_auto);
+	ASSERT_EQ(s->additional_space_bytes, 512ull << 20);
+	ASSERT_EQ(s->boot_size_bytes, 256ull << 20);
+	ASSERT_STR_EQ(s->format, "raw");
+	ASSERT_STR_EQ(s->base_name, "nixos");
+	ASSERT_TRUE(s->deterministic);
+	ASSERT_TRUE(!s->seed);
+	ASSERT_TRUE(!s->root_gpuid_set && !s->root_fsuid_set && !s->owner_set);
+	ASSERT_TRUE(!s->generic_root_type);
+	ASSERT_EQ(s->reserved_percent, 5);
+	ASSERT_TRUE(!s->install_bootloader && !s->touch_efi_vars && !s->only_nix_store &&
+		    !s->copy_channel && !s->config_file && s->n_additional_paths == 0);
+	ASSERT_TRUE(!s->json && !s->progress_set && !s->help);
+#if defined(__x86_64__)
+	ASSERT_EQ(s->arch, PART_ARCH_X86_64);
+#elif defined(__aarch64__)
+	ASSERT_EQ(s->arch, PART_ARCH_AARCH64);
+#endif
+
+	ASSERT_OK(spec_validate(s, &d));
+	uuid_format(s->root_gpuid, u);
+	ASSERT_STR_EQ(u, "f222513b-ded1-49fa-b591-20ce86a2fe7f");
+	ASSERT_MEM_EQ(s->root_fsuid, s->root_gpuid, 16); /* rootFSUID defaults to rootGPUID */
+	ASSERT_TRUE(!s->root_fsuid_set);                 /* ... and stays marked as a default */
+	ASSERT_STR_EQ(s->seed, "mkdiskimage:nixos");
+	ASSERT_STR_EQ(s->output, "/tmp/does-not-matter.img");
+}
+
+TEST(default_seed_follows_label_not_paths)
+{
+	_cleanup_(image_spec_freep) struct image_spec *a = spec_with_output();
+	_cleanup_(image_spec_freep) struct image_spec *b = spec_with_output();
+	struct diag d = { 0 };
+
+	free(a->label);
+	a->label = xstrdup("data");
+	a->root = xstrdup("/one/place");
+	b->root = xstrdup("/another/place");
+	ASSERT_OK(spec_validate(a, &d));
+	ASSERT_OK(spec_validate(b, &d));
+	ASSERT_STR_EQ(a->seed, "mkdiskimage:data");
+	ASSERT_STR_EQ(b->seed, "mkdiskimage:nixos");
+}
+
+TEST(explicit_seed_and_fsuid_kept)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	s->seed = xstrdup("mine");
+	ASSERT_OK(uuid_parse("11111111-2222-3333-4444-555555555555", s->root_fsuid));
+	s->root_fsuid_set = true;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(s->seed, "mine");
+	ASSERT_EQ(s->root_fsuid[0], 0x11);
+}
+
+TEST(output_directory_gets_base_name)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	_cleanup_free_ char *want = NULL;
+	char dir[] = "/tmp/spec-validate-test.XXXXXX";
+	struct diag d = { 0 };
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	s->output = xasprintf("%s/", dir);
+	ASSERT_OK(spec_validate(s, &d));
+	want = xasprintf("%s/nixos.img", dir);
+	ASSERT_STR_EQ(s->output, want);
+
+	free(s->output);
+	free(s->base_name);
+	s->output = xstrdup(dir);
+	s->base_name = xstrdup("disk");
+	ASSERT_OK(spec_validate(s, &d));
+	free(want);
+	want = xasprintf("%s/disk.img", dir);
+	ASSERT_STR_EQ(s->output, want);
+	(void)rmdir(dir);
+}
+
+TEST(output_errors)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+
+	ASSERT_INVALID(s, -EINVAL, "no output: use -o FILE, or -o DIR for DIR/nixos.img");
+	s->output = xstrdup("/nonexistent-dir/");
+	ASSERT_INVALID(s, -ENOENT, "-o /nonexistent-dir/: no such directory (create it first)");
+}
+
+TEST(unsupported_choices)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+
+	free(s->fs_type);
+	s->fs_type = xstrdup("btrfs");
+	ASSERT_INVALID(s, -ENOTSUP, "fsType \"btrfs\" is not supported (only ext4)");
+	free(s->fs_type);
+	s->fs_type = xstrdup("ext4");
+
+	free(s->format);
+	s->format = xstrdup("qcow2");
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "format qcow2 is not supported yet (coming: qcow2, qcow2-compressed, vdi, "
+		       "vpc); use raw");
+	free(s->format);
+	s->format = xstrdup("raw");
+
+	s->install_bootloader = true;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "installBootLoader: bootloaders are not supported yet; set "
+		       "installBootLoader = false");
+	s->install_bootloader = false;
+	s->touch_efi_vars = true;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "touchEFIVars: EFI variable stores are not supported yet; set touchEFIVars "
+		       "= false");
+	s->touch_efi_vars = false;
+	s->only_nix_store = true;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "onlyNixStore: store-only images are not supported yet; set onlyNixStore = "
+		       "false");
+	s->only_nix_store = false;
+	s->copy_channel = true;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "copyChannel: channels are not supported yet; set copyChannel = false");
+	s->copy_channel = false;
+	s->n_additional_paths = 1;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "additionalPaths: store paths are not supported yet; leave additionalPaths "
+		       "empty");
+	s->n_additional_paths = 0;
+	s->config_file = xstrdup("/c.nix");
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "configFile \"/c.nix\": installing a configuration is not supported yet; "
+		       "remove configFile");
+	free(s->config_file);
+	s->config_file = NULL;
+
+	struct diag d = { 0 };
+	ASSERT_OK(spec_validate(s, &d));
+}
+
+TEST(contents_checks)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	add_contents(s, NULL, NULL, NULL);
+	add_contents(s, "0644", "root", "root");
+	add_contents(s, NULL, "root", NULL);
+	ASSERT_INVALID(s, -EINVAL, "contents[2]: user set without group");
+	free(s->contents[2].user);
+	s->contents[2].user = NULL;
+	s->contents[2].group = xstrdup("wheel");
+	ASSERT_INVALID(s, -EINVAL, "contents[2]: group set without user");
+	s->contents[2].user = xstrdup("0");
+	ASSERT_OK(spec_validate(s, &d));
+
+	static const char *const bad_modes[] = { "u+x", "", "8", "0x1ff", "17777", "644 " };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_modes); i++) {
+		_cleanup_free_ char *want =
+			xasprintf("contents[0]: mode \"%s\" is not an octal mode (use e.g. 0644 or "
+				  "755)",
+				  bad_modes[i]);
+
+		free(s->contents[0].mode);
+		s->contents[0].mode = xstrdup(bad_modes[i]);
+		ASSERT_INVALID(s, -EINVAL, want);
+	}
+	static const char *const good_modes[] = { "755", "0644", "7777", "0", "04755" };
+	for (size_t i = 0; i < ARRAY_SIZE(good_modes); i++) {
+		free(s->contents[0].mode);
+		s->contents[0].mode = xstrdup(good_modes[i]);
+		ASSERT_OK(spec_validate(s, &d));
+	}
+
+	free(s->contents[1].target);
+	s->contents[1].target = xstrdup("");
+	ASSERT_INVALID(s, -EINVAL, "contents[1]: target missing or empty");
+}
+
+TEST(boot_size_checks)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	/* legacy has no boot partition: any bootSize is fine. */
+	s->boot_size_bytes = 12345;
+	ASSERT_OK(spec_validate(s, &d));
+
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_INVALID(s, -EINVAL,
+		       "bootSize 12345 bytes: not a whole number of MiB (partitions are 1 MiB "
+		       "aligned; use e.g. 256M)");
+	s->boot_size_bytes = 8ull << 20;
+	ASSERT_INVALID(s, -EINVAL,
+		       "bootSize 8M is too small for partitionTableType efi (use at least 9M)");
+	s->boot_size_bytes = 9ull << 20;
+	ASSERT_OK(spec_validate(s, &d));
+
+	s->partition_table = PART_TABLE_EFIXBOOTLDR;
+	s->boot_size_bytes = 100ull << 20;
+	ASSERT_INVALID(s, -EINVAL,
+		       "bootSize 100M is too small for partitionTableType efixbootldr (use at "
+		       "least 101M)");
+	s->boot_size_bytes = 256ull << 20;
+	s->disk_size_auto = false;
+	s->disk_size_bytes = 256ull << 20;
+	ASSERT_INVALID(s, -EINVAL,
+		       "diskSize 256M leaves no room for the root partition after bootSize 256M "
+		       "(use a larger diskSize or \"auto\")");
+	s->disk_size_bytes = 1024ull << 20;
+	ASSERT_OK(spec_validate(s, &d));
+}
+
+TEST(free_accepts_null)
+{
+	ASSERT_TRUE(image_spec_free(NULL) == NULL);
+}
