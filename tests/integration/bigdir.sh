@@ -8,14 +8,14 @@
 require e2fsck debugfs python3 shuf
 
 mkdir -p "$T/src/bigdir"
-# Names of 8..70 bytes (store-path-like), enough for a two-level index.
+# Names of 16..70 bytes (store-path-like), enough for a two-level index.
 python3 - "$T/src/bigdir" <<'PY'
 import hashlib, os, sys
 os.chdir(sys.argv[1])
 for i in range(50000):
     h = hashlib.sha256(b'%d' % i).hexdigest()
     name = h[:32] + '-' + 'pkg-%d' % i + '-x' * (i % 16)
-    open(name[:8 + i % 63] if i % 3 else name, 'wb').close()
+    open(name[:16 + i % 55] if i % 3 else name, 'wb').close()
 PY
 [ "$(find "$T/src/bigdir" -type f | wc -l)" -eq 50000 ] || fail "tree generation made the wrong count"
 build --root "$T/src" --partition-table none --additional-space 8M -o "$T/big.img"
