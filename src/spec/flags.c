@@ -158,23 +158,25 @@ static int spec_parse_contents(struct image_spec *s, const char *arg, struct dia
 	char *f[5] = {};
 	int n = spec_split_fields(arg, f, 5);
 	int r = 0;
+	struct contents_entry e = {
+		.source = f[0],
+		.target = f[1],
+		.mode = n > 2 && *f[2] ? f[2] : NULL,
+		.user = n > 3 && *f[3] ? f[3] : NULL,
+		.group = n > 4 && *f[4] ? f[4] : NULL,
+	};
 
-	if (n != 2 && n != 3 && n != 5)
+	if (n < 2)
 		r = diag_fail(d, -EINVAL,
 			      "--contents %s: expected SRC:TARGET[:MODE[:USER:GROUP]] (write ':' in "
 			      "a path as '\\:')",
 			      arg);
-	else {
-		struct contents_entry e = {
-			.source = f[0],
-			.target = f[1],
-			.mode = n > 2 && *f[2] ? f[2] : NULL,
-			.user = n > 3 && *f[3] ? f[3] : NULL,
-			.group = n > 4 && *f[4] ? f[4] : NULL,
-		};
-
+	else if (!!e.user != !!e.group)
+		r = diag_fail(d, -EINVAL, "--contents %s: %s set without %s (use "
+			      "SRC:TARGET:MODE:USER:GROUP)",
+			      arg, e.user ? "user" : "group", e.user ? "group" : "user");
+	else
 		spec_contents_add(s, &e, /* base_dir= */ NULL);
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		free(f[i]);
 	return r;

@@ -171,9 +171,13 @@ TEST(flags_contents_errors)
 			   "path as '\\:')",
 			   "--contents", "/a");
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--contents /a:/b:644:root: expected SRC:TARGET[:MODE[:USER:GROUP]] "
-			   "(write ':' in a path as '\\:')",
+			   "--contents /a:/b:644:root: user set without group (use "
+			   "SRC:TARGET:MODE:USER:GROUP)",
 			   "--contents", "/a:/b:644:root");
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "--contents /a:/b:644::wheel: group set without user (use "
+			   "SRC:TARGET:MODE:USER:GROUP)",
+			   "--contents", "/a:/b:644::wheel");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "--contents /a:/b:6:u:g:x: expected SRC:TARGET[:MODE[:USER:GROUP]] "
 			   "(write ':' in a path as '\\:')",
