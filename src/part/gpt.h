@@ -10,18 +10,18 @@ struct part_layout;
 
 /* GPT header, UEFI 2.10 table 5-5. */
 enum {
-	GPT_HDR_SIGNATURE = 0,         /* "EFI PART" */
-	GPT_HDR_REVISION = 8,          /* le32, 0x00010000 */
-	GPT_HDR_SIZE = 12,             /* le32, 92 */
-	GPT_HDR_CRC = 16,              /* le32, CRC32 of GPT_HDR_SIZE bytes with this field 0 */
-	GPT_HDR_RESERVED = 20,         /* le32, zero */
-	GPT_HDR_MY_LBA = 24,           /* le64 */
+	GPT_HDR_SIGNATURE = 0,	       /* "EFI PART" */
+	GPT_HDR_REVISION = 8,	       /* le32, 0x00010000 */
+	GPT_HDR_SIZE = 12,	       /* le32, 92 */
+	GPT_HDR_CRC = 16,	       /* le32, CRC32 of GPT_HDR_SIZE bytes with this field 0 */
+	GPT_HDR_RESERVED = 20,	       /* le32, zero */
+	GPT_HDR_MY_LBA = 24,	       /* le64 */
 	GPT_HDR_ALTERNATE_LBA = 32,    /* le64 */
 	GPT_HDR_FIRST_USABLE_LBA = 40, /* le64 */
 	GPT_HDR_LAST_USABLE_LBA = 48,  /* le64 */
-	GPT_HDR_DISK_GUID = 56,        /* 16 bytes */
+	GPT_HDR_DISK_GUID = 56,	       /* 16 bytes */
 	GPT_HDR_ENTRIES_LBA = 72,      /* le64 */
-	GPT_HDR_N_ENTRIES = 80,        /* le32 */
+	GPT_HDR_N_ENTRIES = 80,	       /* le32 */
 	GPT_HDR_ENTRY_SIZE = 84,       /* le32 */
 	GPT_HDR_ENTRIES_CRC = 88,      /* le32 */
 	GPT_HDR_LEN = 92,
@@ -29,12 +29,12 @@ enum {
 
 /* GPT partition entry, UEFI 2.10 table 5-6. */
 enum {
-	GPT_PE_TYPE_GUID = 0,    /* 16 bytes; all zero = unused entry */
+	GPT_PE_TYPE_GUID = 0,	 /* 16 bytes; all zero = unused entry */
 	GPT_PE_UNIQUE_GUID = 16, /* 16 bytes */
-	GPT_PE_FIRST_LBA = 32,   /* le64 */
-	GPT_PE_LAST_LBA = 40,    /* le64, inclusive */
-	GPT_PE_ATTRIBUTES = 48,  /* le64 */
-	GPT_PE_NAME = 56,        /* 36 UTF-16LE code units */
+	GPT_PE_FIRST_LBA = 32,	 /* le64 */
+	GPT_PE_LAST_LBA = 40,	 /* le64, inclusive */
+	GPT_PE_ATTRIBUTES = 48,	 /* le64 */
+	GPT_PE_NAME = 56,	 /* 36 UTF-16LE code units */
 	GPT_PE_SIZE = 128,
 };
 

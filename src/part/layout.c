@@ -87,8 +87,8 @@ static int check_boot_size(const struct part_params *p, struct diag *d)
 /* Smallest whole-MiB disk whose root partition holds root_bytes. */
 static uint64_t disk_mib_for_root(const struct part_params *p, uint64_t root_bytes)
 {
-	uint64_t lba = root_start_lba(p) + DIV_ROUND_UP(root_bytes, PART_SECTOR) +
-		       tail_lba(p->table);
+	uint64_t lba =
+		root_start_lba(p) + DIV_ROUND_UP(root_bytes, PART_SECTOR) + tail_lba(p->table);
 
 	return DIV_ROUND_UP(lba, MIB_LBA);
 }
@@ -185,22 +185,23 @@ int part_layout_plan(const struct part_params *p, struct diag *d, struct part_la
 		return diag_fail(d, -EINVAL, "diskSize %llu bytes is not a whole number of MiB",
 				 (unsigned long long)disk_bytes);
 	} else if (disk_bytes / PART_MIB < need_mib) {
-		return diag_fail(d, -ENOSPC,
-				 "diskSize %llu MiB too small: partitionTableType %s with a root of "
-				 "%llu bytes needs at least %llu MiB",
-				 (unsigned long long)(disk_bytes / PART_MIB),
-				 part_table_name(p->table),
-				 (unsigned long long)MAX(p->root_min_bytes, (uint64_t)PART_MIB),
-				 (unsigned long long)need_mib);
+		return diag_fail(
+			d, -ENOSPC,
+			"diskSize %llu MiB too small: partitionTableType %s with a root of "
+			"%llu bytes needs at least %llu MiB",
+			(unsigned long long)(disk_bytes / PART_MIB), part_table_name(p->table),
+			(unsigned long long)MAX(p->root_min_bytes, (uint64_t)PART_MIB),
+			(unsigned long long)need_mib);
 	}
 
 	disk_lba = disk_bytes / PART_SECTOR;
 	root_last = disk_lba - 1 - tail_lba(p->table);
 	if (p->table == PART_TABLE_LEGACY && root_last - MIB_LBA + 1 > UINT32_MAX)
-		return diag_fail(d, -EOVERFLOW,
-				 "diskSize %llu MiB is too large for partitionTableType legacy: MBR "
-				 "addresses at most 2 TiB; use legacy+gpt",
-				 (unsigned long long)(disk_bytes / PART_MIB));
+		return diag_fail(
+			d, -EOVERFLOW,
+			"diskSize %llu MiB is too large for partitionTableType legacy: MBR "
+			"addresses at most 2 TiB; use legacy+gpt",
+			(unsigned long long)(disk_bytes / PART_MIB));
 
 	l.disk_bytes = disk_bytes;
 	if (table_is_gpt(p->table)) {

@@ -50,14 +50,30 @@ TEST(layout_offsets_match_make_disk_image)
 		const char *name[3];
 	} want[] = {
 		{ PART_TABLE_LEGACY, 1, { 1 }, { 2048 }, { 614399 }, { "primary" } },
-		{ PART_TABLE_LEGACY_GPT, 2, { 1, 2 }, { 2048, 4096 }, { 4095, 614366 },
+		{ PART_TABLE_LEGACY_GPT,
+		  2,
+		  { 1, 2 },
+		  { 2048, 4096 },
+		  { 4095, 614366 },
 		  { "no-fs", "primary" } },
-		{ PART_TABLE_EFI, 2, { 1, 2 }, { 16384, 524288 }, { 524287, 614366 },
+		{ PART_TABLE_EFI,
+		  2,
+		  { 1, 2 },
+		  { 16384, 524288 },
+		  { 524287, 614366 },
 		  { "ESP", "primary" } },
-		{ PART_TABLE_EFIXBOOTLDR, 3, { 1, 2, 3 }, { 16384, 204800, 524288 },
-		  { 204799, 524287, 614366 }, { "ESP", "BOOT", "ROOT" } },
-		{ PART_TABLE_HYBRID, 3, { 1, 2, 3 }, { 16384, 34, 524288 },
-		  { 524287, 2047, 614366 }, { "ESP", "no-fs", "primary" } },
+		{ PART_TABLE_EFIXBOOTLDR,
+		  3,
+		  { 1, 2, 3 },
+		  { 16384, 204800, 524288 },
+		  { 204799, 524287, 614366 },
+		  { "ESP", "BOOT", "ROOT" } },
+		{ PART_TABLE_HYBRID,
+		  3,
+		  { 1, 2, 3 },
+		  { 16384, 34, 524288 },
+		  { 524287, 2047, 614366 },
+		  { "ESP", "no-fs", "primary" } },
 	};
 	struct diag d = { 0 };
 
@@ -127,11 +143,12 @@ TEST(layout_guids_root_type_and_derivation)
 
 TEST(layout_auto_size_is_smallest_whole_mib)
 {
-	static const enum part_table tables[] = { PART_TABLE_NONE, PART_TABLE_LEGACY,
-						  PART_TABLE_LEGACY_GPT, PART_TABLE_EFI,
+	static const enum part_table tables[] = { PART_TABLE_NONE,	  PART_TABLE_LEGACY,
+						  PART_TABLE_LEGACY_GPT,  PART_TABLE_EFI,
 						  PART_TABLE_EFIXBOOTLDR, PART_TABLE_HYBRID };
-	static const uint64_t roots[] = { 1, 1000 * 1000, PART_MIB, 100 * PART_MIB - 17408,
-					  100 * PART_MIB - 17407, 123456789 };
+	static const uint64_t roots[] = {
+		1, 1000 * 1000, PART_MIB, 100 * PART_MIB - 17408, 100 * PART_MIB - 17407, 123456789
+	};
 	struct diag d = { 0 };
 
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
@@ -145,8 +162,9 @@ TEST(layout_auto_size_is_smallest_whole_mib)
 			ASSERT_EQ(l.disk_bytes % PART_MIB, 0);
 			part_layout_root(&l, &off, &len);
 			ASSERT_TRUE(len >= roots[i]);
-			ASSERT_EQ(off + len, l.disk_bytes -
-				  (tables[t] >= PART_TABLE_LEGACY_GPT ? 33 * 512 : 0));
+			ASSERT_EQ(off + len,
+				  l.disk_bytes -
+					  (tables[t] >= PART_TABLE_LEGACY_GPT ? 33 * 512 : 0));
 			/* one MiB less must not hold it */
 			p.disk_bytes = l.disk_bytes - PART_MIB;
 			p.root_min_bytes = roots[i];
@@ -224,8 +242,8 @@ static int write_layout(const struct part_layout *l, char *path)
 
 		/* two chunks, to exercise partial fills */
 		if (r->fill(r->ctx, r->arg, 0, buf, r->len / 2, &d) < 0 ||
-		    r->fill(r->ctx, r->arg, r->len / 2, buf + r->len / 2, r->len - r->len / 2,
-			    &d) < 0 ||
+		    r->fill(r->ctx, r->arg, r->len / 2, buf + r->len / 2, r->len - r->len / 2, &d) <
+			    0 ||
 		    pwrite_full(fd, buf, r->len, r->off) < 0)
 			abort();
 	}

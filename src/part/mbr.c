@@ -40,7 +40,8 @@ void mbr_entry_encode(uint8_t *p, const struct mbr_entry *e)
 	p[MBR_PE_TYPE] = e->type;
 	mbr_chs_encode(p + MBR_PE_CHS_LAST, (uint64_t)e->lba_first + e->lba_count - 1);
 	if (e->type == MBR_TYPE_GPT_PROTECTIVE &&
-	    (uint64_t)e->lba_first + e->lba_count - 1 >= CHS_HEADS * CHS_SECTORS * (CHS_MAX_CYL + 1))
+	    (uint64_t)e->lba_first + e->lba_count - 1 >=
+		    CHS_HEADS * CHS_SECTORS * (CHS_MAX_CYL + 1))
 		/* UEFI 2.10 table 5-4: 0xFFFFFF when the last block has no CHS address. */
 		memset(p + MBR_PE_CHS_LAST, 0xff, 3);
 	le32_put(p + MBR_PE_LBA_FIRST, e->lba_first);
@@ -52,7 +53,8 @@ int mbr_entry_decode(const uint8_t *p, struct diag *d, struct mbr_entry *ret)
 	struct mbr_entry e = { 0 };
 
 	if (p[MBR_PE_STATUS] != 0x00 && p[MBR_PE_STATUS] != 0x80)
-		return diag_fail(d, -EBADMSG, "MBR partition entry: status byte 0x%02x is not 0x00 or 0x80",
+		return diag_fail(d, -EBADMSG,
+				 "MBR partition entry: status byte 0x%02x is not 0x00 or 0x80",
 				 p[MBR_PE_STATUS]);
 	e.active = p[MBR_PE_STATUS] == 0x80;
 	e.type = p[MBR_PE_TYPE];
@@ -112,7 +114,8 @@ void mbr_from_layout(const struct part_layout *l, struct mbr *ret)
 		m.entries[0] = (struct mbr_entry){
 			.type = MBR_TYPE_GPT_PROTECTIVE,
 			.lba_first = 1,
-			.lba_count = disk_lba - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(disk_lba - 1),
+			.lba_count =
+				disk_lba - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(disk_lba - 1),
 		};
 	}
 	*ret = m;

@@ -10,18 +10,18 @@ struct part_layout;
 
 /* Sector 0. */
 enum {
-	MBR_BOOT_CODE = 0x000,      /* 440 bytes: left to boot code (GRUB's boot.img) */
-	MBR_DISK_SIGNATURE = 0x1b8, /* le32 */
-	MBR_RESERVED = 0x1bc,       /* 2 bytes, zero */
+	MBR_BOOT_CODE = 0x000,	     /* 440 bytes: left to boot code (GRUB's boot.img) */
+	MBR_DISK_SIGNATURE = 0x1b8,  /* le32 */
+	MBR_RESERVED = 0x1bc,	     /* 2 bytes, zero */
 	MBR_PARTITION_TABLE = 0x1be, /* 4 entries of MBR_PE_SIZE */
-	MBR_BOOT_SIGNATURE = 0x1fe, /* 0x55 0xaa */
+	MBR_BOOT_SIGNATURE = 0x1fe,  /* 0x55 0xaa */
 	MBR_SIZE = 512,
 };
 
 /* MBR partition entry: 16 bytes at 0x1be + 16 * i (UEFI 2.10, 5.2.1). */
 enum {
-	MBR_PE_STATUS = 0,     /* 0x80 = active */
-	MBR_PE_CHS_FIRST = 1,  /* 3 bytes */
+	MBR_PE_STATUS = 0,    /* 0x80 = active */
+	MBR_PE_CHS_FIRST = 1, /* 3 bytes */
 	MBR_PE_TYPE = 4,
 	MBR_PE_CHS_LAST = 5,   /* 3 bytes */
 	MBR_PE_LBA_FIRST = 8,  /* le32 */

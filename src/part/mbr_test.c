@@ -76,7 +76,10 @@ TEST(mbr_round_trip)
 {
 	struct mbr m = {
 		.signature = 0xdeadbeef,
-		.entries = { [0] = { .active = true, .type = 0x83, .lba_first = 2048, .lba_count = 99 },
+		.entries = { [0] = { .active = true,
+				     .type = 0x83,
+				     .lba_first = 2048,
+				     .lba_count = 99 },
 			     [3] = { .type = 0x0c, .lba_first = 4096, .lba_count = 8192 } },
 	};
 	uint8_t sector[MBR_SIZE];

@@ -52,38 +52,42 @@ static int gpt_check_header(const struct gpt_header *h, uint64_t disk_lba, uint6
 				 (unsigned long long)want_lba, (unsigned long long)h->my_lba);
 	if (h->entry_size < GPT_PE_SIZE || h->entry_size > PROBE_MAX_ENTRY_SIZE ||
 	    (h->entry_size & (h->entry_size - 1)) != 0)
-		return diag_fail(d, -EBADMSG,
-				 "GPT header: SizeOfPartitionEntry %u is not 128 * 2^n (at most %u)",
-				 h->entry_size, PROBE_MAX_ENTRY_SIZE);
+		return diag_fail(
+			d, -EBADMSG,
+			"GPT header: SizeOfPartitionEntry %u is not 128 * 2^n (at most %u)",
+			h->entry_size, PROBE_MAX_ENTRY_SIZE);
 	array_bytes = (uint64_t)h->n_entries * h->entry_size;
 	if (array_bytes > PROBE_MAX_ENTRIES_BYTES)
-		return diag_fail(d, -EBADMSG,
-				 "GPT header: NumberOfPartitionEntries %u of %u bytes exceeds %u bytes",
-				 h->n_entries, h->entry_size, PROBE_MAX_ENTRIES_BYTES);
+		return diag_fail(
+			d, -EBADMSG,
+			"GPT header: NumberOfPartitionEntries %u of %u bytes exceeds %u bytes",
+			h->n_entries, h->entry_size, PROBE_MAX_ENTRIES_BYTES);
 	if (h->first_usable_lba > h->last_usable_lba || h->last_usable_lba >= disk_lba)
-		return diag_fail(d, -EBADMSG,
-				 "GPT header: usable LBAs %llu..%llu do not fit the %llu-sector image",
-				 (unsigned long long)h->first_usable_lba,
-				 (unsigned long long)h->last_usable_lba, (unsigned long long)disk_lba);
+		return diag_fail(
+			d, -EBADMSG,
+			"GPT header: usable LBAs %llu..%llu do not fit the %llu-sector image",
+			(unsigned long long)h->first_usable_lba,
+			(unsigned long long)h->last_usable_lba, (unsigned long long)disk_lba);
 	if (h->my_lba >= h->first_usable_lba && h->my_lba <= h->last_usable_lba)
 		return diag_fail(d, -EBADMSG, "GPT header: its own LBA %llu is in the usable area",
 				 (unsigned long long)h->my_lba);
 	array_sect = DIV_ROUND_UP(array_bytes, PART_SECTOR);
 	array_end = h->entries_lba + array_sect; /* no overflow: both bounded below */
 	if (h->entries_lba == 0 || h->entries_lba >= disk_lba || array_end > disk_lba)
-		return diag_fail(d, -EBADMSG,
-				 "GPT header: PartitionEntryLBA %llu (%llu sectors) runs past the end "
-				 "of the %llu-sector image",
-				 (unsigned long long)h->entries_lba, (unsigned long long)array_sect,
-				 (unsigned long long)disk_lba);
+		return diag_fail(
+			d, -EBADMSG,
+			"GPT header: PartitionEntryLBA %llu (%llu sectors) runs past the end "
+			"of the %llu-sector image",
+			(unsigned long long)h->entries_lba, (unsigned long long)array_sect,
+			(unsigned long long)disk_lba);
 	if (array_sect > 0 && h->entries_lba <= h->last_usable_lba &&
 	    array_end > h->first_usable_lba)
-		return diag_fail(d, -EBADMSG,
-				 "GPT header: entry array LBA %llu..%llu overlaps usable LBAs %llu..%llu",
-				 (unsigned long long)h->entries_lba,
-				 (unsigned long long)(array_end - 1),
-				 (unsigned long long)h->first_usable_lba,
-				 (unsigned long long)h->last_usable_lba);
+		return diag_fail(
+			d, -EBADMSG,
+			"GPT header: entry array LBA %llu..%llu overlaps usable LBAs %llu..%llu",
+			(unsigned long long)h->entries_lba, (unsigned long long)(array_end - 1),
+			(unsigned long long)h->first_usable_lba,
+			(unsigned long long)h->last_usable_lba);
 	if (h->my_lba >= h->entries_lba && h->my_lba < array_end)
 		return diag_fail(d, -EBADMSG, "GPT header: entry array covers the header's LBA");
 	return 0;
@@ -165,12 +169,13 @@ static int gpt_decode_entries(struct part_probe *p, const struct gpt_header *h,
 			continue;
 		if (g.first_lba > g.last_lba || g.first_lba < h->first_usable_lba ||
 		    g.last_lba > h->last_usable_lba)
-			return diag_fail(d, -EBADMSG,
-					 "GPT entry %u: LBA %llu..%llu outside usable LBAs %llu..%llu",
-					 i + 1, (unsigned long long)g.first_lba,
-					 (unsigned long long)g.last_lba,
-					 (unsigned long long)h->first_usable_lba,
-					 (unsigned long long)h->last_usable_lba);
+			return diag_fail(
+				d, -EBADMSG,
+				"GPT entry %u: LBA %llu..%llu outside usable LBAs %llu..%llu",
+				i + 1, (unsigned long long)g.first_lba,
+				(unsigned long long)g.last_lba,
+				(unsigned long long)h->first_usable_lba,
+				(unsigned long long)h->last_usable_lba);
 		e = &p->parts[p->n_parts++];
 		*e = (struct part_probe_entry){
 			.number = i + 1,
@@ -196,8 +201,8 @@ static int probe_gpt(int fd, uint64_t disk_lba, struct part_probe *p, struct dia
 	r = gpt_read_copy(fd, disk_lba, 1, d, &h, &array);
 	if (r < 0) {
 		/* The backup sits in the last sector (UEFI 2.10 §5.3.2). */
-		if (disk_lba < 2 || gpt_read_copy(fd, disk_lba, disk_lba - 1, &scratch, &h,
-						  &array) < 0)
+		if (disk_lba < 2 ||
+		    gpt_read_copy(fd, disk_lba, disk_lba - 1, &scratch, &h, &array) < 0)
 			return diag_prepend(d, r, "primary GPT (no valid backup either)");
 		p->backup_used = true;
 	} else if (h.alternate_lba >= disk_lba ||
@@ -214,8 +219,7 @@ static int probe_gpt(int fd, uint64_t disk_lba, struct part_probe *p, struct dia
 	return 0;
 }
 
-static int probe_mbr(const struct mbr *m, uint64_t disk_lba, struct part_probe *p,
-		     struct diag *d)
+static int probe_mbr(const struct mbr *m, uint64_t disk_lba, struct part_probe *p, struct diag *d)
 {
 	p->kind = PART_PROBE_MBR;
 	p->mbr_signature = m->signature;
@@ -227,10 +231,10 @@ static int probe_mbr(const struct mbr *m, uint64_t disk_lba, struct part_probe *
 			continue;
 		if (e->lba_count == 0 || e->lba_first == 0 ||
 		    (uint64_t)e->lba_first + e->lba_count > disk_lba)
-			return diag_fail(d, -EBADMSG,
-					 "MBR entry %u: sectors %u+%u do not fit the %llu-sector image",
-					 i + 1, e->lba_first, e->lba_count,
-					 (unsigned long long)disk_lba);
+			return diag_fail(
+				d, -EBADMSG,
+				"MBR entry %u: sectors %u+%u do not fit the %llu-sector image",
+				i + 1, e->lba_first, e->lba_count, (unsigned long long)disk_lba);
 		p->parts[p->n_parts++] = (struct part_probe_entry){
 			.number = i + 1,
 			.first_lba = e->lba_first,
@@ -265,16 +269,17 @@ static enum part_table guess_layout(const struct part_probe *p)
 	} gpt_layouts[] = {
 		{ PART_TABLE_LEGACY_GPT, 2, { PART_ROLE_BIOS_BOOT, PART_ROLE_ROOT } },
 		{ PART_TABLE_EFI, 2, { PART_ROLE_ESP, PART_ROLE_ROOT } },
-		{ PART_TABLE_EFIXBOOTLDR, 3,
+		{ PART_TABLE_EFIXBOOTLDR,
+		  3,
 		  { PART_ROLE_ESP, PART_ROLE_XBOOTLDR, PART_ROLE_ROOT } },
 		{ PART_TABLE_HYBRID, 3, { PART_ROLE_ESP, PART_ROLE_BIOS_BOOT, PART_ROLE_ROOT } },
 	};
 
 	if (p->kind == PART_PROBE_MBR)
 		return p->n_parts == 1 && p->parts[0].number == 1 &&
-				       p->parts[0].mbr_type == MBR_TYPE_LINUX ?
-			       PART_TABLE_LEGACY :
-			       PART_TABLE_NONE;
+				       p->parts[0].mbr_type == MBR_TYPE_LINUX
+			       ? PART_TABLE_LEGACY
+			       : PART_TABLE_NONE;
 	if (p->kind != PART_PROBE_GPT)
 		return PART_TABLE_NONE;
 	for (size_t t = 0; t < ARRAY_SIZE(gpt_layouts); t++) {

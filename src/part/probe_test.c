@@ -92,7 +92,8 @@ TEST(probe_round_trips_every_layout)
 		fd = make_image(tables[t], &l);
 		ASSERT_OK(part_probe(fd, l.disk_bytes, &d, &p));
 		ASSERT_EQ(p->layout, tables[t]);
-		ASSERT_EQ(p->kind, tables[t] == PART_TABLE_LEGACY ? PART_PROBE_MBR : PART_PROBE_GPT);
+		ASSERT_EQ(p->kind,
+			  tables[t] == PART_TABLE_LEGACY ? PART_PROBE_MBR : PART_PROBE_GPT);
 		ASSERT_EQ(p->n_parts, l.n_parts);
 		ASSERT_TRUE(!p->backup_used && !p->backup_bad);
 		for (size_t i = 0; i < l.n_parts; i++) {

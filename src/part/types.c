@@ -121,14 +121,14 @@ static const struct {
 	const char *name;
 	enum part_arch arch;
 } arch_names[] = {
-	{ "x86-64", PART_ARCH_X86_64 },	      { "x86_64", PART_ARCH_X86_64 },
-	{ "amd64", PART_ARCH_X86_64 },	      { "x86", PART_ARCH_X86 },
-	{ "i686", PART_ARCH_X86 },	      { "i386", PART_ARCH_X86 },
-	{ "aarch64", PART_ARCH_AARCH64 },     { "arm64", PART_ARCH_AARCH64 },
-	{ "arm", PART_ARCH_ARM },	      { "armv7l", PART_ARCH_ARM },
-	{ "armv6l", PART_ARCH_ARM },	      { "riscv64", PART_ARCH_RISCV64 },
-	{ "riscv32", PART_ARCH_RISCV32 },     { "loongarch64", PART_ARCH_LOONGARCH64 },
-	{ "ppc64le", PART_ARCH_PPC64LE },     { "powerpc64le", PART_ARCH_PPC64LE },
+	{ "x86-64", PART_ARCH_X86_64 },	  { "x86_64", PART_ARCH_X86_64 },
+	{ "amd64", PART_ARCH_X86_64 },	  { "x86", PART_ARCH_X86 },
+	{ "i686", PART_ARCH_X86 },	  { "i386", PART_ARCH_X86 },
+	{ "aarch64", PART_ARCH_AARCH64 }, { "arm64", PART_ARCH_AARCH64 },
+	{ "arm", PART_ARCH_ARM },	  { "armv7l", PART_ARCH_ARM },
+	{ "armv6l", PART_ARCH_ARM },	  { "riscv64", PART_ARCH_RISCV64 },
+	{ "riscv32", PART_ARCH_RISCV32 }, { "loongarch64", PART_ARCH_LOONGARCH64 },
+	{ "ppc64le", PART_ARCH_PPC64LE }, { "powerpc64le", PART_ARCH_PPC64LE },
 	{ "s390x", PART_ARCH_S390X },
 };
 
