@@ -297,3 +297,57 @@ TEST(dir_rejects_bad_names)
 	ASSERT_TRUE(strstr(d.msg, "twice") != NULL);
 	ASSERT_TRUE(l == NULL);
 }
+
+/* c0369269 and c0395013 collide under the legacy hash (0x0b373974). With 254 smaller hashes
+ * before them, a packed first leaf (255 entries of rec_len 16) would split the pair; the layout
+ * moves both to the second leaf, whose index hash then has no continuation bit. */
+TEST(dir_htree_keeps_equal_hashes_together)
+{
+	static const struct ext4_dir_hash legacy = { .version = EXT4_HASH_LEGACY };
+	const uint32_t h = 0x0b373974;
+	char (*buf)[9] = calloc(1000, sizeof(*buf));
+	struct ext4_dirent *e = calloc(1000, sizeof(*e));
+	size_t n = 0, lo = 0, hi = 0;
+	struct ext4_dir_layout *l = NULL;
+	struct diag d = { 0 };
+	uint8_t b[4096];
+
+	ASSERT_EQ(ext4_dirhash(&legacy, (const uint8_t *)"c0369269", 8, NULL), h);
+	ASSERT_EQ(ext4_dirhash(&legacy, (const uint8_t *)"c0395013", 8, NULL), h);
+	for (unsigned i = 0; n < 600 && i < 100000; i++) {
+		uint32_t x;
+
+		snprintf(buf[n], 9, "d%07u", i);
+		x = ext4_dirhash(&legacy, (const uint8_t *)buf[n], 8, NULL);
+		if (x == h || (x < h ? lo >= 254 : hi >= 344))
+			continue;
+		x < h ? lo++ : hi++;
+		e[n] = (struct ext4_dirent){ (const uint8_t *)buf[n], 8, EXT4_FT_REG, 100 };
+		n++;
+	}
+	ASSERT_EQ(lo, 254);
+	e[n++] = (struct ext4_dirent){ (const uint8_t *)"c0369269", 8, EXT4_FT_REG, 101 };
+	e[n++] = (struct ext4_dirent){ (const uint8_t *)"c0395013", 8, EXT4_FT_REG, 102 };
+	ASSERT_EQ(n, 600);
+	ASSERT_OK(ext4_dir_layout_new(e, n, 12, 2, &legacy, true, &d, &l));
+	ASSERT_EQ(ext4_dir_layout_blocks(l), 4); /* root + 254 + 255 + 91 */
+
+	memset(b, 0, sizeof(b));
+	ext4_dir_block_encode(l, 0, 0, b);
+	ASSERT_EQ(b[0x1c], 0);
+	ASSERT_EQ(le16_get(b + 0x22), 3);
+	ASSERT_EQ(le32_get(b + 0x28), h); /* no continuation bit */
+	ASSERT_EQ(le32_get(b + 0x2c), 2);
+
+	memset(b, 0, sizeof(b));
+	ext4_dir_block_encode(l, 1, 0, b);
+	ASSERT_EQ(le16_get(b + 253 * 16 + 4), 4084 - 253 * 16); /* 254 entries, last stretched */
+	memset(b, 0, sizeof(b));
+	ext4_dir_block_encode(l, 2, 0, b);
+	ASSERT_EQ(le32_get(b), 101);
+	ASSERT_MEM_EQ(b + 8, "c0369269", 8);
+	ASSERT_EQ(le32_get(b + 16), 102);
+	ext4_dir_layout_free(l);
+	free(buf);
+	free(e);
+}
