@@ -1,0 +1,221 @@
+/* mkdiskimage inspect IMAGE [--json]: the partition table and each partition's filesystem,
+ * decoded by our own readers (for users; tests judge images with external tools). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/ext4/probe.h"
+#include "part/part.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+struct fs_info {
+	bool known;
+	struct ext4_probe_info ext4;
+};
+
+static int inspect_fs(int fd, uint64_t off, uint64_t len, struct diag *d, struct fs_info *ret)
+{
+	uint8_t sb[EXT4_PROBE_SB_SIZE];
+	int r;
+
+	*ret = (struct fs_info){ 0 };
+	if (len < EXT4_PROBE_SB_OFFSET + EXT4_PROBE_SB_SIZE)
+		return 0;
+	r = pread_full(fd, sb, sizeof(sb), off + EXT4_PROBE_SB_OFFSET);
+	if (r < 0)
+		return diag_fail(d, r, "cannot read at byte %llu: %s", (unsigned long long)off,
+				 strerror(-r));
+	r = ext4_probe(sb, d, &ret->ext4);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	ret->known = true;
+	return 0;
+}
+
+static void print_fs_text(const struct fs_info *fs)
+{
+	char u[UUID_STR_LEN];
+	const struct ext4_probe_info *e = &fs->ext4;
+	uint64_t avail;
+
+	if (!fs->known) {
+		printf("    filesystem: unknown or empty\n");
+		return;
+	}
+	uuid_format(e->uuid, u);
+	avail = e->free_blocks > e->reserved_blocks ? e->free_blocks - e->reserved_blocks : 0;
+	printf("    filesystem: ext4, label \"%s\", UUID %s\n", e->label, u);
+	printf("    size %llu bytes, free %llu bytes (%llu available), inodes %u (%u free)\n",
+	       (unsigned long long)(e->n_blocks * e->block_size),
+	       (unsigned long long)(e->free_blocks * e->block_size),
+	       (unsigned long long)(avail * e->block_size), e->n_inodes, e->free_inodes);
+}
+
+static void print_fs_json(struct jsonw *w, const struct fs_info *fs)
+{
+	char u[UUID_STR_LEN];
+	const struct ext4_probe_info *e = &fs->ext4;
+
+	if (!fs->known)
+		return;
+	uuid_format(e->uuid, u);
+	jsonw_object_begin(w, "filesystem");
+	jsonw_string(w, "type", "ext4");
+	jsonw_string(w, "label", e->label);
+	jsonw_string(w, "uuid", u);
+	jsonw_uint(w, "size", e->n_blocks * e->block_size);
+	jsonw_uint(w, "free", e->free_blocks * e->block_size);
+	jsonw_uint(w, "reserved", e->reserved_blocks * e->block_size);
+	jsonw_uint(w, "inodes", e->n_inodes);
+	jsonw_uint(w, "freeInodes", e->free_inodes);
+	jsonw_object_end(w);
+}
+
+static int inspect_print(int fd, const char *path, uint64_t size, const struct part_probe *l,
+			 bool json, struct diag *d);
+
+int cli_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_close_ int fd = -EBADF;
+	struct diag d = { 0 };
+	struct part_probe *l = NULL;
+	struct stat sb;
+	bool json = false;
+	const char *path;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else {
+			fputs("usage: mkdiskimage inspect IMAGE [--json]\n", c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error("inspect takes exactly one IMAGE argument");
+		return 2;
+	}
+	path = argv[optind];
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		log_error("%s: cannot open: %s", path, strerror(errno));
+		return 1;
+	}
+	r = part_probe(fd, (uint64_t)sb.st_size, &d, &l);
+	if (r < 0) {
+		log_error("%s: %s", path, diag_message(&d, r));
+		return 1;
+	}
+	r = inspect_print(fd, path, (uint64_t)sb.st_size, l, json, &d);
+	l = part_probe_free(l);
+	return r;
+}
+
+static const char *probe_kind_name(const struct part_probe *l)
+{
+	if (l->layout != PART_TABLE_NONE)
+		return part_table_name(l->layout);
+	switch (l->kind) {
+	case PART_PROBE_MBR:
+		return "mbr";
+	case PART_PROBE_GPT:
+		return "gpt";
+	default:
+		return "none";
+	}
+}
+
+static const char *entry_type_name(const struct part_probe *l, const struct part_probe_entry *p,
+				   char buf[16])
+{
+	if (l->kind == PART_PROBE_GPT)
+		return part_type_name(p->type_uuid);
+	snprintf(buf, 16, "MBR type 0x%02x", p->mbr_type);
+	return buf;
+}
+
+static int inspect_print(int fd, const char *path, uint64_t size, const struct part_probe *l,
+			 bool json, struct diag *d)
+{
+	struct jsonw w;
+	int r;
+
+	if (json) {
+		jsonw_init(&w, stdout);
+		jsonw_object_begin(&w, NULL);
+		jsonw_string(&w, "image", path);
+		jsonw_uint(&w, "size", size);
+		jsonw_string(&w, "partitionTableType", probe_kind_name(l));
+		jsonw_array_begin(&w, "partitions");
+	} else
+		printf("%s: %llu bytes, partition table: %s\n", path, (unsigned long long)size,
+		       probe_kind_name(l));
+
+	for (size_t i = 0; i < (l->kind == PART_PROBE_NONE ? 1 : l->n_parts); i++) {
+		uint64_t off = 0, len = size;
+		const struct part_probe_entry *p = l->kind == PART_PROBE_NONE ? NULL : &l->parts[i];
+		struct fs_info fs;
+		char u[UUID_STR_LEN], tbuf[16];
+
+		if (p) {
+			off = p->first_lba * PART_SECTOR;
+			len = p->n_lba * PART_SECTOR;
+		}
+		r = inspect_fs(fd, off, len, d, &fs);
+		if (r < 0) {
+			log_error("%s: partition %zu: %s", path, i + 1, diag_message(d, r));
+			return 1;
+		}
+		if (json) {
+			jsonw_object_begin(&w, NULL);
+			if (p) {
+				jsonw_uint(&w, "number", p->number);
+				jsonw_string(&w, "type", entry_type_name(l, p, tbuf));
+				uuid_format(p->uuid, u);
+				if (!uuid_is_null(p->uuid))
+					jsonw_string(&w, "uuid", u);
+				jsonw_string(&w, "name", p->name);
+			}
+			jsonw_uint(&w, "offset", off);
+			jsonw_uint(&w, "size", len);
+			print_fs_json(&w, &fs);
+			jsonw_object_end(&w);
+		} else {
+			if (p) {
+				uuid_format(p->uuid, u);
+				printf("  partition %u: %s, bytes %llu..%llu (%llu MiB)%s%s%s\n",
+				       p->number, entry_type_name(l, p, tbuf),
+				       (unsigned long long)off, (unsigned long long)(off + len),
+				       (unsigned long long)(len >> 20),
+				       uuid_is_null(p->uuid) ? "" : ", PARTUUID ",
+				       uuid_is_null(p->uuid) ? "" : u, "");
+			} else
+				printf("  whole disk:\n");
+			print_fs_text(&fs);
+		}
+	}
+	if (json) {
+		jsonw_array_end(&w);
+		jsonw_object_end(&w);
+	}
+	return 0;
+}
