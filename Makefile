@@ -28,6 +28,7 @@ LIB_O := $(LIB_C:%.c=$(BUILD)/%.o)
 CLI_O := $(CLI_C:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all check unit integration integration-quick clean bench example
 all: $(BUILD)/mkdiskimage
 
