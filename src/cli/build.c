@@ -201,7 +201,7 @@ static void print_json(const struct image_spec *s, const struct part_layout *l,
 /* Size the disk: exact for "auto", checked against the contents for a fixed diskSize. */
 static int build_layout(const struct image_spec *s, const struct tree *t,
 			const struct ext4_params *ep, struct part_params *pp, struct diag *d,
-			struct part_layout *ret)
+			struct part_layout *ret, uint64_t *ret_root_min)
 {
 	struct ext4_params min_ep = *ep;
 	uint64_t root_min = 0;
@@ -216,7 +216,7 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 		r = part_layout_plan(pp, d, ret);
 		if (r < 0)
 			return r;
-		print_auto_size(t->total_bytes, root_min, s->additional_space_bytes, ret);
+		*ret_root_min = root_min;
 		return 0;
 	}
 	pp->disk_bytes = s->disk_size_bytes;
@@ -274,7 +274,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	struct outfile *out = NULL;
 	struct sink *sink = NULL;
 	double t0 = progress_now(), t1;
-	uint64_t root_off, root_len, total = 0;
+	uint64_t root_off, root_len, root_min = 0, total = 0;
 	int r;
 
 	fmt = format_find(s->format);
@@ -295,7 +295,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	t1 = progress_now();
 	tm.scan = t1 - t0;
 
-	r = build_layout(s, t, &ep, &pp, d, &layout);
+	r = build_layout(s, t, &ep, &pp, d, &layout, &root_min);
 	if (r < 0)
 		return r;
 	part_layout_root(&layout, &root_off, &root_len);
@@ -339,6 +339,9 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 		return r;
 	tm.emit = progress_now() - t1;
 	tm.total = progress_now() - t0;
+	/* after success only: a failed build prints its one error line and nothing else */
+	if (s->disk_size_auto)
+		print_auto_size(t->total_bytes, root_min, s->additional_space_bytes, &layout);
 	if (s->json)
 		print_json(s, &layout, &st, ep.uuid, &tm);
 	return 0;
