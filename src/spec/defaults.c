@@ -10,32 +10,8 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-/* The root partition type defaults to the architecture mkdiskimage was built for, as nixpkgs
- * builds for its host platform; pass --arch for images of another architecture. */
-static enum part_arch spec_host_arch(void)
-{
-#if defined(__x86_64__)
-	return PART_ARCH_X86_64;
-#elif defined(__i386__)
-	return PART_ARCH_X86;
-#elif defined(__aarch64__)
-	return PART_ARCH_AARCH64;
-#elif defined(__arm__)
-	return PART_ARCH_ARM;
-#elif defined(__riscv) && __riscv_xlen == 64
-	return PART_ARCH_RISCV64;
-#elif defined(__riscv) && __riscv_xlen == 32
-	return PART_ARCH_RISCV32;
-#elif defined(__loongarch64)
-	return PART_ARCH_LOONGARCH64;
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return PART_ARCH_PPC64LE;
-#elif defined(__s390x__)
-	return PART_ARCH_S390X;
-#else
-	return PART_ARCH_X86_64;
-#endif
-}
+/* The root partition type defaults to x86-64 whatever machine builds the image: the same
+ * inputs must give the same bytes on any builder. Images for other architectures pass --arch. */
 
 struct image_spec *image_spec_new(void)
 {
@@ -54,7 +30,7 @@ struct image_spec *image_spec_new(void)
 	r = uuid_parse(SPEC_DEFAULT_ROOT_GPUID, s->root_gpuid);
 	assert(r == 0); /* a constant */
 	(void)r;
-	s->arch = spec_host_arch();
+	s->arch = PART_ARCH_X86_64;
 	s->reserved_percent = SPEC_DEFAULT_RESERVED_PERCENT;
 	return s;
 }
