@@ -129,11 +129,19 @@ static uint32_t inode_seed(const struct ext4_plan *pl, uint32_t ino)
 	return ext4_inode_seed(pl->csum_seed, ino, 0);
 }
 
+/* The 12-byte fake dirent holding a leaf's checksum: inode 0, rec_len 12, type 0xde. */
+static void dir_tail_set(const struct ext4_plan *pl, uint32_t ino, uint8_t *out)
+{
+	le16_put(out + BS - 12 + 4, 12);
+	out[BS - 12 + 7] = 0xde;
+	ext4_dir_leaf_csum_set(out, BS, inode_seed(pl, ino));
+}
+
 /* An empty directory leaf: one unused entry spanning the block, then the checksum tail. */
 static void empty_dir_block(const struct ext4_plan *pl, uint32_t ino, uint8_t *out)
 {
 	le16_put(out + 4, BS - 12);
-	ext4_dir_leaf_csum_set(out, BS, inode_seed(pl, ino));
+	dir_tail_set(pl, ino, out);
 }
 
 /* arg: inode number | extent index << 32; k counts blocks within the extent. */
@@ -158,7 +166,7 @@ static void dir_block(const struct ext4_plan *pl, uint64_t arg, uint64_t k, uint
 			out[19] = EXT4_FT_DIR;
 			out[20] = '.';
 			out[21] = '.';
-			ext4_dir_leaf_csum_set(out, BS, inode_seed(pl, ino));
+			dir_tail_set(pl, ino, out);
 		} else {
 			empty_dir_block(pl, ino, out);
 		}

@@ -368,19 +368,21 @@ static int layout(struct ext4_plan *pl, uint64_t n_blocks)
 			bool file = n && n->type == TREE_REG;
 
 			if (e->kind == EXT4_INO_UNUSED || e->kind == EXT4_INO_RESIZE ||
-			    e->kind == EXT4_INO_JOURNAL || file != (pass == 1))
+			    e->kind == EXT4_INO_JOURNAL)
+				continue;
+			if (pass == 0 && e->xattr_block) {
+				r = alloc_one_block(pl, &a, &e->xattr_blk);
+				if (r < 0)
+					return r;
+				e->n_blocks++;
+			}
+			if (file != (pass == 1))
 				continue;
 			if (file) {
 				r = alloc_file(pl, &a, e);
 				if (r < 0)
 					return r;
 				continue;
-			}
-			if (e->xattr_block) {
-				r = alloc_one_block(pl, &a, &e->xattr_blk);
-				if (r < 0)
-					return r;
-				e->n_blocks++;
 			}
 			e->ext_first = (uint32_t)pl->n_ext;
 			if (e->kind == EXT4_INO_LPF)
