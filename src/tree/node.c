@@ -84,7 +84,8 @@ struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_
 {
 	struct tree_node *n = tree_alloc(t, sizeof(*n));
 
-	n->name = tree_strndup(t, name, name_len);
+	if (name)
+		n->name = tree_strndup(t, name, name_len);
 	n->name_len = name_len;
 	n->type = type;
 	n->n_links = 1;

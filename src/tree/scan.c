@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@
  * write); the widened bytes are zeros in the source. */
 #define SCAN_SPARSE_ALIGN 4096u
 
+/* The same number on every architecture (the unified syscall table); glibc 2.36 lacks it. */
+#define SCAN_SYS_listxattrat 465
+
 struct scan_ctx {
 	struct tree *t;
 	const struct tree_add_opts *o;
@@ -37,6 +41,7 @@ struct scan_ctx {
 	int root_fd;
 	uint32_t scope;
 	bool proc_fd; /* /proc/self/fd works: xattr paths stay short at any depth */
+	bool listxattrat;
 	uid_t euid;
 	gid_t egid;
 	gid_t *groups;
@@ -67,9 +72,26 @@ static bool xattr_skippable(int err)
 	return err == EPERM || err == ENODATA || err == ENOTSUP || err == EACCES;
 }
 
-static ssize_t xlist(int fd, const char *path, char *buf, size_t size)
+/* Where an entry's attributes are read: an open fd, or dfd + name (listxattrat, Linux 6.13,
+ * saves the /proc/self/fd path walk on every file), or a path. */
+struct xattr_src {
+	int fd, dfd;
+	const char *name, *path;
+};
+
+static ssize_t xlist(struct scan_ctx *c, const struct xattr_src *x, char *buf, size_t size)
 {
-	return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(path, buf, size);
+	if (x->fd >= 0)
+		return flistxattr(x->fd, buf, size);
+	if (x->dfd >= 0 && c->listxattrat) {
+		long r = syscall(SCAN_SYS_listxattrat, x->dfd, x->name, AT_SYMLINK_NOFOLLOW, buf,
+				 size);
+
+		if (r >= 0 || errno != ENOSYS)
+			return (ssize_t)r;
+		c->listxattrat = false;
+	}
+	return llistxattr(x->path, buf, size);
 }
 
 static ssize_t xget(int fd, const char *path, const char *name, void *buf, size_t size)
@@ -101,9 +123,11 @@ static int xattr_get_one(int fd, const char *path, const char *name, struct xatt
 
 /* Extended attributes through fd (>= 0) or path (not following a final symlink), sorted
  * by name into the node. */
-static int read_xattrs(struct scan_ctx *c, struct tree_node *n, int fd, const char *path,
+static int read_xattrs(struct scan_ctx *c, struct tree_node *n, const struct xattr_src *src,
 		       const char *host_path)
 {
+	int fd = src->fd;
+	const char *path = src->path;
 	_cleanup_free_ char *list = NULL;
 	_cleanup_free_ struct xattr_tmp *xs = NULL;
 	size_t n_xs = 0;
@@ -111,7 +135,7 @@ static int read_xattrs(struct scan_ctx *c, struct tree_node *n, int fd, const ch
 	int r = 0;
 
 	for (;;) {
-		len = xlist(fd, path, NULL, 0);
+		len = xlist(c, src, NULL, 0);
 		if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
 			return 0;
 		if (len < 0)
@@ -121,7 +145,7 @@ static int read_xattrs(struct scan_ctx *c, struct tree_node *n, int fd, const ch
 			return 0;
 		free(list);
 		list = xmalloc((size_t)len);
-		len = xlist(fd, path, list, (size_t)len);
+		len = xlist(c, src, list, (size_t)len);
 		if (len >= 0)
 			break;
 		if (errno != ERANGE)
@@ -439,13 +463,13 @@ static int read_names(DIR *dir, char **ret_names, struct entry **ret_e, size_t *
 }
 
 /* A directory's metadata onto a (new or merged) directory node. */
-static int fill_dir(struct scan_ctx *c, struct tree_node *n, const struct stat *st, int fd,
-		    const char *xpath, const char *host_path)
+static int fill_dir(struct scan_ctx *c, struct tree_node *n, const struct stat *st,
+		    const struct xattr_src *x, const char *host_path)
 {
 	apply_stat(c, n, st);
 	n->xattrs = NULL;
 	n->n_xattrs = 0;
-	return read_xattrs(c, n, fd, xpath, host_path);
+	return read_xattrs(c, n, x, host_path);
 }
 
 static void push_item(struct scan_item **stack, size_t *n, size_t *cap, struct scan_item it)
@@ -465,6 +489,7 @@ static int scan_entry(struct scan_ctx *c, struct tree_node *dir, int dfd, const 
 {
 	char xbuf[PATH_MAX];
 	const char *xp = NULL;
+	struct xattr_src x;
 	struct tree_node *n, *old;
 	enum tree_type type;
 	int r;
@@ -478,6 +503,7 @@ static int scan_entry(struct scan_ctx *c, struct tree_node *dir, int dfd, const 
 	if (!type)
 		return diag_fail(c->d, -ENOTSUP, "%s: unsupported file type", host_path);
 	xp = xattr_path(c, dfd, name, host_path, xbuf, sizeof(xbuf));
+	x = (struct xattr_src){ .fd = -1, .dfd = dfd, .name = name, .path = xp };
 	old = dir->n_children ? tree_node_child(dir, name, len) : NULL;
 	if (old) {
 		_cleanup_free_ char *ip = tree_node_path(old);
@@ -486,20 +512,23 @@ static int scan_entry(struct scan_ctx *c, struct tree_node *dir, int dfd, const 
 			return diag_fail(c->d, -EEXIST,
 					 "%s: %s already exists in the image; remove the duplicate",
 					 host_path, ip);
-		r = fill_dir(c, old, st, -1, xp, host_path);
+		r = fill_dir(c, old, st, &x, host_path);
 		if (r < 0)
 			return r;
 		*ret_dir = old;
 		return 0;
 	}
-	n = tree_node_alloc(c->t, name, len, type);
+	/* A regular file's name is the tail of its host path: share the bytes. */
+	n = tree_node_alloc(c->t, type == TREE_REG ? NULL : name, len, type);
 	if (type == TREE_DIR) {
-		r = fill_dir(c, n, st, -1, xp, host_path);
+		r = fill_dir(c, n, st, &x, host_path);
 		*ret_dir = n;
 	} else {
 		r = fill_leaf(c, n, dfd, name, host_path, st);
+		if (type == TREE_REG)
+			n->name = n->src_path + strlen(n->src_path) - len;
 		if (r >= 0)
-			r = read_xattrs(c, n, -1, xp, host_path);
+			r = read_xattrs(c, n, &x, host_path);
 	}
 	if (r < 0)
 		return r;
@@ -619,6 +648,7 @@ static int ctx_init(struct scan_ctx *c, struct tree *t, const char *src,
 	*c = (struct scan_ctx){ .t = t, .o = o, .d = d, .src = src, .root_fd = -EBADF };
 	c->scope = ++t->n_scopes;
 	c->proc_fd = access("/proc/self/fd", X_OK) == 0;
+	c->listxattrat = true;
 	c->euid = geteuid();
 	c->egid = getegid();
 	c->n_groups = getgroups(0, NULL);
@@ -670,7 +700,7 @@ static int add_dir(struct scan_ctx *c, const char *target, int fd)
 	r = target_dir(c, target, &n);
 	if (r < 0)
 		return r;
-	r = fill_dir(c, n, &st, fd, NULL, c->src);
+	r = fill_dir(c, n, &st, &(struct xattr_src){ .fd = fd, .dfd = -1 }, c->src);
 	if (r < 0)
 		return r;
 	c->root_fd = fd;
@@ -721,7 +751,7 @@ static int add_leaf_node(struct scan_ctx *c, const char *target, const struct st
 	r = fill_leaf(c, n, AT_FDCWD, c->src, c->src, st);
 	if (r < 0)
 		return r;
-	r = read_xattrs(c, n, -1, c->src, c->src);
+	r = read_xattrs(c, n, &(struct xattr_src){ .fd = -1, .dfd = -1, .path = c->src }, c->src);
 	if (r < 0)
 		return r;
 	return tree_node_insert(c->t, parent, n);

@@ -15,7 +15,8 @@ void *tree_memdup(struct tree *t, const void *p, size_t n);
 /* Copy n bytes and a terminating NUL. */
 char *tree_strndup(struct tree *t, const char *s, size_t n);
 
-/* A detached node with its name copied; n_links = 1. */
+/* A detached node with its name copied (name NULL: the caller points n->name at arena
+ * memory itself); n_links = 1. */
 struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_len,
 				  enum tree_type type);
 /* Bytewise name order: memcmp, the shorter name first on a common prefix. */
