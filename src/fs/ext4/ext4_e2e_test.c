@@ -335,3 +335,41 @@ TEST(resize2fs_grows_it)
 	ASSERT_EQ(r, 0);
 	(void)unlink(copy);
 }
+
+/* Several groups, a short last group, a journal across the flex group: e2fsck must agree
+ * with every bitmap, descriptor and backup. */
+TEST(multi_group_sizes_e2fsck_clean)
+{
+	static const uint64_t sizes[] = { 300ull << 20, (1ull << 30) + (7ull << 20), 5ull << 30 };
+
+	if (!et_have("e2fsck"))
+		return;
+	setup();
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct ext4_params p;
+		struct ext4_plan *pl = NULL;
+		struct diag d = { 0 };
+		char *path = xasprintf("%s/multi.img", work_dir), *out;
+		int r;
+
+		et_params(&p);
+		p.size_bytes = sizes[i];
+		ASSERT_OK(ext4_plan(&p, tree, &d, &pl));
+		ASSERT_OK(et_emit(pl, path));
+		ext4_plan_free(pl);
+		out = xasprintf("%s/multi.out", work_dir);
+		r = run_out(out, "e2fsck", "-fn", path, NULL, NULL);
+		if (r)
+			fprintf(stderr, "%s", et_slurp(out));
+		ASSERT_EQ(r, 0);
+		(void)unlink(path);
+		free(path);
+		free(out);
+	}
+}
+
+__attribute__((destructor)) static void cleanup(void)
+{
+	if (work_dir)
+		(void)run_out(NULL, "rm", "-rf", work_dir, NULL, NULL);
+}
