@@ -149,14 +149,36 @@ static char *debugfs(const char *img, const char *req)
 	char *out = xasprintf("%s/debugfs.out", work_dir);
 	char *s;
 
+	static char *last; /* the previous answer, freed on the next call */
+
 	(void)run_out(out, "debugfs", "-R", req, img, NULL);
 	s = et_slurp(out);
 	free(out);
+	free(last);
+	last = s;
 	return s;
 }
 
 static struct tree *tree;
 static char *img;
+
+static void print_file(const char *path)
+{
+	char *text = et_slurp(path);
+
+	fprintf(stderr, "%s", text);
+	free(text);
+}
+
+/* mnt + rel in a string that lives until the next call. */
+static const char *in_mnt(const char *mnt, const char *rel)
+{
+	static char *last;
+
+	free(last);
+	last = xasprintf("%s%s", mnt, rel);
+	return last;
+}
 
 static void setup(void)
 {
@@ -188,7 +210,7 @@ static void setup(void)
 
 TEST(e2fsck_clean)
 {
-	char *out;
+	char *out, *text;
 	int r;
 
 	if (!et_have("e2fsck")) {
@@ -198,7 +220,10 @@ TEST(e2fsck_clean)
 	setup();
 	out = xasprintf("%s/e2fsck.out", work_dir);
 	r = run_out(out, "e2fsck", "-fn", img, NULL, NULL);
-	fprintf(stderr, "%s", et_slurp(out));
+	text = et_slurp(out);
+	fprintf(stderr, "%s", text);
+	free(text);
+	free(out);
 	ASSERT_EQ(r, 0);
 }
 
@@ -263,7 +288,8 @@ static bool file_equals_tree(const char *mnt, const struct tree_node *n)
 
 TEST(kernel_mount_matches_tree)
 {
-	char *mnt, *p, buf[256];
+	const char *p;
+	char *mnt, buf[256];
 	struct stat st, st2;
 	ssize_t len;
 
@@ -282,35 +308,39 @@ TEST(kernel_mount_matches_tree)
 		const struct tree_node *n = tree->nodes[i];
 
 		if (n->type == TREE_REG && !file_equals_tree(mnt, n)) {
-			fprintf(stderr, "  differs: %s\n", tree_node_path(n));
+			char *path = tree_node_path(n);
+
+			fprintf(stderr, "  differs: %s\n", path);
+			free(path);
 			*_failed = 1;
 		}
 	}
-	p = xasprintf("%s/link-slow", mnt);
+	p = in_mnt(mnt, "/link-slow");
 	len = readlink(p, buf, sizeof(buf));
 	ASSERT_EQ(len, (ssize_t)tree_lookup(tree, "/link-slow")->size);
-	p = xasprintf("%s/hard1", mnt);
+	p = in_mnt(mnt, "/hard1");
 	ASSERT_OK(stat(p, &st));
-	p = xasprintf("%s/sub/hard2", mnt);
+	p = in_mnt(mnt, "/sub/hard2");
 	ASSERT_OK(stat(p, &st2));
 	ASSERT_EQ(st.st_ino, st2.st_ino);
 	ASSERT_EQ(st.st_nlink, 2);
-	p = xasprintf("%s/dev/huge", mnt);
+	p = in_mnt(mnt, "/dev/huge");
 	ASSERT_OK(lstat(p, &st));
 	ASSERT_EQ(major(st.st_rdev), 300);
 	ASSERT_EQ(minor(st.st_rdev), 70000);
-	p = xasprintf("%s/ping", mnt);
+	p = in_mnt(mnt, "/ping");
 	ASSERT_OK(lstat(p, &st));
 	ASSERT_EQ(st.st_mtim.tv_nsec, 123456789);
 	ASSERT_EQ(lgetxattr(p, "security.capability", buf, sizeof(buf)), 20);
 	ASSERT_MEM_EQ(buf, cap_value, 20);
-	p = xasprintf("%s/acl", mnt);
+	p = in_mnt(mnt, "/acl");
 	ASSERT_EQ(lgetxattr(p, "system.posix_acl_access", buf, sizeof(buf)),
 		  (ssize_t)sizeof(acl_value));
 	ASSERT_MEM_EQ(buf, acl_value, sizeof(acl_value));
-	p = xasprintf("%s/many/entry-with-a-longish-name-02718", mnt);
+	p = in_mnt(mnt, "/many/entry-with-a-longish-name-02718");
 	ASSERT_OK(lstat(p, &st));
 	(void)umount(mnt);
+	free(mnt);
 }
 
 TEST(resize2fs_grows_it)
@@ -327,13 +357,16 @@ TEST(resize2fs_grows_it)
 	out = xasprintf("%s/resize.out", work_dir);
 	r = run_out(out, "resize2fs", copy, NULL, NULL, NULL);
 	if (r)
-		fprintf(stderr, "%s", et_slurp(out));
+		print_file(out);
 	ASSERT_EQ(r, 0);
 	r = run_out(out, "e2fsck", "-fn", copy, NULL, NULL);
 	if (r)
-		fprintf(stderr, "%s", et_slurp(out));
+		print_file(out);
 	ASSERT_EQ(r, 0);
 	(void)unlink(copy);
+	free(copy);
+	free(out);
+	free(cmd);
 }
 
 /* Several groups, a short last group, a journal across the flex group: e2fsck must agree
@@ -360,7 +393,7 @@ TEST(multi_group_sizes_e2fsck_clean)
 		out = xasprintf("%s/multi.out", work_dir);
 		r = run_out(out, "e2fsck", "-fn", path, NULL, NULL);
 		if (r)
-			fprintf(stderr, "%s", et_slurp(out));
+			print_file(out);
 		ASSERT_EQ(r, 0);
 		(void)unlink(path);
 		free(path);
