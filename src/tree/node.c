@@ -79,6 +79,11 @@ char *tree_strndup(struct tree *t, const char *s, size_t n)
 	return q;
 }
 
+char *tree_strdup(struct tree *t, const char *s)
+{
+	return tree_strndup(t, s, strlen(s));
+}
+
 struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_len,
 				  enum tree_type type)
 {

@@ -8,6 +8,7 @@
 #include "tree/tree-internal.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/fileio.h"
 #include "util/test.h"
 
 DEFINE_CLEANUP_FUNC(struct tree, tree_free)
@@ -160,4 +161,20 @@ TEST(many_children_stay_sorted)
 		ASSERT_STR_EQ(dir->children[i]->name, path);
 		ASSERT_TRUE(dir->children[i]->parent == dir);
 	}
+}
+
+TEST(strdup_belongs_to_the_tree)
+{
+	_cleanup_(tree_freep) struct tree *t = tree_new();
+	char *s = tree_strdup(t, "/host/path");
+	uint8_t *big = tree_memdup(t, (uint8_t[4]){ 1, 2, 3, 4 }, 4);
+
+	ASSERT_STR_EQ(s, "/host/path");
+	ASSERT_MEM_EQ(big, "\x01\x02\x03\x04", 4);
+	/* a large block beside the current chunk, then small ones keep filling the chunk */
+	ASSERT_TRUE(tree_memdup(t, "", 0) != NULL);
+	void *huge = tree_alloc(t, 1 << 20);
+
+	ASSERT_TRUE(mem_is_zero(huge, 1 << 20));
+	ASSERT_STR_EQ(tree_strdup(t, "after"), "after");
 }

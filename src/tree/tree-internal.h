@@ -11,7 +11,6 @@
 
 /* Zeroed, 8-byte aligned memory owned by the tree (freed by tree_free only). */
 void *tree_alloc(struct tree *t, size_t n);
-void *tree_memdup(struct tree *t, const void *p, size_t n);
 /* Copy n bytes and a terminating NUL. */
 char *tree_strndup(struct tree *t, const char *s, size_t n);
 

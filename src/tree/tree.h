@@ -131,6 +131,12 @@ int tree_mkdir_p(struct tree *t, const char *target, uint32_t mode, uint32_t uid
  * symlinks. */
 struct tree_node *tree_lookup(const struct tree *t, const char *path);
 
+/* Copies owned by the tree (freed by tree_free only), for callers that set node fields such
+ * as src_path or xattrs by hand: tree_free never frees a node's pointers one by one, so a
+ * pointer to static or caller-owned memory is fine too, but an xmalloc'd one leaks. */
+char *tree_strdup(struct tree *t, const char *s);
+void *tree_memdup(struct tree *t, const void *p, size_t n);
+
 /* Sort, map owners, clamp times, group hard links, assign indices and counts. */
 int tree_finalize(struct tree *t, const struct tree_finalize_opts *o, struct diag *d);
 
