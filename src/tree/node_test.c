@@ -178,3 +178,9 @@ TEST(strdup_belongs_to_the_tree)
 	ASSERT_TRUE(mem_is_zero(huge, 1 << 20));
 	ASSERT_STR_EQ(tree_strdup(t, "after"), "after");
 }
+
+/* 200k-node inputs must stay small: a guard against growing the node by accident. */
+TEST(node_stays_within_200_bytes)
+{
+	ASSERT_TRUE(sizeof(struct tree_node) <= 200);
+}
