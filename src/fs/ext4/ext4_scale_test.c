@@ -42,5 +42,7 @@ TEST(store_of_200k_entries)
 	(void)unlink(img);
 	(void)unlink(out);
 	(void)rmdir(dir);
+	free(img);
+	free(out);
 	tree_free(t);
 }
