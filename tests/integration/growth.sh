@@ -41,7 +41,8 @@ grow()
 	log "$layout: offline $before -> $after blocks"
 
 	# Online, through the kernel's resize (uses the reserved GDT blocks).
-	if can_loop_mount; then
+	# Online resizing needs CAP_SYS_RESOURCE (containers often drop it).
+	if can_loop_mount && [ $((0x$(sed -n 's/^CapEff:\t//p' /proc/self/status) >> 24 & 1)) -eq 1 ]; then
 		local dev
 		dev=$(losetup -f --show -o $((start * 512)) --sizelimit $((size * 512)) "$img") ||
 			fail "losetup failed"
@@ -56,6 +57,8 @@ grow()
 		e2fsck_clean "$dev"
 		log "$layout: online resize to $(dumpe2fs_field "$dev" 'Block count') blocks"
 		losetup -d "$dev"
+	else
+		log "$layout: online resize skipped (needs root with CAP_SYS_RESOURCE)"
 	fi
 }
 

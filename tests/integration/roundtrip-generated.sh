@@ -9,6 +9,7 @@
 require e2fsck debugfs sfdisk python3 setfattr setfacl
 
 "$DATA/mktree.sh" "$T/src"
+mkdir "$T/out"
 build --root "$T/src" --additional-space 16M -o "$T/out"
 img=$T/out/nixos.img
 [ -f "$img" ] || fail "-o DIR did not produce DIR/nixos.img"
