@@ -18,7 +18,7 @@ gen()
 	for i in $names; do
 		mkdir -p "$d/dir-${i: -1}"
 		printf 'content %s\n' "$i" >"$d/dir-${i: -1}/$i"
-		touch -d "2020-01-01 00:00:${i:2:2}.${i:1}" "$d/dir-${i: -1}/$i"
+		touch -d "2020-01-01 00:00:$((10#${i:1} % 60)).${i:1}" "$d/dir-${i: -1}/$i"
 	done
 	printf 'x\n' >"$d/a" && ln "$d/a" "$d/dir-1/a-link" && ln -s ../a "$d/dir-2/sym"
 	chmod 600 "$d/dir-3/n003"
