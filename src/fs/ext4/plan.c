@@ -425,8 +425,17 @@ static uint64_t tree_file_blocks(const struct tree *t)
 	return n;
 }
 
-/* Smallest n_blocks whose layout leaves free - reserved >= want. Each step adds at most
- * the deficit, and no metadata shrinks as the size grows, so no feasible size is skipped. */
+/* Blocks the Linux kernel holds back from statfs's available count on a mounted ext4 with
+ * extents (fs/ext4/super.c, ext4_calculate_resv_clusters): 2% of the blocks, at most 4096. */
+static uint64_t kernel_resv_blocks(uint64_t n_blocks)
+{
+	return MIN(n_blocks / 50, (uint64_t)4096);
+}
+
+/* Smallest n_blocks whose layout leaves free - reserved >= want; with want > 0 also after the
+ * kernel's own reserve, so that df's "Avail" on the mounted image shows `want`. Each step adds
+ * at most the deficit, and no metadata shrinks as the size grows, so no feasible size is
+ * skipped. */
 static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 {
 	uint64_t data_min = pl->fixed_blocks + tree_file_blocks(pl->tree);
@@ -453,7 +462,7 @@ static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 			continue;
 		}
 		have = pl->g.n_blocks < n ? 0 : pl->free_blocks;
-		need = want + pl->g.reserved_blocks;
+		need = want + pl->g.reserved_blocks + (want ? kernel_resv_blocks(n) : 0);
 		if (pl->g.n_blocks == n && have >= need) {
 			*ret = n;
 			return 0;
