@@ -18,7 +18,7 @@ enum part_table {
 	PART_TABLE_LEGACY_GPT,  /* GPT, BIOS boot 1..2 MiB, root 2 MiB..end */
 	PART_TABLE_EFI,         /* GPT, ESP 8 MiB..bootSize, root bootSize..end */
 	PART_TABLE_EFIXBOOTLDR, /* GPT, ESP 8..100 MiB, XBOOTLDR 100 MiB..bootSize, root after */
-	PART_TABLE_HYBRID,      /* GPT + hybrid MBR: ESP (1), BIOS boot (2), root (3) */
+	PART_TABLE_HYBRID,      /* GPT (protective MBR, as nixpkgs): ESP (1), BIOS boot (2), root (3) */
 };
 
 enum part_role {
