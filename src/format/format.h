@@ -9,8 +9,26 @@ struct diag;
 struct outfile;
 struct sink;
 
+enum format_compression {
+	FORMAT_COMPRESSION_NONE,
+	FORMAT_COMPRESSION_DEFLATE, /* qcow2 compression_type 0: raw deflate, as qemu-img -c */
+	FORMAT_COMPRESSION_ZSTD,    /* qcow2 compression_type 1 */
+};
+
+enum format_vpc_subformat {
+	FORMAT_VPC_DYNAMIC,
+	FORMAT_VPC_FIXED,
+};
+
 struct format_params {
 	uint64_t virtual_size; /* bytes */
+	uint32_t cluster_size; /* qcow2; 0 = default 64 KiB */
+	enum format_compression compression; /* qcow2-compressed: DEFLATE unless ZSTD */
+	unsigned n_threads;    /* compression workers; 0 = one per core. Output is identical for
+				* any value. */
+	enum format_vpc_subformat vpc_subformat;
+	const char *seed;      /* VDI/VHD identifiers: uuid_derive(seed, "vdi-uuid"), ... */
+	int64_t timestamp;     /* VHD creation time (SOURCE_DATE_EPOCH or a fixed constant) */
 };
 
 struct format_ops {
@@ -29,6 +47,31 @@ struct sink {
 	uint64_t end;          /* end of the previous write */
 	uint64_t virtual_size;
 	uint64_t bytes_written;
+};
+
+/* Reading images of every format (for `convert` and `inspect`): the input is hostile, every
+ * field is checked before use (-EBADMSG naming the field). */
+struct image_reader;
+
+struct reader_ops {
+	const char *name; /* "raw", "qcow2", "vdi", "vpc" */
+	/* > 0 when the first bytes of a file (len >= 4096 unless the file is shorter) are this
+	 * format's; raw is the fallback and never probes. */
+	int (*probe)(const uint8_t *head, size_t len, uint64_t file_size);
+	int (*open)(int fd, uint64_t file_size, struct diag *d, struct image_reader **ret);
+	/* Bytes [off, off + len) of the virtual disk (holes read as zeros). */
+	int (*read)(struct image_reader *r, uint64_t off, void *buf, size_t len, struct diag *d);
+	/* The first range at or after off that may hold data: *ret_start >= off, and everything
+	 * in [off, *ret_start) reads as zeros. *ret_len == 0 at the end of the disk. */
+	int (*next_data)(struct image_reader *r, uint64_t off, uint64_t *ret_start,
+			 uint64_t *ret_len, struct diag *d);
+	void (*close)(struct image_reader *r);
+};
+
+/* Every reader starts with this header. */
+struct image_reader {
+	const struct reader_ops *ops;
+	uint64_t virtual_size;
 };
 
 /* NULL when unknown. */
