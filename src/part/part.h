@@ -131,4 +131,12 @@ struct part_probe {
 /* Read the MBR/GPT of an image of size bytes. -EBADMSG naming the field when a table is
  * there but malformed; kind PART_PROBE_NONE when there is none. */
 int part_probe(int fd, uint64_t size, struct diag *d, struct part_probe **ret);
+/* The same through a read callback, for images that are not raw files (qcow2, VDI, VHD):
+ * read fills [off, off + len) or records a message in d and returns a negative errno. */
+struct part_probe_io {
+	int (*read)(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d);
+	void *ctx;
+};
+int part_probe_io(const struct part_probe_io *io, uint64_t size, struct diag *d,
+		  struct part_probe **ret);
 struct part_probe *part_probe_free(struct part_probe *p);

@@ -31,13 +31,23 @@ struct part_probe *part_probe_free(struct part_probe *p)
 
 DEFINE_CLEANUP_FUNC(struct part_probe, part_probe_free)
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off, struct diag *d, const char *what)
+static int read_fd(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d)
 {
-	int r = pread_full(fd, buf, len, off);
+	int r = pread_full(*(const int *)ctx, buf, len, off);
 
 	if (r < 0)
-		return diag_fail(d, r, "cannot read %s (%zu bytes at offset %llu): %s", what, len,
-				 (unsigned long long)off, strerror(-r));
+		return diag_fail(d, r, "%s", strerror(-r));
+	return 0;
+}
+
+static int read_at(const struct part_probe_io *io, void *buf, size_t len, uint64_t off,
+		   struct diag *d, const char *what)
+{
+	int r = io->read(io->ctx, buf, len, off, d);
+
+	if (r < 0)
+		return diag_prepend(d, r, "cannot read %s (%zu bytes at offset %llu)", what, len,
+				    (unsigned long long)off);
 	return 0;
 }
 
@@ -94,7 +104,7 @@ static int gpt_check_header(const struct gpt_header *h, uint64_t disk_lba, uint6
 }
 
 /* Read, check and decode one header and its array; *ret_array is the raw array. */
-static int gpt_read_copy(int fd, uint64_t disk_lba, uint64_t lba, struct diag *d,
+static int gpt_read_copy(const struct part_probe_io *io, uint64_t disk_lba, uint64_t lba, struct diag *d,
 			 struct gpt_header *ret, uint8_t **ret_array)
 {
 	_cleanup_free_ uint8_t *array = NULL;
@@ -107,7 +117,7 @@ static int gpt_read_copy(int fd, uint64_t disk_lba, uint64_t lba, struct diag *d
 	if (lba >= disk_lba)
 		return diag_fail(d, -EBADMSG, "GPT header LBA %llu is past the %llu-sector image",
 				 (unsigned long long)lba, (unsigned long long)disk_lba);
-	r = read_at(fd, sector, sizeof(sector), lba * PART_SECTOR, d, "GPT header");
+	r = read_at(io, sector, sizeof(sector), lba * PART_SECTOR, d, "GPT header");
 	if (r < 0)
 		return r;
 	r = gpt_header_decode(sector, sizeof(sector), d, &h);
@@ -118,7 +128,7 @@ static int gpt_read_copy(int fd, uint64_t disk_lba, uint64_t lba, struct diag *d
 		return r;
 	array_bytes = (size_t)h.n_entries * h.entry_size;
 	array = xcalloc(1, array_bytes + 1);
-	r = read_at(fd, array, array_bytes, h.entries_lba * PART_SECTOR, d, "GPT entry array");
+	r = read_at(io, array, array_bytes, h.entries_lba * PART_SECTOR, d, "GPT entry array");
 	if (r < 0)
 		return r;
 	crc = crc32_ieee(0, array, array_bytes);
@@ -191,22 +201,22 @@ static int gpt_decode_entries(struct part_probe *p, const struct gpt_header *h,
 	return check_overlaps(p, d);
 }
 
-static int probe_gpt(int fd, uint64_t disk_lba, struct part_probe *p, struct diag *d)
+static int probe_gpt(const struct part_probe_io *io, uint64_t disk_lba, struct part_probe *p, struct diag *d)
 {
 	_cleanup_free_ uint8_t *array = NULL, *backup_array = NULL;
 	struct gpt_header h, bh;
 	struct diag scratch;
 	int r;
 
-	r = gpt_read_copy(fd, disk_lba, 1, d, &h, &array);
+	r = gpt_read_copy(io, disk_lba, 1, d, &h, &array);
 	if (r < 0) {
 		/* The backup sits in the last sector (UEFI 2.10 §5.3.2). */
 		if (disk_lba < 2 ||
-		    gpt_read_copy(fd, disk_lba, disk_lba - 1, &scratch, &h, &array) < 0)
+		    gpt_read_copy(io, disk_lba, disk_lba - 1, &scratch, &h, &array) < 0)
 			return diag_prepend(d, r, "primary GPT (no valid backup either)");
 		p->backup_used = true;
 	} else if (h.alternate_lba >= disk_lba ||
-		   gpt_read_copy(fd, disk_lba, h.alternate_lba, &scratch, &bh, &backup_array) < 0) {
+		   gpt_read_copy(io, disk_lba, h.alternate_lba, &scratch, &bh, &backup_array) < 0) {
 		p->backup_bad = true;
 	}
 	p->kind = PART_PROBE_GPT;
@@ -298,6 +308,14 @@ static enum part_table guess_layout(const struct part_probe *p)
 
 int part_probe(int fd, uint64_t size, struct diag *d, struct part_probe **ret)
 {
+	struct part_probe_io io = { read_fd, &fd };
+
+	return part_probe_io(&io, size, d, ret);
+}
+
+int part_probe_io(const struct part_probe_io *io, uint64_t size, struct diag *d,
+		  struct part_probe **ret)
+{
 	_cleanup_(part_probe_freep) struct part_probe *p = xcalloc(1, sizeof(*p));
 	uint64_t disk_lba = size / PART_SECTOR;
 	uint8_t sector[MBR_SIZE];
@@ -311,7 +329,7 @@ int part_probe(int fd, uint64_t size, struct diag *d, struct part_probe **ret)
 		*ret = TAKE_PTR(p);
 		return 0;
 	}
-	r = read_at(fd, sector, sizeof(sector), 0, d, "sector 0");
+	r = read_at(io, sector, sizeof(sector), 0, d, "sector 0");
 	if (r < 0)
 		return r;
 	/* No signature, or status bytes no MBR has (a filesystem's boot sector): no table. */
@@ -321,7 +339,7 @@ int part_probe(int fd, uint64_t size, struct diag *d, struct part_probe **ret)
 	}
 	for (unsigned i = 0; i < MBR_N_ENTRIES; i++)
 		gpt = gpt || m.entries[i].type == MBR_TYPE_GPT_PROTECTIVE;
-	r = gpt ? probe_gpt(fd, disk_lba, p, d) : probe_mbr(&m, disk_lba, p, d);
+	r = gpt ? probe_gpt(io, disk_lba, p, d) : probe_mbr(&m, disk_lba, p, d);
 	if (r < 0)
 		return r;
 	if (gpt)
