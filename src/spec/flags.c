@@ -33,6 +33,10 @@ enum {
 	OPT_ARCH,
 	OPT_GENERIC_ROOT_TYPE,
 	OPT_RESERVED_PERCENT,
+	OPT_CLUSTER_SIZE,
+	OPT_COMPRESSION,
+	OPT_THREADS,
+	OPT_VPC_SUBFORMAT,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -60,6 +64,10 @@ static const struct option spec_long_options[] = {
 	{ "arch", required_argument, NULL, OPT_ARCH },
 	{ "generic-root-type", no_argument, NULL, OPT_GENERIC_ROOT_TYPE },
 	{ "reserved-percent", required_argument, NULL, OPT_RESERVED_PERCENT },
+	{ "cluster-size", required_argument, NULL, OPT_CLUSTER_SIZE },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "vpc-subformat", required_argument, NULL, OPT_VPC_SUBFORMAT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -80,7 +88,7 @@ static const char spec_usage_text[] =
 	"\n"
 	"      --spec FILE              read a JSON spec (repeatable; later files override)\n"
 	"  -o, --output OUT             the image file, or an existing directory to hold\n"
-	"                               BASENAME.img (required)\n"
+	"                               BASENAME.img (.qcow2, .vdi, .vhd) (required)\n"
 	"      --root DIR               [root] staging tree copied whole onto /\n"
 	"      --contents SRC:TARGET[:MODE[:USER:GROUP]]\n"
 	"                               [contents: list of {source, target, mode, user, group}]\n"
@@ -95,8 +103,15 @@ static const char spec_usage_text[] =
 	"                               with a suffix (4G) must be a whole number of MiB\n"
 	"      --additional-space SIZE  [additionalSpace] free space auto sizing adds (512M)\n"
 	"      --boot-size SIZE         [bootSize] end of the ESP or XBOOTLDR partition (256M)\n"
-	"      --format FORMAT          [format] raw (qcow2, qcow2-compressed, vdi and vpc are\n"
-	"                               not supported yet)\n"
+	"      --format FORMAT          [format] raw (default), qcow2, qcow2-compressed, vdi or\n"
+	"                               vpc (VHD)\n"
+	"      --cluster-size SIZE      [clusterSize] qcow2 cluster size, 512 to 2M (64K)\n"
+	"      --compression ALG        [compression] qcow2-compressed: deflate (default, as\n"
+	"                               qemu-img -c) or zstd\n"
+	"      --threads N              [threads] compression threads (0: one per core); the\n"
+	"                               output is the same for any N\n"
+	"      --vpc-subformat TYPE     [vpcSubformat] vpc: dynamic (default) or fixed (rounded\n"
+	"                               up to a whole MiB, as Azure requires)\n"
 	"      --base-name NAME         [baseName] file name in an output directory (nixos)\n"
 	"      --deterministic          [deterministic: true] fixed identifiers (default)\n"
 	"      --no-deterministic       [deterministic: false] random identifiers\n"
@@ -255,6 +270,14 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_RESERVED_PERCENT:
 		return spec_set_reserved_percent(s, arg, what, d);
+	case OPT_CLUSTER_SIZE:
+		return spec_set_cluster_size(s, arg, what, d);
+	case OPT_COMPRESSION:
+		return spec_set_compression(s, arg, what, d);
+	case OPT_THREADS:
+		return spec_set_threads(s, arg, what, d);
+	case OPT_VPC_SUBFORMAT:
+		return spec_set_vpc_subformat(s, arg, what, d);
 	case OPT_JSON:
 		s->json = true;
 		return 0;

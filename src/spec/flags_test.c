@@ -64,7 +64,8 @@ TEST(flags_every_flag)
 			"00112233-4455-6677-8899-AABBCCDDEEFF", "--root-fsuid",
 			"ffeeddcc-bbaa-9988-7766-554433221100", "--owner", "0:0", "--arch",
 			"riscv64", "--generic-root-type", "--reserved-percent", "1", "--json",
-			"--no-progress"));
+			"--no-progress", "--cluster-size", "128K", "--compression", "zstd",
+			"--threads", "3", "--vpc-subformat", "fixed"));
 	ASSERT_STR_EQ(s->root, "rel/root"); /* relative to the working directory: kept */
 	ASSERT_EQ(s->n_contents, 2);
 	ASSERT_STR_EQ(s->contents[0].source, "/a");
@@ -95,6 +96,10 @@ TEST(flags_every_flag)
 	ASSERT_EQ(s->arch, PART_ARCH_RISCV64);
 	ASSERT_TRUE(s->generic_root_type);
 	ASSERT_EQ(s->reserved_percent, 1);
+	ASSERT_EQ(s->cluster_size, 128u << 10);
+	ASSERT_EQ(s->compression, FORMAT_COMPRESSION_ZSTD);
+	ASSERT_EQ(s->threads, 3);
+	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_FIXED);
 	ASSERT_TRUE(s->json);
 	ASSERT_TRUE(s->progress_set && !s->progress);
 	ASSERT_TRUE(!s->help);
@@ -162,6 +167,23 @@ TEST(flags_contents_split_rule)
 	ASSERT_TRUE(!s->contents[2].mode);
 	ASSERT_STR_EQ(s->contents[2].user, "1000");
 	ASSERT_STR_EQ(s->contents[2].group, "100");
+}
+
+TEST(flags_format_option_errors)
+{
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "--cluster-size 3000: not a power of two from 512 to 2M (use e.g. 64K)",
+			   "--cluster-size", "3000");
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "--cluster-size 4M: not a power of two from 512 to 2M (use e.g. 64K)",
+			   "--cluster-size", "4M");
+	ASSERT_PARSE_FAILS(-EINVAL, "--compression lz4: unknown (use deflate or zstd)",
+			   "--compression", "lz4");
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "--threads -1: not a number of threads from 0 to 1024 (0: one per core)",
+			   "--threads=-1");
+	ASSERT_PARSE_FAILS(-EINVAL, "--vpc-subformat static: unknown (use dynamic or fixed)",
+			   "--vpc-subformat", "static");
 }
 
 TEST(flags_contents_errors)
@@ -268,6 +290,8 @@ TEST(flags_usage_lists_every_flag_and_key)
 		"--owner",	   "[owner]",	      "--arch",
 		"[arch]",	   "--generic-root-type", "[genericRootType",
 		"--reserved-percent",		      "[reservedPercent]",
+		"--cluster-size", "[clusterSize]", "--compression", "[compression]",
+		"--threads", "[threads]", "--vpc-subformat", "[vpcSubformat]",
 		"--json",	   "--progress",      "--no-progress",
 		"--help",	   "installBootLoader", "touchEFIVars",
 		"onlyNixStore",	   "copyChannel",     "additionalPaths",

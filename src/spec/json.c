@@ -122,6 +122,14 @@ SPEC_JSON_TEXT_KEY(spec_json_owner, false, "a string \"UID:GID\"",
 SPEC_JSON_TEXT_KEY(spec_json_arch, false, "a string", spec_set_arch(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_reserved_percent, true, "a whole number from 0 to 50",
 		   spec_set_reserved_percent(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_cluster_size, true, "a size such as \"64K\"",
+		   spec_set_cluster_size(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_compression, false, "a string",
+		   spec_set_compression(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_threads, true, "a number of threads",
+		   spec_set_threads(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_vpc_subformat, false, "a string",
+		   spec_set_vpc_subformat(s, t, what, c->d))
 
 static int spec_json_deterministic(struct spec_json_ctx *c, const char *key, struct json_object *v)
 {
@@ -306,6 +314,10 @@ static const struct {
 	{ "arch", spec_json_arch },
 	{ "genericRootType", spec_json_generic_root },
 	{ "reservedPercent", spec_json_reserved_percent },
+	{ "clusterSize", spec_json_cluster_size },
+	{ "compression", spec_json_compression },
+	{ "threads", spec_json_threads },
+	{ "vpcSubformat", spec_json_vpc_subformat },
 	{ "installBootLoader", spec_json_install_bootloader },
 	{ "touchEFIVars", spec_json_touch_efi_vars },
 	{ "onlyNixStore", spec_json_only_nix_store },

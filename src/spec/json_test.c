@@ -346,6 +346,32 @@ TEST(json_bad_values)
 			  ": root \"\": empty path (omit it for no root tree)");
 }
 
+TEST(json_format_options)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	ASSERT_OK(load("{\"clusterSize\": 2097152, \"compression\": \"deflate\", \"threads\": 2, "
+		       "\"vpcSubformat\": \"dynamic\"}",
+		       &s, &d));
+	ASSERT_EQ(s->cluster_size, 2u << 20);
+	ASSERT_EQ(s->compression, FORMAT_COMPRESSION_DEFLATE);
+	ASSERT_EQ(s->threads, 2);
+	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_DYNAMIC);
+	s = image_spec_free(s);
+	ASSERT_OK(load("{\"clusterSize\": \"512\", \"vpcSubformat\": \"fixed\"}", &s, &d));
+	ASSERT_EQ(s->cluster_size, 512);
+	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_FIXED);
+	ASSERT_LOAD_FAILS("{\"clusterSize\": 1000}", -EINVAL,
+			  ": clusterSize 1000: not a power of two from 512 to 2M (use e.g. 64K)");
+	ASSERT_LOAD_FAILS("{\"compression\": \"xz\"}", -EINVAL,
+			  ": compression \"xz\": unknown (use deflate or zstd)");
+	ASSERT_LOAD_FAILS("{\"threads\": 5000}", -EINVAL,
+			  ": threads 5000: not a number of threads from 0 to 1024 (0: one per core)");
+	ASSERT_LOAD_FAILS("{\"vpcSubformat\": 1}", -EINVAL,
+			  ": vpcSubformat: expected a string, got int");
+}
+
 TEST(json_syntax_errors)
 {
 	ASSERT_LOAD_FAILS("{\n  \"label\": \"x\",\n  oops\n}", -EINVAL,

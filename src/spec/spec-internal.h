@@ -29,6 +29,8 @@ int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *w
 void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir);
 void spec_contents_clear(struct image_spec *s);
 
-/* Output formats: every name make-disk-image knows, and the file extension it uses. */
-const char *spec_format_extension(const char *format);
-bool spec_format_supported(const char *format);
+int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_compression(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_vpc_subformat(struct image_spec *s, const char *v, const char *what,
+			   struct diag *d);

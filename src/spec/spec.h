@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/format.h"
 #include "part/part.h"
 #include "tree/contents.h"
 
@@ -35,7 +36,12 @@ struct image_spec {
 	uint64_t disk_size_bytes;        /* ... or a fixed size, a whole number of MiB */
 	uint64_t additional_space_bytes; /* "additionalSpace", free space added by auto sizing */
 	uint64_t boot_size_bytes;        /* "bootSize": where the ESP (or XBOOTLDR) ends */
-	char *format;    /* "format": raw; qcow2, qcow2-compressed, vdi, vpc are refused for now */
+	char *format;    /* "format": raw, qcow2, qcow2-compressed, vdi or vpc (with a sink) */
+	uint32_t cluster_size; /* "clusterSize": qcow2 cluster bytes, 0 = the sink's default */
+	enum format_compression compression; /* "compression": NONE = deflate, for
+					      * qcow2-compressed only */
+	uint32_t threads;      /* "threads": compression workers, 0 = one per core */
+	enum format_vpc_subformat vpc_subformat; /* "vpcSubformat": dynamic or fixed */
 	char *base_name; /* "baseName": file name (without extension) in an output directory */
 	char *output;    /* -o: the image file; spec_validate() resolves a directory */
 	bool deterministic;  /* "deterministic", default true */
@@ -86,3 +92,9 @@ const char *spec_usage(void);
  * optional suffix K M G T P E (powers of 1024); fractions of a byte round up ("1.1K" = 1127).
  * -EINVAL when malformed, -ERANGE past 2^64 - 1. */
 int size_parse(const char *s, uint64_t *ret);
+
+/* The sink that writes a spec format ("qcow2-compressed" is qcow2 with compression), NULL when
+ * none is built in. */
+const struct format_ops *spec_format_ops(const char *format);
+/* make-disk-image's file name extension for a spec format ("vpc" → "vhd"), NULL if unknown. */
+const char *spec_format_extension(const char *format);

@@ -19,10 +19,15 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 	if (strcmp(s->fs_type, "ext4") != 0)
 		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
 				 s->fs_type);
-	if (!spec_format_supported(s->format))
+	if (!spec_format_ops(s->format))
 		return diag_fail(d, -ENOTSUP,
-				 "format %s is not supported yet (coming: qcow2, qcow2-compressed, "
-				 "vdi, vpc); use raw",
+				 "format %s is not supported by this build (use one of %s)",
+				 s->format, format_names());
+	if (s->compression != FORMAT_COMPRESSION_NONE &&
+	    strcmp(s->format, "qcow2-compressed") != 0)
+		return diag_fail(d, -EINVAL,
+				 "compression applies to format qcow2-compressed, not %s (remove "
+				 "compression or set format = qcow2-compressed)",
 				 s->format);
 	if (s->install_bootloader)
 		return diag_fail(d, -ENOTSUP, "installBootLoader: bootloaders are not supported "

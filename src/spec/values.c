@@ -1,7 +1,8 @@
 /* One setter per spec value, shared by the JSON keys (json.c) and the flags (flags.c). Each
  * checks the text and fails with a message naming the input (`what`) and the accepted form.
- * Choices that are well-formed but not implemented yet (fsType "btrfs", format "qcow2") are
- * stored here and refused by spec_validate(), so that a flag can still override them. */
+ * Choices that are well-formed but not implemented yet (fsType "btrfs", a format without a
+ * sink) are stored here and refused by spec_validate(), so that a flag can still override
+ * them. */
 #include "spec/spec-internal.h"
 
 #include <errno.h>
@@ -16,13 +17,13 @@
 static const struct {
 	const char *name;
 	const char *extension; /* make-disk-image's file name: nixos.<extension> */
-	bool supported;
+	const char *sink;      /* format_find() name */
 } spec_formats[] = {
-	{ "raw", "img", true },
-	{ "qcow2", "qcow2", false },
-	{ "qcow2-compressed", "qcow2", false },
-	{ "vdi", "vdi", false },
-	{ "vpc", "vhd", false },
+	{ "raw", "img", "raw" },
+	{ "qcow2", "qcow2", "qcow2" },
+	{ "qcow2-compressed", "qcow2", "qcow2" },
+	{ "vdi", "vdi", "vdi" },
+	{ "vpc", "vhd", "vpc" },
 };
 
 static void spec_replace_str(char **field, const char *v)
@@ -225,6 +226,53 @@ int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *w
 	return 0;
 }
 
+/* qcow2 allows 512 bytes to 2 MiB, a power of two (qcow2.txt, cluster_bits 9..21). */
+int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	uint64_t n;
+
+	if (size_parse(v, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: not a power of two from 512 to 2M (use e.g. 64K)", what);
+	s->cluster_size = (uint32_t)n;
+	return 0;
+}
+
+int spec_set_compression(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	if (strcmp(v, "deflate") == 0 || strcmp(v, "zlib") == 0)
+		s->compression = FORMAT_COMPRESSION_DEFLATE;
+	else if (strcmp(v, "zstd") == 0)
+		s->compression = FORMAT_COMPRESSION_ZSTD;
+	else
+		return diag_fail(d, -EINVAL, "%s: unknown (use deflate or zstd)", what);
+	return 0;
+}
+
+int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	uint32_t n;
+
+	if (spec_parse_u32(v, 1024, &n) < 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: not a number of threads from 0 to 1024 (0: one per core)",
+				 what);
+	s->threads = n;
+	return 0;
+}
+
+int spec_set_vpc_subformat(struct image_spec *s, const char *v, const char *what,
+			   struct diag *d)
+{
+	if (strcmp(v, "dynamic") == 0)
+		s->vpc_subformat = FORMAT_VPC_DYNAMIC;
+	else if (strcmp(v, "fixed") == 0)
+		s->vpc_subformat = FORMAT_VPC_FIXED;
+	else
+		return diag_fail(d, -EINVAL, "%s: unknown (use dynamic or fixed)", what);
+	return 0;
+}
+
 void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir)
 {
 	struct contents_entry *n;
@@ -260,10 +308,10 @@ const char *spec_format_extension(const char *format)
 	return NULL;
 }
 
-bool spec_format_supported(const char *format)
+const struct format_ops *spec_format_ops(const char *format)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
 		if (strcmp(spec_formats[i].name, format) == 0)
-			return spec_formats[i].supported;
-	return false;
+			return format_find(spec_formats[i].sink);
+	return NULL;
 }
