@@ -44,7 +44,8 @@ expect_fail "not-a-uuid" "${ok[@]}" --root-gpuid not-a-uuid
 expect_fail "F222513B-DED1-49FA-B591" "${ok[@]}" --root-fsuid F222513B-DED1-49FA-B591
 expect_fail "gpt2" "${ok[@]}" --partition-table gpt2
 expect_fail "foo" "${ok[@]}" --format foo
-expect_fail "qcow2" "${ok[@]}" --format qcow2
+expect_fail "compression" "${ok[@]}" --compression zstd
+expect_fail "cluster-size" "${ok[@]}" --cluster-size 3000
 expect_fail "btrfs" "${ok[@]}" --fs btrfs
 expect_fail "sparc" "${ok[@]}" --arch sparc
 expect_fail "x:y" "${ok[@]}" --owner x:y
