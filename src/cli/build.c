@@ -198,6 +198,27 @@ static void print_json(const struct image_spec *s, const struct part_layout *l,
 	jsonw_object_end(&w);
 }
 
+/* The sink's parameters. A fixed VHD keeps the disk's size here: the sink rounds it up. */
+static void build_format_params(const struct image_spec *s, const struct build_env *env,
+				const char *seed, uint64_t disk_bytes, struct format_params *ret)
+{
+	bool compressed = strcmp(s->format, "qcow2-compressed") == 0;
+
+	*ret = (struct format_params){
+		.virtual_size = disk_bytes,
+		.cluster_size = s->cluster_size,
+		.compression = !compressed ? FORMAT_COMPRESSION_NONE
+			       : s->compression == FORMAT_COMPRESSION_ZSTD ? FORMAT_COMPRESSION_ZSTD
+									    : FORMAT_COMPRESSION_DEFLATE,
+		.n_threads = s->threads,
+		.vpc_subformat = s->vpc_subformat,
+		.seed = seed,
+		.timestamp = env->has_epoch      ? env->source_date_epoch
+			     : s->deterministic ? 0
+						: (int64_t)time(NULL),
+	};
+}
+
 /* Size the disk: exact for "auto", checked against the contents for a fixed diskSize. */
 static int build_layout(const struct image_spec *s, const struct tree *t,
 			const struct ext4_params *ep, struct part_params *pp, struct diag *d,
@@ -277,7 +298,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	uint64_t root_off, root_len, root_min = 0, total = 0;
 	int r;
 
-	fmt = format_find(s->format);
+	fmt = spec_format_ops(s->format);
 	if (!fmt)
 		return diag_fail(d, -EINVAL, "format \"%s\": unknown (use %s)", s->format,
 				 format_names());
@@ -322,7 +343,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	r = outfile_open(s->output, d, &out);
 	if (r < 0)
 		return r;
-	fp = (struct format_params){ .virtual_size = layout.disk_bytes };
+	build_format_params(s, env, seed, layout.disk_bytes, &fp);
 	r = sink_open(fmt, &fp, out, d, &sink);
 	if (r < 0) {
 		outfile_abort(out);
