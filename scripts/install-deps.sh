@@ -7,7 +7,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 pkgs=(
 	# build
-	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev
+	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
 	python3 xxd

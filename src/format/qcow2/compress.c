@@ -1,0 +1,146 @@
+/* Compressed-cluster codecs: raw deflate with a 4 KiB window (windowBits -12) as qemu-img -c
+ * writes, and zstd frames for compression_type 1 (docs/formats/qcow2.md). The only file that
+ * includes zlib's deflate and zstd headers. One codec per thread. */
+#include "format/qcow2/qcow2-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "util/xalloc.h"
+
+struct qcow2_codec {
+	enum qcow2_compression_type type;
+	bool deflate_ready, inflate_ready;
+	z_stream def, inf;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+};
+
+struct qcow2_codec *qcow2_codec_new(enum qcow2_compression_type type)
+{
+	struct qcow2_codec *c = xcalloc(1, sizeof(*c));
+
+	c->type = type;
+	return c;
+}
+
+struct qcow2_codec *qcow2_codec_free(struct qcow2_codec *c)
+{
+	if (!c)
+		return NULL;
+	if (c->deflate_ready)
+		(void)deflateEnd(&c->def);
+	if (c->inflate_ready)
+		(void)inflateEnd(&c->inf);
+	ZSTD_freeCCtx(c->cctx);
+	ZSTD_freeDCtx(c->dctx);
+	free(c);
+	return NULL;
+}
+
+static int deflate_cluster(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			   size_t out_cap, size_t *ret_len)
+{
+	int z;
+
+	if (!c->deflate_ready) {
+		/* qemu's parameters, so our output matches what qemu-img -c would choose */
+		if (deflateInit2(&c->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+				 Z_DEFAULT_STRATEGY) != Z_OK)
+			abort(); /* only fails for lack of memory */
+		c->deflate_ready = true;
+	} else if (deflateReset(&c->def) != Z_OK)
+		abort();
+	c->def.next_in = (Bytef *)in;
+	c->def.avail_in = (uInt)in_len;
+	c->def.next_out = out;
+	c->def.avail_out = (uInt)out_cap;
+	z = deflate(&c->def, Z_FINISH);
+	if (z != Z_STREAM_END)
+		return -ENOSPC;
+	*ret_len = out_cap - c->def.avail_out;
+	return 0;
+}
+
+static int inflate_cluster(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			   size_t out_len)
+{
+	int z;
+
+	if (!c->inflate_ready) {
+		if (inflateInit2(&c->inf, -12) != Z_OK)
+			abort();
+		c->inflate_ready = true;
+	} else if (inflateReset(&c->inf) != Z_OK)
+		abort();
+	c->inf.next_in = (Bytef *)in;
+	c->inf.avail_in = (uInt)in_len;
+	c->inf.next_out = out;
+	c->inf.avail_out = (uInt)out_len;
+	z = inflate(&c->inf, Z_FINISH);
+	/* a full cluster is success even when the end-of-stream mark lies past our input */
+	if ((z != Z_STREAM_END && z != Z_BUF_ERROR) || c->inf.avail_out != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static int zstd_cluster(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			size_t out_cap, size_t *ret_len)
+{
+	size_t n;
+
+	if (!c->cctx) {
+		c->cctx = ZSTD_createCCtx();
+		if (!c->cctx)
+			abort();
+	}
+	n = ZSTD_compress2(c->cctx, out, out_cap, in, in_len);
+	if (ZSTD_isError(n))
+		return -ENOSPC;
+	*ret_len = n;
+	return 0;
+}
+
+static int unzstd_cluster(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			  size_t out_len)
+{
+	ZSTD_inBuffer ib = { in, in_len, 0 };
+	ZSTD_outBuffer ob = { out, out_len, 0 };
+
+	if (!c->dctx) {
+		c->dctx = ZSTD_createDCtx();
+		if (!c->dctx)
+			abort();
+	}
+	(void)ZSTD_DCtx_reset(c->dctx, ZSTD_reset_session_only);
+	/* trailing bytes after a full cluster are sector padding, as qemu ignores them */
+	while (ob.pos < ob.size) {
+		size_t before_in = ib.pos, before_out = ob.pos;
+		size_t z = ZSTD_decompressStream(c->dctx, &ob, &ib);
+
+		if (ZSTD_isError(z))
+			return -EBADMSG;
+		if (ib.pos == before_in && ob.pos == before_out)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+int qcow2_codec_compress(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			 size_t out_cap, size_t *ret_len)
+{
+	if (c->type == QCOW2_COMPRESSION_ZSTD)
+		return zstd_cluster(c, in, in_len, out, out_cap, ret_len);
+	return deflate_cluster(c, in, in_len, out, out_cap, ret_len);
+}
+
+int qcow2_codec_decompress(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
+			   size_t out_len)
+{
+	if (c->type == QCOW2_COMPRESSION_ZSTD)
+		return unzstd_cluster(c, in, in_len, out, out_len);
+	return inflate_cluster(c, in, in_len, out, out_len);
+}

@@ -1,0 +1,447 @@
+/* qcow2 sinks: "qcow2" and "qcow2-compressed". Data clusters are appended in guest order as
+ * they complete, from host cluster 1 on; finish appends the L2 tables, L1, refcount blocks and
+ * the refcount table, then writes the header into cluster 0 (docs/formats/qcow2.md). Memory: the
+ * current cluster, the L2 entries and refcounts of allocated clusters, the compression queue. */
+#include "format/qcow2/qcow2-internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/format-internal.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/outfile.h"
+#include "util/xalloc.h"
+
+#define QCOW2_MAX_THREADS 64u
+
+struct qcow2_job {
+	uint8_t *in, *out;
+	size_t out_len;
+	int result; /* 0, or -ENOSPC when compression does not pay */
+	uint64_t guest_clus;
+	bool done;
+};
+
+/* Compression workers: jobs are numbered in submission (cluster) order, compressed in any order
+ * and retired strictly in order by the sink's thread, so the output does not depend on timing. */
+struct qcow2_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	pthread_t *threads;
+	unsigned n_threads, n_started;
+	struct qcow2_job *jobs;
+	uint64_t depth, submit_seq, take_seq, retire_seq;
+	bool quit;
+	enum qcow2_compression_type type;
+	size_t cs;
+};
+
+struct qcow2_sink {
+	struct sink base;
+	struct outfile *out;
+	unsigned cluster_bits;
+	size_t cs;
+	bool compressed;
+	enum qcow2_compression_type ctype;
+	uint8_t *cur; /* the partial cluster being filled */
+	uint64_t cur_clus;
+	bool cur_dirty;
+	uint64_t host_end; /* end of the data area in the file, in bytes */
+	uint16_t *rc;      /* refcounts of host clusters [0, n_rc) */
+	uint64_t n_rc;
+	struct qcow2_l2_map map;
+	struct qcow2_pool *pool;
+};
+
+static void *pool_worker(void *arg)
+{
+	struct qcow2_pool *p = arg;
+	struct qcow2_codec *c = qcow2_codec_new(p->type);
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct qcow2_job *j;
+
+		while (p->take_seq == p->submit_seq && !p->quit)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->take_seq == p->submit_seq)
+			break;
+		j = &p->jobs[p->take_seq++ % p->depth];
+		pthread_mutex_unlock(&p->lock);
+		/* qemu stores a cluster raw unless it compresses to at most cs - 1 bytes */
+		j->result = qcow2_codec_compress(c, j->in, p->cs, j->out, p->cs - 1, &j->out_len);
+		pthread_mutex_lock(&p->lock);
+		j->done = true;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->lock);
+	qcow2_codec_free(c);
+	return NULL;
+}
+
+static struct qcow2_pool *pool_free(struct qcow2_pool *p)
+{
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	p->quit = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n_started; i++)
+		pthread_join(p->threads[i], NULL);
+	for (uint64_t i = 0; i < p->depth; i++) {
+		free(p->jobs[i].in);
+		free(p->jobs[i].out);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p->jobs);
+	free(p->threads);
+	free(p);
+	return NULL;
+}
+
+static int pool_new(unsigned n_threads, enum qcow2_compression_type type, size_t cs,
+		    struct qcow2_pool **ret)
+{
+	struct qcow2_pool *p = xcalloc(1, sizeof(*p));
+	int r;
+
+	if (n_threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		n_threads = n > 0 ? (unsigned)n : 1;
+	}
+	p->n_threads = MIN(n_threads, QCOW2_MAX_THREADS);
+	p->type = type;
+	p->cs = cs;
+	p->depth = 2 * (uint64_t)p->n_threads + 2; /* bounded queue: memory ~ depth * 2 clusters */
+	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
+	for (uint64_t i = 0; i < p->depth; i++) {
+		p->jobs[i].in = xmalloc(cs);
+		p->jobs[i].out = xmalloc(cs);
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->threads = xcalloc(p->n_threads, sizeof(*p->threads));
+	for (unsigned i = 0; i < p->n_threads; i++) {
+		r = pthread_create(&p->threads[i], NULL, pool_worker, p);
+		if (r != 0) {
+			pool_free(p);
+			return -r;
+		}
+		p->n_started++;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* Make room for refcounts of host clusters [0, n). */
+static void rc_ensure(struct qcow2_sink *s, uint64_t n)
+{
+	uint64_t cap = s->n_rc;
+
+	if (n <= cap)
+		return;
+	while (cap < n)
+		cap = cap ? cap * 2 : 1024;
+	s->rc = xreallocarray(s->rc, cap, sizeof(*s->rc));
+	memset(s->rc + s->n_rc, 0, (cap - s->n_rc) * sizeof(*s->rc));
+	s->n_rc = cap;
+}
+
+static int write_fail(struct qcow2_sink *s, struct diag *d, int r)
+{
+	return diag_fail(d, r, "%s: write failed: %s", s->out->path, strerror(-r));
+}
+
+/* A whole cluster stored as is, at the next cluster boundary of the data area. */
+static int put_plain(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
+		     struct diag *d)
+{
+	uint64_t host = ROUND_UP(s->host_end, (uint64_t)s->cs);
+	int r = pwrite_full(s->out->fd, data, s->cs, host);
+
+	if (r < 0)
+		return write_fail(s, d, r);
+	rc_ensure(s, (host >> s->cluster_bits) + 1);
+	s->rc[host >> s->cluster_bits]++;
+	s->host_end = host + s->cs;
+	qcow2_l2_map_add(&s->map, guest_clus, qcow2_l2_entry_normal(host));
+	return 0;
+}
+
+/* A compressed cluster packed right after the previous one, as qemu's byte allocator does.
+ * Every host cluster its sector-rounded range touches gains a reference (qemu-img check). */
+static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
+			  size_t len, struct diag *d)
+{
+	uint64_t host = s->host_end, first, last;
+	int r;
+
+	rc_ensure(s, (host >> s->cluster_bits) + 1);
+	if (s->rc[host >> s->cluster_bits] == UINT16_MAX)
+		host = ROUND_UP(host, (uint64_t)s->cs); /* a 16-bit refcount is full */
+	r = pwrite_full(s->out->fd, data, len, host);
+	if (r < 0)
+		return write_fail(s, d, r);
+	first = (host & ~511ull) >> s->cluster_bits;
+	last = (ROUND_UP(host + len, 512) - 1) >> s->cluster_bits;
+	rc_ensure(s, last + 1);
+	for (uint64_t c = first; c <= last; c++)
+		s->rc[c]++;
+	s->host_end = host + len;
+	qcow2_l2_map_add(&s->map, guest_clus,
+			 qcow2_l2_entry_compressed(s->cluster_bits, host, len));
+	return 0;
+}
+
+static int pool_retire(struct qcow2_sink *s, struct diag *d)
+{
+	struct qcow2_pool *p = s->pool;
+	struct qcow2_job *j = &p->jobs[p->retire_seq % p->depth];
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	while (!j->done)
+		pthread_cond_wait(&p->done, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	if (j->result < 0)
+		r = put_plain(s, j->guest_clus, j->in, d);
+	else
+		r = put_compressed(s, j->guest_clus, j->out, j->out_len, d);
+	p->retire_seq++;
+	return r;
+}
+
+static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
+		       struct diag *d)
+{
+	struct qcow2_pool *p = s->pool;
+	struct qcow2_job *j;
+	int r;
+
+	if (p->submit_seq - p->retire_seq == p->depth) {
+		r = pool_retire(s, d);
+		if (r < 0)
+			return r;
+	}
+	j = &p->jobs[p->submit_seq % p->depth];
+	memcpy(j->in, data, s->cs);
+	j->guest_clus = guest_clus;
+	j->done = false;
+	pthread_mutex_lock(&p->lock);
+	p->submit_seq++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static int emit_cluster(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
+			struct diag *d)
+{
+	if (mem_is_zero(data, s->cs))
+		return 0; /* unallocated clusters read as zeros */
+	if (s->compressed)
+		return pool_submit(s, guest_clus, data, d);
+	return put_plain(s, guest_clus, data, d);
+}
+
+static int flush_cur(struct qcow2_sink *s, struct diag *d)
+{
+	if (!s->cur_dirty)
+		return 0;
+	s->cur_dirty = false;
+	return emit_cluster(s, s->cur_clus, s->cur, d);
+}
+
+static int qcow2_write(struct sink *base, uint64_t off, const void *buf, size_t len,
+		       struct diag *d)
+{
+	struct qcow2_sink *s = (struct qcow2_sink *)base;
+	const uint8_t *p = buf;
+	int r;
+
+	while (len > 0) {
+		uint64_t clus = off >> s->cluster_bits;
+		size_t within = off & (s->cs - 1), n = MIN(len, s->cs - within);
+
+		if (s->cur_dirty && s->cur_clus != clus) {
+			r = flush_cur(s, d);
+			if (r < 0)
+				return r;
+		}
+		if (!s->cur_dirty && n == s->cs) {
+			r = emit_cluster(s, clus, p, d); /* whole cluster: no copy */
+		} else {
+			if (!s->cur_dirty) {
+				memset(s->cur, 0, s->cs);
+				s->cur_clus = clus;
+				s->cur_dirty = true;
+			}
+			memcpy(s->cur + within, p, n);
+			r = 0;
+		}
+		if (r < 0)
+			return r;
+		off += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static struct qcow2_sink *sink_free(struct qcow2_sink *s)
+{
+	s->pool = pool_free(s->pool);
+	qcow2_l2_map_free(&s->map);
+	free(s->rc);
+	free(s->cur);
+	free(s);
+	return NULL;
+}
+
+/* Everything after the data: L2 tables, L1, refcount blocks, refcount table, then the header. */
+static int write_metadata(struct qcow2_sink *s, struct diag *d)
+{
+	uint64_t cs = s->cs, vsize = s->base.virtual_size;
+	uint64_t data_clus = DIV_ROUND_UP(s->host_end, cs);
+	uint64_t n_l2 = qcow2_l2_map_n_tables(&s->map, s->cluster_bits);
+	uint32_t l1_size = (uint32_t)qcow2_l1_entries(vsize, s->cluster_bits);
+	uint64_t l1_clus = DIV_ROUND_UP((uint64_t)l1_size * 8, cs);
+	uint64_t l2_off = data_clus * cs, l1_off = l2_off + n_l2 * cs;
+	uint64_t n_clus = data_clus + n_l2 + l1_clus, blocks_off = n_clus * cs;
+	struct qcow2_refcount_layout l;
+	uint8_t hdr[QCOW2_HDR_V3_COMPRESSION_SIZE + 8];
+	struct qcow2_header h = {
+		.version = 3,
+		.cluster_bits = s->cluster_bits,
+		.size = vsize,
+		.l1_size = l1_size,
+		.l1_table_offset = l1_size ? l1_off : 0,
+		.refcount_order = 4,
+		.header_length = QCOW2_HDR_V3_SIZE,
+	};
+	int r;
+
+	rc_ensure(s, data_clus);
+	s->rc[0] = 1; /* the header */
+	qcow2_refcount_layout(n_clus, s->cluster_bits, &l);
+	h.refcount_table_offset = blocks_off + l.n_blocks * cs;
+	h.refcount_table_clusters = (uint32_t)l.table_clusters;
+	if (s->ctype == QCOW2_COMPRESSION_ZSTD) {
+		h.header_length = QCOW2_HDR_V3_COMPRESSION_SIZE;
+		h.compression_type = QCOW2_COMPRESSION_ZSTD;
+		h.incompatible_features |= QCOW2_INCOMPAT_COMPRESSION;
+	}
+	r = qcow2_l2_map_write(&s->map, s->cluster_bits, s->out->fd, l2_off, l1_off, l1_size);
+	if (r >= 0)
+		r = qcow2_refcount_write(s->rc, data_clus, n_clus + l.n_blocks + l.table_clusters, &l,
+					 s->cluster_bits, s->out->fd, blocks_off);
+	if (r >= 0) {
+		qcow2_header_encode(hdr, &h);
+		r = pwrite_full(s->out->fd, hdr, sizeof(hdr), 0);
+	}
+	if (r < 0)
+		return write_fail(s, d, r);
+	return 0;
+}
+
+static int qcow2_finish(struct sink *base, struct diag *d)
+{
+	struct qcow2_sink *s = (struct qcow2_sink *)base;
+	int r;
+
+	r = flush_cur(s, d);
+	while (r >= 0 && s->pool && s->pool->retire_seq < s->pool->submit_seq)
+		r = pool_retire(s, d);
+	if (r >= 0)
+		r = write_metadata(s, d);
+	if (r >= 0)
+		r = outfile_commit(s->out, d);
+	else
+		outfile_abort(s->out);
+	sink_free(s);
+	return r;
+}
+
+static void qcow2_abort(struct sink *base)
+{
+	struct qcow2_sink *s = (struct qcow2_sink *)base;
+
+	outfile_abort(s->out);
+	sink_free(s);
+}
+
+static int open_common(const struct format_params *p, struct outfile *out, bool compressed,
+		       struct diag *d, struct sink **ret)
+{
+	uint32_t cs = p->cluster_size ? p->cluster_size : QCOW2_DEFAULT_CLUSTER_SIZE;
+	unsigned bits = (unsigned)__builtin_ctz(cs);
+	struct qcow2_sink *s;
+	int r;
+
+	if (cs & (cs - 1) || bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
+		return diag_fail(d, -EINVAL, "qcow2 cluster size %u is not a power of two between "
+				 "512 and 2M", cs);
+	if (p->virtual_size > (1ull << 62) ||
+	    qcow2_l1_entries(p->virtual_size, bits) * 8 > QCOW2_MAX_L1_BYTES)
+		return diag_fail(d, -EOVERFLOW, "disk size %llu is too large for qcow2 with %u-byte "
+				 "clusters; use a larger cluster size",
+				 (unsigned long long)p->virtual_size, cs);
+	s = xcalloc(1, sizeof(*s));
+	s->out = out;
+	s->cluster_bits = bits;
+	s->cs = cs;
+	s->cur = xmalloc(cs);
+	s->host_end = cs; /* cluster 0 is the header */
+	s->compressed = compressed;
+	if (compressed) {
+		s->ctype = p->compression == FORMAT_COMPRESSION_ZSTD ? QCOW2_COMPRESSION_ZSTD
+								     : QCOW2_COMPRESSION_ZLIB;
+		r = pool_new(p->n_threads, s->ctype, cs, &s->pool);
+		if (r < 0) {
+			sink_free(s);
+			return diag_fail(d, r, "cannot start compression threads: %s",
+					 strerror(-r));
+		}
+	}
+	*ret = &s->base;
+	return 0;
+}
+
+static int qcow2_open(const struct format_params *p, struct outfile *out, struct diag *d,
+		      struct sink **ret)
+{
+	return open_common(p, out, /* compressed= */ false, d, ret);
+}
+
+static int qcow2_open_compressed(const struct format_params *p, struct outfile *out,
+				 struct diag *d, struct sink **ret)
+{
+	return open_common(p, out, /* compressed= */ true, d, ret);
+}
+
+const struct format_ops format_qcow2 = {
+	.name = "qcow2",
+	.extension = "qcow2",
+	.open = qcow2_open,
+	.write = qcow2_write,
+	.finish = qcow2_finish,
+	.abort = qcow2_abort,
+};
+
+const struct format_ops format_qcow2_compressed = {
+	.name = "qcow2-compressed",
+	.extension = "qcow2",
+	.open = qcow2_open_compressed,
+	.write = qcow2_write,
+	.finish = qcow2_finish,
+	.abort = qcow2_abort,
+};
