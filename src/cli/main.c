@@ -8,6 +8,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: mkdiskimage build [--spec FILE.json] [flags] -o OUT\n"
 	      "       mkdiskimage inspect IMAGE [--json]\n"
+	      "       mkdiskimage convert IN OUT [--format F] [flags]\n"
 	      "       mkdiskimage build --help   (every flag and its spec key)\n",
 	      f);
 }
@@ -22,11 +23,13 @@ int main(int argc, char **argv)
 		return cli_build(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)
 		return cli_inspect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "convert") == 0)
+		return cli_convert(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "mkdiskimage: error: unknown command '%s' (use build or inspect)\n",
+	fprintf(stderr, "mkdiskimage: error: unknown command '%s' (use build, inspect or convert)\n",
 		argv[1]);
 	return 2;
 }

@@ -1,0 +1,349 @@
+/* mkdiskimage convert IN OUT: any format we read to any format we write, streamed: only the
+ * ranges the input says may hold data are read (1 MiB at a time, in ascending order), and
+ * all-zero blocks stay holes in the output. Memory is one chunk plus the formats' metadata. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/format.h"
+#include "format/reader.h"
+#include "spec/spec.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/outfile.h"
+#include "util/progress.h"
+#include "util/xalloc.h"
+
+#define CONVERT_CHUNK (1u << 20)
+#define CONVERT_BLOCK 4096u /* zero detection granularity: holes stay holes */
+
+DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
+
+struct convert_opts {
+	const char *in, *out;
+	const char *format;       /* spec format name */
+	const char *input_format; /* NULL: probe */
+	const char *seed;
+	struct format_params fp;
+	bool compression_set;
+	bool progress_set, progress;
+};
+
+static const char convert_usage[] =
+	"Usage: mkdiskimage convert IN OUT [OPTIONS]\n"
+	"\n"
+	"Converts a disk image between raw, qcow2 (plain or compressed with deflate or zstd),\n"
+	"VDI and VHD. The input format is detected; the output format comes from --format or\n"
+	"OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc).\n"
+	"\n"
+	"      --format FORMAT        raw, qcow2, qcow2-compressed, vdi or vpc\n"
+	"      --input-format FORMAT  read IN as FORMAT instead of detecting it\n"
+	"      --compression ALG      deflate (default) or zstd: a compressed qcow2\n"
+	"      --threads N            compression threads (0: one per core, the default)\n"
+	"      --cluster-size SIZE    qcow2 cluster size, 512 to 2M (64K)\n"
+	"      --vpc-subformat TYPE   dynamic (default) or fixed\n"
+	"      --seed SEED            derives the VDI/VHD identifiers (default: from OUT's\n"
+	"                             file name and the disk size)\n"
+	"      --progress, --no-progress\n"
+	"                             progress on stderr (default: when it is a terminal)\n"
+	"  -h, --help                 show this help\n";
+
+static const struct {
+	const char *extension;
+	const char *format;
+} convert_extensions[] = {
+	{ "img", "raw" }, { "raw", "raw" }, { "qcow2", "qcow2" },
+	{ "vdi", "vdi" }, { "vhd", "vpc" }, { "vpc", "vpc" },
+};
+
+static const char *convert_format_from_name(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (!dot || (slash && dot < slash))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(convert_extensions); i++)
+		if (strcasecmp(dot + 1, convert_extensions[i].extension) == 0)
+			return convert_extensions[i].format;
+	return NULL;
+}
+
+static int convert_parse_u32(const char *opt, const char *v, uint32_t max, uint32_t *ret,
+			     struct diag *d)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!*v || *v == '-' || *v == '+' || *end || errno || n > max)
+		return diag_fail(d, -EINVAL, "--%s %s: not a whole number from 0 to %u", opt, v,
+				 max);
+	*ret = (uint32_t)n;
+	return 0;
+}
+
+static int convert_apply(struct convert_opts *o, int c, const char *arg, struct diag *d)
+{
+	uint64_t n;
+
+	switch (c) {
+	case 'f':
+		o->format = arg;
+		return 0;
+	case 'i':
+		o->input_format = arg;
+		return 0;
+	case 'c':
+		o->compression_set = true;
+		if (strcmp(arg, "deflate") == 0 || strcmp(arg, "zlib") == 0)
+			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
+		else if (strcmp(arg, "zstd") == 0)
+			o->fp.compression = FORMAT_COMPRESSION_ZSTD;
+		else
+			return diag_fail(d, -EINVAL, "--compression %s: unknown (use deflate or zstd)",
+					 arg);
+		return 0;
+	case 't':
+		return convert_parse_u32("threads", arg, 1024, &o->fp.n_threads, d);
+	case 'C':
+		if (size_parse(arg, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
+			return diag_fail(d, -EINVAL, "--cluster-size %s: not a power of two from "
+					 "512 to 2M (use e.g. 64K)", arg);
+		o->fp.cluster_size = (uint32_t)n;
+		return 0;
+	case 'v':
+		if (strcmp(arg, "dynamic") == 0)
+			o->fp.vpc_subformat = FORMAT_VPC_DYNAMIC;
+		else if (strcmp(arg, "fixed") == 0)
+			o->fp.vpc_subformat = FORMAT_VPC_FIXED;
+		else
+			return diag_fail(d, -EINVAL,
+					 "--vpc-subformat %s: unknown (use dynamic or fixed)", arg);
+		return 0;
+	case 's':
+		if (!*arg)
+			return diag_fail(d, -EINVAL, "--seed: empty");
+		o->seed = arg;
+		return 0;
+	case 'p':
+	case 'P':
+		o->progress_set = true;
+		o->progress = c == 'p';
+		return 0;
+	}
+	return diag_fail(d, -EINVAL, "unhandled option %d", c);
+}
+
+/* Returns 1 after --help. */
+static int convert_parse(int argc, char **argv, struct convert_opts *o, struct diag *d)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "input-format", required_argument, NULL, 'i' },
+		{ "compression", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "cluster-size", required_argument, NULL, 'C' },
+		{ "vpc-subformat", required_argument, NULL, 'v' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "no-progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, r;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(convert_usage, stdout);
+			return 1;
+		}
+		if (c == ':')
+			return diag_fail(d, -EINVAL, "%s needs a value (see mkdiskimage convert "
+					 "--help)", argv[optind - 1]);
+		if (c == '?')
+			return diag_fail(d, -EINVAL, "unknown option %s (see mkdiskimage convert "
+					 "--help)", argv[optind - 1]);
+		r = convert_apply(o, c, optarg, d);
+		if (r < 0)
+			return r;
+	}
+	if (argc - optind != 2)
+		return diag_fail(d, -EINVAL, "convert takes IN and OUT (see mkdiskimage convert "
+				 "--help)");
+	o->in = argv[optind];
+	o->out = argv[optind + 1];
+	if (!o->format)
+		o->format = convert_format_from_name(o->out);
+	/* as qemu-img -c: compression makes a qcow2 output compressed */
+	if (o->format && o->compression_set && strcmp(o->format, "qcow2") == 0)
+		o->format = "qcow2-compressed";
+	if (!o->format)
+		return diag_fail(d, -EINVAL, "%s: cannot tell the output format from the name (use "
+				 "--format, or a .img, .qcow2, .vdi or .vhd name)", o->out);
+	if (!spec_format_extension(o->format))
+		return diag_fail(d, -EINVAL, "--format %s: unknown (use raw, qcow2, "
+				 "qcow2-compressed, vdi or vpc)", o->format);
+	if (strcmp(o->format, "qcow2-compressed") == 0) {
+		if (!o->compression_set)
+			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
+	} else if (o->compression_set)
+		return diag_fail(d, -EINVAL, "--compression applies to qcow2-compressed, not %s",
+				 o->format);
+	return 0;
+}
+
+/* Write the non-zero blocks of buf (disk bytes [off, off + len)) as few runs. */
+static int convert_write_chunk(struct sink *s, uint64_t off, const uint8_t *buf, size_t len,
+			       struct diag *d)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, n;
+
+		for (; i < len; i += n) {
+			n = len - i < CONVERT_BLOCK ? len - i : CONVERT_BLOCK;
+			if (!mem_is_zero(buf + i, n))
+				break;
+		}
+		start = i;
+		for (; i < len; i += n) {
+			n = len - i < CONVERT_BLOCK ? len - i : CONVERT_BLOCK;
+			if (mem_is_zero(buf + i, n))
+				break;
+		}
+		if (i > start) {
+			int r = sink_write(s, off + start, buf + start, i - start, d);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int convert_stream(struct image_input *in, struct sink *s, struct progress *prog,
+			  struct diag *d)
+{
+	_cleanup_free_ uint8_t *buf = xmalloc(CONVERT_CHUNK);
+	uint64_t size = in->reader->virtual_size, off = 0, start, len;
+	int r;
+
+	for (;;) {
+		r = image_input_next_data(in, off, &start, &len, d);
+		if (r < 0)
+			return r;
+		if (len == 0)
+			break;
+		for (uint64_t pos = start; pos < start + len;) {
+			/* chunks end on 1 MiB boundaries, so clusters see whole writes */
+			uint64_t end = (pos / CONVERT_CHUNK + 1) * CONVERT_CHUNK;
+			size_t n;
+
+			if (end > start + len)
+				end = start + len;
+			n = (size_t)(end - pos);
+			r = image_input_read(in, pos, buf, n, d);
+			if (r < 0)
+				return r;
+			r = convert_write_chunk(s, pos, buf, n, d);
+			if (r < 0)
+				return r;
+			pos = end;
+			progress_update(prog, pos, size, 0);
+		}
+		off = start + len;
+	}
+	return 0;
+}
+
+static int convert_run(struct convert_opts *o, struct diag *d)
+{
+	_cleanup_(image_input_freep) struct image_input *in = NULL;
+	_cleanup_free_ char *seed = NULL;
+	const struct format_ops *ops = spec_format_ops(o->format);
+	const char *epoch = getenv("SOURCE_DATE_EPOCH"), *base;
+	struct outfile *out = NULL;
+	struct sink *s = NULL;
+	struct progress prog;
+	int r;
+
+	if (!ops)
+		return diag_fail(d, -ENOTSUP, "format %s is not supported by this build (use one "
+				 "of %s)", o->format, format_names());
+	r = image_reader_open(o->in, o->input_format, d, &in);
+	if (r < 0)
+		return r;
+
+	base = strrchr(o->out, '/') ? strrchr(o->out, '/') + 1 : o->out;
+	seed = o->seed ? xstrdup(o->seed)
+		       : xasprintf("mkdiskimage-convert:%s:%llu", base,
+				   (unsigned long long)in->reader->virtual_size);
+	o->fp.virtual_size = in->reader->virtual_size;
+	o->fp.seed = seed;
+	o->fp.timestamp = 0;
+	if (epoch && *epoch) {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(epoch, &end, 10);
+		if (errno || *end || v < 0)
+			return diag_fail(d, -EINVAL,
+					 "SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970",
+					 epoch);
+		o->fp.timestamp = v;
+	}
+
+	r = outfile_open(o->out, d, &out);
+	if (r < 0)
+		return r;
+	r = sink_open(ops, &o->fp, out, d, &s);
+	if (r < 0) {
+		outfile_abort(out);
+		return diag_prepend(d, r, "%s", o->out);
+	}
+	progress_init(&prog, o->progress_set ? o->progress : isatty(STDERR_FILENO),
+		      in->reader->virtual_size, 0);
+	r = convert_stream(in, s, &prog, d);
+	progress_done(&prog);
+	if (r < 0) {
+		sink_abort(s);
+		return r;
+	}
+	r = sink_finish(s, d);
+	if (r < 0)
+		return diag_prepend(d, r, "%s", o->out);
+	return 0;
+}
+
+int cli_convert(int argc, char **argv)
+{
+	struct convert_opts o = { 0 };
+	struct diag d = { 0 };
+	int r;
+
+	r = convert_parse(argc, argv, &o, &d);
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		log_error("%s", diag_message(&d, r));
+		return 2;
+	}
+	r = convert_run(&o, &d);
+	if (r < 0) {
+		log_error("%s", diag_message(&d, r));
+		return 1;
+	}
+	return 0;
+}
