@@ -312,6 +312,7 @@ const struct format_ops *spec_format_ops(const char *format)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
 		if (strcmp(spec_formats[i].name, format) == 0)
-			return format_find(spec_formats[i].sink);
+			return format_find(format) ? format_find(format)
+						   : format_find(spec_formats[i].sink);
 	return NULL;
 }
