@@ -4,6 +4,9 @@
 #include "format/format.h"
 
 extern const struct format_ops format_raw;
+extern const struct format_ops format_qcow2;
+extern const struct format_ops format_qcow2_compressed;
 
 /* Readers, listed in reader.c. */
 extern const struct reader_ops reader_raw;
+extern const struct reader_ops reader_qcow2;

@@ -11,6 +11,8 @@
 /* Every output format; later formats join this table. */
 static const struct format_ops *const formats[] = {
 	&format_raw,
+	&format_qcow2,
+	&format_qcow2_compressed,
 };
 
 const struct format_ops *format_find(const char *name)
@@ -23,7 +25,7 @@ const struct format_ops *format_find(const char *name)
 
 const char *format_names(void)
 {
-	return "raw";
+	return "raw, qcow2, qcow2-compressed";
 }
 
 int sink_open(const struct format_ops *ops, const struct format_params *p, struct outfile *out,

@@ -18,6 +18,7 @@
 
 /* Every format that probes; raw, the fallback, is last and never probes. */
 static const struct reader_ops *const readers[] = {
+	&reader_qcow2,
 	&reader_raw,
 };
 
