@@ -310,7 +310,8 @@ static struct qcow2_sink *sink_free(struct qcow2_sink *s)
 /* Everything after the data: L2 tables, L1, refcount blocks, refcount table, then the header. */
 static int write_metadata(struct qcow2_sink *s, struct diag *d)
 {
-	uint64_t cs = s->cs, vsize = s->base.virtual_size;
+	/* qemu sees whole sectors only: round an odd size up so no byte is lost */
+	uint64_t cs = s->cs, vsize = ROUND_UP(s->base.virtual_size, 512);
 	uint64_t data_clus = DIV_ROUND_UP(s->host_end, cs);
 	uint64_t n_l2 = qcow2_l2_map_n_tables(&s->map, s->cluster_bits);
 	uint32_t l1_size = (uint32_t)qcow2_l1_entries(vsize, s->cluster_bits);
@@ -390,7 +391,7 @@ static int open_common(const struct format_params *p, struct outfile *out, bool 
 	if (cs & (cs - 1) || bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
 		return diag_fail(d, -EINVAL, "qcow2 cluster size %u is not a power of two between "
 				 "512 and 2M", cs);
-	if (p->virtual_size > (1ull << 62) ||
+	if (p->virtual_size > (1ull << 61) ||
 	    qcow2_l1_entries(p->virtual_size, bits) * 8 > QCOW2_MAX_L1_BYTES)
 		return diag_fail(d, -EOVERFLOW, "disk size %llu is too large for qcow2 with %u-byte "
 				 "clusters; use a larger cluster size",
