@@ -40,6 +40,8 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	if (!s)
 		return NULL;
 	free(s->root);
+	free(s->esp);
+	free(s->xbootldr);
 	spec_contents_clear(s);
 	free(s->fs_type);
 	free(s->label);

@@ -15,6 +15,8 @@
 enum {
 	OPT_SPEC = 0x100,
 	OPT_ROOT,
+	OPT_ESP,
+	OPT_XBOOTLDR,
 	OPT_CONTENTS,
 	OPT_PARTITION_TABLE,
 	OPT_FS,
@@ -45,6 +47,8 @@ enum {
 static const struct option spec_long_options[] = {
 	{ "spec", required_argument, NULL, OPT_SPEC },
 	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "esp", required_argument, NULL, OPT_ESP },
+	{ "xbootldr", required_argument, NULL, OPT_XBOOTLDR },
 	{ "contents", required_argument, NULL, OPT_CONTENTS },
 	{ "partition-table", required_argument, NULL, OPT_PARTITION_TABLE },
 	{ "fs", required_argument, NULL, OPT_FS },
@@ -90,6 +94,9 @@ static const char spec_usage_text[] =
 	"  -o, --output OUT             the image file, or an existing directory to hold\n"
 	"                               BASENAME.img (.qcow2, .vdi, .vhd) (required)\n"
 	"      --root DIR               [root] staging tree copied whole onto /\n"
+	"      --esp DIR                [esp] tree copied onto the ESP (FAT; efi, efixbootldr,\n"
+	"                               hybrid); without it the ESP is empty\n"
+	"      --xbootldr DIR           [xbootldr] tree copied onto XBOOTLDR (efixbootldr)\n"
 	"      --contents SRC:TARGET[:MODE[:USER:GROUP]]\n"
 	"                               [contents: list of {source, target, mode, user, group}]\n"
 	"                               repeatable; replaces the spec's list. Fields split at\n"
@@ -226,6 +233,10 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 	switch (c) {
 	case OPT_ROOT:
 		return spec_set_root(s, arg, /* base_dir= */ NULL, what, d);
+	case OPT_ESP:
+		return spec_set_boot_tree(&s->esp, arg, /* base_dir= */ NULL, what, d);
+	case OPT_XBOOTLDR:
+		return spec_set_boot_tree(&s->xbootldr, arg, /* base_dir= */ NULL, what, d);
 	case OPT_CONTENTS:
 		if (!*contents_seen)
 			spec_contents_clear(s); /* the flags' list replaces the spec's */

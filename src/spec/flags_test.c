@@ -314,3 +314,15 @@ TEST(flags_parse_twice)
 		ASSERT_STR_EQ(s->label, "again");
 	}
 }
+
+TEST(flags_boot_trees)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct diag d;
+
+	ASSERT_OK(PARSE(s, &d, "--esp", "rel/esp", "--xbootldr", "/boot-tree"));
+	ASSERT_STR_EQ(s->esp, "rel/esp");
+	ASSERT_STR_EQ(s->xbootldr, "/boot-tree");
+	ASSERT_PARSE_FAILS(-EINVAL, "--esp : empty path (omit it for an empty partition)", "--esp",
+			   "");
+}

@@ -101,6 +101,10 @@ static int spec_json_bool(struct spec_json_ctx *c, const char *key, struct json_
 	}
 
 SPEC_JSON_TEXT_KEY(spec_json_root, false, "a path", spec_set_root(s, t, c->base_dir, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_esp, false, "a path",
+		   spec_set_boot_tree(&s->esp, t, c->base_dir, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_xbootldr, false, "a path",
+		   spec_set_boot_tree(&s->xbootldr, t, c->base_dir, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_part_table, false, "a string", spec_set_part_table(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_fs_type, false, "a string", spec_set_fs_type(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_label, false, "a string", spec_set_label(s, t, what, c->d))
@@ -297,6 +301,8 @@ static const struct {
 	spec_json_fn fn;
 } spec_json_keys[] = {
 	{ "root", spec_json_root },
+	{ "esp", spec_json_esp },
+	{ "xbootldr", spec_json_xbootldr },
 	{ "contents", spec_json_contents },
 	{ "partitionTableType", spec_json_part_table },
 	{ "fsType", spec_json_fs_type },

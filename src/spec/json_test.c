@@ -400,3 +400,20 @@ TEST(json_missing_file)
 	ASSERT_STR_EQ(d.msg, "/nonexistent/spec.json: cannot read spec file: No such file or "
 			     "directory");
 }
+
+TEST(json_boot_trees_resolve_against_spec_dir)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	_cleanup_free_ char *dir = NULL, *want = NULL;
+	char *path = spec_file("{\"esp\": \"esp-tree\", \"xbootldr\": \"/abs/boot\"}");
+	struct diag d = { 0 };
+
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	ASSERT_OK(spec_load_json(s, path, &d));
+	spec_file_remove(path);
+	want = xasprintf("%s/esp-tree", dir);
+	ASSERT_STR_EQ(s->esp, want);
+	ASSERT_STR_EQ(s->xbootldr, "/abs/boot");
+	ASSERT_LOAD_FAILS("{\"esp\": \"\"}", -EINVAL,
+			  ": esp \"\": empty path (omit it for an empty partition)");
+}

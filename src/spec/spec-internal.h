@@ -12,6 +12,9 @@ char *spec_path_resolve(const char *base_dir, const char *path);
 
 int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, const char *what,
 		  struct diag *d);
+/* "esp", "xbootldr": a host directory for a boot partition (*field replaced). */
+int spec_set_boot_tree(char **field, const char *v, const char *base_dir, const char *what,
+		       struct diag *d);
 int spec_set_part_table(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_fs_type(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_label(struct image_spec *s, const char *v, const char *what, struct diag *d);

@@ -27,6 +27,8 @@ struct diag;
 
 struct image_spec {
 	char *root; /* "root" / --root: staging tree copied whole onto / (NULL: none) */
+	char *esp;      /* "esp" / --esp: host tree copied onto the ESP (NULL: an empty ESP) */
+	char *xbootldr; /* "xbootldr" / --xbootldr: host tree copied onto XBOOTLDR */
 	struct contents_entry *contents; /* "contents" / --contents, in order */
 	size_t n_contents;
 	enum part_table partition_table; /* "partitionTableType", default legacy */

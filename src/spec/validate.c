@@ -121,6 +121,25 @@ static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
+/* --esp / --xbootldr need a layout with that partition. */
+static int spec_check_boot_trees(const struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+	bool esp = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
+
+	if (s->esp && !esp)
+		return diag_fail(d, -EINVAL,
+				 "esp: partitionTableType %s has no ESP (use efi, efixbootldr or "
+				 "hybrid)",
+				 part_table_name(t));
+	if (s->xbootldr && t != PART_TABLE_EFIXBOOTLDR)
+		return diag_fail(d, -EINVAL,
+				 "xbootldr: partitionTableType %s has no XBOOTLDR partition (use "
+				 "efixbootldr)",
+				 part_table_name(t));
+	return 0;
+}
+
 /* -o names the image file, or an existing directory to put <baseName>.<ext> in (as
  * make-disk-image's $out/nixos.img). */
 static int spec_resolve_output(struct image_spec *s, struct diag *d)
@@ -155,6 +174,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_boot_size(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_boot_trees(s, d);
 	if (r < 0)
 		return r;
 	r = spec_resolve_output(s, d);

@@ -290,3 +290,20 @@ TEST(free_accepts_null)
 {
 	ASSERT_TRUE(image_spec_free(NULL) == NULL);
 }
+
+TEST(boot_trees_need_their_partition)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+
+	s->esp = xstrdup("/esp");
+	ASSERT_INVALID(s, -EINVAL,
+		       "esp: partitionTableType legacy has no ESP (use efi, efixbootldr or hybrid)");
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->xbootldr = xstrdup("/boot");
+	ASSERT_INVALID(s, -EINVAL,
+		       "xbootldr: partitionTableType efi has no XBOOTLDR partition (use "
+		       "efixbootldr)");
+	s->partition_table = PART_TABLE_EFIXBOOTLDR;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+}

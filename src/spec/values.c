@@ -67,6 +67,17 @@ int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, con
 	return 0;
 }
 
+int spec_set_boot_tree(char **field, const char *v, const char *base_dir, const char *what,
+		       struct diag *d)
+{
+	if (!*v)
+		return diag_fail(d, -EINVAL, "%s: empty path (omit it for an empty partition)",
+				 what);
+	free(*field);
+	*field = spec_path_resolve(base_dir, v);
+	return 0;
+}
+
 int spec_set_part_table(struct image_spec *s, const char *v, const char *what, struct diag *d)
 {
 	enum part_table t;
