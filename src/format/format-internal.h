@@ -10,3 +10,8 @@ extern const struct format_ops format_qcow2_compressed;
 /* Readers, listed in reader.c. */
 extern const struct reader_ops reader_raw;
 extern const struct reader_ops reader_qcow2;
+extern const struct format_ops format_vdi;
+extern const struct format_ops format_vpc;
+extern const struct reader_ops reader_vdi;
+/* A fixed VHD has its footer at the end only: the probe recognises dynamic VHDs alone. */
+extern const struct reader_ops reader_vpc;
