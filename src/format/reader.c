@@ -53,6 +53,26 @@ struct image_input *image_input_free(struct image_input *in)
 
 DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
 
+/* A fixed VHD is raw data followed by its only footer, whose cookie "conectix" is the one
+ * magic it has (VHD specification 1.0, "Hard Disk Footer Format"): qemu-img needs -f vpc for
+ * it, we look at the last sector. */
+static int image_input_probe_tail(struct image_input *in, struct diag *d,
+				  const struct reader_ops **ret)
+{
+	const struct reader_ops *vpc = image_reader_find("vpc");
+	uint8_t tail[512];
+	int r;
+
+	if (!vpc || in->file_size < 2 * sizeof(tail) || in->file_size % sizeof(tail) != 0)
+		return 0;
+	r = pread_full(in->fd, tail, sizeof(tail), in->file_size - sizeof(tail));
+	if (r < 0)
+		return diag_fail(d, r, "%s: cannot read: %s", in->path, strerror(-r));
+	if (memcmp(tail, "conectix", 8) == 0)
+		*ret = vpc;
+	return 0;
+}
+
 static int image_input_probe(struct image_input *in, struct diag *d,
 			     const struct reader_ops **ret)
 {
@@ -63,6 +83,8 @@ static int image_input_probe(struct image_input *in, struct diag *d,
 	if (r < 0)
 		return diag_fail(d, r, "%s: cannot read: %s", in->path, strerror(-r));
 	*ret = image_reader_probe(head, len, in->file_size);
+	if (*ret == &reader_raw)
+		return image_input_probe_tail(in, d, ret);
 	return 0;
 }
 
