@@ -10,6 +10,7 @@
 
 #include "format/format.h"
 #include "fs/ext4/ext4.h"
+#include "fs/fat/fat.h"
 #include "image/emit.h"
 #include "image/plan.h"
 #include "part/part.h"
@@ -29,6 +30,7 @@ DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
 DEFINE_CLEANUP_FUNC(struct tree, tree_free)
 DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
 DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
+DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
 
 /* Everything the environment contributes, read once here and passed down. */
 struct build_env {
@@ -268,8 +270,77 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 	return 0;
 }
 
+/* A FAT boot partition (ESP, XBOOTLDR): its tree and plan, alive until emission ends. */
+struct build_boot {
+	struct tree *t;
+	struct fat_plan *fs;
+	uint64_t off;
+};
+
+static void build_boot_done(struct build_boot *b)
+{
+	b->fs = fat_plan_free(b->fs);
+	b->t = tree_free(b->t);
+}
+
+/* Format the layout's partition for `role` (none: nothing to do) with the host tree src, or
+ * empty without one, as make-disk-image's mkfs.vfat does. */
+static int build_boot_plan(const struct build_env *env, const struct part_layout *l,
+			   enum part_role role, const char *src, const char *seed, int64_t fs_time,
+			   struct diag *d, struct build_boot *ret)
+{
+	const struct part_entry *pe = part_layout_find(l, role);
+	bool esp = role == PART_ROLE_ESP;
+	const char *what = esp ? "ESP" : "XBOOTLDR";
+	struct tree_finalize_opts fo = {
+		.clamp_mtime = env->has_epoch,
+		.source_date_epoch = env->source_date_epoch,
+	};
+	struct fat_params fp = {
+		.fs_time = fs_time,
+		.what = what,
+	};
+	uint64_t need, start_mib;
+	int r;
+
+	if (!pe)
+		return 0;
+	fp.size_bytes = pe->n_lba * PART_SECTOR;
+	fp.hidden_sect = (uint32_t)pe->first_lba;
+	snprintf(fp.label, sizeof(fp.label), "%s", esp ? "ESP" : "BOOT");
+	uuid_derive_bytes(seed, esp ? "fat-volume-id:esp" : "fat-volume-id:xbootldr",
+			  &fp.volume_id, sizeof(fp.volume_id));
+	ret->off = pe->first_lba * PART_SECTOR;
+	ret->t = tree_new();
+	if (src) {
+		r = tree_add_host_dir(ret->t, src, "/", NULL, d);
+		if (r < 0)
+			return diag_prepend(d, r, "%s tree", what);
+	}
+	r = tree_mkdir_p(ret->t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0,
+			 NULL);
+	if (r < 0 && r != -EEXIST)
+		return diag_fail(d, r, "%s: cannot create the root directory", what);
+	r = tree_finalize(ret->t, &fo, d);
+	if (r < 0)
+		return r;
+	r = fat_plan(&fp, ret->t, d, &ret->fs);
+	if (r != -ENOSPC || fat_min_size(&fp, ret->t, d, &need) < 0)
+		return r;
+	start_mib = pe->first_lba * PART_SECTOR / PART_MIB;
+	if (esp && l->table == PART_TABLE_EFIXBOOTLDR)
+		return diag_fail(d, -ENOSPC,
+				 "ESP needs %llu MiB, but the efixbootldr ESP is 92 MiB (8..100 MiB); "
+				 "put kernels and initrds on --xbootldr",
+				 (unsigned long long)(need >> 20));
+	return diag_fail(d, -ENOSPC, "%s needs %llu MiB; set bootSize to at least %lluM", what,
+			 (unsigned long long)(need >> 20),
+			 (unsigned long long)(start_mib + (need >> 20)));
+}
+
 static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d)
 {
+	_cleanup_(build_boot_done) struct build_boot esp = { 0 }, xbootldr = { 0 };
 	_cleanup_(tree_freep) struct tree *t = NULL;
 	_cleanup_(ext4_plan_freep) struct ext4_plan *fs = NULL;
 	_cleanup_(image_plan_freep) struct image_plan *ip = NULL;
@@ -320,6 +391,13 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	if (r < 0)
 		return r;
 	part_layout_root(&layout, &root_off, &root_len);
+	r = build_boot_plan(env, &layout, PART_ROLE_ESP, s->esp, seed, ep.fs_time, d, &esp);
+	if (r < 0)
+		return r;
+	r = build_boot_plan(env, &layout, PART_ROLE_XBOOTLDR, s->xbootldr, seed, ep.fs_time, d,
+			    &xbootldr);
+	if (r < 0)
+		return r;
 	ep.size_bytes = root_len;
 	r = ext4_plan(&ep, t, d, &fs);
 	if (r < 0)
@@ -329,6 +407,10 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	ip = image_plan_new(layout.disk_bytes);
 	part_plan_ranges(&layout, ip);
 	ext4_plan_ranges(fs, root_off, ip);
+	if (esp.fs)
+		fat_plan_ranges(esp.fs, esp.off, ip);
+	if (xbootldr.fs)
+		fat_plan_ranges(xbootldr.fs, xbootldr.off, ip);
 	r = image_plan_seal(ip, d);
 	if (r < 0)
 		return r;
