@@ -13,6 +13,8 @@ static const struct format_ops *const formats[] = {
 	&format_raw,
 	&format_qcow2,
 	&format_qcow2_compressed,
+	&format_vdi,
+	&format_vpc,
 };
 
 const struct format_ops *format_find(const char *name)
@@ -25,7 +27,7 @@ const struct format_ops *format_find(const char *name)
 
 const char *format_names(void)
 {
-	return "raw, qcow2, qcow2-compressed";
+	return "raw, qcow2, qcow2-compressed, vdi, vpc";
 }
 
 int sink_open(const struct format_ops *ops, const struct format_params *p, struct outfile *out,

@@ -19,6 +19,8 @@
 /* Every format that probes; raw, the fallback, is last and never probes. */
 static const struct reader_ops *const readers[] = {
 	&reader_qcow2,
+	&reader_vdi,
+	&reader_vpc,
 	&reader_raw,
 };
 
