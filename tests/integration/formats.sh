@@ -74,7 +74,12 @@ for layout in none legacy legacy+gpt efi efixbootldr hybrid; do
 				{ cat "$T/check.out" >&2; fail "$layout/$name: qemu-img check is not clean"; }
 			;;
 		esac
-		got=$(qemu_info "$out" format)
+		# a fixed VHD has no magic at its start: qemu-img probes it as raw, and needs -f vpc
+		if [ "$name" = vpc-fixed ]; then
+			got=$(qemu-img info -f vpc "$out" | sed -n 's/^file format: //p')
+		else
+			got=$(qemu_info "$out" format)
+		fi
 		[ "$got" = "$fmt" ] || fail "$layout/$name: qemu-img info says format '$got', not $fmt"
 		vsize=$(qemu-img info -f "$fmt" --output=json "$out" |
 			python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
