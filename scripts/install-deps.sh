@@ -8,9 +8,11 @@ sudo=""
 pkgs=(
 	# build
 	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
+	libsqlite3-dev
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
 	python3 xxd
+	nix-bin sqlite3
 )
 missing=()
 for p in "${pkgs[@]}"; do
