@@ -50,6 +50,9 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->output);
 	free(s->seed);
 	free(s->config_file);
+	free(s->closure_info);
+	free(s->system);
+	free(s->channel);
 	free(s);
 	return NULL;
 }

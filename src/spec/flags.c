@@ -39,6 +39,12 @@ enum {
 	OPT_COMPRESSION,
 	OPT_THREADS,
 	OPT_VPC_SUBFORMAT,
+	OPT_CLOSURE_INFO,
+	OPT_SYSTEM,
+	OPT_CONFIG_FILE,
+	OPT_ONLY_NIX_STORE,
+	OPT_CHANNEL,
+	OPT_ADDITIONAL_PATHS,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -72,6 +78,12 @@ static const struct option spec_long_options[] = {
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "vpc-subformat", required_argument, NULL, OPT_VPC_SUBFORMAT },
+	{ "closure-info", required_argument, NULL, OPT_CLOSURE_INFO },
+	{ "system", required_argument, NULL, OPT_SYSTEM },
+	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
+	{ "only-nix-store", no_argument, NULL, OPT_ONLY_NIX_STORE },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
+	{ "additional-paths", required_argument, NULL, OPT_ADDITIONAL_PATHS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -134,6 +146,14 @@ static const char spec_usage_text[] =
 	"      --generic-root-type      [genericRootType: true] root partition with the generic\n"
 	"                               Linux filesystem type instead of the architecture's\n"
 	"      --reserved-percent N     [reservedPercent] ext4 reserved blocks, 0-50 (5)\n"
+	"      --closure-info DIR       [closureInfo] nixpkgs' closureInfo (store-paths,\n"
+	"                               registration): copied into /nix/store with its database\n"
+	"      --system TOPLEVEL        [system] NixOS toplevel: the system profile, /etc/NIXOS\n"
+	"      --config-file F          [configFile] installed as /etc/nixos/configuration.nix\n"
+	"      --channel PATH           [channel, copyChannel] root's channel (a store path)\n"
+	"      --only-nix-store         [onlyNixStore] the store at the filesystem root, label\n"
+	"                               nix-store\n"
+	"      --additional-paths PATH  [additionalPaths] accepted: they are in the closure info\n"
 	"      --json                   print a machine-readable summary on stdout\n"
 	"      --progress, --no-progress\n"
 	"                               force progress on stderr on or off (default: on when\n"
@@ -141,9 +161,8 @@ static const char spec_usage_text[] =
 	"  -h, --help                   show this help\n"
 	"\n"
 	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024).\n"
-	"Spec keys accepted for compatibility: installBootLoader, touchEFIVars, onlyNixStore,\n"
-	"copyChannel (must be false for now), additionalPaths (must be empty), configFile\n"
-	"(refused for now), memSize (ignored: there is no VM).\n";
+	"Spec keys accepted for compatibility: installBootLoader, touchEFIVars (must be false for\n"
+	"now), memSize (ignored: there is no VM).\n";
 
 const char *spec_usage(void)
 {
@@ -289,6 +308,26 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return spec_set_threads(s, arg, what, d);
 	case OPT_VPC_SUBFORMAT:
 		return spec_set_vpc_subformat(s, arg, what, d);
+	case OPT_CLOSURE_INFO:
+		spec_set_path(&s->closure_info, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_SYSTEM:
+		spec_set_path(&s->system, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_CONFIG_FILE:
+		spec_set_path(&s->config_file, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_ONLY_NIX_STORE:
+		s->only_nix_store = true;
+		return 0;
+	case OPT_CHANNEL:
+		spec_set_path(&s->channel, arg, /* base_dir= */ NULL);
+		s->copy_channel = true;
+		return 0;
+	case OPT_ADDITIONAL_PATHS:
+		/* they are in the closure info already: accepted for make-disk-image's sake */
+		s->n_additional_paths++;
+		return 0;
 	case OPT_JSON:
 		s->json = true;
 		return 0;

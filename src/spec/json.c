@@ -132,6 +132,12 @@ SPEC_JSON_TEXT_KEY(spec_json_compression, false, "a string",
 		   spec_set_compression(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_threads, true, "a number of threads",
 		   spec_set_threads(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_closure_info, false, "a path",
+		   (spec_set_path(&s->closure_info, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
+		   (spec_set_path(&s->system, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
+		   (spec_set_path(&s->channel, t, c->base_dir), s->copy_channel = true, 0))
 SPEC_JSON_TEXT_KEY(spec_json_vpc_subformat, false, "a string",
 		   spec_set_vpc_subformat(s, t, what, c->d))
 
@@ -330,6 +336,9 @@ static const struct {
 	{ "copyChannel", spec_json_copy_channel },
 	{ "additionalPaths", spec_json_additional_paths },
 	{ "configFile", spec_json_config_file },
+	{ "closureInfo", spec_json_closure_info },
+	{ "system", spec_json_system },
+	{ "channel", spec_json_channel },
 	{ "memSize", spec_json_mem_size },
 };
 

@@ -9,6 +9,8 @@
 
 /* base_dir + "/" + path for a relative path when base_dir is set (spec files); else a copy. */
 char *spec_path_resolve(const char *base_dir, const char *path);
+/* Replace *field with v resolved against base_dir (NULL: as given). */
+void spec_set_path(char **field, const char *v, const char *base_dir);
 
 int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, const char *what,
 		  struct diag *d);

@@ -65,7 +65,11 @@ struct image_spec {
 	bool only_nix_store;     /* "onlyNixStore" */
 	bool copy_channel;       /* "copyChannel" */
 	size_t n_additional_paths; /* "additionalPaths" */
-	char *config_file;         /* "configFile" */
+	char *config_file;         /* "configFile" / --config-file F */
+	char *closure_info; /* "closureInfo" / --closure-info DIR: nixpkgs' closureInfo output */
+	char *system;       /* "system" / --system TOPLEVEL: config.system.build.toplevel */
+	char *channel;      /* "channel" / --channel PATH: root's channel (sets copyChannel) */
+	bool label_set;     /* "label" given: onlyNixStore defaults it to "nix-store" instead */
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

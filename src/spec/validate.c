@@ -35,18 +35,30 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 	if (s->touch_efi_vars)
 		return diag_fail(d, -ENOTSUP, "touchEFIVars: EFI variable stores are not "
 				 "supported yet; set touchEFIVars = false");
-	if (s->only_nix_store)
-		return diag_fail(d, -ENOTSUP, "onlyNixStore: store-only images are not supported "
-				 "yet; set onlyNixStore = false");
-	if (s->copy_channel)
-		return diag_fail(d, -ENOTSUP, "copyChannel: channels are not supported yet; set "
-				 "copyChannel = false");
-	if (s->n_additional_paths > 0)
-		return diag_fail(d, -ENOTSUP, "additionalPaths: store paths are not supported "
-				 "yet; leave additionalPaths empty");
-	if (s->config_file)
-		return diag_fail(d, -ENOTSUP, "configFile \"%s\": installing a configuration is "
-				 "not supported yet; remove configFile", s->config_file);
+	return 0;
+}
+
+/* The Nix store keys (issue #5): what needs a closure, what onlyNixStore excludes. */
+static int spec_check_nix(struct image_spec *s, struct diag *d)
+{
+	if (s->copy_channel && !s->channel)
+		return diag_fail(d, -EINVAL, "copyChannel: needs channel, the channel's store path "
+				 "(--channel PATH)");
+	if ((s->system || s->channel) && !s->closure_info)
+		return diag_fail(d, -EINVAL, "%s needs closureInfo (--closure-info DIR) with its "
+				 "closure", s->system ? "system" : "channel");
+	if (!s->only_nix_store)
+		return 0;
+	if (!s->closure_info)
+		return diag_fail(d, -EINVAL, "onlyNixStore: needs closureInfo (--closure-info DIR)");
+	if (s->n_contents || s->root || s->config_file || s->system || s->channel)
+		return diag_fail(d, -EINVAL, "onlyNixStore: the image holds the store only; remove "
+				 "%s", s->n_contents ? "contents" : s->root ? "root"
+				 : s->config_file ? "configFile" : s->system ? "system" : "channel");
+	if (!s->label_set) {
+		free(s->label);
+		s->label = xstrdup("nix-store");
+	}
 	return 0;
 }
 
@@ -168,6 +180,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	int r;
 
 	r = spec_check_supported(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_nix(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_contents(s, d);

@@ -189,28 +189,54 @@ TEST(unsupported_choices)
 		       "= false");
 	s->touch_efi_vars = false;
 	s->only_nix_store = true;
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "onlyNixStore: store-only images are not supported yet; set onlyNixStore = "
-		       "false");
-	s->only_nix_store = false;
-	s->copy_channel = true;
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "copyChannel: channels are not supported yet; set copyChannel = false");
-	s->copy_channel = false;
-	s->n_additional_paths = 1;
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "additionalPaths: store paths are not supported yet; leave additionalPaths "
-		       "empty");
-	s->n_additional_paths = 0;
+	ASSERT_INVALID(s, -EINVAL, "onlyNixStore: needs closureInfo (--closure-info DIR)");
+	s->closure_info = xstrdup("/ci");
 	s->config_file = xstrdup("/c.nix");
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "configFile \"/c.nix\": installing a configuration is not supported yet; "
-		       "remove configFile");
+	ASSERT_INVALID(s, -EINVAL, "onlyNixStore: the image holds the store only; remove "
+		       "configFile");
 	free(s->config_file);
 	s->config_file = NULL;
+	s->only_nix_store = false;
+	free(s->closure_info);
+	s->closure_info = NULL;
+	s->copy_channel = true;
+	ASSERT_INVALID(s, -EINVAL,
+		       "copyChannel: needs channel, the channel's store path (--channel PATH)");
+	s->copy_channel = false;
+	s->system = xstrdup("/nix/store/x-system");
+	ASSERT_INVALID(s, -EINVAL, "system needs closureInfo (--closure-info DIR) with its closure");
+	free(s->system);
+	s->system = NULL;
+	/* accepted now: they are in the closure info */
+	s->n_additional_paths = 1;
+	s->config_file = xstrdup("/c.nix");
 
 	struct diag d = { 0 };
 	ASSERT_OK(spec_validate(s, &d));
+}
+
+TEST(only_nix_store_label_defaults_to_nix_store)
+{
+	struct image_spec *s = image_spec_new();
+	struct diag d = { 0 };
+
+	s->output = xstrdup("/tmp/x.img");
+	s->only_nix_store = true;
+	s->closure_info = xstrdup("/ci");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(s->label, "nix-store");
+	image_spec_free(s);
+
+	s = image_spec_new();
+	s->output = xstrdup("/tmp/x.img");
+	s->only_nix_store = true;
+	s->closure_info = xstrdup("/ci");
+	free(s->label);
+	s->label = xstrdup("store");
+	s->label_set = true; /* as spec_set_label does for the label key */
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(s->label, "store");
+	image_spec_free(s);
 }
 
 TEST(contents_checks)

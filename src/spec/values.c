@@ -107,6 +107,7 @@ int spec_set_label(struct image_spec *s, const char *v, const char *what, struct
 		return diag_fail(d, -EINVAL, "%s: %zu bytes long; a label holds at most %u bytes",
 				 what, n, SPEC_LABEL_MAX);
 	spec_replace_str(&s->label, v);
+	s->label_set = true;
 	return 0;
 }
 
@@ -326,4 +327,10 @@ const struct format_ops *spec_format_ops(const char *format)
 			return format_find(format) ? format_find(format)
 						   : format_find(spec_formats[i].sink);
 	return NULL;
+}
+
+void spec_set_path(char **field, const char *v, const char *base_dir)
+{
+	free(*field);
+	*field = spec_path_resolve(base_dir, v);
 }
