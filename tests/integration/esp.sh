@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# FAT boot partitions: for efi, efixbootldr and hybrid, the ESP (and XBOOTLDR) built from --esp /
+# --xbootldr trees must be clean for fsck.fat, listed by mdir and extracted by mcopy identical
+# to the source (long and UTF-8 names, deep directories, 2000 files in one directory, empty
+# files, a large file), labelled ESP / BOOT for blkid, reproducible; bad trees and a bootSize
+# too small fail with one line and no output. QUICK=1 shrinks the many-files directory and the
+# large file so the sanitizer pass stays fast.
+# quick
+. "$(dirname "$0")/../lib.sh"
+require fsck.fat mdir mcopy blkid sfdisk python3
+
+n_many=2000
+big_mib=100
+hybrid_boot=600M # a 592 MiB ESP: FAT32
+if [ -n "${QUICK:-}" ]; then
+	n_many=300
+	big_mib=3
+	hybrid_boot=256M # FAT16: comparing two 600 MiB images is slow (FAT32: plan_test)
+fi
+
+# gen DIR BIG_MIB: the sample tree.
+gen()
+{
+	local d=$1 big=$2
+	mkdir -p "$d/EFI/BOOT" "$d/loader/entries" "$d/empty dir" "$d/many"
+	printf 'MZ fake loader\n' >"$d/EFI/BOOT/BOOTX64.EFI"
+	printf 'timeout 3\ndefault nixos-*\n' >"$d/loader/loader.conf"
+	printf 'title NixOS\nlinux /EFI/nixos/kernel.efi\n' \
+		>"$d/loader/entries/nixos-generation-1.conf"
+	: >"$d/empty file"
+	: >"$d/EMPTY.TXT"
+	printf 'utf-8\n' >"$d/Übersicht – ünïcödé 日本語.txt"
+	# (no astral-plane names: mtools reads UTF-16 surrogate pairs as two '_'; the kernel reads
+	# them fine, and lfn.c's unit test covers their encoding)
+	printf 'long\n' >"$d/$(printf 'a%.0s' $(seq 1 200)) long name.conf"
+	printf 'chars\n' >"$d/a+b;c=d[1],e.txt"
+	printf 'hidden\n' >"$d/.hidden"
+	printf 'tar\n' >"$d/x.tar.gz"
+	printf 'mixed\n' >"$d/Mixed.Txt"
+	for i in $(seq 1 12); do printf '%d\n' "$i" >"$d/longfilename$i.txt"; done
+	local p=$d
+	for i in $(seq 1 20); do p=$p/level-$i; done
+	mkdir -p "$p"
+	printf 'deep\n' >"$p/deep file.txt"
+	python3 - "$d/many" "$n_many" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    with open(os.path.join(d, "file number %04d.data" % i), "w") as f:
+        f.write("%d\n" % i * (i % 7))
+PY
+	if [ "$big" -gt 0 ]; then
+		python3 -c '
+import sys, hashlib
+n = int(sys.argv[2]) << 20
+with open(sys.argv[1], "wb") as f:
+    block = b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(32768))
+    while n > 0:
+        f.write(block[:n]); n -= len(block)
+' "$d/big file.bin" "$big"
+	fi
+}
+
+# check_fat IMG N LABEL SRC: partition N of IMG is a clean FAT labelled LABEL holding SRC.
+check_fat()
+{
+	local img=$1 n=$2 label=$3 src=$4 part=$T/part$2.img out=$T/out$2
+	extract_partition "$img" "$n" "$part"
+	fsck.fat -n "$part" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out" >&2; fail "fsck.fat -n $img part $n"; }
+	grep -q 'TYPE="vfat"' < <(blkid "$part") || fail "blkid: $(blkid "$part")"
+	grep -q "LABEL=\"$label\"" < <(blkid "$part") || fail "blkid label: $(blkid "$part")"
+	if [ -n "$(ls -A "$src")" ]; then
+		# (mdir -/ exits 1 on an empty root, for mkfs.fat's images too)
+		LC_ALL=C.UTF-8 mdir -/ -i "$part" :: >"$T/mdir.out" || fail "mdir -/ $img part $n"
+		grep -q "file number 0001.data" "$T/mdir.out" || fail "mdir does not list long names"
+	else
+		mdir -i "$part" :: >"$T/mdir.out" || fail "mdir $img part $n"
+	fi
+	rm -rf "$out"
+	mkdir -p "$out"
+	LC_ALL=C.UTF-8 mcopy -s -n -i "$part" ::/ "$out/" || fail "mcopy -s $img part $n"
+	diff -r "$src" "$out" >&2 || fail "$img part $n: extracted tree differs from $src"
+	rm -rf "$out" "$part"
+}
+
+gen "$T/esp" "$big_mib"
+gen "$T/small" 0
+mkdir -p "$T/root"
+printf 'root\n' >"$T/root/hello"
+
+for layout in efi efixbootldr hybrid; do
+	log "layout $layout"
+	case $layout in
+	efi)
+		args=(--esp "$T/esp")
+		;;
+	efixbootldr)
+		args=(--esp "$T/small" --xbootldr "$T/esp")
+		;;
+	hybrid)
+		args=(--esp "$T/esp" --boot-size "$hybrid_boot")
+		;;
+	esac
+	common=(--root "$T/root" --partition-table "$layout" --additional-space 1M "${args[@]}")
+	build "${common[@]}" -o "$T/$layout.img"
+	case $layout in
+	efi)
+		check_fat "$T/$layout.img" 1 ESP "$T/esp"
+		;;
+	efixbootldr)
+		check_fat "$T/$layout.img" 1 ESP "$T/small"
+		check_fat "$T/$layout.img" 2 BOOT "$T/esp"
+		;;
+	hybrid)
+		check_fat "$T/$layout.img" 1 ESP "$T/esp"
+		if [ "$hybrid_boot" = 600M ]; then
+			extract_partition "$T/$layout.img" 1 "$T/p.img"
+			fsck.fat -n -v "$T/p.img" | grep -q "32 bit entries" ||
+				fail "the 592 MiB ESP is not FAT32"
+			rm -f "$T/p.img"
+		fi
+		;;
+	esac
+	assert_reproducible "${common[@]}"
+	rm -f "$T/$layout.img"
+done
+
+# Without --esp the ESP is still formatted: an empty FAT labelled ESP.
+build --root "$T/root" --partition-table efi --additional-space 1M -o "$T/empty.img"
+mkdir -p "$T/nothing"
+check_fat "$T/empty.img" 1 ESP "$T/nothing"
+rm -f "$T/empty.img"
+
+# Bad input: one line, no output file.
+mkdir -p "$T/withlink/EFI"
+ln -s /etc/passwd "$T/withlink/EFI/link"
+expect_fail "/EFI/link: a symlink" --root "$T/root" --partition-table efi --esp "$T/withlink"
+mkdir -p "$T/badname"
+printf 'x\n' >"$T/badname/what?.txt"
+expect_fail "forbids" --root "$T/root" --partition-table efi --esp "$T/badname"
+mkdir -p "$T/bigesp"
+truncate -s 0 "$T/bigesp/f"
+head -c $((20 * MIB)) /dev/zero >"$T/bigesp/f"
+expect_fail "set bootSize to at least 29M" --root "$T/root" --partition-table efi \
+	--boot-size 16M --esp "$T/bigesp"
+expect_fail "has no ESP" --root "$T/root" --partition-table legacy --esp "$T/esp"
+expect_fail "has no XBOOTLDR" --root "$T/root" --partition-table efi --xbootldr "$T/esp"
+log "ok"
