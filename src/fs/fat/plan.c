@@ -324,6 +324,9 @@ int fat_plan(const struct fat_params *p, const struct tree *t, struct diag *d,
 	uint64_t need;
 	int r;
 
+	if (p->size_bytes / FAT_SECT > UINT32_MAX)
+		return diag_fail(d, -EFBIG, "%s: %" PRIu64 " MiB is past FAT's 2 TiB limit",
+				 pl->p.what, p->size_bytes >> 20);
 	r = plan_names(pl, d);
 	if (r < 0)
 		return r;
