@@ -233,6 +233,29 @@ TEST(vdi_reader_reads_ours_and_qemu_img_files)
 	cleanup_dir(dir);
 }
 
+TEST(vdi_large_sparse_disk_stays_small)
+{
+	struct diag d = { 0 };
+	struct format_params p = { .virtual_size = 100ull << 30, .seed = "s" };
+	static const struct ftest_range rg[] = { { 0, 4096, false },
+						 { (100ull << 30) - 4096, 4096, false } };
+	char *dir = ftest_tmpdir("vdi_test"), path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/big.vdi", dir);
+	ASSERT_OK(ftest_write(&format_vdi, &p, path, NULL, rg, ARRAY_SIZE(rg), &d));
+	ASSERT_OK(stat(path, &st));
+	/* header, a 102400-entry block map, two blocks */
+	ASSERT_EQ(st.st_size, 0x200 + 102400 * 4 + 2 * MIB);
+	if (ftest_have_qemu_img()) {
+		char *argv[] = { "qemu-img", "check", "-q", "-f", "vdi", path, NULL };
+
+		ASSERT_EQ(ftest_run(argv, NULL, 0), 0);
+		ASSERT_EQ(ftest_qemu_virtual_size(path, "vdi"), 100ull << 30);
+	}
+	cleanup_dir(dir);
+}
+
 static int open_bytes(const char *dir, const uint8_t *buf, size_t len, struct diag *d)
 {
 	char path[256];

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/format-internal.h"
 #include "util/cleanup.h"
@@ -171,6 +172,36 @@ static int vhd_read(struct image_reader *base, uint64_t off, void *buf, size_t l
 	return 0;
 }
 
+/* A fixed disk is raw data: its holes come from SEEK_DATA/SEEK_HOLE where the file system
+ * knows them, else everything may hold data. */
+static int vhd_fixed_next_data(struct vhd_reader *r, uint64_t off, uint64_t *ret_start,
+			       uint64_t *ret_len, struct diag *d)
+{
+	uint64_t size = r->base.virtual_size;
+	off_t data, hole;
+
+	data = lseek(r->fd, (off_t)off, SEEK_DATA);
+	if (data < 0 && errno == ENXIO)
+		data = (off_t)size;
+	else if (data < 0) {
+		if (errno != EINVAL && errno != EOPNOTSUPP)
+			return diag_fail(d, -errno, "cannot find data at byte %llu: %s",
+					 (unsigned long long)off, strerror(errno));
+		data = (off_t)off;
+	}
+	if ((uint64_t)data >= size) {
+		*ret_start = size;
+		*ret_len = 0;
+		return 0;
+	}
+	hole = lseek(r->fd, data, SEEK_HOLE);
+	if (hole < 0 || (uint64_t)hole > size)
+		hole = (off_t)size;
+	*ret_start = (uint64_t)data;
+	*ret_len = (uint64_t)(hole - data);
+	return 0;
+}
+
 static int vhd_next_data(struct image_reader *base, uint64_t off, uint64_t *ret_start,
 			 uint64_t *ret_len, struct diag *d)
 {
@@ -178,11 +209,13 @@ static int vhd_next_data(struct image_reader *base, uint64_t off, uint64_t *ret_
 	uint64_t size = base->virtual_size, bs = r->block_size;
 	uint64_t idx, end;
 
-	if (r->fixed || off >= size) {
+	if (off >= size) {
 		*ret_start = off;
-		*ret_len = off < size ? size - off : 0;
+		*ret_len = 0;
 		return 0;
 	}
+	if (r->fixed)
+		return vhd_fixed_next_data(r, off, ret_start, ret_len, d);
 	idx = off / bs;
 	while (off < size && r->bat[idx] == VHD_UNALLOCATED) {
 		idx++;

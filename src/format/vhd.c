@@ -297,6 +297,8 @@ static int vhd_write(struct sink *base, uint64_t off, const void *buf, size_t le
 	int r;
 
 	if (s->fixed) {
+		if (mem_is_zero(buf, len)) /* stays a hole */
+			return 0;
 		r = pwrite_full(s->out->fd, buf, len, off);
 		return r < 0 ? vhd_fail_write(s, r, d) : 0;
 	}

@@ -242,6 +242,7 @@ TEST(vhd_fixed_sink_layout)
 	ASSERT_EQ(buf[0], ftest_byte(0));
 	ASSERT_EQ(buf[6 * MIB], ftest_byte(6 * MIB));
 	ASSERT_TRUE(mem_is_zero(buf + VSIZE, FIXED_SIZE - VSIZE));
+	ASSERT_TRUE(mem_is_zero(buf + 2 * MIB, 4 * MIB)); /* a hole and written zeros */
 	ASSERT_MEM_EQ(buf + FIXED_SIZE, "conectix", 8);
 	ASSERT_EQ(be64_get(buf + FIXED_SIZE + VHD_FTR_DATA_OFFSET), UINT64_MAX);
 	ASSERT_EQ(be64_get(buf + FIXED_SIZE + VHD_FTR_CURRENT_SIZE), FIXED_SIZE);
@@ -273,6 +274,25 @@ TEST(vhd_sink_is_deterministic_and_clamps_time)
 	free(ba);
 	p.virtual_size = VHD_MAX_SIZE + 1;
 	ASSERT_ERR(ftest_write(&format_vpc, &p, b, NULL, one, 0, &d), -EOVERFLOW);
+	cleanup_dir(dir);
+}
+
+TEST(vhd_large_sparse_disk_stays_small)
+{
+	struct diag d = { 0 };
+	struct format_params p = { .virtual_size = 100ull << 30, .seed = "s" };
+	static const struct ftest_range rg[] = { { 0, 4096, false },
+						 { (100ull << 30) - 4096, 4096, false } };
+	char *dir = ftest_tmpdir("vhd_test"), path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/big.vhd", dir);
+	ASSERT_OK(ftest_write(&format_vpc, &p, path, NULL, rg, ARRAY_SIZE(rg), &d));
+	ASSERT_OK(stat(path, &st));
+	/* headers, a 51200-entry BAT, two blocks and the footer */
+	ASSERT_EQ(st.st_size, 1536 + 51200 * 4 + 2 * BLK + 512);
+	if (ftest_have_qemu_img())
+		ASSERT_EQ(ftest_qemu_virtual_size(path, "vpc"), 100ull << 30);
 	cleanup_dir(dir);
 }
 
