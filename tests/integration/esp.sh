@@ -37,6 +37,11 @@ gen()
 	printf 'hidden\n' >"$d/.hidden"
 	printf 'tar\n' >"$d/x.tar.gz"
 	printf 'mixed\n' >"$d/Mixed.Txt"
+	ln "$d/loader/loader.conf" "$d/loader/hard link.conf" # copied: FAT has no links
+	printf 'dated\n' >"$d/dated.txt"
+	touch -d '2001-02-03 04:05:06 UTC' "$d/dated.txt"
+	printf 'old\n' >"$d/old.txt"
+	touch -d '1970-01-02 00:00:00 UTC' "$d/old.txt" # FAT starts in 1980
 	for i in $(seq 1 12); do printf '%d\n' "$i" >"$d/longfilename$i.txt"; done
 	local p=$d
 	for i in $(seq 1 20); do p=$p/level-$i; done
@@ -80,6 +85,11 @@ check_fat()
 	mkdir -p "$out"
 	LC_ALL=C.UTF-8 mcopy -s -n -i "$part" ::/ "$out/" || fail "mcopy -s $img part $n"
 	diff -r "$src" "$out" >&2 || fail "$img part $n: extracted tree differs from $src"
+	if [ -e "$src/dated.txt" ]; then
+		# write times in UTC, 2-second resolution; before 1980 clamps to 1980-01-01
+		mdir -i "$part" ::dated.txt | grep -q '2001-02-03   4:05' || fail "dated.txt time"
+		mdir -i "$part" ::old.txt | grep -q '1980-01-01   0:00' || fail "old.txt time"
+	fi
 	rm -rf "$out" "$part"
 }
 
@@ -143,6 +153,9 @@ truncate -s 0 "$T/bigesp/f"
 head -c $((20 * MIB)) /dev/zero >"$T/bigesp/f"
 expect_fail "set bootSize to at least 29M" --root "$T/root" --partition-table efi \
 	--boot-size 16M --esp "$T/bigesp"
+truncate -s 95M "$T/bigesp/f" # sparse: FAT stores all of it
+expect_fail "the efixbootldr ESP is 92 MiB" --root "$T/root" --partition-table efixbootldr \
+	--esp "$T/bigesp"
 expect_fail "has no ESP" --root "$T/root" --partition-table legacy --esp "$T/esp"
 expect_fail "has no XBOOTLDR" --root "$T/root" --partition-table efi --xbootldr "$T/esp"
 log "ok"
