@@ -13,6 +13,7 @@
 #include "fs/fat/fat.h"
 #include "image/emit.h"
 #include "image/plan.h"
+#include "nix/nix.h"
 #include "part/part.h"
 #include "spec/spec.h"
 #include "tree/contents.h"
@@ -81,6 +82,18 @@ static int build_tree(const struct image_spec *s, const struct build_env *env, s
 			return r;
 	}
 	r = contents_apply(t, s->contents, s->n_contents, d);
+	if (r < 0)
+		return r;
+	r = nix_image_apply(t,
+			    &(struct nix_image_opts){
+				    .closure_info = s->closure_info,
+				    .system = s->system,
+				    .config_file = s->config_file,
+				    .channel = s->channel,
+				    .only_nix_store = s->only_nix_store,
+				    .mtime = env->has_epoch ? env->source_date_epoch : 0,
+			    },
+			    d);
 	if (r < 0)
 		return r;
 	/* an empty image still needs its root directory */

@@ -70,3 +70,17 @@ int nix_layout_resolve(const char *path, const char *what, bool toplevel, struct
 		       char **ret);
 /* NixOS's nixbld group id: the group of /nix/store (mode 1775), as nixos-install sets it. */
 #define NIX_NIXBLD_GID 30000
+
+struct nix_image_opts {
+	const char *closure_info; /* closureInfo directory, or NULL */
+	const char *system;       /* --system, as given (resolved here), or NULL */
+	const char *config_file;  /* --config-file, or NULL */
+	const char *channel;      /* --channel, as given, or NULL */
+	bool only_nix_store;      /* store paths at the root; no database, no layout */
+	int64_t mtime;            /* of generated files and directories */
+};
+
+/* Everything issue #5 puts on the root filesystem: the closure's store paths streamed from
+ * the host store (owners 0:0, modes as stored, mtime 1, hard links across paths kept), the
+ * database and schema file, and nixos-install's layout. */
+int nix_image_apply(struct tree *t, const struct nix_image_opts *o, struct diag *d);
