@@ -75,6 +75,20 @@ for v in "qcow2|qcow2|" "qcow2-compressed|qcow2|" "qcow2-compressed|qcow2|--comp
 	fi
 	[ -n "${in_flags[*]}" ] || [ "$(reads_as "$T/out.$qf")" = "$qf" ] ||
 		fail "$label: our own output is not detected as $qf"
+	# inspect sees through the format: the same table and filesystem as in the raw image
+	"$MKDISKIMAGE" inspect --json "$raw" >"$T/inspect-raw.json"
+	"$MKDISKIMAGE" inspect --json "$T/out.$qf" >"$T/inspect-$qf.json" ||
+		fail "$label: inspect failed"
+	python3 - "$T/inspect-raw.json" "$T/inspect-$qf.json" "$qf" <<'PY' ||
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b["format"] == sys.argv[3], b["format"]
+for k in ("image", "format", "fileSize", "size"):
+    a.pop(k), b.pop(k)
+assert a == b, (a, b)
+assert b["partitions"][-1]["filesystem"]["type"] == "ext4", b
+PY
+		fail "$label: inspect of the $qf file differs from the raw image's"
 	convert "${in_flags[@]}" "$T/out.$qf" "$T/back.img"
 	if [ "$extra" = "--vpc-subformat fixed" ]; then
 		# fixed VHDs are a whole number of MiB: compare the disk, then the padding is zero
