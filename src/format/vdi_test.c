@@ -256,6 +256,19 @@ TEST(vdi_large_sparse_disk_stays_small)
 	cleanup_dir(dir);
 }
 
+TEST(vdi_empty_disk_round_trips)
+{
+	struct diag d = { 0 };
+	struct format_params p = { .virtual_size = 0, .seed = "s" };
+	char *dir = ftest_tmpdir("vdi_test"), path[256], raw[256];
+
+	snprintf(path, sizeof(path), "%s/empty.vdi", dir);
+	snprintf(raw, sizeof(raw), "%s/empty.raw", dir);
+	ASSERT_OK(ftest_write(&format_vdi, &p, path, raw, NULL, 0, &d));
+	ASSERT_OK(ftest_reader_equals_raw(&reader_vdi, path, raw, 0, &d));
+	cleanup_dir(dir);
+}
+
 static int open_bytes(const char *dir, const uint8_t *buf, size_t len, struct diag *d)
 {
 	char path[256];

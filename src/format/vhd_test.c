@@ -374,6 +374,19 @@ TEST(vhd_reader_reads_ours_and_qemu_img_files)
 	cleanup_dir(dir);
 }
 
+TEST(vhd_empty_disk_round_trips)
+{
+	struct diag d = { 0 };
+	struct format_params p = { .virtual_size = 0, .seed = "s" };
+	char *dir = ftest_tmpdir("vhd_test"), path[256], raw[256];
+
+	snprintf(path, sizeof(path), "%s/empty.vhd", dir);
+	snprintf(raw, sizeof(raw), "%s/empty.raw", dir);
+	ASSERT_OK(ftest_write(&format_vpc, &p, path, raw, NULL, 0, &d));
+	ASSERT_OK(ftest_reader_equals_raw(&reader_vpc, path, raw, 0, &d));
+	cleanup_dir(dir);
+}
+
 static int open_bytes(const char *dir, const uint8_t *buf, size_t len, struct diag *d)
 {
 	char path[256];
