@@ -18,6 +18,7 @@
 #include "util/xalloc.h"
 
 #define QCOW2_MAX_THREADS 64u
+#define QCOW2_WBUF_SIZE (1u << 20)
 
 struct qcow2_job {
 	uint8_t *in, *out;
@@ -52,6 +53,9 @@ struct qcow2_sink {
 	uint64_t cur_clus;
 	bool cur_dirty;
 	uint64_t host_end; /* end of the data area in the file, in bytes */
+	uint8_t *wbuf;     /* data bytes for [wbuf_off, wbuf_off + wbuf_len), not yet written */
+	uint64_t wbuf_off;
+	size_t wbuf_len;
 	uint16_t *rc;      /* refcounts of host clusters [0, n_rc) */
 	uint64_t n_rc;
 	struct qcow2_l2_map map;
@@ -161,15 +165,51 @@ static int write_fail(struct qcow2_sink *s, struct diag *d, int r)
 	return diag_fail(d, r, "%s: write failed: %s", s->out->path, strerror(-r));
 }
 
+static int wbuf_flush(struct qcow2_sink *s, struct diag *d)
+{
+	int r;
+
+	if (s->wbuf_len == 0)
+		return 0;
+	r = pwrite_full(s->out->fd, s->wbuf, s->wbuf_len, s->wbuf_off);
+	s->wbuf_len = 0;
+	if (r < 0)
+		return write_fail(s, d, r);
+	return 0;
+}
+
+/* Data bytes go out in 1 MiB writes: the data area only grows, mostly contiguously. */
+static int append(struct qcow2_sink *s, uint64_t host, const void *data, size_t len,
+		  struct diag *d)
+{
+	int r;
+
+	if (s->wbuf_len && (s->wbuf_off + s->wbuf_len != host ||
+			    len > QCOW2_WBUF_SIZE - s->wbuf_len)) {
+		r = wbuf_flush(s, d);
+		if (r < 0)
+			return r;
+	}
+	if (len >= QCOW2_WBUF_SIZE) {
+		r = pwrite_full(s->out->fd, data, len, host);
+		return r < 0 ? write_fail(s, d, r) : 0;
+	}
+	if (s->wbuf_len == 0)
+		s->wbuf_off = host;
+	memcpy(s->wbuf + s->wbuf_len, data, len);
+	s->wbuf_len += len;
+	return 0;
+}
+
 /* A whole cluster stored as is, at the next cluster boundary of the data area. */
 static int put_plain(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
 		     struct diag *d)
 {
 	uint64_t host = ROUND_UP(s->host_end, (uint64_t)s->cs);
-	int r = pwrite_full(s->out->fd, data, s->cs, host);
+	int r = append(s, host, data, s->cs, d);
 
 	if (r < 0)
-		return write_fail(s, d, r);
+		return r;
 	rc_ensure(s, (host >> s->cluster_bits) + 1);
 	s->rc[host >> s->cluster_bits]++;
 	s->host_end = host + s->cs;
@@ -188,9 +228,9 @@ static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8
 	rc_ensure(s, (host >> s->cluster_bits) + 1);
 	if (s->rc[host >> s->cluster_bits] == UINT16_MAX)
 		host = ROUND_UP(host, (uint64_t)s->cs); /* a 16-bit refcount is full */
-	r = pwrite_full(s->out->fd, data, len, host);
+	r = append(s, host, data, len, d);
 	if (r < 0)
-		return write_fail(s, d, r);
+		return r;
 	first = (host & ~511ull) >> s->cluster_bits;
 	last = (ROUND_UP(host + len, 512) - 1) >> s->cluster_bits;
 	rc_ensure(s, last + 1);
@@ -302,6 +342,7 @@ static struct qcow2_sink *sink_free(struct qcow2_sink *s)
 	s->pool = pool_free(s->pool);
 	qcow2_l2_map_free(&s->map);
 	free(s->rc);
+	free(s->wbuf);
 	free(s->cur);
 	free(s);
 	return NULL;
@@ -363,6 +404,8 @@ static int qcow2_finish(struct sink *base, struct diag *d)
 	while (r >= 0 && s->pool && s->pool->retire_seq < s->pool->submit_seq)
 		r = pool_retire(s, d);
 	if (r >= 0)
+		r = wbuf_flush(s, d);
+	if (r >= 0)
 		r = write_metadata(s, d);
 	if (r >= 0)
 		r = outfile_commit(s->out, d);
@@ -401,6 +444,7 @@ static int open_common(const struct format_params *p, struct outfile *out, bool 
 	s->cluster_bits = bits;
 	s->cs = cs;
 	s->cur = xmalloc(cs);
+	s->wbuf = xmalloc(QCOW2_WBUF_SIZE);
 	s->host_end = cs; /* cluster 0 is the header */
 	s->compressed = compressed;
 	if (compressed) {
