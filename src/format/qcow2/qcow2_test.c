@@ -572,3 +572,47 @@ TEST(qcow2_reader_fails_cleanly_on_hostile_files)
 	ASSERT_STR_EQ(in->reader->ops->name, "raw");
 	image_input_free(in);
 }
+
+/* Our deflate stream for a cluster is byte for byte qemu-img -c's (same zlib parameters). */
+TEST(qcow2_deflate_cluster_equals_qemu_img_c)
+{
+	const char *raw = tmp("one.raw"), *img = tmp("one.qcow2");
+	char *argv[] = { "qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", (char *)raw,
+			 (char *)img, NULL };
+	struct piece pc = { 0, 65536, 1 };
+	static uint8_t data[65536], ours[65536], theirs[65536];
+	uint8_t head[QCOW2_HDR_V3_COMPRESSION_SIZE], e[8];
+	struct qcow2_codec *c = qcow2_codec_new(QCOW2_COMPRESSION_ZLIB);
+	struct qcow2_header h;
+	struct qcow2_cluster cl;
+	struct diag d = { 0 };
+	struct stat st;
+	size_t len;
+	int fd;
+
+	fill(data, &pc);
+	fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_OK(pwrite_full(fd, data, sizeof(data), 0));
+	close(fd);
+	ASSERT_OK(qcow2_codec_compress(c, data, sizeof(data), ours, sizeof(ours) - 1, &len));
+	qcow2_codec_free(c);
+	if (run(NULL, argv) != 0) {
+		fprintf(stderr, "  qemu-img missing: skipping\n");
+		return;
+	}
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(fstat(fd, &st), 0);
+	ASSERT_OK(pread_full(fd, head, sizeof(head), 0));
+	ASSERT_OK(qcow2_header_decode(head, sizeof(head), (uint64_t)st.st_size, &d, &h));
+	ASSERT_OK(pread_full(fd, e, 8, h.l1_table_offset));
+	ASSERT_OK(pread_full(fd, e, 8, be64_get(e) & QCOW2_OFFSET_MASK));
+	ASSERT_OK(qcow2_l2_entry_decode(be64_get(e), h.cluster_bits, h.version, &cl));
+	ASSERT_EQ(cl.type, QCOW2_CLUSTER_COMPRESSED);
+	/* qemu's descriptor covers our length rounded to its sectors */
+	ASSERT_EQ(be64_get(e), qcow2_l2_entry_compressed(16, cl.host_off, len));
+	ASSERT_OK(pread_full(fd, theirs, len, cl.host_off));
+	close(fd);
+	ASSERT_MEM_EQ(ours, theirs, len);
+}
