@@ -154,9 +154,39 @@ static void print_auto_size(uint64_t tree_bytes, uint64_t root_bytes, uint64_t e
 		 (unsigned long long)(l->disk_bytes >> 20));
 }
 
+/* A FAT boot partition (ESP, XBOOTLDR): its tree and plan, alive until emission ends. */
+struct build_boot {
+	struct tree *t;
+	struct fat_plan *fs;
+	uint64_t off;
+};
+
+/* "bootFilesystems": the FAT ESP and XBOOTLDR, in partition order. */
+static void print_json_boot(struct jsonw *w, const struct build_boot *const boots[2])
+{
+	jsonw_array_begin(w, "bootFilesystems");
+	for (size_t i = 0; i < 2; i++) {
+		const struct fat_geom *g;
+
+		if (!boots[i]->fs)
+			continue;
+		g = fat_plan_geom(boots[i]->fs);
+		jsonw_object_begin(w, NULL);
+		jsonw_string(w, "label", i == 0 ? "ESP" : "BOOT");
+		jsonw_uint(w, "fatBits", (uint64_t)g->type);
+		jsonw_uint(w, "offset", boots[i]->off);
+		jsonw_uint(w, "size", (uint64_t)g->n_sect * 512);
+		jsonw_uint(w, "clusterSize", (uint64_t)g->sect_per_clus * 512);
+		jsonw_uint(w, "clusters", g->n_clus);
+		jsonw_uint(w, "freeClusters", fat_plan_free_clusters(boots[i]->fs));
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
 static void print_json(const struct image_spec *s, const struct part_layout *l,
 		       const struct ext4_stats *st, const uint8_t fs_uuid[16],
-		       const struct build_timings *tm)
+		       const struct build_boot *const boots[2], const struct build_timings *tm)
 {
 	struct jsonw w;
 	char u[UUID_STR_LEN];
@@ -204,6 +234,7 @@ static void print_json(const struct image_spec *s, const struct part_layout *l,
 	jsonw_uint(&w, "groups", st->n_groups);
 	jsonw_uint(&w, "journalBlocks", st->journal_blocks);
 	jsonw_object_end(&w);
+	print_json_boot(&w, boots);
 	jsonw_object_begin(&w, "timings");
 	jsonw_double(&w, "scan", tm->scan);
 	jsonw_double(&w, "plan", tm->plan);
@@ -283,13 +314,6 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 	return 0;
 }
 
-/* A FAT boot partition (ESP, XBOOTLDR): its tree and plan, alive until emission ends. */
-struct build_boot {
-	struct tree *t;
-	struct fat_plan *fs;
-	uint64_t off;
-};
-
 static void build_boot_done(struct build_boot *b)
 {
 	b->fs = fat_plan_free(b->fs);
@@ -343,8 +367,8 @@ static int build_boot_plan(const struct build_env *env, const struct part_layout
 	start_mib = pe->first_lba * PART_SECTOR / PART_MIB;
 	if (esp && l->table == PART_TABLE_EFIXBOOTLDR)
 		return diag_fail(d, -ENOSPC,
-				 "ESP needs %llu MiB, but the efixbootldr ESP is 92 MiB (8..100 MiB); "
-				 "put kernels and initrds on --xbootldr",
+				 "ESP needs %llu MiB, but the efixbootldr ESP is 92 MiB "
+				 "(8..100 MiB); put kernels and initrds on --xbootldr",
 				 (unsigned long long)(need >> 20));
 	return diag_fail(d, -ENOSPC, "%s needs %llu MiB; set bootSize to at least %lluM", what,
 			 (unsigned long long)(need >> 20),
@@ -459,7 +483,8 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	if (s->disk_size_auto)
 		print_auto_size(t->total_bytes, root_min, s->additional_space_bytes, &layout);
 	if (s->json)
-		print_json(s, &layout, &st, ep.uuid, &tm);
+		print_json(s, &layout, &st, ep.uuid,
+			   (const struct build_boot *const[2]){ &esp, &xbootldr }, &tm);
 	return 0;
 }
 

@@ -42,7 +42,10 @@ static void try_width(uint32_t bits, uint32_t fatdata, uint32_t cs, bool align,
 	}
 	fat = align_to(fat, cs, align);
 	clus = fatdata >= 2 * fat ? (fatdata - 2 * fat) / cs : 0;
-	maxclus = bits == 12 ? (uint64_t)fat * 2 * FAT_SECT / 3 : (uint64_t)fat * FAT_SECT / (bits / 8);
+	if (bits == 12)
+		maxclus = (uint64_t)fat * 2 * FAT_SECT / 3;
+	else
+		maxclus = (uint64_t)fat * FAT_SECT / (bits / 8);
 	if (bits == 12) {
 		maxclus = MIN(maxclus, (uint64_t)MAX_CLUST_12);
 		if (clus > maxclus - 2)
@@ -75,7 +78,11 @@ int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret)
 	if (fat32) {
 		uint64_t mb = bytes >> 20;
 
-		cs = mb > 32 * 1024 ? 64 : mb > 16 * 1024 ? 32 : mb > 8 * 1024 ? 16 : mb > 260 ? 8 : 1;
+		cs = mb > 32 * 1024 ? 64 :
+		     mb > 16 * 1024 ? 32 :
+		     mb > 8 * 1024  ? 16 :
+		     mb > 260       ? 8 :
+				       1;
 	} else {
 		cs = 4;
 	}

@@ -57,7 +57,8 @@ static void add_file(const struct fat_plan *pl, const struct tree_node *n, uint6
 	}
 	/* holes stay holes: the partition reads as zeros there */
 	for (size_t i = 0; i < src->n_data; i++)
-		image_plan_add_file(ip, at + src->data[i].off, src->data[i].len, src, src->data[i].off);
+		image_plan_add_file(ip, at + src->data[i].off, src->data[i].len, src,
+				    src->data[i].off);
 	(void)pl;
 }
 
@@ -79,7 +80,8 @@ void fat_plan_ranges(const struct fat_plan *pl, uint64_t base, struct image_plan
 					     n_ent * (g->type == FAT_TYPE_16 ? 2 : 4);
 	fat_bytes = MIN(ROUND_UP(fat_bytes, FAT_SECT), (uint64_t)g->fat_sect * FAT_SECT);
 	for (uint32_t i = 0; i < 2; i++)
-		image_plan_add_fill(ip, base + ((uint64_t)g->reserved_sect + i * g->fat_sect) * FAT_SECT,
+		image_plan_add_fill(ip,
+				    base + ((uint64_t)g->reserved_sect + i * g->fat_sect) * FAT_SECT,
 				    fat_bytes, fill_fat, pl, i);
 	for (size_t i = 0; i < pl->t->n_nodes; i++) {
 		const struct tree_node *n = pl->t->nodes[i];
