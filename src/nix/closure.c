@@ -121,7 +121,8 @@ static int parse_store_paths(struct nix_closure *c, const char *text, size_t len
 	}
 	if (c->n_paths > INT32_MAX)
 		return diag_fail(d, -EOVERFLOW, "%s/store-paths: too many paths", what);
-	qsort(c->paths, c->n_paths, sizeof(*c->paths), cmp_path);
+	if (c->n_paths)
+		qsort(c->paths, c->n_paths, sizeof(*c->paths), cmp_path);
 	for (size_t i = 1; i < c->n_paths; i++)
 		if (strcmp(c->paths[i - 1].path, c->paths[i].path) == 0)
 			return diag_fail(d, -EBADMSG, "%s/store-paths: %s is listed twice", what,

@@ -53,10 +53,13 @@ int nix_layout_resolve(const char *path, const char *what, bool toplevel, struct
 	return 0;
 }
 
+/* A directory nixos-install makes. One that the contents made already keeps its metadata
+ * unless `force` (the store's mode and group, root's private directories). */
 static int layout_mkdir(struct tree *t, const char *path, uint32_t mode, uint32_t gid,
-			int64_t mtime, struct diag *d)
+			bool force, int64_t mtime, struct diag *d)
 {
 	struct tree_node *n = NULL;
+	bool existed = tree_lookup(t, path) != NULL;
 	int r = tree_mkdir_p(t, path, mode, 0, gid, mtime, &n);
 
 	if (r == -EEXIST || (r >= 0 && !n))
@@ -66,6 +69,8 @@ static int layout_mkdir(struct tree *t, const char *path, uint32_t mode, uint32_
 	if (!n || n->type != TREE_DIR)
 		return diag_fail(d, -EEXIST, "%s: exists and is not a directory; remove it from the "
 				 "contents", path);
+	if (existed && !force)
+		return 0;
 	n->mode = mode;
 	n->uid = 0;
 	n->gid = gid;
@@ -96,10 +101,10 @@ static int layout_channel(struct tree *t, const struct nix_layout_opts *o, struc
 			   o->mtime, d);
 	if (r < 0)
 		return r;
-	r = layout_mkdir(t, "/root", 0700, 0, o->mtime, d);
+	r = layout_mkdir(t, "/root", 0700, 0, /* force= */ true, o->mtime, d);
 	if (r < 0)
 		return r;
-	r = layout_mkdir(t, "/root/.nix-defexpr", 0700, 0, o->mtime, d);
+	r = layout_mkdir(t, "/root/.nix-defexpr", 0700, 0, /* force= */ true, o->mtime, d);
 	if (r < 0)
 		return r;
 	return tree_add_symlink(t, "/root/.nix-defexpr/channels",
@@ -111,11 +116,12 @@ int nix_layout_apply(struct tree *t, const struct nix_layout_opts *o, struct dia
 	struct tree_add_opts root_owned = { .set_owner = true };
 	int r;
 
-	r = layout_mkdir(t, NIX_STORE_DIR, 01775, NIX_NIXBLD_GID, o->mtime, d);
+	r = layout_mkdir(t, NIX_STORE_DIR, 01775, NIX_NIXBLD_GID, /* force= */ true, o->mtime, d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(nix_layout_dirs); i++) {
-		r = layout_mkdir(t, nix_layout_dirs[i], 0755, 0, o->mtime, d);
+		r = layout_mkdir(t, nix_layout_dirs[i], 0755, 0, /* force= */ false, o->mtime,
+				 d);
 		if (r < 0)
 			return r;
 	}
@@ -138,7 +144,7 @@ int nix_layout_apply(struct tree *t, const struct nix_layout_opts *o, struct dia
 	if (r < 0)
 		return r;
 	if (o->config_file) {
-		r = layout_mkdir(t, "/etc/nixos", 0755, 0, o->mtime, d);
+		r = layout_mkdir(t, "/etc/nixos", 0755, 0, /* force= */ false, o->mtime, d);
 		if (r < 0)
 			return r;
 		r = tree_add_host_node(t, o->config_file, "/etc/nixos/configuration.nix",
