@@ -7,7 +7,7 @@
 # large file so the sanitizer pass stays fast.
 # quick
 . "$(dirname "$0")/../lib.sh"
-require fsck.fat mdir mcopy blkid sfdisk python3
+require fsck.fat mkfs.fat mdir mcopy minfo blkid sfdisk python3
 
 n_many=2000
 big_mib=100
@@ -139,7 +139,18 @@ done
 build --root "$T/root" --partition-table efi --additional-space 1M -o "$T/empty.img"
 mkdir -p "$T/nothing"
 check_fat "$T/empty.img" 1 ESP "$T/nothing"
-rm -f "$T/empty.img"
+# ... with mkfs.fat's geometry: same fsck.fat -v and minfo reports as `mkfs.fat -n ESP` on a
+# 248 MiB virtio partition at LBA 16384 (-g 64/32 -h 16384), serial number aside.
+extract_partition "$T/empty.img" 1 "$T/ours.img"
+mkfs.fat -n ESP -g 64/32 -h 16384 -C "$T/ref.img" $((248 * 1024)) >/dev/null
+for f in ours ref; do
+	fsck.fat -n -v "$T/$f.img" | sed 1d | grep -v "^$T/$f.img" >"$T/$f.fsck"
+	minfo -i "$T/$f.img" :: | grep -v -e '^filename=' -e '^serial number' -e 'mformat' \
+		>"$T/$f.minfo"
+done
+diff -u "$T/ref.fsck" "$T/ours.fsck" >&2 || fail "fsck.fat -v differs from mkfs.fat's"
+diff -u "$T/ref.minfo" "$T/ours.minfo" >&2 || fail "minfo differs from mkfs.fat's"
+rm -f "$T/empty.img" "$T/ours.img" "$T/ref.img"
 
 # Bad input: one line, no output file.
 mkdir -p "$T/withlink/EFI"
