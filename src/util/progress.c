@@ -35,8 +35,13 @@ void progress_update(void *ctx, uint64_t bytes_done, uint64_t bytes_total, uint6
 	rate = elapsed > 0 ? (double)bytes_done / elapsed : 0;
 	eta = rate > 0 && p->total_bytes > bytes_done ? (double)(p->total_bytes - bytes_done) / rate
 						       : 0;
-	fprintf(stderr, "\r%llu/%llu files, %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s   ",
-		(unsigned long long)files_done, (unsigned long long)p->total_files,
+	/* no file count for byte streams (convert) */
+	if (p->total_files > 0)
+		fprintf(stderr, "\r%llu/%llu files, ", (unsigned long long)files_done,
+			(unsigned long long)p->total_files);
+	else
+		fputc('\r', stderr);
+	fprintf(stderr, "%.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s   ",
 		(double)bytes_done / 1048576.0, (double)p->total_bytes / 1048576.0,
 		rate / 1048576.0, eta);
 }
