@@ -43,13 +43,25 @@ static int parse_mode(const char *s, uint32_t *ret)
 	return 0;
 }
 
-static int resolve_id(struct tree *t, const char *file, const char *what, const char *name,
-		      const char *target, uint32_t *ret, struct diag *d)
+static int resolve_id(struct tree *t, const char *file, const char *host_file, const char *what,
+		      const char *name, const char *target, uint32_t *ret, struct diag *d)
 {
 	int r;
 
 	if (passwd_parse_id(name, ret) == 0)
 		return 0;
+	if (host_file) {
+		/* --passwd / --group: the ids the configuration declares, for images that have
+		 * no /etc/passwd before first boot (NixOS) */
+		r = passwd_lookup_host(host_file, name, ret);
+		if (r == -ESRCH)
+			return diag_fail(d, -EINVAL, "contents %s: %s '%s' not in %s; use a numeric "
+					 "id or add it", target, what, name, host_file);
+		if (r < 0)
+			return diag_fail(d, r, "contents %s: cannot read %s: %s", target, host_file,
+					 strerror(-r));
+		return 0;
+	}
 	r = passwd_lookup_id(t, file, name, ret);
 	if (r == -ENOENT)
 		return diag_fail(d, -EINVAL,
@@ -68,8 +80,8 @@ static int resolve_id(struct tree *t, const char *file, const char *what, const 
 }
 
 /* Entry fields into add options and a normalized target. */
-static int prepare(struct tree *t, const struct contents_entry *e, struct tree_add_opts *o,
-		   char **ret_target, struct diag *d)
+static int prepare(struct tree *t, const struct contents_entry *e, const struct contents_ids *ids,
+		   struct tree_add_opts *o, char **ret_target, struct diag *d)
 {
 	_cleanup_free_ char *target = NULL;
 	int r;
@@ -98,10 +110,12 @@ static int prepare(struct tree *t, const struct contents_entry *e, struct tree_a
 				 "neither",
 				 e->target, e->user ? "user" : "group", e->user ? "group" : "user");
 	if (e->user) {
-		r = resolve_id(t, "/etc/passwd", "user", e->user, e->target, &o->uid, d);
+		r = resolve_id(t, "/etc/passwd", ids ? ids->passwd : NULL, "user", e->user,
+			       e->target, &o->uid, d);
 		if (r < 0)
 			return r;
-		r = resolve_id(t, "/etc/group", "group", e->group, e->target, &o->gid, d);
+		r = resolve_id(t, "/etc/group", ids ? ids->group : NULL, "group", e->group,
+			       e->target, &o->gid, d);
 		if (r < 0)
 			return r;
 	}
@@ -191,14 +205,15 @@ static int apply_glob(struct tree *t, const struct contents_entry *e, const char
 	return 0;
 }
 
-static int apply_one(struct tree *t, const struct contents_entry *e, struct diag *d)
+static int apply_one(struct tree *t, const struct contents_entry *e,
+		     const struct contents_ids *ids, struct diag *d)
 {
 	_cleanup_free_ char *target = NULL;
 	struct tree_add_opts o;
 	struct stat st;
 	int r;
 
-	r = prepare(t, e, &o, &target, d);
+	r = prepare(t, e, ids, &o, &target, d);
 	if (r < 0)
 		return r;
 	if (strchr(e->source, '*'))
@@ -226,8 +241,14 @@ static int apply_one(struct tree *t, const struct contents_entry *e, struct diag
 
 int contents_apply(struct tree *t, const struct contents_entry *e, size_t n, struct diag *d)
 {
+	return contents_apply_ids(t, e, n, NULL, d);
+}
+
+int contents_apply_ids(struct tree *t, const struct contents_entry *e, size_t n,
+		       const struct contents_ids *ids, struct diag *d)
+{
 	for (size_t i = 0; i < n; i++) {
-		int r = apply_one(t, &e[i], d);
+		int r = apply_one(t, &e[i], ids, d);
 
 		if (r < 0)
 			return r;

@@ -21,3 +21,13 @@ struct contents_entry {
  * "..", a duplicate target, user without group (or the reverse), a missing source, an
  * unknown user. */
 int contents_apply(struct tree *t, const struct contents_entry *e, size_t n, struct diag *d);
+
+/* Host files that resolve user and group names instead of the image's (--passwd FILE,
+ * --group FILE): a NixOS image has no /etc/passwd before its first boot. NULL: the image's. */
+struct contents_ids {
+	const char *passwd;
+	const char *group;
+};
+/* contents_apply, with names resolved through ids (NULL: as contents_apply). */
+int contents_apply_ids(struct tree *t, const struct contents_entry *e, size_t n,
+		       const struct contents_ids *ids, struct diag *d);

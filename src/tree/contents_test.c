@@ -253,3 +253,30 @@ TEST(no_user_image_without_passwd)
 	ASSERT_ERR(contents_apply(t, &e, 1, &d), -EINVAL);
 	ASSERT_TRUE(strstr(d.msg, "no /etc/passwd") != NULL);
 }
+
+TEST(user_and_group_resolve_against_host_files)
+{
+	_cleanup_tmpdir_ char *dir = make_sources();
+	_cleanup_free_ char *file = tt_path("%s/file", dir);
+	_cleanup_free_ char *pw = tt_path("%s/root/etc/passwd", dir);
+	_cleanup_free_ char *gr = tt_path("%s/root/etc/group", dir);
+	_cleanup_(tree_freep) struct tree *t = tree_new();
+	struct contents_entry e = { .source = file, .target = "/f", .user = "nginx",
+				    .group = "users" };
+	struct contents_ids ids = { .passwd = pw, .group = gr };
+	struct diag d = { 0 };
+	const struct tree_node *n;
+
+	/* the image has no /etc/passwd: the host files decide */
+	ASSERT_OK(contents_apply_ids(t, &e, 1, &ids, &d));
+	n = tree_lookup(t, "/f");
+	ASSERT_TRUE(n != NULL);
+	ASSERT_EQ(n->uid, 60);
+	ASSERT_EQ(n->gid, 100);
+
+	e.target = "/g";
+	e.user = "nobody";
+	ASSERT_ERR(contents_apply_ids(t, &e, 1, &ids, &d), -EINVAL);
+	ASSERT_TRUE(strstr(d.msg, "user 'nobody' not in") != NULL);
+	ASSERT_TRUE(strstr(d.msg, pw) != NULL);
+}

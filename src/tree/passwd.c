@@ -140,3 +140,15 @@ int passwd_lookup_id(const struct tree *t, const char *file, const char *name, u
 		return r;
 	return lookup_in((const char *)buf, len, name, ret_id);
 }
+
+int passwd_lookup_host(const char *path, const char *name, uint32_t *ret_id)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	r = read_file(path, PASSWD_MAX_SIZE, &buf, &len);
+	if (r < 0)
+		return r;
+	return lookup_in((const char *)buf, len, name, ret_id);
+}
