@@ -98,6 +98,16 @@ PY
 	fi
 	log "raw → $label → raw: identical"
 done
+# conversions are reproducible: the same bytes from another directory and thread count
+for f in qcow2-compressed vdi vpc; do
+	can_write "$f" || continue
+	mkdir -p "$T/r1" "$T/r2"
+	convert --format "$f" --threads 1 "$raw" "$T/r1/disk"
+	(cd "$T/r2" && convert --format "$f" --threads 2 "$raw" disk)
+	cmp "$T/r1/disk" "$T/r2/disk" || fail "raw → $f: two conversions differ"
+	rm -rf "$T/r1" "$T/r2"
+done
+
 # raw → raw keeps holes
 convert "$raw" "$T/copy.img"
 cmp "$raw" "$T/copy.img" || fail "raw → raw differs"
