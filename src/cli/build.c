@@ -81,7 +81,10 @@ static int build_tree(const struct image_spec *s, const struct build_env *env, s
 		if (r < 0)
 			return r;
 	}
-	r = contents_apply(t, s->contents, s->n_contents, d);
+	r = contents_apply_ids(t, s->contents, s->n_contents,
+			       &(struct contents_ids){ .passwd = s->passwd_file,
+						       .group = s->group_file },
+			       d);
 	if (r < 0)
 		return r;
 	r = nix_image_apply(t,

@@ -53,6 +53,8 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->closure_info);
 	free(s->system);
 	free(s->channel);
+	free(s->passwd_file);
+	free(s->group_file);
 	free(s);
 	return NULL;
 }

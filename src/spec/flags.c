@@ -45,6 +45,8 @@ enum {
 	OPT_ONLY_NIX_STORE,
 	OPT_CHANNEL,
 	OPT_ADDITIONAL_PATHS,
+	OPT_PASSWD,
+	OPT_GROUP,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -84,6 +86,8 @@ static const struct option spec_long_options[] = {
 	{ "only-nix-store", no_argument, NULL, OPT_ONLY_NIX_STORE },
 	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "additional-paths", required_argument, NULL, OPT_ADDITIONAL_PATHS },
+	{ "passwd", required_argument, NULL, OPT_PASSWD },
+	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -154,6 +158,8 @@ static const char spec_usage_text[] =
 	"      --only-nix-store         [onlyNixStore] the store at the filesystem root, label\n"
 	"                               nix-store\n"
 	"      --additional-paths PATH  [additionalPaths] accepted: they are in the closure info\n"
+	"      --passwd FILE            [passwd] resolves contents users (not /etc/passwd)\n"
+	"      --group FILE             [group] resolves contents groups (not /etc/group)\n"
 	"      --json                   print a machine-readable summary on stdout\n"
 	"      --progress, --no-progress\n"
 	"                               force progress on stderr on or off (default: on when\n"
@@ -327,6 +333,12 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 	case OPT_ADDITIONAL_PATHS:
 		/* they are in the closure info already: accepted for make-disk-image's sake */
 		s->n_additional_paths++;
+		return 0;
+	case OPT_PASSWD:
+		spec_set_path(&s->passwd_file, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_GROUP:
+		spec_set_path(&s->group_file, arg, /* base_dir= */ NULL);
 		return 0;
 	case OPT_JSON:
 		s->json = true;

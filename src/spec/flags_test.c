@@ -326,3 +326,24 @@ TEST(flags_boot_trees)
 	ASSERT_PARSE_FAILS(-EINVAL, "--esp : empty path (omit it for an empty partition)", "--esp",
 			   "");
 }
+
+TEST(flags_nix_store)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct diag d;
+
+	ASSERT_OK(PARSE(s, &d, "--closure-info", "ci", "--system", "/nix/store/x-system",
+			"--config-file", "c.nix", "--channel", "/nix/store/y-channel",
+			"--additional-paths", "/nix/store/z", "--passwd", "pw", "--group", "gr",
+			"--only-nix-store", "-o", "out.img"));
+	ASSERT_STR_EQ(s->closure_info, "ci");
+	ASSERT_STR_EQ(s->system, "/nix/store/x-system");
+	ASSERT_STR_EQ(s->config_file, "c.nix");
+	ASSERT_STR_EQ(s->channel, "/nix/store/y-channel");
+	ASSERT_TRUE(s->copy_channel);
+	ASSERT_EQ(s->n_additional_paths, 1);
+	ASSERT_STR_EQ(s->passwd_file, "pw");
+	ASSERT_STR_EQ(s->group_file, "gr");
+	ASSERT_TRUE(s->only_nix_store);
+	ASSERT_TRUE(!s->label_set);
+}

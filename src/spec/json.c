@@ -138,6 +138,10 @@ SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
 		   (spec_set_path(&s->system, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
 		   (spec_set_path(&s->channel, t, c->base_dir), s->copy_channel = true, 0))
+SPEC_JSON_TEXT_KEY(spec_json_passwd, false, "a path",
+		   (spec_set_path(&s->passwd_file, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_group, false, "a path",
+		   (spec_set_path(&s->group_file, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_vpc_subformat, false, "a string",
 		   spec_set_vpc_subformat(s, t, what, c->d))
 
@@ -339,6 +343,8 @@ static const struct {
 	{ "closureInfo", spec_json_closure_info },
 	{ "system", spec_json_system },
 	{ "channel", spec_json_channel },
+	{ "passwd", spec_json_passwd },
+	{ "group", spec_json_group },
 	{ "memSize", spec_json_mem_size },
 };
 

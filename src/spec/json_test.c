@@ -417,3 +417,22 @@ TEST(json_boot_trees_resolve_against_spec_dir)
 	ASSERT_LOAD_FAILS("{\"esp\": \"\"}", -EINVAL,
 			  ": esp \"\": empty path (omit it for an empty partition)");
 }
+
+TEST(json_nix_store_keys_resolve_against_spec_dir)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	struct diag d;
+
+	ASSERT_OK(load("{ \"closureInfo\": \"ci\", \"system\": \"/nix/store/x-system\",\n"
+		       "  \"channel\": \"/nix/store/y-channel\", \"passwd\": \"pw\",\n"
+		       "  \"group\": \"/etc/group\", \"label\": \"L\" }\n",
+		       &s, &d));
+	ASSERT_TRUE(s->closure_info[0] == '/');
+	ASSERT_TRUE(strstr(s->closure_info, "/ci") != NULL);
+	ASSERT_STR_EQ(s->system, "/nix/store/x-system");
+	ASSERT_STR_EQ(s->channel, "/nix/store/y-channel");
+	ASSERT_TRUE(s->copy_channel);
+	ASSERT_TRUE(strstr(s->passwd_file, "/pw") != NULL);
+	ASSERT_STR_EQ(s->group_file, "/etc/group");
+	ASSERT_TRUE(s->label_set);
+}

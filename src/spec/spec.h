@@ -70,6 +70,9 @@ struct image_spec {
 	char *system;       /* "system" / --system TOPLEVEL: config.system.build.toplevel */
 	char *channel;      /* "channel" / --channel PATH: root's channel (sets copyChannel) */
 	bool label_set;     /* "label" given: onlyNixStore defaults it to "nix-store" instead */
+	char *passwd_file;  /* "passwd" / --passwd FILE: resolves contents users instead of the
+			     * image's /etc/passwd */
+	char *group_file;   /* "group" / --group FILE: the same for groups */
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

@@ -24,8 +24,12 @@ CHANNEL=$(cat "$FX/channel")
 n_paths=$(wc -l <"$CI/store-paths")
 [ "$n_paths" -gt 200 ] || fail "fixture: only $n_paths store paths"
 printf '{ ... }: { boot.loader.grub.enable = false; }\n' >"$T/configuration.nix"
+# contents owners from the ids the configuration declares (no /etc/passwd in the image)
+printf 'root:x:0:0::/root:/bin/sh\nnginx:x:60:61::/var/empty:/bin/false\n' >"$T/passwd"
+printf 'root:x:0:\nnginx:x:61:\n' >"$T/group"
 NIXARGS=(--closure-info "$CI" --system "$TOPLEVEL" --channel "$CHANNEL"
-	--config-file "$T/configuration.nix")
+	--config-file "$T/configuration.nix" --passwd "$T/passwd" --group "$T/group"
+	--contents "$T/configuration.nix:/srv/owned:0640:nginx:nginx")
 
 # The reference: what real Nix makes of the registration in an empty store.
 mkdir -p "$T/ref"
@@ -101,6 +105,8 @@ check_layout()
 		[ -d "$r/nix/var/nix/$d" ] || fail "/nix/var/nix/$d missing"
 	done
 	[ -d "$r/nix/var/log/nix/drvs" ] || fail "/nix/var/log/nix/drvs missing"
+	[ "$(stat -c '%u:%g %a' "$r/srv/owned")" = "60:61 640" ] || fail "contents owner via --passwd"
+	[ ! -e "$r/etc/passwd" ] || fail "--passwd must not put /etc/passwd into the image"
 }
 
 for layout in efi none; do
