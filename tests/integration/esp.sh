@@ -11,11 +11,11 @@ require fsck.fat mkfs.fat mdir mcopy minfo blkid sfdisk python3
 
 n_many=2000
 big_mib=100
-hybrid_boot=600M # a 592 MiB ESP: FAT32
+hybrid_boot=600M # a 592 MiB ESP: FAT32 with 4 KiB clusters
 if [ -n "${QUICK:-}" ]; then
 	n_many=300
 	big_mib=3
-	hybrid_boot=256M # FAT16: comparing two 600 MiB images is slow (FAT32: plan_test)
+	hybrid_boot=24M # a 16 MiB ESP: FAT16 (comparing two 600 MiB images is slow)
 fi
 
 # gen DIR BIG_MIB: the sample tree.
@@ -139,10 +139,10 @@ done
 build --root "$T/root" --partition-table efi --additional-space 1M -o "$T/empty.img"
 mkdir -p "$T/nothing"
 check_fat "$T/empty.img" 1 ESP "$T/nothing"
-# ... with mkfs.fat's geometry: same fsck.fat -v and minfo reports as `mkfs.fat -n ESP` on a
-# 248 MiB virtio partition at LBA 16384 (-g 64/32 -h 16384), serial number aside.
+# ... with mkfs.fat's geometry: same fsck.fat -v and minfo reports as `mkfs.fat -F 32 -n ESP`
+# on a 248 MiB virtio partition at LBA 16384 (-g 64/32 -h 16384), serial number aside.
 extract_partition "$T/empty.img" 1 "$T/ours.img"
-mkfs.fat -n ESP -g 64/32 -h 16384 -C "$T/ref.img" $((248 * 1024)) >/dev/null
+mkfs.fat -F 32 -n ESP -g 64/32 -h 16384 -C "$T/ref.img" $((248 * 1024)) >/dev/null
 for f in ours ref; do
 	fsck.fat -n -v "$T/$f.img" | sed 1d | grep -v "^$T/$f.img" >"$T/$f.fsck"
 	minfo -i "$T/$f.img" :: | grep -v -e '^filename=' -e '^serial number' -e 'mformat' \

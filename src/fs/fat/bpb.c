@@ -15,7 +15,6 @@
 #define MIN_CLUST_32 65525u
 #define MAX_CLUST_32 ((1u << 28) - 16)
 #define FAT12_THRESHOLD 4085u
-#define FAT32_AUTO_BYTES (512ull << 20) /* mkfs.fat picks FAT32 from this size on */
 #define ROOT_ENTRIES 512u
 
 static uint32_t align_to(uint32_t v, uint32_t clus, bool align)
@@ -65,10 +64,11 @@ static void try_width(uint32_t bits, uint32_t fatdata, uint32_t cs, bool align,
 	*ret_fat = fat;
 }
 
-int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret)
+/* The geometry mkfs.fat would choose with (fat32) or without (FAT12/16) `-F 32`. */
+static int geom_for(uint64_t n_sect, bool fat32, struct fat_geom *ret)
 {
 	uint64_t bytes = n_sect * FAT_SECT;
-	bool fat32 = bytes >= FAT32_AUTO_BYTES, align = n_sect > 8192;
+	bool align = n_sect > 8192;
 	uint32_t cs, rsvd = fat32 ? 32 : 1, root_sect = fat32 ? 0 : ROOT_ENTRIES * 32 / FAT_SECT;
 	uint32_t c12 = 0, c16 = 0, c32 = 0, f12 = 0, f16 = 0, f32 = 0;
 	struct fat_geom g = { 0 };
@@ -128,6 +128,16 @@ int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret)
 	g.data_sect = g.reserved_sect + 2 * g.fat_sect + g.root_entries * 32 / FAT_SECT;
 	*ret = g;
 	return 0;
+}
+
+/* FAT32 whenever the partition holds the 65525 clusters FAT32 needs (issue #3: the ESP is
+ * FAT32, as `mkfs.fat -F 32` makes it, and as the UEFI spec expects on fixed disks); smaller
+ * partitions get what plain mkfs.fat picks, FAT16 or FAT12. */
+int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret)
+{
+	if (geom_for(n_sect, /* fat32= */ true, ret) == 0)
+		return 0;
+	return geom_for(n_sect, /* fat32= */ false, ret);
 }
 
 /* A boot-code stub: print nothing, ask the BIOS for the next boot device (int 18h), halt. */
@@ -190,8 +200,9 @@ void fat_fsinfo_encode(const struct fat_plan *pl, uint8_t out[FAT_SECT])
 	le32_put(out + FAT_FSI_LEAD_SIG, 0x41615252);
 	le32_put(out + FAT_FSI_STRUC_SIG, 0x61417272);
 	le32_put(out + FAT_FSI_FREE_COUNT, fat_plan_free_clusters(pl));
-	/* the first never-used cluster; 0xffffffff = unknown when none is free */
+	/* The last allocated cluster, where the next search starts: what mkfs.fat writes (2, the
+	 * root, on an empty FAT32) and how Linux reads it (prev_free); 0xffffffff when full. */
 	le32_put(out + FAT_FSI_NXT_FREE,
-		 pl->used_clus < pl->g.n_clus ? pl->used_clus + 2 : 0xffffffffu);
+		 pl->used_clus < pl->g.n_clus ? pl->used_clus + 1 : 0xffffffffu);
 	le32_put(out + FAT_FSI_TRAIL_SIG, 0xaa550000);
 }

@@ -23,18 +23,20 @@ static const struct geom_case mkfs_fat_cases[] = {
 	{ 9, FAT_TYPE_16, 4, 4, 20, 512, 4589 },
 	{ 16, FAT_TYPE_16, 4, 4, 32, 512, 8167 },
 	{ 32, FAT_TYPE_16, 4, 4, 64, 512, 16343 },
-	{ 33, FAT_TYPE_16, 4, 4, 68, 512, 16853 },
-	{ 64, FAT_TYPE_16, 4, 4, 128, 512, 32695 },
-	{ 92, FAT_TYPE_16, 4, 4, 184, 512, 47003 },
-	{ 100, FAT_TYPE_16, 4, 4, 200, 512, 51091 },
-	{ 128, FAT_TYPE_16, 4, 4, 256, 512, 65399 },
-	{ 156, FAT_TYPE_16, 8, 8, 160, 512, 39891 },
-	{ 200, FAT_TYPE_16, 8, 8, 200, 512, 51145 },
-	{ 248, FAT_TYPE_16, 8, 8, 248, 512, 63421 },
-	{ 256, FAT_TYPE_16, 8, 8, 256, 512, 65467 },
-	{ 260, FAT_TYPE_16, 16, 16, 144, 512, 33259 },
-	{ 300, FAT_TYPE_16, 16, 16, 160, 512, 38377 },
-	{ 511, FAT_TYPE_16, 16, 16, 256, 512, 65373 },
+	/* from 33 MiB on FAT32 has its 65525 clusters: mkfs.fat -F 32 -g 64/32 -C f KiB */
+	{ 33, FAT_TYPE_32, 1, 32, 520, 0, 66512 },
+	{ 64, FAT_TYPE_32, 1, 32, 1009, 0, 129022 },
+	{ 92, FAT_TYPE_32, 1, 32, 1450, 0, 185484 },
+	{ 100, FAT_TYPE_32, 1, 32, 1576, 0, 201616 },
+	{ 128, FAT_TYPE_32, 1, 32, 2017, 0, 258078 },
+	{ 156, FAT_TYPE_32, 1, 32, 2458, 0, 314540 },
+	{ 200, FAT_TYPE_32, 1, 32, 3151, 0, 403266 },
+	{ 248, FAT_TYPE_32, 1, 32, 3907, 0, 500058 },
+	{ 256, FAT_TYPE_32, 1, 32, 4033, 0, 516190 },
+	{ 260, FAT_TYPE_32, 1, 32, 4096, 0, 524256 },
+	{ 261, FAT_TYPE_32, 8, 32, 528, 0, 66680 },
+	{ 300, FAT_TYPE_32, 8, 32, 600, 0, 76646 },
+	{ 511, FAT_TYPE_32, 8, 32, 1024, 0, 130556 },
 	{ 512, FAT_TYPE_32, 8, 32, 1024, 0, 130812 },
 	{ 513, FAT_TYPE_32, 8, 32, 1024, 0, 131068 },
 	{ 1024, FAT_TYPE_32, 8, 32, 2048, 0, 261628 },
@@ -115,13 +117,13 @@ TEST(boot_sector_fat16_fields)
 	struct fat_plan pl;
 	uint8_t b[FAT_SECT];
 
-	plan_with(&pl, 92);
+	plan_with(&pl, 32);
 	fat_boot_sector_encode(&pl, b);
 	ASSERT_MEM_EQ(b, "\xeb\x3c\x90", 3);
 	ASSERT_EQ(le16_get(b + FAT_BS_ROOT_ENT), 512);
-	ASSERT_EQ(le16_get(b + FAT_BS_FAT_SZ16), 184);
+	ASSERT_EQ(le16_get(b + FAT_BS_FAT_SZ16), 64);
 	ASSERT_EQ(le16_get(b + FAT_BS_TOT_SEC16), 0);
-	ASSERT_EQ(le32_get(b + FAT_BS_TOT_SEC32), 92u << 11);
+	ASSERT_EQ(le32_get(b + FAT_BS_TOT_SEC32), 32u << 11);
 	ASSERT_EQ(le16_get(b + FAT_BS_SEC_PER_TRK), 32);
 	ASSERT_EQ(le16_get(b + FAT_BS_NUM_HEADS), 64);
 	ASSERT_EQ(b[FAT_BS16_BOOT_SIG], 0x29);
@@ -151,6 +153,6 @@ TEST(fsinfo_fields)
 	ASSERT_MEM_EQ(b + FAT_FSI_LEAD_SIG, "RRaA", 4);
 	ASSERT_MEM_EQ(b + FAT_FSI_STRUC_SIG, "rrAa", 4);
 	ASSERT_EQ(le32_get(b + FAT_FSI_FREE_COUNT), 261628 - 10);
-	ASSERT_EQ(le32_get(b + FAT_FSI_NXT_FREE), 12);
+	ASSERT_EQ(le32_get(b + FAT_FSI_NXT_FREE), 11); /* clusters 2..11 used */
 	ASSERT_MEM_EQ(b + FAT_FSI_TRAIL_SIG, "\x00\x00\x55\xaa", 4);
 }
