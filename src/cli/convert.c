@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "format/format.h"
@@ -267,6 +268,14 @@ static int convert_stream(struct image_input *in, struct sink *s, struct progres
 	return 0;
 }
 
+/* Name the output file in the message, unless the sink already did. */
+static int convert_name_output(struct diag *d, int r, const char *out)
+{
+	if (strstr(diag_message(d, r), out))
+		return r;
+	return diag_prepend(d, r, "%s", out);
+}
+
 static int convert_run(struct convert_opts *o, struct diag *d)
 {
 	_cleanup_(image_input_freep) struct image_input *in = NULL;
@@ -276,11 +285,15 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	struct outfile *out = NULL;
 	struct sink *s = NULL;
 	struct progress prog;
+	struct stat st;
 	int r;
 
 	if (!ops)
 		return diag_fail(d, -ENOTSUP, "format %s is not supported by this build (use one "
 				 "of %s)", o->format, format_names());
+	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
+		return diag_fail(d, -EISDIR, "%s: is a directory (give the output file's name)",
+				 o->out);
 	r = image_reader_open(o->in, o->input_format, d, &in);
 	if (r < 0)
 		return r;
@@ -311,7 +324,7 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	r = sink_open(ops, &o->fp, out, d, &s);
 	if (r < 0) {
 		outfile_abort(out);
-		return diag_prepend(d, r, "%s", o->out);
+		return convert_name_output(d, r, o->out);
 	}
 	progress_init(&prog, o->progress_set ? o->progress : isatty(STDERR_FILENO),
 		      in->reader->virtual_size, 0);
@@ -323,7 +336,7 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	}
 	r = sink_finish(s, d);
 	if (r < 0)
-		return diag_prepend(d, r, "%s", o->out);
+		return convert_name_output(d, r, o->out);
 	return 0;
 }
 
