@@ -26,6 +26,7 @@ struct nix_closure *nix_closure_free(struct nix_closure *c)
 		free(c->paths[i].path);
 		free(c->paths[i].deriver);
 		free(c->paths[i].refs);
+		nix_drv_outputs_free(c->paths[i].outputs, c->paths[i].n_outputs);
 	}
 	free(c->paths);
 	free(c);

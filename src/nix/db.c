@@ -142,6 +142,29 @@ static int db_insert_refs(sqlite3 *db, const struct nix_closure *c, struct diag 
 	return 0;
 }
 
+/* DerivationOutputs in primary-key order (drv id, output name). */
+static int db_insert_drv_outputs(sqlite3 *db, const struct nix_closure *c, struct diag *d)
+{
+	__attribute__((cleanup(stmt_finalizep))) sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO DerivationOutputs (drv, id, path) VALUES (?, ?, ?);",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, d, "prepare DerivationOutputs");
+	for (size_t i = 0; i < c->n_paths; i++) {
+		const struct nix_path *p = &c->paths[i];
+
+		for (size_t k = 0; k < p->n_outputs; k++) {
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)(i + 1));
+			sqlite3_bind_text(st, 2, p->outputs[k].name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, p->outputs[k].path, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return db_fail(db, d, p->path);
+			sqlite3_reset(st);
+		}
+	}
+	return 0;
+}
+
 int nix_db_build(const struct nix_closure *c, struct diag *d, uint8_t **ret, size_t *ret_len)
 {
 	__attribute__((cleanup(sqlite_closep))) sqlite3 *db = NULL;
@@ -163,6 +186,9 @@ int nix_db_build(const struct nix_closure *c, struct diag *d, uint8_t **ret, siz
 	if (r < 0)
 		return r;
 	r = db_insert_refs(db, c, d);
+	if (r < 0)
+		return r;
+	r = db_insert_drv_outputs(db, c, d);
 	if (r < 0)
 		return r;
 	r = db_exec(db, "COMMIT;", d);

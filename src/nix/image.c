@@ -122,6 +122,9 @@ int nix_image_apply(struct tree *t, const struct nix_image_opts *o, struct diag 
 	r = store_add_paths(t, c, o->closure_info, o->only_nix_store, d);
 	if (r < 0 || o->only_nix_store)
 		return r;
+	r = nix_closure_load_drv_outputs(c, d);
+	if (r < 0)
+		return r;
 	r = store_add_db(t, c, o->mtime, d);
 	if (r < 0)
 		return r;

@@ -16,8 +16,16 @@ struct tree;
 #define NIX_REGISTRATION_TIME 1
 #define NIX_SCHEMA_VERSION "10"
 
+/* A derivation's output, from its .drv file (DerivationOutputs rows). */
+struct nix_drv_output {
+	char *name; /* "out", "dev", ... */
+	char *path; /* the output's store path */
+};
+
 struct nix_path {
 	char *path; /* "/nix/store/<hash>-<name>" */
+	struct nix_drv_output *outputs; /* for a .drv: outputs with a known path, by name */
+	size_t n_outputs;
 	uint8_t nar_hash[NIX_HASH_LEN];
 	uint64_t nar_size;
 	char *deriver; /* NULL when the registration leaves it empty */
@@ -41,6 +49,14 @@ int nix_closure_parse(const char *store_paths, size_t store_paths_len, const cha
 int nix_closure_load(const char *dir, struct diag *d, struct nix_closure **ret);
 /* The index of `path` in c, or -ENOENT. */
 int nix_closure_find(const struct nix_closure *c, const char *path, size_t len);
+/* Read the outputs of every .drv path in c from the host store (Nix records them in
+ * DerivationOutputs when it registers a derivation). */
+int nix_closure_load_drv_outputs(struct nix_closure *c, struct diag *d);
+/* Parse a derivation's ATerm text (`Derive([("out","/nix/store/...","",""),...],...`): its
+ * outputs with a path, sorted by name. -EBADMSG when malformed. */
+int nix_drv_parse_outputs(const char *text, size_t len, struct nix_drv_output **ret,
+			  size_t *ret_n);
+void nix_drv_outputs_free(struct nix_drv_output *o, size_t n);
 /* A store path's base name ("<hash>-<name>"). */
 const char *nix_path_name(const char *path);
 

@@ -120,6 +120,23 @@ for layout in efi none; do
 	log "ok: $layout"
 done
 
+# Derivations in the closure: DerivationOutputs rows as the host's Nix recorded them.
+"$DATA/nix-fixture/make-fixture.sh" "$T/fxd" 200 drvs >"$T/fixture.log" 2>&1 ||
+	fail "fixture with derivations: $(tail -n 3 "$T/fixture.log")"
+grep -q '\.drv$' "$T/fxd/closure/store-paths" || fail "no .drv in the closure"
+build --closure-info "$T/fxd/closure" --partition-table none -o "$T/drv.img"
+root_copy "$T/drv.img" 0 "$T/root-drv"
+out=$(nix-store --store "local?root=$T/root-drv" --verify --check-contents 2>&1) ||
+	fail "verify with derivations: $out"
+q='select v.path, o.id, o.path from DerivationOutputs o join ValidPaths v on v.id = o.drv order by 1, 2'
+sqlite3 "$T/root-drv/nix/var/nix/db/db.sqlite" "$q" >"$T/drv.img.rows"
+[ "$(wc -l <"$T/drv.img.rows")" -ge 200 ] || fail "DerivationOutputs has too few rows"
+grep '\.drv$' "$T/fxd/closure/store-paths" >"$T/drvs"
+sqlite3 -readonly /nix/var/nix/db/db.sqlite "$q" |
+	awk -F'|' 'NR == FNR { d[$0] = 1; next } d[$1]' "$T/drvs" - >"$T/drv.host.rows"
+diff -u "$T/drv.host.rows" "$T/drv.img.rows" >&2 || fail "DerivationOutputs differ from the host's"
+rm -rf "$T/root-drv" "$T/drv.img"
+
 # Determinism: raw and qcow2, from different directories.
 assert_reproducible "${NIXARGS[@]}" --partition-table efi --format raw
 assert_reproducible "${NIXARGS[@]}" --partition-table efi --format qcow2

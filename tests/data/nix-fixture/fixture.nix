@@ -4,13 +4,14 @@
 { n ? 200 }:
 let
   sys = builtins.currentSystem;
-  mk = name: script: builtins.derivation {
+  mkWith = extra: name: script: builtins.derivation ({
     inherit name;
     system = sys;
     builder = "/bin/sh";
     args = [ "-e" "-c" script ];
     PATH = "/usr/bin:/bin";
-  };
+  } // extra);
+  mk = mkWith { };
   pkg = i: deps: mk "pkg-${toString i}" ''
     mkdir -p $out/bin $out/share/doc "$out/share/with space" $out/lib/a/b/c/d/e/f/g/h
     printf '#!/bin/sh\necho pkg-${toString i}\n' > $out/bin/pkg-${toString i}
@@ -36,7 +37,11 @@ let
     head -c 3000000 /dev/urandom > $out/random
     head -c 5000000 /dev/zero > $out/zeros
   '';
-  toplevel = mk "nixos-system-fixture-24.05" ''
+  # the package list goes through a file: thousands of paths overflow the argument list
+  toplevel = mkWith {
+    packages = builtins.concatStringsSep "\n" (map toString pkgs) + "\n";
+    passAsFile = [ "packages" ];
+  } "nixos-system-fixture-24.05" ''
     mkdir -p $out
     printf 'kernel\n' > $out/kernel
     printf 'initrd\n' > $out/initrd
@@ -45,7 +50,7 @@ let
     printf 'loglevel=4' > $out/kernel-params
     printf '24.05' > $out/nixos-version
     ln -s ${big} $out/big
-    ${builtins.concatStringsSep "\n" (map (p: "echo ${p} >> $out/packages") pkgs)}
+    cp "$packagesPath" $out/packages
   '';
   channel = mk "nixos-channel" ''
     mkdir -p $out/nixos

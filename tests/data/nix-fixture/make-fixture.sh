@@ -2,11 +2,13 @@
 # Builds fixture.nix with Debian's nix-bin into the host's /nix/store (root, no daemon, sandbox
 # off) and writes closureInfo's files as nixpkgs' closureInfo does (store-paths; registration:
 # path, "sha256:" + Nix base32 narHash, narSize, empty deriver, reference count, references).
-#	make-fixture.sh OUTDIR [N]
-# OUTDIR gets closure/{store-paths,registration}, toplevel, channel (store paths, one a line).
+#	make-fixture.sh OUTDIR [N [drvs]]
+# OUTDIR gets closure/{store-paths,registration}, toplevel, channel (store paths, one a line);
+# with "drvs" the closure also holds the toplevel's derivation and every .drv it needs.
 set -euo pipefail
 out=$1
 n=${2:-200}
+with_drvs=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 export NIX_REMOTE=local
 export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =\nmax-jobs = 4'
@@ -15,7 +17,9 @@ nix-build --no-out-link "$here/fixture.nix" --arg n "$n" -A toplevel > "$out/top
 nix-build --no-out-link "$here/fixture.nix" --arg n "$n" -A channel > "$out/channel"
 # identical files across paths become hard links, as on an optimised store
 nix-store --optimise >/dev/null 2>&1
-mapfile -t paths < <(nix-store -qR "$(cat "$out/toplevel")" "$(cat "$out/channel")" | LC_ALL=C sort)
+roots=("$(cat "$out/toplevel")" "$(cat "$out/channel")")
+[ "$with_drvs" = drvs ] && roots+=("$(nix-store -qd "$(cat "$out/toplevel")")")
+mapfile -t paths < <(nix-store -qR "${roots[@]}" | LC_ALL=C sort)
 printf '%s\n' "${paths[@]}" > "$out/closure/store-paths"
 nix-store --dump-db "${paths[@]}" | python3 -c '
 import sys
