@@ -24,6 +24,7 @@ let
     ln -s ../bin/pkg-${toString i} $out/share/relative-link
     ${builtins.concatStringsSep "\n" (map (d: ''
       ln -sn ${d}/bin $out/lib/dep-${d.name}
+      ln -sn ../../${builtins.baseNameOf (toString d)}/share $out/lib/rel-dep-${d.name}
       echo ${d} >> $out/share/deps
     '') deps)}
   '';
