@@ -139,10 +139,13 @@ int nix_layout_apply(struct tree *t, const struct nix_layout_opts *o, struct dia
 		if (r < 0)
 			return r;
 	}
-	/* switch-to-configuration refuses to run on a system without it */
-	r = tree_add_data(t, "/etc/NIXOS", "", 0, 0644, 0, 0, o->mtime, d);
-	if (r < 0)
-		return r;
+	/* switch-to-configuration refuses to run on a system without it (nixos-install
+	 * touches it: one the contents brought stays) */
+	if (!tree_lookup(t, "/etc/NIXOS")) {
+		r = tree_add_data(t, "/etc/NIXOS", "", 0, 0644, 0, 0, o->mtime, d);
+		if (r < 0)
+			return r;
+	}
 	if (o->config_file) {
 		r = layout_mkdir(t, "/etc/nixos", 0755, 0, /* force= */ false, o->mtime, d);
 		if (r < 0)

@@ -107,10 +107,12 @@ TEST(nix_layout_keeps_contents_directories_but_fixes_the_store)
 	struct nix_layout_opts o = { 0 };
 
 	ASSERT_OK(tree_mkdir_p(t, "/etc", 0750, 0, 5, 0, NULL));
+	ASSERT_OK(tree_add_data(t, "/etc/NIXOS", "x", 1, 0600, 0, 0, 0, &d));
 	ASSERT_OK(tree_mkdir_p(t, "/nix/store", 0755, 0, 0, 0, NULL));
 	ASSERT_OK(nix_layout_apply(t, &o, &d));
 	ASSERT_EQ(mode_of(t, "/etc"), 0750);
 	ASSERT_EQ(tree_lookup(t, "/etc")->gid, 5);
 	ASSERT_EQ(mode_of(t, "/nix/store"), 01775);
+	ASSERT_EQ(tree_lookup(t, "/etc/NIXOS")->size, 1);
 	tree_free(t);
 }
