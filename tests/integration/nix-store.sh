@@ -147,6 +147,14 @@ fi
 # Determinism: raw and qcow2, from different directories.
 assert_reproducible "${NIXARGS[@]}" --partition-table efi --format raw
 [ -n "${QUICK:-}" ] || assert_reproducible "${NIXARGS[@]}" --partition-table efi --format qcow2
+# No root needed: the store is world-readable, owners and modes come from the rules.
+if [ -z "${QUICK:-}" ] && id nobody >/dev/null 2>&1; then
+	build "${NIXARGS[@]}" --partition-table efi -o "$T/root.img"
+	mkdir -m 777 "$T/nobody"
+	build_as nobody "${NIXARGS[@]}" --partition-table efi -o "$T/nobody/nobody.img"
+	cmp "$T/root.img" "$T/nobody/nobody.img" || fail "a build as nobody differs from root's"
+	rm -rf "$T/root.img" "$T/nobody"
+fi
 
 # --only-nix-store: the store at the root, label nix-store, nothing else.
 build --closure-info "$CI" --only-nix-store --partition-table none -o "$T/store.img"
