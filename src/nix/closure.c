@@ -164,20 +164,23 @@ static int parse_record_fields(struct nix_closure *c, struct nix_path *x, const 
 	if (!next_line(p, end, &line, &n))
 		goto truncated;
 	if (parse_u64(line, n, &x->nar_size) < 0)
-		return diag_fail(d, -EBADMSG, "%s/registration: %s: narSize \"%.*s\" is not a number",
+		return diag_fail(d, -EBADMSG,
+				 "%s/registration: %s: narSize \"%.*s\" is not a number",
 				 what, x->path, (int)MIN(n, 40), line);
 	if (!next_line(p, end, &line, &n))
 		goto truncated;
 	if (n > 0) {
 		if (!store_path_valid(line, n))
-			return diag_fail(d, -EBADMSG, "%s/registration: %s: deriver \"%.*s\" is not a "
+			return diag_fail(d, -EBADMSG,
+					 "%s/registration: %s: deriver \"%.*s\" is not a "
 					 "store path", what, x->path, (int)MIN(n, 200), line);
 		x->deriver = xstrndup(line, n);
 	}
 	if (!next_line(p, end, &line, &n))
 		goto truncated;
 	if (parse_u64(line, n, &n_refs) < 0 || n_refs > c->n_paths)
-		return diag_fail(d, -EBADMSG, "%s/registration: %s: reference count \"%.*s\" is not "
+		return diag_fail(d, -EBADMSG,
+				 "%s/registration: %s: reference count \"%.*s\" is not "
 				 "a number of paths in the closure", what, x->path, (int)MIN(n, 40),
 				 line);
 	x->refs = xreallocarray(NULL, n_refs ? n_refs : 1, sizeof(*x->refs));
@@ -188,14 +191,16 @@ static int parse_record_fields(struct nix_closure *c, struct nix_path *x, const 
 			goto truncated;
 		k = nix_closure_find(c, line, n);
 		if (k < 0)
-			return diag_fail(d, -EBADMSG, "%s/registration: %s references %.*s, which is not "
+			return diag_fail(d, -EBADMSG,
+					 "%s/registration: %s references %.*s, which is not "
 					 "in store-paths", what, x->path, (int)MIN(n, 200), line);
 		x->refs[x->n_refs++] = (size_t)k;
 	}
 	qsort(x->refs, x->n_refs, sizeof(*x->refs), cmp_size);
 	for (size_t i = 1; i < x->n_refs; i++)
 		if (x->refs[i] == x->refs[i - 1])
-			return diag_fail(d, -EBADMSG, "%s/registration: %s lists reference %s twice",
+			return diag_fail(d, -EBADMSG,
+					 "%s/registration: %s lists reference %s twice",
 					 what, x->path, c->paths[x->refs[i]].path);
 	return 0;
 truncated:
@@ -218,10 +223,12 @@ static int parse_registration(struct nix_closure *c, const char *text, size_t le
 			break;
 		k = nix_closure_find(c, line, n);
 		if (k < 0)
-			return diag_fail(d, -EBADMSG, "%s/registration: registers %.*s, which store-paths "
+			return diag_fail(d, -EBADMSG,
+					 "%s/registration: registers %.*s, which store-paths "
 					 "does not list", what, (int)MIN(n, 200), line);
 		if (seen[k])
-			return diag_fail(d, -EBADMSG, "%s/registration: %s is registered twice", what,
+			return diag_fail(d, -EBADMSG,
+					 "%s/registration: %s is registered twice", what,
 					 c->paths[k].path);
 		seen[k] = true;
 		r = parse_record_fields(c, &c->paths[k], &p, end, what, d);

@@ -145,10 +145,10 @@ static int db_insert_refs(sqlite3 *db, const struct nix_closure *c, struct diag 
 /* DerivationOutputs in primary-key order (drv id, output name). */
 static int db_insert_drv_outputs(sqlite3 *db, const struct nix_closure *c, struct diag *d)
 {
+	static const char sql[] = "INSERT INTO DerivationOutputs (drv, id, path) VALUES (?, ?, ?);";
 	__attribute__((cleanup(stmt_finalizep))) sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO DerivationOutputs (drv, id, path) VALUES (?, ?, ?);",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(db, d, "prepare DerivationOutputs");
 	for (size_t i = 0; i < c->n_paths; i++) {
 		const struct nix_path *p = &c->paths[i];

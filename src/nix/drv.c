@@ -77,7 +77,6 @@ int nix_drv_parse_outputs(const char *text, size_t len, struct nix_drv_output **
 	struct drv_reader r = { text, text + len };
 	struct nix_drv_output *o = NULL;
 	size_t n = 0;
-	int err = -EBADMSG;
 
 	if (!drv_expect(&r, "Derive(["))
 		return -EBADMSG;
@@ -118,7 +117,7 @@ int nix_drv_parse_outputs(const char *text, size_t len, struct nix_drv_output **
 	return 0;
 fail:
 	nix_drv_outputs_free(o, n);
-	return err;
+	return -EBADMSG;
 }
 
 static bool is_drv(const char *path)

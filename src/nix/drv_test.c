@@ -42,7 +42,8 @@ TEST(nix_drv_rejects_malformed)
 		"Derive([(\"out\",\"/nix/store/x\",\"\")])",
 		"Derive([(\"out\",\"/nix/store/x\",\"\",\"\")",
 		"Derive([(\"out\",\"/nix/store/x\",\"\",\"\")(\"a\",\"/b\",\"\",\"\")])",
-		"Derive([(\"out\",\"/nix/store/x\",\"\",\"\"),(\"out\",\"/nix/store/y\",\"\",\"\")])",
+		"Derive([(\"out\",\"/nix/store/x\",\"\",\"\"),"
+		"(\"out\",\"/nix/store/y\",\"\",\"\")])",
 		"Derive([(\"out\",\"/nix/store/x\\",
 		"{\"out\": 1}",
 	};

@@ -44,8 +44,10 @@ static int store_add_paths(struct tree *t, const struct nix_closure *c, const ch
 		struct stat st;
 
 		if (lstat(p, &st) < 0)
-			return diag_fail(d, -errno, "%s: %s is not in the host store (%s); realise "
-					 "the closure first (nix-store -r)", ci, p, strerror(errno));
+			return diag_fail(d, -errno,
+					 "%s: %s is not in the host store (%s); realise the "
+					 "closure first (nix-store -r)",
+					 ci, p, strerror(errno));
 		r = tree_add_host_node(t, p, target ? target : p, &root_owned, d);
 		if (r < 0)
 			return diag_prepend(d, r, "%s", ci);

@@ -67,7 +67,8 @@ static int layout_mkdir(struct tree *t, const char *path, uint32_t mode, uint32_
 	else if (r < 0)
 		return diag_fail(d, r, "%s: cannot create the directory: %s", path, strerror(-r));
 	if (!n || n->type != TREE_DIR)
-		return diag_fail(d, -EEXIST, "%s: exists and is not a directory; remove it from the "
+		return diag_fail(d, -EEXIST,
+				 "%s: exists and is not a directory; remove it from the "
 				 "contents", path);
 	if (existed && !force)
 		return 0;
