@@ -50,11 +50,18 @@ static int spec_check_nix(struct image_spec *s, struct diag *d)
 	if (!s->only_nix_store)
 		return 0;
 	if (!s->closure_info)
-		return diag_fail(d, -EINVAL, "onlyNixStore: needs closureInfo (--closure-info DIR)");
-	if (s->n_contents || s->root || s->config_file || s->system || s->channel)
-		return diag_fail(d, -EINVAL, "onlyNixStore: the image holds the store only; remove "
-				 "%s", s->n_contents ? "contents" : s->root ? "root"
-				 : s->config_file ? "configFile" : s->system ? "system" : "channel");
+		return diag_fail(d, -EINVAL,
+				 "onlyNixStore: needs closureInfo (--closure-info DIR)");
+	if (s->n_contents || s->root || s->config_file || s->system || s->channel) {
+		const char *what = s->n_contents    ? "contents"
+				   : s->root        ? "root"
+				   : s->config_file ? "configFile"
+				   : s->system      ? "system"
+						    : "channel";
+
+		return diag_fail(d, -EINVAL,
+				 "onlyNixStore: the image holds the store only; remove %s", what);
+	}
 	if (!s->label_set) {
 		free(s->label);
 		s->label = xstrdup("nix-store");

@@ -204,7 +204,8 @@ TEST(unsupported_choices)
 		       "copyChannel: needs channel, the channel's store path (--channel PATH)");
 	s->copy_channel = false;
 	s->system = xstrdup("/nix/store/x-system");
-	ASSERT_INVALID(s, -EINVAL, "system needs closureInfo (--closure-info DIR) with its closure");
+	ASSERT_INVALID(s, -EINVAL,
+		       "system needs closureInfo (--closure-info DIR) with its closure");
 	free(s->system);
 	s->system = NULL;
 	/* accepted now: they are in the closure info */

@@ -55,8 +55,9 @@ static int resolve_id(struct tree *t, const char *file, const char *host_file, c
 		 * no /etc/passwd before first boot (NixOS) */
 		r = passwd_lookup_host(host_file, name, ret);
 		if (r == -ESRCH)
-			return diag_fail(d, -EINVAL, "contents %s: %s '%s' not in %s; use a numeric "
-					 "id or add it", target, what, name, host_file);
+			return diag_fail(d, -EINVAL,
+					 "contents %s: %s '%s' not in %s; use a numeric id or add it",
+					 target, what, name, host_file);
 		if (r < 0)
 			return diag_fail(d, r, "contents %s: cannot read %s: %s", target, host_file,
 					 strerror(-r));
