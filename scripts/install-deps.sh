@@ -13,6 +13,7 @@ pkgs=(
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
 	python3 xxd
 	nix-bin sqlite3
+	jq
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,43 @@
+# mkdiskimage, built with the project's own Makefile.
+#   pkgs.callPackage ./nix/package.nix { }
+{ lib
+, stdenv
+, pkg-config
+, zlib
+, nettle
+, json-c
+, zstd
+, sqlite
+}:
+
+stdenv.mkDerivation {
+  pname = "mkdiskimage";
+  version = "0-unstable";
+
+  # The repository without build outputs, caches or Nix results.
+  src = lib.cleanSourceWith {
+    src = ../.;
+    filter = path: type:
+      let rel = lib.removePrefix (toString ../. + "/") (toString path); in
+      !(builtins.elem rel [ "build" "build-san" "bench/work" "tests/.cache" ])
+      && !(lib.hasPrefix "result" (baseNameOf path));
+  };
+
+  nativeBuildInputs = [ pkg-config ];
+  buildInputs = [ zlib nettle json-c zstd sqlite ];
+
+  makeFlags = [ "CC=${stdenv.cc.targetPrefix}cc" ];
+  enableParallelBuilding = true;
+
+  installPhase = ''
+    runHook preInstall
+    install -Dm755 build/mkdiskimage $out/bin/mkdiskimage
+    runHook postInstall
+  '';
+
+  meta = {
+    description = "Builds partitioned, bootable disk images (nixpkgs' make-disk-image) without root or a VM";
+    mainProgram = "mkdiskimage";
+    platforms = lib.platforms.linux;
+  };
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The Nix function (issue #5): nix/make-disk-image.nix called by tests/nix/minimal.nix (a
+# minimal pkgs/lib/config from Nix builtins) and built with real nix-build (Debian's nix-bin,
+# root, no daemon, sandbox off, offline). The outputs are where make-disk-image puts them
+# ($out/nixos.<ext>, nix-support/hydra-build-products, postVM ran); the image is e2fsck-clean,
+# real Nix verifies the store inside it, the profiles, configuration.nix, channel and contents
+# owners are nixos-install's; qcow2 and onlyNixStore variants; `nix-build --check` rebuilds
+# each to identical bytes; installBootLoader = true (nixpkgs' default) is refused by the tool.
+# Also: flake.nix, nix/package.nix and nix/make-disk-image.nix parse, and the function takes
+# exactly make-disk-image's arguments.
+. "$(dirname "$0")/../lib.sh"
+require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img
+is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
+
+export NIX_REMOTE=
+export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =\nexperimental-features = nix-command'
+MIN=$REPO/tests/nix/minimal.nix
+
+# Syntax: the flake cannot be evaluated offline (it needs nixpkgs), so parse only.
+for f in flake.nix nix/package.nix nix/make-disk-image.nix tests/nix/minimal.nix; do
+	nix-instantiate --parse "$REPO/$f" >/dev/null 2>"$T/parse.err" ||
+		fail "$f does not parse: $(head -n 3 "$T/parse.err")"
+done
+# make-disk-image's exact arguments (nixpkgs' list, plus baseName and our mkdiskimage); only
+# pkgs, lib and config lack a default.
+want='OVMF:1 additionalPaths:1 additionalSpace:1 baseName:1 bootSize:1 config:0 configFile:1 contents:1 copyChannel:1 deterministic:1 diskSize:1 efiFirmware:1 efiVariables:1 format:1 fsType:1 installBootLoader:1 label:1 lib:0 memSize:1 mkdiskimage:1 name:1 onlyNixStore:1 partitionTableType:1 pkgs:0 postVM:1 rootFSUID:1 rootGPUID:1 touchEFIVars:1'
+got=$(nix-instantiate --eval --strict -E "with builtins; concatStringsSep \" \" (map (n: \"\${n}:\${if (functionArgs (import $REPO/nix/make-disk-image.nix)).\${n} then \"1\" else \"0\"}\") (attrNames (functionArgs (import $REPO/nix/make-disk-image.nix))))" | tr -d '"')
+[ "$got" = "$want" ] || fail "arguments differ from make-disk-image's: $got"
+
+# Environment: real Nix must build a trivial /bin/sh derivation here, or this test cannot run.
+if ! nix-build --no-out-link -E 'derivation { name = "mkdiskimage-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ok >$out" ]; }' \
+	>"$T/probe.out" 2>"$T/probe.err"; then
+	tail -n 3 "$T/probe.err" >&2
+	skip "nix-build cannot build a trivial derivation here"
+fi
+
+# nixbuild OUTVAR ARGS...: nix-build the minimal expression with this mkdiskimage; fails the test
+# (the environment works, so a failure is ours).
+nixbuild()
+{
+	local var=$1 out
+	shift
+	if ! out=$(nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" "$@" 2>"$T/nix.err"); then
+		tail -n 15 "$T/nix.err" >&2
+		fail "nix-build $* failed"
+	fi
+	printf -v "$var" '%s' "$out"
+}
+
+# check_outputs OUT EXT FORMAT: make-disk-image's outputs.
+check_outputs()
+{
+	local out=$1 ext=$2 fmt=$3
+	[ -f "$out/nixos.$ext" ] || fail "$out/nixos.$ext missing"
+	[ "$(cat "$out/nix-support/hydra-build-products")" = "file $fmt-image $out/nixos.$ext" ] ||
+		fail "hydra-build-products: $(cat "$out/nix-support/hydra-build-products")"
+	[ "$(cat "$out/postvm.txt")" = "postVM ran on $out/nixos.$ext" ] || fail "postVM did not run"
+	[ ! -e "$out/efi-vars.fd" ] || fail "efi-vars.fd without touchEFIVars"
+}
+
+# top_level FS: the names in an ext4 filesystem's root directory, but lost+found.
+top_level()
+{
+	debugfs -R 'ls -p /' "$1" 2>/dev/null | cut -d/ -f6 | grep -v '^\(\.\|\.\.\|lost+found\|\)$' | sort
+}
+
+# rootfs IMG PART DIR: the root filesystem's files under DIR, through debugfs (no mount).
+rootfs()
+{
+	local img=$1 part=$2 dir=$3 e
+	extract_partition "$img" "$part" "$T/part.ext4"
+	e2fsck_clean "$T/part.ext4"
+	mkdir -p "$dir"
+	for e in $(top_level "$T/part.ext4"); do
+		debugfs -R "rdump /$e $dir" "$T/part.ext4" >/dev/null 2>"$T/rdump.err"
+		if grep -qv '^debugfs [0-9.]* (' "$T/rdump.err"; then
+			fail "debugfs rdump /$e: $(head -n 2 "$T/rdump.err")"
+		fi
+		[ -e "$dir/$e" ] || [ -L "$dir/$e" ] || fail "debugfs rdump /$e gave nothing"
+	done
+	rm -f "$T/part.ext4"
+}
+
+# check_store DIR CLOSUREINFO: real Nix accepts the store under DIR.
+check_store()
+{
+	local r=$1 ci=$2 out
+	out=$(nix-store --store "local?root=$r" --verify --check-contents 2>&1) ||
+		fail "nix-store --verify --check-contents: $out"
+	if grep -Eiv '^(reading the Nix store|checking path existence|checking link hashes|checking store hashes)\.\.\.$' <<<"$out" | grep -q .; then
+		fail "nix-store --verify reports: $out"
+	fi
+	rm -rf "$T/ref"
+	mkdir -p "$T/ref"
+	nix-store --store "local?root=$T/ref" --load-db <"$ci/registration"
+	diff -u <(nix-store --store "local?root=$T/ref" --dump-db) \
+		<(nix-store --store "local?root=$r" --dump-db) >&2 ||
+		fail "--dump-db differs from the closure info's registration"
+}
+
+# raw, legacy: the full NixOS layout
+nixbuild OUT
+nixbuild CI -A closureInfo
+check_outputs "$OUT" img raw
+TOPLEVEL=$(grep -- '-nixos-system-minimal-24.11$' "$CI/store-paths") || fail "no toplevel in the closure"
+CHANNEL=$(grep -- '-nixos-24.11$' "$CI/store-paths") || fail "no channel in the closure"
+EXTRA=$(grep -- '-extra$' "$CI/store-paths") || fail "additionalPaths not in the closure"
+[ "$(sfdisk -J "$OUT/nixos.img" | jq -r '.partitiontable.label')" = dos ] || fail "not MBR (legacy)"
+rootfs "$OUT/nixos.img" 1 "$T/root"
+check_store "$T/root" "$CI"
+r=$T/root
+[ "$(readlink "$r/nix/var/nix/profiles/system")" = system-1-link ] || fail "system profile"
+[ "$(readlink "$r/nix/var/nix/profiles/system-1-link")" = "$TOPLEVEL" ] || fail "system-1-link"
+[ -f "$r/etc/NIXOS" ] || fail "/etc/NIXOS missing"
+grep -q 'boot.loader.grub.enable = false' "$r/etc/nixos/configuration.nix" || fail "configuration.nix"
+[ "$(readlink "$r/nix/var/nix/profiles/per-user/root/channels-1-link")" = "$CHANNEL" ] ||
+	fail "channels profile"
+[ "$(cat "$r$CHANNEL/nixos/.version-suffix")" = .minimal ] || fail "channel .version-suffix"
+[ "$(readlink "$r$CHANNEL/nixos/nixpkgs")" = . ] || fail "channel nixos/nixpkgs link"
+[ -f "$r$EXTRA/data" ] || fail "additional path missing"
+[ "$(cat "$r/etc/motd")" = "hello from make-disk-image" ] || fail "contents /etc/motd"
+[ "$(stat -c '%u:%g %a' "$r/etc/motd")" = "0:0 644" ] || fail "contents /etc/motd metadata"
+[ "$(stat -c '%u:%g %a' "$r/srv/www")" = "60:61 750" ] ||
+	fail "contents owner from users.users.nginx.uid / users.groups.nginx.gid: $(stat -c '%u:%g %a' "$r/srv/www")"
+[ ! -e "$r/etc/passwd" ] || fail "the generated passwd must not land in the image"
+rm -rf "$r"
+log "ok: raw legacy ($(stat -c %s "$OUT/nixos.img") bytes)"
+
+# qcow2, efi: same filesystem content, make-disk-image's file name and product line
+nixbuild OUTQ --argstr format qcow2 --argstr partitionTableType efi
+check_outputs "$OUTQ" qcow2 qcow2
+qemu-img check -q "$OUTQ/nixos.qcow2" || fail "qemu-img check"
+qemu-img convert -f qcow2 -O raw "$OUTQ/nixos.qcow2" "$T/q.img"
+[ "$(sfdisk -J "$T/q.img" | jq -r '.partitiontable.label')" = gpt ] || fail "not GPT (efi)"
+rootfs "$T/q.img" 2 "$T/rootq"
+check_store "$T/rootq" "$CI"
+rm -rf "$T/rootq" "$T/q.img"
+log "ok: qcow2 efi"
+
+# onlyNixStore: the store paths at the filesystem root, label nix-store
+nixbuild OUTS --arg onlyNixStore true --argstr partitionTableType none
+check_outputs "$OUTS" img raw
+[ "$(blkid -o value -s LABEL "$OUTS/nixos.img")" = nix-store ] || fail "onlyNixStore label"
+nixbuild CIS --arg onlyNixStore true --argstr partitionTableType none -A closureInfo
+e2fsck_clean "$OUTS/nixos.img"
+diff -u <(sed 's|^/nix/store/||' "$CIS/store-paths" | sort) \
+	<(top_level "$OUTS/nixos.img") >&2 ||
+	fail "onlyNixStore: the top level is not exactly the store paths"
+log "ok: onlyNixStore"
+
+# Determinism: nix-build --check rebuilds and compares the outputs bit for bit.
+for args in "" "--argstr format qcow2 --argstr partitionTableType efi"; do
+	# shellcheck disable=SC2086
+	nix-build --no-out-link --check "$MIN" --arg mkdiskimage "$MKDISKIMAGE" $args \
+		>/dev/null 2>"$T/check.err" || fail "nix-build --check $args: $(grep -i determin "$T/check.err" | head -n 2)"
+done
+log "ok: nix-build --check"
+
+# What the tool cannot do it refuses, and the build fails with its one-line message.
+if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr fsType xfs \
+	--argstr partitionTableType none >/dev/null 2>"$T/fs.err"; then
+	fail "fsType = xfs built an image"
+fi
+grep -q 'mkdiskimage: error: fsType "xfs" is not supported' "$T/fs.err" ||
+	fail "fsType = xfs: $(tail -n 2 "$T/fs.err")"
+# installBootLoader = true (nixpkgs' default): a bootloader for this toplevel, or the tool's
+# refusal (bootloaders land with issue #6), never a silent image without one.
+if ! nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
+	>/dev/null 2>"$T/boot.err"; then
+	grep -q 'mkdiskimage: error: .*not supported' "$T/boot.err" ||
+		fail "installBootLoader = true: $(tail -n 2 "$T/boot.err")"
+fi
+# A contents owner the configuration gives no id is an evaluation error naming the option.
+if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser www >/dev/null 2>"$T/eval.err"; then
+	fail "a contents user without a uid evaluated"
+fi
+grep -q 'set users.users.www.uid' "$T/eval.err" || fail "unknown user: $(cat "$T/eval.err")"
+log "ok: refusals"

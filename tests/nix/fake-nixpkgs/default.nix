@@ -1,0 +1,2 @@
+# a stand-in for nixpkgs (the channel of tests/nix/minimal.nix)
+{ ... }: { }

@@ -1,0 +1,124 @@
+# nix/make-disk-image.nix called with a minimal pkgs/lib/config made from Nix builtins only
+# (nixpkgs is not available offline): derivations whose builder is the host's /bin/sh, run
+# with the sandbox off so host tools (coreutils, jq) work. Built by
+# tests/integration/nix-function.sh with Debian's nix-bin:
+#   nix-build tests/nix/minimal.nix --arg mkdiskimage /path/to/mkdiskimage --argstr format qcow2
+{ mkdiskimage ? ../../build/mkdiskimage
+, format ? "raw"
+, partitionTableType ? "legacy"
+, onlyNixStore ? false
+, copyChannel ? true
+, installBootLoader ? false
+, fsType ? "ext4"
+, contentsUser ? "nginx" # a name without a uid in config: an evaluation error
+}:
+let
+  system = builtins.currentSystem;
+  hostPath = "/usr/bin:/bin";
+
+  # nixpkgs' runCommand: name, environment, script (POSIX sh here, bash in nixpkgs).
+  runCommand = name: env: script:
+    let
+      drv = derivation (builtins.removeAttrs env [ "passthru" ] // {
+        inherit name system;
+        builder = "/bin/sh";
+        args = [ "-c" ("set -eu\n" + script) ];
+        PATH = hostPath;
+      });
+    in
+    drv // (env.passthru or { });
+
+  # nixpkgs' closureInfo (pkgs/build-support/closure-info.nix): exportReferencesGraph with
+  # structured attributes gives each path's narHash, narSize and references; registration is
+  # what `nix-store --load-db` reads, store-paths one path a line.
+  closureInfo = { rootPaths }: derivation {
+    name = "closure-info";
+    inherit system;
+    builder = "/bin/sh";
+    __structuredAttrs = true;
+    exportReferencesGraph.closure = rootPaths;
+    args = [
+      "-c"
+      ''
+        set -eu
+        export PATH=${hostPath}
+        attrs=''${NIX_ATTRS_JSON_FILE:-$NIX_BUILD_TOP/.attrs.json}
+        out=$(jq -r .outputs.out "$attrs")
+        mkdir "$out"
+        jq -r '.closure | map(.narSize) | add' <"$attrs" >"$out/total-nar-size"
+        jq -r '.closure | map([.path, .narHash, .narSize, "", (.references | length)] + .references) | add | map("\(.)\n") | add' <"$attrs" | head -n -1 >"$out/registration"
+        jq -r '.closure[].path' <"$attrs" >"$out/store-paths"
+      ''
+    ];
+  };
+
+  # lib.cleanSource, minus the version-control and build-result filters nixpkgs adds
+  cleanSource = src: builtins.path {
+    path = src;
+    name = "source";
+    filter = p: type: !(type == "directory" && baseNameOf p == ".git");
+  };
+
+  # the tool, as a store path with bin/mkdiskimage
+  tool = runCommand "mkdiskimage" { bin = builtins.path { path = mkdiskimage; name = "mkdiskimage-bin"; }; } ''
+    mkdir -p $out/bin
+    cp $bin $out/bin/mkdiskimage
+    chmod 555 $out/bin/mkdiskimage
+  '';
+
+  # A NixOS-shaped toplevel: init, kernel, initrd, kernel-params, nixos-version, and a
+  # dependency it references (so the closure has more than one path).
+  sw = runCommand "sw" { } ''
+    mkdir -p $out/bin $out/share/doc
+    printf '#!/bin/sh\necho hello\n' >$out/bin/hello
+    chmod 555 $out/bin/hello
+    printf 'licence text\n' >$out/share/doc/LICENSE
+    ln -s ../share/doc/LICENSE $out/bin/licence
+  '';
+  toplevel = runCommand "nixos-system-minimal-24.11" { } ''
+    mkdir -p $out
+    printf '#!/bin/sh\nexec ${sw}/bin/hello\n' >$out/init
+    chmod 555 $out/init
+    head -c 4096 /dev/zero >$out/kernel
+    head -c 2048 /dev/zero >$out/initrd
+    printf 'console=ttyS0 init=%s/init' $out >$out/kernel-params
+    printf '24.11' >$out/nixos-version
+    ln -s ${sw} $out/sw
+  '';
+  extra = runCommand "extra" { } ''
+    mkdir -p $out
+    printf 'an additional path\n' >$out/data
+  '';
+
+  pkgs = {
+    inherit runCommand closureInfo;
+    path = ./fake-nixpkgs;
+    stdenv.hostPlatform.system = system;
+  };
+  lib = { inherit cleanSource; };
+  config = {
+    system.build.toplevel = toplevel;
+    system.nixos.version = "24.11";
+    system.nixos.versionSuffix = ".minimal";
+    users.users.root.uid = 0;
+    users.users.nginx.uid = 60;
+    users.groups.root.gid = 0;
+    users.groups.nginx.gid = 61;
+  };
+in
+import ../../nix/make-disk-image.nix ({
+  inherit pkgs lib config format partitionTableType onlyNixStore copyChannel installBootLoader
+    fsType;
+  mkdiskimage = tool;
+  additionalSpace = "16M";
+  additionalPaths = [ extra ];
+  postVM = ''
+    echo "postVM ran on $diskImage" >$out/postvm.txt
+  '';
+} // (if onlyNixStore then { } else {
+  configFile = builtins.toFile "configuration.nix" "{ ... }: { boot.loader.grub.enable = false; }\n";
+  contents = [
+    { source = builtins.toFile "motd" "hello from make-disk-image\n"; target = "/etc/motd"; mode = "0644"; }
+    { source = ./fake-nixpkgs; target = "/srv/www"; mode = "0750"; user = contentsUser; group = "nginx"; }
+  ];
+}))
