@@ -1,0 +1,58 @@
+/* Boot#### and BootOrder (UEFI 2.10 §3.1.1, §3.3) as bootctl sets them through efivarfs. */
+#include "boot/efiboot.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "boot/efivars.h"
+#include "boot/loadopt.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/endian.h"
+#include "util/xalloc.h"
+
+#define EFIBOOT_ATTRIBUTES                                                 \
+	(EFIVARS_ATTR_NON_VOLATILE | EFIVARS_ATTR_BOOTSERVICE_ACCESS | \
+	 EFIVARS_ATTR_RUNTIME_ACCESS)
+
+/* New BootOrder: our number first, then the old order without it (bootctl's
+ * insert_into_order). An odd-sized old BootOrder loses its stray byte. */
+static uint8_t *efiboot_order(const struct efivars *v, size_t *ret_len)
+{
+	const struct efivars_var *old = efivars_find(v, efivars_global_guid, "BootOrder");
+	size_t n_old = old ? old->data_size / 2 : 0, n = 1;
+	uint8_t *p = xcalloc(n_old + 1, 2);
+
+	le16_put(p, EFIBOOT_NUMBER);
+	for (size_t i = 0; i < n_old; i++) {
+		uint16_t e = le16_get(v->buf + old->data_off + 2 * i);
+
+		if (e != EFIBOOT_NUMBER)
+			le16_put(p + 2 * n++, e);
+	}
+	*ret_len = 2 * n;
+	return p;
+}
+
+int efiboot_add(struct efivars *v, const struct devpath_hd *hd, const char *file,
+		struct diag *d)
+{
+	_cleanup_free_ uint8_t *path = NULL, *opt = NULL, *order = NULL;
+	size_t path_len, opt_len, order_len;
+	char name[16];
+	int r;
+
+	r = devpath_esp_file(hd, file, d, &path, &path_len);
+	if (r < 0)
+		return r;
+	r = loadopt_encode(EFIBOOT_DESCRIPTION, path, path_len, d, &opt, &opt_len);
+	if (r < 0)
+		return r;
+	order = efiboot_order(v, &order_len);
+	snprintf(name, sizeof(name), "Boot%04X", EFIBOOT_NUMBER);
+	r = efivars_set(v, efivars_global_guid, name, EFIBOOT_ATTRIBUTES, opt, opt_len, d);
+	if (r < 0)
+		return r;
+	return efivars_set(v, efivars_global_guid, "BootOrder", EFIBOOT_ATTRIBUTES, order,
+			   order_len, d);
+}

@@ -1,0 +1,112 @@
+/* The firmware's non-volatile variable store (edk2/OVMF): a firmware volume holding a variable
+ * store (MdeModulePkg/Include/Guid/VariableFormat.h) followed by the fault-tolerant-write
+ * working block and spare area. We read a template (OVMF_VARS.fd), keep its variables byte for
+ * byte, and append or replace variables as the firmware's own SetVariable leaves them. The
+ * template is hostile: every length and offset is checked. Little-endian; GUIDs mixed-endian.
+ * See docs/formats/efivars.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag;
+
+#define EFIVARS_MAX_SIZE (128u << 20) /* AAVMF's 64 MiB stores, with room */
+
+/* EFI_FIRMWARE_VOLUME_HEADER (PI 1.7 vol. 3 §3.2.1). */
+enum {
+	EFIVARS_FV_FS_GUID = 16,      /* gEfiSystemNvDataFvGuid */
+	EFIVARS_FV_LENGTH = 32,       /* le64, whole volume */
+	EFIVARS_FV_SIGNATURE = 40,    /* "_FVH" */
+	EFIVARS_FV_ATTRIBUTES = 44,   /* le32 */
+	EFIVARS_FV_HEADER_LENGTH = 48, /* le16 */
+	EFIVARS_FV_CHECKSUM = 50,     /* le16: the header's 16-bit words sum to 0 */
+	EFIVARS_FV_EXT_HEADER = 52,   /* le16 */
+	EFIVARS_FV_REVISION = 55,     /* 2 */
+	EFIVARS_FV_BLOCK_MAP = 56,    /* {NumBlocks le32, Length le32}..., {0, 0} */
+	EFIVARS_FV_MIN_SIZE = 72,     /* one block map entry and the terminator */
+};
+
+/* VARIABLE_STORE_HEADER (VariableFormat.h): at the volume's HeaderLength. */
+enum {
+	EFIVARS_STORE_SIGNATURE = 0, /* gEfiAuthenticatedVariableGuid or gEfiVariableGuid */
+	EFIVARS_STORE_SIZE = 16,     /* le32: header and variables, not the FV header */
+	EFIVARS_STORE_FORMAT = 20,   /* 0x5a: formatted */
+	EFIVARS_STORE_STATE = 21,    /* 0xfe: healthy */
+	EFIVARS_STORE_HDR_SIZE = 28,
+};
+
+/* AUTHENTICATED_VARIABLE_HEADER; VARIABLE_HEADER lacks MonotonicCount, TimeStamp and
+ * PubKeyIndex, so NameSize, DataSize and VendorGuid sit at 8, 12, 16 there. */
+enum {
+	EFIVARS_VAR_START_ID = 0,   /* le16 0x55aa */
+	EFIVARS_VAR_STATE = 2,
+	EFIVARS_VAR_ATTRIBUTES = 4, /* le32 */
+	EFIVARS_AVAR_MONOTONIC_COUNT = 8, /* le64 */
+	EFIVARS_AVAR_TIMESTAMP = 16,      /* EFI_TIME, 16 bytes */
+	EFIVARS_AVAR_PUBKEY_INDEX = 32,   /* le32 */
+	EFIVARS_AVAR_NAME_SIZE = 36,      /* le32, bytes with the NUL */
+	EFIVARS_AVAR_DATA_SIZE = 40,      /* le32 */
+	EFIVARS_AVAR_VENDOR = 44,
+	EFIVARS_AVAR_HDR_SIZE = 60,
+	EFIVARS_VAR_NAME_SIZE = 8,
+	EFIVARS_VAR_DATA_SIZE = 12,
+	EFIVARS_VAR_VENDOR = 16,
+	EFIVARS_VAR_HDR_SIZE = 32,
+	EFIVARS_HEADER_ALIGNMENT = 4,
+};
+
+#define EFIVARS_START_ID 0x55aa
+#define EFIVARS_STATE_ADDED 0x3f             /* VAR_ADDED */
+#define EFIVARS_STATE_IN_DELETED_TRANSITION 0xfe
+#define EFIVARS_STATE_DELETED 0xfd
+#define EFIVARS_STATE_HEADER_VALID_ONLY 0x7f
+
+#define EFIVARS_ATTR_NON_VOLATILE 0x1u
+#define EFIVARS_ATTR_BOOTSERVICE_ACCESS 0x2u
+#define EFIVARS_ATTR_RUNTIME_ACCESS 0x4u
+
+/* EFI_GLOBAL_VARIABLE, RFC 4122 byte order. */
+extern const uint8_t efivars_global_guid[16];
+
+struct efivars_var {
+	uint64_t off;       /* header, from the start of the file */
+	uint8_t state;
+	bool live;          /* VAR_ADDED, or in deleted transition without a newer copy */
+	uint32_t attributes;
+	uint8_t vendor[16]; /* RFC 4122 byte order */
+	char *name;         /* printable: non-ASCII code units as '?' */
+	uint64_t name_off;
+	uint32_t name_size; /* bytes, with the NUL */
+	uint64_t data_off;
+	uint32_t data_size;
+};
+
+struct efivars {
+	uint8_t *buf; /* the whole template, modified in place */
+	size_t len;
+	bool authenticated; /* authenticated variable headers */
+	uint64_t fv_len;
+	uint64_t store_off, store_end; /* VARIABLE_STORE_HEADER .. its end */
+	uint64_t free_off;             /* first byte after the last variable */
+	bool has_ftw;                  /* an FTW working block was found after the store */
+	uint64_t ftw_off;
+	struct efivars_var *vars; /* in store order, deleted ones too */
+	size_t n_vars;
+};
+
+/* Parse a template (copied). -EBADMSG naming the field when it is not a variable store. */
+int efivars_decode(const uint8_t *buf, size_t len, struct diag *d, struct efivars **ret);
+int efivars_load(const char *path, struct diag *d, struct efivars **ret);
+struct efivars *efivars_free(struct efivars *v);
+
+
+/* The live variable name (ASCII) of vendor, NULL when there is none. */
+const struct efivars_var *efivars_find(const struct efivars *v, const uint8_t vendor[16],
+				       const char *name);
+/* Set a variable as the firmware does: the new one is appended VAR_ADDED, live copies of
+ * the old one are then marked deleted (state &= IN_DELETED_TRANSITION & DELETED). Time stamp,
+ * monotonic count and public key index are zero. -ENOSPC when the store is full. */
+int efivars_set(struct efivars *v, const uint8_t vendor[16], const char *name,
+		uint32_t attributes, const void *data, size_t len, struct diag *d);
