@@ -19,7 +19,7 @@ stdenv.mkDerivation {
     src = ../.;
     filter = path: type:
       let rel = lib.removePrefix (toString ../. + "/") (toString path); in
-      !(builtins.elem rel [ "build" "build-san" "bench/work" "tests/.cache" ])
+      !(builtins.elem rel [ ".git" "build" "build-san" "bench/work" "tests/.cache" ])
       && !(lib.hasPrefix "result" (baseNameOf path));
   };
 

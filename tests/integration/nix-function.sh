@@ -17,7 +17,7 @@ export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =\nexperi
 MIN=$REPO/tests/nix/minimal.nix
 
 # Syntax: the flake cannot be evaluated offline (it needs nixpkgs), so parse only.
-for f in flake.nix nix/package.nix nix/make-disk-image.nix tests/nix/minimal.nix; do
+for f in flake.nix nix/package.nix nix/make-disk-image.nix tests/nix/minimal.nix tests/nix/package-eval.nix; do
 	nix-instantiate --parse "$REPO/$f" >/dev/null 2>"$T/parse.err" ||
 		fail "$f does not parse: $(head -n 3 "$T/parse.err")"
 done
@@ -26,6 +26,17 @@ done
 want='OVMF:1 additionalPaths:1 additionalSpace:1 baseName:1 bootSize:1 config:0 configFile:1 contents:1 copyChannel:1 deterministic:1 diskSize:1 efiFirmware:1 efiVariables:1 format:1 fsType:1 installBootLoader:1 label:1 lib:0 memSize:1 mkdiskimage:1 name:1 onlyNixStore:1 partitionTableType:1 pkgs:0 postVM:1 rootFSUID:1 rootGPUID:1 touchEFIVars:1'
 got=$(nix-instantiate --eval --strict -E "with builtins; concatStringsSep \" \" (map (n: \"\${n}:\${if (functionArgs (import $REPO/nix/make-disk-image.nix)).\${n} then \"1\" else \"0\"}\") (attrNames (functionArgs (import $REPO/nix/make-disk-image.nix))))" | tr -d '"')
 [ "$got" = "$want" ] || fail "arguments differ from make-disk-image's: $got"
+
+# package.nix with a stand-in stdenv: the Makefile's inputs, its install, a source without
+# build outputs.
+pkg=$(nix-instantiate --eval --read-write-mode --strict --json "$REPO/tests/nix/package-eval.nix" 2>"$T/pkg.err") ||
+	fail "package.nix: $(head -n 3 "$T/pkg.err")"
+[ "$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")" = '[true,true,false,false]' ] ||
+	fail "package.nix source: $pkg"
+[ "$(jq -c '.buildInputs' <<<"$pkg")" = '["zlib","nettle","json-c","zstd","sqlite"]' ] ||
+	fail "package.nix buildInputs: $pkg"
+jq -r .installPhase <<<"$pkg" | grep -q 'install -Dm755 build/mkdiskimage $out/bin/mkdiskimage' ||
+	fail "package.nix installPhase: $pkg"
 
 # Environment: real Nix must build a trivial /bin/sh derivation here, or this test cannot run.
 if ! nix-build --no-out-link -E 'derivation { name = "mkdiskimage-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ok >$out" ]; }' \
