@@ -1,0 +1,135 @@
+#include "boot/devpath.h"
+
+#include <stdlib.h>
+
+#include "boot/loadopt.h"
+#include "util/diag.h"
+#include "util/test.h"
+#include "util/uuid.h"
+
+/* HD(1,GPT,01234567-89AB-CDEF-0123-456789ABCDEF,0x4000,0x7c000)/\EFI\systemd\x.efi, laid out
+ * by hand from UEFI 2.10 §10.3.5.1 and §10.3.5.4. */
+static const uint8_t want_hd[42] = {
+	0x04, 0x01, 42, 0x00,                           /* media, hard drive, length 42 */
+	0x01, 0x00, 0x00, 0x00,                         /* partition number */
+	0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* start LBA 0x4000 */
+	0x00, 0xc0, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, /* size 0x7c000 */
+	0x67, 0x45, 0x23, 0x01, 0xab, 0x89, 0xef, 0xcd, /* GUID, mixed-endian */
+	0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+	0x02, 0x02, /* GPT, GUID signature */
+};
+
+static void hd_fixture(struct devpath_hd *hd)
+{
+	*hd = (struct devpath_hd){ .part_number = 1, .start_lba = 0x4000, .n_lba = 0x7c000 };
+	(void)uuid_parse("01234567-89ab-cdef-0123-456789abcdef", hd->part_uuid);
+}
+
+TEST(esp_file_path_bytes_follow_the_spec)
+{
+	struct devpath_hd hd;
+	struct diag d = { 0 };
+	uint8_t *p = NULL;
+	size_t len = 0;
+	const char *f = "\\EFI\\systemd\\x.efi";
+	size_t flen = 4 + 2 * (strlen(f) + 1);
+
+	hd_fixture(&hd);
+	ASSERT_OK(devpath_esp_file(&hd, "/EFI/systemd/x.efi", &d, &p, &len));
+	ASSERT_EQ(len, 42 + flen + 4);
+	ASSERT_MEM_EQ(p, want_hd, 42);
+	ASSERT_EQ(p[42], 0x04);
+	ASSERT_EQ(p[43], 0x04);
+	ASSERT_EQ(p[44] | p[45] << 8, flen);
+	for (size_t i = 0; i <= strlen(f); i++) {
+		ASSERT_EQ(p[46 + 2 * i], (uint8_t)f[i]);
+		ASSERT_EQ(p[47 + 2 * i], 0);
+	}
+	ASSERT_MEM_EQ(p + 42 + flen, "\x7f\xff\x04\x00", 4);
+	free(p);
+}
+
+TEST(device_path_text_matches_the_firmware_form)
+{
+	struct devpath_hd hd;
+	struct diag d = { 0 };
+	uint8_t *p = NULL;
+	char *s = NULL;
+	size_t len = 0;
+
+	hd_fixture(&hd);
+	ASSERT_OK(devpath_esp_file(&hd, "EFI/systemd/systemd-bootx64.efi", &d, &p, &len));
+	ASSERT_OK(devpath_to_text(p, len, &d, &s));
+	ASSERT_STR_EQ(s, "HD(1,GPT,01234567-89ab-cdef-0123-456789abcdef,0x4000,0x7c000)/"
+			 "\\EFI\\systemd\\systemd-bootx64.efi");
+	free(s);
+	free(p);
+}
+
+TEST(device_path_decoder_rejects_bad_lengths)
+{
+	struct devpath_hd hd;
+	struct diag d = { 0 };
+	uint8_t *p = NULL;
+	char *s = NULL;
+	size_t len = 0;
+
+	hd_fixture(&hd);
+	ASSERT_OK(devpath_esp_file(&hd, "x.efi", &d, &p, &len));
+	ASSERT_ERR(devpath_to_text(p, len - 4, &d, &s), -EBADMSG); /* no End node */
+	ASSERT_TRUE(strstr(d.msg, "no End node") != NULL);
+	p[2] = 3; /* HD length below the header */
+	ASSERT_ERR(devpath_to_text(p, len, &d, &s), -EBADMSG);
+	p[2] = 0xff; /* past the end */
+	ASSERT_ERR(devpath_to_text(p, len, &d, &s), -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "Length") != NULL);
+	free(p);
+}
+
+TEST(non_ascii_file_path_is_refused)
+{
+	struct devpath_hd hd;
+	struct diag d = { 0 };
+	uint8_t *p = NULL;
+	size_t len = 0;
+
+	hd_fixture(&hd);
+	ASSERT_ERR(devpath_esp_file(&hd, "/EFI/\xc3\xa9.efi", &d, &p, &len), -EINVAL);
+}
+
+TEST(load_option_layout_and_round_trip)
+{
+	struct devpath_hd hd;
+	struct diag d = { 0 };
+	struct loadopt o;
+	uint8_t *path = NULL, *opt = NULL;
+	size_t path_len = 0, len = 0;
+	const char *desc = "Linux Boot Manager";
+	size_t dlen = 2 * (strlen(desc) + 1);
+
+	hd_fixture(&hd);
+	ASSERT_OK(devpath_esp_file(&hd, "/EFI/systemd/systemd-bootx64.efi", &d, &path, &path_len));
+	ASSERT_OK(loadopt_encode(desc, path, path_len, &d, &opt, &len));
+	ASSERT_EQ(len, 6 + dlen + path_len);
+	ASSERT_MEM_EQ(opt, "\x01\x00\x00\x00", 4); /* LOAD_OPTION_ACTIVE */
+	ASSERT_EQ(opt[4] | opt[5] << 8, path_len);
+	ASSERT_MEM_EQ(opt + 6, "L\0i\0n\0u\0x\0 \0B\0", 14);
+	ASSERT_MEM_EQ(opt + 6 + dlen - 2, "\0\0", 2);
+	ASSERT_MEM_EQ(opt + 6 + dlen, path, path_len);
+
+	ASSERT_OK(loadopt_decode(opt, len, &d, &o));
+	ASSERT_EQ(o.attributes, 1);
+	ASSERT_STR_EQ(o.description, desc);
+	ASSERT_EQ(o.path_len, path_len);
+	ASSERT_EQ(o.optional_len, 0);
+	ASSERT_TRUE(o.path == opt + 6 + dlen);
+	loadopt_done(&o);
+
+	ASSERT_ERR(loadopt_decode(opt, len - 1, &d, &o), -EBADMSG); /* path past the end */
+	ASSERT_TRUE(strstr(d.msg, "FilePathListLength") != NULL);
+	ASSERT_ERR(loadopt_decode(opt, 20, &d, &o), -EBADMSG); /* description cut */
+	ASSERT_TRUE(strstr(d.msg, "Description") != NULL);
+	ASSERT_ERR(loadopt_decode(opt, 3, &d, &o), -EBADMSG);
+	free(opt);
+	free(path);
+}
