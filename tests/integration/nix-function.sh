@@ -159,6 +159,30 @@ diff -u <(sed 's|^/nix/store/||' "$CIS/store-paths" | sort) \
 	fail "onlyNixStore: the top level is not exactly the store paths"
 log "ok: onlyNixStore"
 
+# vpc with a fixed size and another base name: nixos.vhd becomes disk.vhd, "vpc-image"
+nixbuild OUTV --argstr format vpc --arg extraArgs '{ diskSize = 64; baseName = "disk"; }'
+[ -f "$OUTV/disk.vhd" ] || fail "baseName: $OUTV/disk.vhd missing"
+[ "$(cat "$OUTV/nix-support/hydra-build-products")" = "file vpc-image $OUTV/disk.vhd" ] ||
+	fail "vpc hydra-build-products: $(cat "$OUTV/nix-support/hydra-build-products")"
+[ "$(qemu-img info --output=json "$OUTV/disk.vhd" | jq -r '.format')" = vpc ] || fail "not VHD"
+# diskSize is MiB; VHD's geometry may round it up a little, never down
+vsize=$(qemu-img info --output=json "$OUTV/disk.vhd" | jq -r '."virtual-size"')
+[ "$vsize" -ge $((64 * MIB)) ] && [ "$vsize" -lt $((65 * MIB)) ] || fail "diskSize = 64: $vsize bytes"
+log "ok: vpc, diskSize, baseName"
+
+# Under the sandbox, as nixpkgs builds it: the builder sees only its inputs' closures, so the
+# store paths must come in through closureInfo's references (host tools are let in).
+sandbox_conf=$'\nsandbox = true\nextra-sandbox-paths = /bin /usr /lib /lib64'
+touch "$T/outside" # a sandboxed builder cannot see it
+if NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link -E "derivation { name = \"mkdiskimage-sandbox-probe\"; system = builtins.currentSystem; builder = \"/bin/sh\"; args = [ \"-c\" \"test ! -e $T/outside && test -x /usr/bin/jq && echo ok >\$out\" ]; }" \
+	>/dev/null 2>"$T/sbprobe.err"; then
+	NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link --check "$MIN" --arg mkdiskimage "$MKDISKIMAGE" \
+		>/dev/null 2>"$T/sandbox.err" || fail "sandboxed rebuild: $(tail -n 5 "$T/sandbox.err")"
+	log "ok: sandboxed rebuild gives the same bytes"
+else
+	log "no sandbox here ($(tail -n 1 "$T/sbprobe.err")): sandboxed rebuild not checked"
+fi
+
 # Determinism: nix-build --check rebuilds and compares the outputs bit for bit.
 for args in "" "--argstr format qcow2 --argstr partitionTableType efi"; do
 	# shellcheck disable=SC2086
@@ -186,4 +210,11 @@ if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser
 	fail "a contents user without a uid evaluated"
 fi
 grep -q 'set users.users.www.uid' "$T/eval.err" || fail "unknown user: $(cat "$T/eval.err")"
+# nixpkgs' assertions stay: touchEFIVars needs a GPT layout.
+if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg extraArgs '{ touchEFIVars = true; }' \
+	>/dev/null 2>"$T/efivars.err"; then
+	fail "touchEFIVars with a legacy layout evaluated"
+fi
+grep -q 'EFI variables can be used only with a partition table of type' "$T/efivars.err" ||
+	fail "touchEFIVars: $(cat "$T/efivars.err")"
 log "ok: refusals"

@@ -10,6 +10,7 @@
 , copyChannel ? true
 , installBootLoader ? false
 , fsType ? "ext4"
+, extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
 }:
 let
@@ -121,4 +122,4 @@ import ../../nix/make-disk-image.nix ({
     { source = builtins.toFile "motd" "hello from make-disk-image\n"; target = "/etc/motd"; mode = "0644"; }
     { source = ./fake-nixpkgs; target = "/srv/www"; mode = "0750"; user = contentsUser; group = "nginx"; }
   ];
-}))
+}) // extraArgs)
