@@ -15,55 +15,50 @@ struct part_layout;
 /* boot.img offsets (grub-core/boot/i386/pc/boot.S,
  * include/grub/i386/pc/boot.h). */
 enum {
-  GRUB_BOOT_BPB_START =
-      0x03, /* DOS BPB area: grub-bios-setup keeps the disk's bytes */
-  GRUB_BOOT_BPB_END = 0x5a,
-  GRUB_BOOT_KERNEL_SECTOR = 0x5c, /* le64: LBA of core.img's first sector */
-  GRUB_BOOT_BOOT_DRIVE = 0x64,  /* 0xff: use the drive the BIOS passed in %dl */
-  GRUB_BOOT_DRIVE_CHECK = 0x66, /* 2-byte jmp, nop-ed for hard disks */
-  GRUB_BOOT_CODE_END =
-      0x1b8, /* disk signature, table and 0x55aa follow: untouched */
-  GRUB_BOOT_SIZE = 512,
+	GRUB_BOOT_BPB_START = 0x03, /* DOS BPB area: grub-bios-setup keeps the disk's bytes */
+	GRUB_BOOT_BPB_END = 0x5a,
+	GRUB_BOOT_KERNEL_SECTOR = 0x5c, /* le64: LBA of core.img's first sector */
+	GRUB_BOOT_BOOT_DRIVE = 0x64,	/* 0xff: use the drive the BIOS passed in %dl */
+	GRUB_BOOT_DRIVE_CHECK = 0x66,	/* 2-byte jmp, nop-ed for hard disks */
+	GRUB_BOOT_CODE_END = 0x1b8,	/* disk signature, table and 0x55aa follow: untouched */
+	GRUB_BOOT_SIZE = 512,
 };
 
 /* core.img's first sector (diskboot.img) ends with a block list, growing
  * downwards: 12-byte entries (grub-core/boot/i386/pc/diskboot.S, util/setup.c).
  */
 enum {
-  GRUB_BLOCKLIST_START = 0,    /* le64: first LBA */
-  GRUB_BLOCKLIST_LEN = 8,      /* le16: sectors */
-  GRUB_BLOCKLIST_SEGMENT = 10, /* le16: real-mode segment to load them at */
-  GRUB_BLOCKLIST_SIZE = 12,
-  GRUB_BLOCKLIST_FIRST = GRUB_BOOT_SIZE - GRUB_BLOCKLIST_SIZE,
-  GRUB_KERNEL_SEGMENT =
-      0x800 + (GRUB_BOOT_SIZE >> 4), /* GRUB_BOOT_I386_PC_KERNEL_SEG + 0x20 */
+	GRUB_BLOCKLIST_START = 0,    /* le64: first LBA */
+	GRUB_BLOCKLIST_LEN = 8,	     /* le16: sectors */
+	GRUB_BLOCKLIST_SEGMENT = 10, /* le16: real-mode segment to load them at */
+	GRUB_BLOCKLIST_SIZE = 12,
+	GRUB_BLOCKLIST_FIRST = GRUB_BOOT_SIZE - GRUB_BLOCKLIST_SIZE,
+	GRUB_KERNEL_SEGMENT =
+		0x800 + (GRUB_BOOT_SIZE >> 4), /* GRUB_BOOT_I386_PC_KERNEL_SEG + 0x20 */
 };
 
 /* The modules embedded into core.img: enough to find the root by UUID on MBR or
  * GPT, read ext4 and boot Linux from grub.cfg without loading anything from the
  * disk. */
-#define GRUB_BIOS_MODULES                                                      \
-  "biosdisk", "part_msdos", "part_gpt", "ext2", "search", "search_fs_uuid",    \
-      "normal", "linux", "echo", "serial", "terminal", "test", "configfile"
+#define GRUB_BIOS_MODULES                                                                          \
+	"biosdisk", "part_msdos", "part_gpt", "ext2", "search", "search_fs_uuid", "normal",        \
+		"linux", "echo", "serial", "terminal", "test", "configfile"
 
 struct grub_bios_params {
-  const char
-      *grub_dir; /* i386-pc module directory: boot.img, diskboot.img, *.mod */
-  const char *
-      mkimage; /* grub-mkimage of the same package; NULL: grub_mkimage_path() */
-  const char *tmp_dir; /* for grub-mkimage's input and output files */
-  const char
-      *fs_uuid; /* the root filesystem's UUID, as `search --fs-uuid` reads it */
-  uint64_t core_lba; /* where core.img starts */
-  uint64_t max_sect; /* sectors available there */
+	const char *grub_dir; /* i386-pc module directory: boot.img, diskboot.img, *.mod */
+	const char *mkimage;  /* grub-mkimage of the same package; NULL: grub_mkimage_path() */
+	const char *tmp_dir;  /* for grub-mkimage's input and output files */
+	const char *fs_uuid;  /* the root filesystem's UUID, as `search --fs-uuid` reads it */
+	uint64_t core_lba;    /* where core.img starts */
+	uint64_t max_sect;    /* sectors available there */
 };
 
 struct grub_bios {
-  uint8_t boot[GRUB_BOOT_SIZE]; /* patched boot.img; only [0,
-                                   GRUB_BOOT_CODE_END) is used */
-  uint8_t *core; /* patched core.img, zero-padded to whole sectors */
-  size_t core_len;
-  uint64_t core_lba;
+	uint8_t boot[GRUB_BOOT_SIZE]; /* patched boot.img; only [0,
+					 GRUB_BOOT_CODE_END) is used */
+	uint8_t *core;		      /* patched core.img, zero-padded to whole sectors */
+	size_t core_len;
+	uint64_t core_lba;
 };
 
 struct grub_bios *grub_bios_free(struct grub_bios *g);
@@ -76,8 +71,7 @@ char *grub_mkimage_path(const char *grub_dir);
 /* Read boot.img, run grub-mkimage, patch both. -ENOENT naming the directory
  * without boot.img, -ENOSPC when core.img does not fit max_sect, -EBADMSG for a
  * malformed image. */
-int grub_bios_make(const struct grub_bios_params *p, struct diag *d,
-                   struct grub_bios **ret);
+int grub_bios_make(const struct grub_bios_params *p, struct diag *d, struct grub_bios **ret);
 
 /* As grub-bios-setup: boot code only, BPB zeroed (a fresh disk's bytes), the
  * core's LBA, boot drive 0xff, drive check nop-ed. */
@@ -85,8 +79,7 @@ void grub_boot_img_patch(uint8_t boot[GRUB_BOOT_SIZE], uint64_t core_lba);
 /* Point core.img's first block list at the sectors right after its first;
  * -EBADMSG when the image is not whole sectors or its block list area is not
  * empty. */
-int grub_core_img_patch(uint8_t *core, size_t len, uint64_t core_lba,
-                        struct diag *d);
+int grub_core_img_patch(uint8_t *core, size_t len, uint64_t core_lba, struct diag *d);
 
 /* MBR boot code (bytes 0..439) and core.img as disk plan ranges; g must outlive
  * the plan. */
@@ -95,15 +88,15 @@ void grub_bios_plan_ranges(const struct grub_bios *g, struct image_plan *p);
 /* Where core.img goes in a layout: after the MBR (legacy) or the BIOS boot
  * partition. -EINVAL with the fix for a layout without either (efi,
  * efixbootldr, none). */
-int grub_bios_location(const struct part_layout *l, struct diag *d,
-                       uint64_t *ret_lba, uint64_t *ret_sect);
+int grub_bios_location(const struct part_layout *l, struct diag *d, uint64_t *ret_lba,
+		       uint64_t *ret_sect);
 
 /* /boot/grub/grub.cfg: one menu entry finding the root by filesystem UUID. */
 struct grub_cfg_params {
-  const char *fs_uuid;
-  const char *title;   /* menu entry title */
-  const char *kernel;  /* path inside the root filesystem */
-  const char *initrd;  /* path inside the root filesystem, NULL: none */
-  const char *cmdline; /* NULL: empty */
+	const char *fs_uuid;
+	const char *title;   /* menu entry title */
+	const char *kernel;  /* path inside the root filesystem */
+	const char *initrd;  /* path inside the root filesystem, NULL: none */
+	const char *cmdline; /* NULL: empty */
 };
 char *grub_cfg_text(const struct grub_cfg_params *p);
