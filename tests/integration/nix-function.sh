@@ -13,34 +13,43 @@ require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
 
 export NIX_REMOTE=
-export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =\nexperimental-features = nix-command'
+export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =
+experimental-features = nix-command'
 MIN=$REPO/tests/nix/minimal.nix
+PROBE=$REPO/tests/nix/probe.nix
 
 # Syntax: the flake cannot be evaluated offline (it needs nixpkgs), so parse only.
-for f in flake.nix nix/package.nix nix/make-disk-image.nix tests/nix/minimal.nix tests/nix/package-eval.nix; do
+for f in flake.nix nix/package.nix nix/make-disk-image.nix tests/nix/minimal.nix \
+	tests/nix/package-eval.nix tests/nix/probe.nix; do
 	nix-instantiate --parse "$REPO/$f" >/dev/null 2>"$T/parse.err" ||
 		fail "$f does not parse: $(head -n 3 "$T/parse.err")"
 done
 # make-disk-image's exact arguments (nixpkgs' list, plus baseName and our mkdiskimage); only
 # pkgs, lib and config lack a default.
-want='OVMF:1 additionalPaths:1 additionalSpace:1 baseName:1 bootSize:1 config:0 configFile:1 contents:1 copyChannel:1 deterministic:1 diskSize:1 efiFirmware:1 efiVariables:1 format:1 fsType:1 installBootLoader:1 label:1 lib:0 memSize:1 mkdiskimage:1 name:1 onlyNixStore:1 partitionTableType:1 pkgs:0 postVM:1 rootFSUID:1 rootGPUID:1 touchEFIVars:1'
-got=$(nix-instantiate --eval --strict -E "with builtins; concatStringsSep \" \" (map (n: \"\${n}:\${if (functionArgs (import $REPO/nix/make-disk-image.nix)).\${n} then \"1\" else \"0\"}\") (attrNames (functionArgs (import $REPO/nix/make-disk-image.nix))))" | tr -d '"')
-[ "$got" = "$want" ] || fail "arguments differ from make-disk-image's: $got"
+want=(OVMF:1 additionalPaths:1 additionalSpace:1 baseName:1 bootSize:1 config:0 configFile:1
+	contents:1 copyChannel:1 deterministic:1 diskSize:1 efiFirmware:1 efiVariables:1 format:1
+	fsType:1 installBootLoader:1 label:1 lib:0 memSize:1 mkdiskimage:1 name:1 onlyNixStore:1
+	partitionTableType:1 pkgs:0 postVM:1 rootFSUID:1 rootGPUID:1 touchEFIVars:1)
+got=$(nix-instantiate --eval --strict --json \
+	-E "builtins.functionArgs (import $REPO/nix/make-disk-image.nix)" |
+	jq -r 'to_entries | map("\(.key):\(if .value then 1 else 0 end)") | join(" ")')
+[ "$got" = "${want[*]}" ] || fail "arguments differ from make-disk-image's: $got"
 
 # package.nix with a stand-in stdenv: the Makefile's inputs, its install, a source without
 # build outputs.
-pkg=$(nix-instantiate --eval --read-write-mode --strict --json "$REPO/tests/nix/package-eval.nix" 2>"$T/pkg.err") ||
+pkg=$(nix-instantiate --eval --read-write-mode --strict --json "$REPO/tests/nix/package-eval.nix" \
+	2>"$T/pkg.err") ||
 	fail "package.nix: $(head -n 3 "$T/pkg.err")"
-[ "$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")" = '[true,true,false,false]' ] ||
+src_shape=$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")
+[ "$src_shape" = '[true,true,false,false]' ] ||
 	fail "package.nix source: $pkg"
 [ "$(jq -c '.buildInputs' <<<"$pkg")" = '["zlib","nettle","json-c","zstd","sqlite"]' ] ||
 	fail "package.nix buildInputs: $pkg"
-jq -r .installPhase <<<"$pkg" | grep -q 'install -Dm755 build/mkdiskimage $out/bin/mkdiskimage' ||
+jq -r .installPhase <<<"$pkg" | grep -qF "install -Dm755 build/mkdiskimage \$out/bin/mkdiskimage" ||
 	fail "package.nix installPhase: $pkg"
 
 # Environment: real Nix must build a trivial /bin/sh derivation here, or this test cannot run.
-if ! nix-build --no-out-link -E 'derivation { name = "mkdiskimage-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ok >$out" ]; }' \
-	>"$T/probe.out" 2>"$T/probe.err"; then
+if ! nix-build --no-out-link "$PROBE" >"$T/probe.out" 2>"$T/probe.err"; then
 	tail -n 3 "$T/probe.err" >&2
 	skip "nix-build cannot build a trivial derivation here"
 fi
@@ -51,7 +60,8 @@ nixbuild()
 {
 	local var=$1 out
 	shift
-	if ! out=$(nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" "$@" 2>"$T/nix.err"); then
+	if ! out=$(nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" "$@" \
+		2>"$T/nix.err"); then
 		tail -n 15 "$T/nix.err" >&2
 		fail "nix-build $* failed"
 	fi
@@ -98,7 +108,8 @@ check_store()
 	local r=$1 ci=$2 out
 	out=$(nix-store --store "local?root=$r" --verify --check-contents 2>&1) ||
 		fail "nix-store --verify --check-contents: $out"
-	if grep -Eiv '^(reading the Nix store|checking path existence|checking link hashes|checking store hashes)\.\.\.$' <<<"$out" | grep -q .; then
+	local quiet='^(reading the Nix store|checking path existence|checking (link|store) hashes)\.\.\.$'
+	if grep -Eiv "$quiet" <<<"$out" | grep -q .; then
 		fail "nix-store --verify reports: $out"
 	fi
 	rm -rf "$T/ref"
@@ -113,7 +124,7 @@ check_store()
 nixbuild OUT
 nixbuild CI -A closureInfo
 check_outputs "$OUT" img raw
-TOPLEVEL=$(grep -- '-nixos-system-minimal-24.11$' "$CI/store-paths") || fail "no toplevel in the closure"
+TOPLEVEL=$(grep -- '-nixos-system-minimal-24.11$' "$CI/store-paths") || fail "no toplevel"
 CHANNEL=$(grep -- '-nixos-24.11$' "$CI/store-paths") || fail "no channel in the closure"
 EXTRA=$(grep -- '-extra$' "$CI/store-paths") || fail "additionalPaths not in the closure"
 [ "$(sfdisk -J "$OUT/nixos.img" | jq -r '.partitiontable.label')" = dos ] || fail "not MBR (legacy)"
@@ -123,7 +134,7 @@ r=$T/root
 [ "$(readlink "$r/nix/var/nix/profiles/system")" = system-1-link ] || fail "system profile"
 [ "$(readlink "$r/nix/var/nix/profiles/system-1-link")" = "$TOPLEVEL" ] || fail "system-1-link"
 [ -f "$r/etc/NIXOS" ] || fail "/etc/NIXOS missing"
-grep -q 'boot.loader.grub.enable = false' "$r/etc/nixos/configuration.nix" || fail "configuration.nix"
+grep -q 'grub.enable = false' "$r/etc/nixos/configuration.nix" || fail "configuration.nix"
 [ "$(readlink "$r/nix/var/nix/profiles/per-user/root/channels-1-link")" = "$CHANNEL" ] ||
 	fail "channels profile"
 [ "$(cat "$r$CHANNEL/nixos/.version-suffix")" = .minimal ] || fail "channel .version-suffix"
@@ -132,7 +143,7 @@ grep -q 'boot.loader.grub.enable = false' "$r/etc/nixos/configuration.nix" || fa
 [ "$(cat "$r/etc/motd")" = "hello from make-disk-image" ] || fail "contents /etc/motd"
 [ "$(stat -c '%u:%g %a' "$r/etc/motd")" = "0:0 644" ] || fail "contents /etc/motd metadata"
 [ "$(stat -c '%u:%g %a' "$r/srv/www")" = "60:61 750" ] ||
-	fail "contents owner from users.users.nginx.uid / users.groups.nginx.gid: $(stat -c '%u:%g %a' "$r/srv/www")"
+	fail "contents owner (users.users.nginx.uid:users.groups.nginx.gid): $(stat -c %u:%g "$r/srv/www")"
 [ ! -e "$r/etc/passwd" ] || fail "the generated passwd must not land in the image"
 rm -rf "$r"
 log "ok: raw legacy ($(stat -c %s "$OUT/nixos.img") bytes)"
@@ -167,17 +178,21 @@ nixbuild OUTV --argstr format vpc --arg extraArgs '{ diskSize = 64; baseName = "
 [ "$(qemu-img info --output=json "$OUTV/disk.vhd" | jq -r '.format')" = vpc ] || fail "not VHD"
 # diskSize is MiB; VHD's geometry may round it up a little, never down
 vsize=$(qemu-img info --output=json "$OUTV/disk.vhd" | jq -r '."virtual-size"')
-[ "$vsize" -ge $((64 * MIB)) ] && [ "$vsize" -lt $((65 * MIB)) ] || fail "diskSize = 64: $vsize bytes"
+if [ "$vsize" -lt $((64 * MIB)) ] || [ "$vsize" -ge $((65 * MIB)) ]; then
+	fail "diskSize = 64: $vsize bytes"
+fi
 log "ok: vpc, diskSize, baseName"
 
 # Under the sandbox, as nixpkgs builds it: the builder sees only its inputs' closures, so the
 # store paths must come in through closureInfo's references (host tools are let in).
 sandbox_conf=$'\nsandbox = true\nextra-sandbox-paths = /bin /usr /lib /lib64'
 touch "$T/outside" # a sandboxed builder cannot see it
-if NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link -E "derivation { name = \"mkdiskimage-sandbox-probe\"; system = builtins.currentSystem; builder = \"/bin/sh\"; args = [ \"-c\" \"test ! -e $T/outside && test -x /usr/bin/jq && echo ok >\$out\" ]; }" \
+if NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link "$PROBE" \
+	--argstr hidden "$T/outside" \
 	>/dev/null 2>"$T/sbprobe.err"; then
-	NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link --check "$MIN" --arg mkdiskimage "$MKDISKIMAGE" \
-		>/dev/null 2>"$T/sandbox.err" || fail "sandboxed rebuild: $(tail -n 5 "$T/sandbox.err")"
+	NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link --check "$MIN" \
+		--arg mkdiskimage "$MKDISKIMAGE" >/dev/null 2>"$T/sandbox.err" ||
+		fail "sandboxed rebuild: $(tail -n 5 "$T/sandbox.err")"
 	log "ok: sandboxed rebuild gives the same bytes"
 else
 	log "no sandbox here ($(tail -n 1 "$T/sbprobe.err")): sandboxed rebuild not checked"
@@ -187,7 +202,8 @@ fi
 for args in "" "--argstr format qcow2 --argstr partitionTableType efi"; do
 	# shellcheck disable=SC2086
 	nix-build --no-out-link --check "$MIN" --arg mkdiskimage "$MKDISKIMAGE" $args \
-		>/dev/null 2>"$T/check.err" || fail "nix-build --check $args: $(grep -i determin "$T/check.err" | head -n 2)"
+		>/dev/null 2>"$T/check.err" ||
+		fail "nix-build --check $args: $(grep -i determin "$T/check.err" | head -n 2)"
 done
 log "ok: nix-build --check"
 
@@ -206,12 +222,14 @@ if ! nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg insta
 		fail "installBootLoader = true: $(tail -n 2 "$T/boot.err")"
 fi
 # A contents owner the configuration gives no id is an evaluation error naming the option.
-if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser www >/dev/null 2>"$T/eval.err"; then
+if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser www \
+	>/dev/null 2>"$T/eval.err"; then
 	fail "a contents user without a uid evaluated"
 fi
 grep -q 'set users.users.www.uid' "$T/eval.err" || fail "unknown user: $(cat "$T/eval.err")"
 # nixpkgs' assertions stay: touchEFIVars needs a GPT layout.
-if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg extraArgs '{ touchEFIVars = true; }' \
+if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" \
+	--arg extraArgs '{ touchEFIVars = true; }' \
 	>/dev/null 2>"$T/efivars.err"; then
 	fail "touchEFIVars with a legacy layout evaluated"
 fi
