@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot/boot.h"
 #include "format/format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/fat/fat.h"
@@ -32,6 +33,8 @@ DEFINE_CLEANUP_FUNC(struct tree, tree_free)
 DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
 DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
 DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
+DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
+DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
 
 /* Everything the environment contributes, read once here and passed down. */
 struct build_env {
@@ -326,8 +329,8 @@ static void build_boot_done(struct build_boot *b)
 /* Format the layout's partition for `role` (none: nothing to do) with the host tree src, or
  * empty without one, as make-disk-image's mkfs.vfat does. */
 static int build_boot_plan(const struct build_env *env, const struct part_layout *l,
-			   enum part_role role, const char *src, const char *seed, int64_t fs_time,
-			   struct diag *d, struct build_boot *ret)
+			   enum part_role role, const char *src, const struct sdboot *sdboot,
+			   const char *seed, int64_t fs_time, struct diag *d, struct build_boot *ret)
 {
 	const struct part_entry *pe = part_layout_find(l, role);
 	bool esp = role == PART_ROLE_ESP;
@@ -357,6 +360,11 @@ static int build_boot_plan(const struct build_env *env, const struct part_layout
 		if (r < 0)
 			return diag_prepend(d, r, "%s tree", what);
 	}
+	if (sdboot) {
+		r = sdboot_populate(sdboot, esp, ret->t, d);
+		if (r < 0)
+			return r;
+	}
 	r = tree_mkdir_p(ret->t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0,
 			 NULL);
 	if (r < 0 && r != -EEXIST)
@@ -378,8 +386,38 @@ static int build_boot_plan(const struct build_env *env, const struct part_layout
 			 (unsigned long long)(start_mib + (need >> 20)));
 }
 
+/* The bootloader's files, resolved against the image's root tree before anything is planned:
+ * a missing kernel or EFI binary fails before the output is opened. */
+static int build_bootloader(const struct image_spec *s, const struct build_env *env,
+			    const struct tree *t, struct diag *d, struct sdboot **ret)
+{
+	_cleanup_(boot_entry_freep) struct boot_entry *e = NULL;
+	int r;
+
+	*ret = NULL;
+	if (s->boot_install != SPEC_BOOTLOADER_SYSTEMD_BOOT)
+		return 0;
+	if (s->kernel)
+		e = boot_entry_new(s->kernel, s->initrd, s->cmdline);
+	else {
+		r = bootspec_load(s->system, d, &e);
+		if (r < 0)
+			return r;
+	}
+	return sdboot_prepare(&(struct sdboot_opts){
+				      .entry = e,
+				      .root = t,
+				      .efi = s->systemd_boot_efi,
+				      .arch = s->arch,
+				      .xbootldr = s->partition_table == PART_TABLE_EFIXBOOTLDR,
+				      .mtime = env->has_epoch ? env->source_date_epoch : 0,
+			      },
+			      d, ret);
+}
+
 static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d)
 {
+	_cleanup_(sdboot_freep) struct sdboot *sdboot = NULL;
 	_cleanup_(build_boot_done) struct build_boot esp = { 0 }, xbootldr = { 0 };
 	_cleanup_(tree_freep) struct tree *t = NULL;
 	_cleanup_(ext4_plan_freep) struct ext4_plan *fs = NULL;
@@ -427,15 +465,19 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	t1 = progress_now();
 	tm.scan = t1 - t0;
 
+	r = build_bootloader(s, env, t, d, &sdboot);
+	if (r < 0)
+		return r;
 	r = build_layout(s, t, &ep, &pp, d, &layout, &root_min);
 	if (r < 0)
 		return r;
 	part_layout_root(&layout, &root_off, &root_len);
-	r = build_boot_plan(env, &layout, PART_ROLE_ESP, s->esp, seed, ep.fs_time, d, &esp);
+	r = build_boot_plan(env, &layout, PART_ROLE_ESP, s->esp, sdboot, seed, ep.fs_time, d,
+			    &esp);
 	if (r < 0)
 		return r;
-	r = build_boot_plan(env, &layout, PART_ROLE_XBOOTLDR, s->xbootldr, seed, ep.fs_time, d,
-			    &xbootldr);
+	r = build_boot_plan(env, &layout, PART_ROLE_XBOOTLDR, s->xbootldr, sdboot, seed,
+			    ep.fs_time, d, &xbootldr);
 	if (r < 0)
 		return r;
 	ep.size_bytes = root_len;

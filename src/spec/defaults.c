@@ -42,6 +42,10 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->root);
 	free(s->esp);
 	free(s->xbootldr);
+	free(s->kernel);
+	free(s->initrd);
+	free(s->cmdline);
+	free(s->systemd_boot_efi);
 	spec_contents_clear(s);
 	free(s->fs_type);
 	free(s->label);

@@ -47,6 +47,11 @@ enum {
 	OPT_ADDITIONAL_PATHS,
 	OPT_PASSWD,
 	OPT_GROUP,
+	OPT_BOOTLOADER,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_SYSTEMD_BOOT_EFI,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -88,6 +93,11 @@ static const struct option spec_long_options[] = {
 	{ "additional-paths", required_argument, NULL, OPT_ADDITIONAL_PATHS },
 	{ "passwd", required_argument, NULL, OPT_PASSWD },
 	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "bootloader", required_argument, NULL, OPT_BOOTLOADER },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "systemd-boot-efi", required_argument, NULL, OPT_SYSTEMD_BOOT_EFI },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -160,6 +170,14 @@ static const char spec_usage_text[] =
 	"      --additional-paths PATH  [additionalPaths] accepted: they are in the closure info\n"
 	"      --passwd FILE            [passwd] resolves contents users (not /etc/passwd)\n"
 	"      --group FILE             [group] resolves contents groups (not /etc/group)\n"
+	"      --bootloader NAME        [bootloader] auto (default: systemd-boot on efi,\n"
+	"                               efixbootldr and hybrid when a kernel is known),\n"
+	"                               systemd-boot, grub or none [installBootLoader]\n"
+	"      --kernel F               [kernel] kernel to boot (in the root tree or on the host)\n"
+	"      --initrd F               [initrd] its initrd\n"
+	"      --cmdline S              [cmdline] its kernel parameters\n"
+	"      --systemd-boot-efi F     [systemdBootEfi] systemd-boot's EFI binary (default: the\n"
+	"                               system's systemd/lib/systemd/boot/efi/)\n"
 	"      --json                   print a machine-readable summary on stdout\n"
 	"      --progress, --no-progress\n"
 	"                               force progress on stderr on or off (default: on when\n"
@@ -167,8 +185,8 @@ static const char spec_usage_text[] =
 	"  -h, --help                   show this help\n"
 	"\n"
 	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024).\n"
-	"Spec keys accepted for compatibility: installBootLoader, touchEFIVars (must be false for\n"
-	"now), memSize (ignored: there is no VM).\n";
+	"Spec keys accepted for compatibility: installBootLoader (false: no bootloader),\n"
+	"touchEFIVars (must be false for now), memSize (ignored: there is no VM).\n";
 
 const char *spec_usage(void)
 {
@@ -339,6 +357,21 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_GROUP:
 		spec_set_path(&s->group_file, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_BOOTLOADER:
+		return spec_set_bootloader(s, arg, what, d);
+	case OPT_KERNEL:
+		spec_set_path(&s->kernel, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_INITRD:
+		spec_set_path(&s->initrd, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_CMDLINE:
+		free(s->cmdline);
+		s->cmdline = xstrdup(arg);
+		return 0;
+	case OPT_SYSTEMD_BOOT_EFI:
+		spec_set_path(&s->systemd_boot_efi, arg, /* base_dir= */ NULL);
 		return 0;
 	case OPT_JSON:
 		s->json = true;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/boot.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
@@ -134,6 +135,16 @@ SPEC_JSON_TEXT_KEY(spec_json_threads, true, "a number of threads",
 		   spec_set_threads(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_closure_info, false, "a path",
 		   (spec_set_path(&s->closure_info, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_bootloader, false, "a string",
+		   spec_set_bootloader(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_kernel, false, "a path",
+		   (spec_set_path(&s->kernel, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_initrd, false, "a path",
+		   (spec_set_path(&s->initrd, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_cmdline, false, "a string",
+		   (free(s->cmdline), s->cmdline = xstrdup(t), 0))
+SPEC_JSON_TEXT_KEY(spec_json_systemd_boot_efi, false, "a path",
+		   (spec_set_path(&s->systemd_boot_efi, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
 		   (spec_set_path(&s->system, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
@@ -158,6 +169,7 @@ static int spec_json_generic_root(struct spec_json_ctx *c, const char *key, stru
 static int spec_json_install_bootloader(struct spec_json_ctx *c, const char *key,
 					struct json_object *v)
 {
+	c->s->install_bootloader_set = json_object_is_type(v, json_type_boolean);
 	return spec_json_bool(c, key, v, &c->s->install_bootloader);
 }
 
@@ -346,6 +358,11 @@ static const struct {
 	{ "passwd", spec_json_passwd },
 	{ "group", spec_json_group },
 	{ "memSize", spec_json_mem_size },
+	{ "bootloader", spec_json_bootloader },
+	{ "kernel", spec_json_kernel },
+	{ "initrd", spec_json_initrd },
+	{ "cmdline", spec_json_cmdline },
+	{ "systemdBootEfi", spec_json_systemd_boot_efi },
 };
 
 /* Edit distance, capped: enough to suggest "rootGPUID" for "rootGpuid" or "diskSzie". */
@@ -474,5 +491,80 @@ int spec_load_json(struct image_spec *s, const char *path, struct diag *d)
 	r = spec_json_apply(&c, top);
 	if (r < 0)
 		return diag_prepend(d, r, "%s", path);
+	return 0;
+}
+
+/* Bootspec (boot.json) for boot/bootspec.c: json-c stays in this file. */
+static int bootspec_json_string(struct json_object *o, const char *key, bool required,
+				const char *what, struct diag *d, char **ret)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (required)
+			return diag_fail(d, -EBADMSG, "%s: org.nixos.bootspec.v1.%s missing", what,
+					 key);
+		*ret = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
+		return diag_fail(d, -EBADMSG, "%s: org.nixos.bootspec.v1.%s: expected a non-empty "
+				 "string", what, key);
+	*ret = xstrdup(json_object_get_string(v));
+	return 0;
+}
+
+int bootspec_json_parse(const char *text, size_t len, const char *what, struct diag *d,
+			struct boot_entry **ret)
+{
+	_cleanup_(json_object_putp) struct json_object *top = NULL;
+	struct boot_entry *e;
+	struct json_object *o, *params;
+	size_t n, used = 0;
+	int r;
+
+	r = spec_json_parse(what, text, len, d, &top);
+	if (r < 0)
+		return -EBADMSG;
+	if (!json_object_object_get_ex(top, "org.nixos.bootspec.v1", &o) ||
+	    !json_object_is_type(o, json_type_object))
+		return diag_fail(d, -EBADMSG, "%s: no \"org.nixos.bootspec.v1\" object (not a "
+				 "bootspec v1 document)", what);
+	e = xcalloc(1, sizeof(*e));
+	r = bootspec_json_string(o, "kernel", true, what, d, &e->kernel);
+	if (r >= 0)
+		r = bootspec_json_string(o, "initrd", false, what, d, &e->initrd);
+	if (r >= 0)
+		r = bootspec_json_string(o, "init", true, what, d, &e->init);
+	if (r >= 0)
+		r = bootspec_json_string(o, "label", false, what, d, &e->label);
+	if (r >= 0)
+		r = bootspec_json_string(o, "toplevel", false, what, d, &e->toplevel);
+	if (r >= 0 && (!json_object_object_get_ex(o, "kernelParams", &params) ||
+		       !json_object_is_type(params, json_type_array)))
+		r = diag_fail(d, -EBADMSG, "%s: org.nixos.bootspec.v1.kernelParams: expected a "
+			      "list of strings", what);
+	if (r < 0) {
+		boot_entry_free(e);
+		return r;
+	}
+	n = json_object_array_length(params);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(params, i);
+
+		if (!json_object_is_type(p, json_type_string)) {
+			boot_entry_free(e);
+			return diag_fail(d, -EBADMSG, "%s: org.nixos.bootspec.v1.kernelParams[%zu]: "
+					 "expected a string", what, i);
+		}
+		used += strlen(json_object_get_string(p)) + 1;
+	}
+	e->params = xcalloc(1, used + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(e->params, " ");
+		strcat(e->params, json_object_get_string(json_object_array_get_idx(params, i)));
+	}
+	*ret = e;
 	return 0;
 }

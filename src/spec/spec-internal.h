@@ -34,6 +34,8 @@ int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *w
 void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir);
 void spec_contents_clear(struct image_spec *s);
 
+/* "bootloader": auto, systemd-boot, grub or none. */
+int spec_set_bootloader(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_compression(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d);

@@ -25,6 +25,13 @@ struct diag;
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
+enum spec_bootloader {
+	SPEC_BOOTLOADER_AUTO,
+	SPEC_BOOTLOADER_NONE,
+	SPEC_BOOTLOADER_SYSTEMD_BOOT,
+	SPEC_BOOTLOADER_GRUB,
+};
+
 struct image_spec {
 	char *root; /* "root" / --root: staging tree copied whole onto / (NULL: none) */
 	char *esp;      /* "esp" / --esp: host tree copied onto the ESP (NULL: an empty ESP) */
@@ -73,6 +80,15 @@ struct image_spec {
 	char *passwd_file;  /* "passwd" / --passwd FILE: resolves contents users instead of the
 			     * image's /etc/passwd */
 	char *group_file;   /* "group" / --group FILE: the same for groups */
+
+	/* Bootloaders (issue #6). */
+	enum spec_bootloader bootloader;   /* "bootloader" / --bootloader, as given */
+	enum spec_bootloader boot_install; /* spec_validate(): what build installs (never AUTO) */
+	bool install_bootloader_set;     /* "installBootLoader" given explicitly */
+	char *kernel;           /* "kernel" / --kernel F: in the root tree or on the host */
+	char *initrd;           /* "initrd" / --initrd F */
+	char *cmdline;          /* "cmdline" / --cmdline S: kernel parameters with --kernel */
+	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "boot/boot.h"
 #include "util/diag.h"
 #include "util/xalloc.h"
 
@@ -29,9 +31,6 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 				 "compression applies to format qcow2-compressed, not %s (remove "
 				 "compression or set format = qcow2-compressed)",
 				 s->format);
-	if (s->install_bootloader)
-		return diag_fail(d, -ENOTSUP, "installBootLoader: bootloaders are not supported "
-				 "yet; set installBootLoader = false");
 	if (s->touch_efi_vars)
 		return diag_fail(d, -ENOTSUP, "touchEFIVars: EFI variable stores are not "
 				 "supported yet; set touchEFIVars = false");
@@ -66,6 +65,68 @@ static int spec_check_nix(struct image_spec *s, struct diag *d)
 		free(s->label);
 		s->label = xstrdup("nix-store");
 	}
+	return 0;
+}
+
+/* The toplevel's own systemd-boot (NixOS: TOPLEVEL/systemd is the systemd package). */
+static bool spec_system_has_sdboot(const struct image_spec *s)
+{
+	const char *suffix = sdboot_arch_suffix(s->arch);
+	char *p;
+	bool r;
+
+	if (!s->system || !suffix)
+		return false;
+	p = xasprintf("%s/systemd/lib/systemd/boot/efi/systemd-boot%s.efi", s->system, suffix);
+	r = access(p, F_OK) == 0;
+	free(p);
+	return r;
+}
+
+/* installBootLoader and bootloader: resolve auto to what is installed (or none). Without an
+ * explicit request, auto installs systemd-boot on the EFI layouts when a kernel is known
+ * (--kernel, or a toplevel with a boot.json or kernel) and a systemd-boot binary is there. */
+static int spec_check_bootloader(struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+	bool efi = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
+	bool explicit = s->install_bootloader || s->bootloader != SPEC_BOOTLOADER_AUTO;
+	bool kernel = s->kernel || (s->system && bootspec_present(s->system));
+	enum spec_bootloader *b = &s->boot_install;
+
+	if ((s->initrd || s->cmdline) && !s->kernel)
+		return diag_fail(d, -EINVAL, "%s: needs kernel (--kernel F)",
+				 s->initrd ? "initrd" : "cmdline");
+	if ((s->install_bootloader_set && !s->install_bootloader) ||
+	    s->bootloader == SPEC_BOOTLOADER_NONE) {
+		*b = SPEC_BOOTLOADER_NONE;
+		return 0;
+	}
+	*b = s->bootloader;
+	if (*b == SPEC_BOOTLOADER_AUTO) {
+		*b = efi ? SPEC_BOOTLOADER_SYSTEMD_BOOT : SPEC_BOOTLOADER_GRUB;
+		if (!explicit && (!kernel || t == PART_TABLE_NONE ||
+				  *b == SPEC_BOOTLOADER_GRUB ||
+				  (!s->kernel && !s->systemd_boot_efi &&
+				   !spec_system_has_sdboot(s)))) {
+			*b = SPEC_BOOTLOADER_NONE;
+			return 0;
+		}
+	}
+	if (!kernel)
+		return diag_fail(d, -EINVAL, "installBootLoader: no kernel to boot%s%s%s: give "
+				 "--kernel F (with --initrd F, --cmdline S), or a system with a "
+				 "boot.json or kernel", s->system ? " (system " : "",
+				 s->system ? s->system : "", s->system ? " has neither)" : "");
+	if (*b == SPEC_BOOTLOADER_GRUB)
+		return diag_fail(d, -ENOTSUP, "bootloader grub: not supported yet (use "
+				 "systemd-boot on efi, efixbootldr or hybrid, or bootloader none)");
+	if (!efi)
+		return diag_fail(d, -EINVAL, "bootloader systemd-boot: partitionTableType %s has "
+				 "no ESP (use efi, efixbootldr or hybrid)", part_table_name(t));
+	if (!sdboot_arch_suffix(s->arch))
+		return diag_fail(d, -ENOTSUP, "bootloader systemd-boot: only arch x86-64 and "
+				 "aarch64 are supported");
 	return 0;
 }
 
@@ -199,6 +260,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_boot_trees(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_bootloader(s, d);
 	if (r < 0)
 		return r;
 	r = spec_resolve_output(s, d);

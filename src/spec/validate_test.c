@@ -179,9 +179,9 @@ TEST(unsupported_choices)
 	s->compression = FORMAT_COMPRESSION_NONE;
 
 	s->install_bootloader = true;
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "installBootLoader: bootloaders are not supported yet; set "
-		       "installBootLoader = false");
+	ASSERT_INVALID(s, -EINVAL,
+		       "installBootLoader: no kernel to boot: give --kernel F (with --initrd F, "
+		       "--cmdline S), or a system with a boot.json or kernel");
 	s->install_bootloader = false;
 	s->touch_efi_vars = true;
 	ASSERT_INVALID(s, -ENOTSUP,

@@ -334,3 +334,21 @@ void spec_set_path(char **field, const char *v, const char *base_dir)
 	free(*field);
 	*field = spec_path_resolve(base_dir, v);
 }
+
+int spec_set_bootloader(struct image_spec *s, const char *v, const char *what, struct diag *d)
+{
+	static const char *const names[] = {
+		[SPEC_BOOTLOADER_AUTO] = "auto",
+		[SPEC_BOOTLOADER_NONE] = "none",
+		[SPEC_BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
+		[SPEC_BOOTLOADER_GRUB] = "grub",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i]) == 0) {
+			s->bootloader = (enum spec_bootloader)i;
+			return 0;
+		}
+	return diag_fail(d, -EINVAL, "%s: unknown bootloader (use auto, systemd-boot, grub or "
+			 "none)", what);
+}
