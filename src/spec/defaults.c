@@ -58,6 +58,8 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->system);
 	free(s->channel);
 	free(s->passwd_file);
+	free(s->efi_vars_template);
+	free(s->efi_vars_out);
 	free(s->group_file);
 	free(s);
 	return NULL;

@@ -47,6 +47,9 @@ enum {
 	OPT_ADDITIONAL_PATHS,
 	OPT_PASSWD,
 	OPT_GROUP,
+	OPT_TOUCH_EFI_VARS,
+	OPT_EFI_VARS_TEMPLATE,
+	OPT_EFI_VARS_OUT,
 	OPT_BOOTLOADER,
 	OPT_KERNEL,
 	OPT_INITRD,
@@ -93,6 +96,9 @@ static const struct option spec_long_options[] = {
 	{ "additional-paths", required_argument, NULL, OPT_ADDITIONAL_PATHS },
 	{ "passwd", required_argument, NULL, OPT_PASSWD },
 	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "touch-efi-vars", no_argument, NULL, OPT_TOUCH_EFI_VARS },
+	{ "efi-vars-template", required_argument, NULL, OPT_EFI_VARS_TEMPLATE },
+	{ "efi-vars-out", required_argument, NULL, OPT_EFI_VARS_OUT },
 	{ "bootloader", required_argument, NULL, OPT_BOOTLOADER },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -170,6 +176,12 @@ static const char spec_usage_text[] =
 	"      --additional-paths PATH  [additionalPaths] accepted: they are in the closure info\n"
 	"      --passwd FILE            [passwd] resolves contents users (not /etc/passwd)\n"
 	"      --group FILE             [group] resolves contents groups (not /etc/group)\n"
+	"      --touch-efi-vars         [touchEFIVars: true] write efi-vars.fd: the template\n"
+	"                               with Boot0000 for systemd-boot on the ESP, BootOrder\n"
+	"      --efi-vars-template F    [efiVariables] the firmware's variable store, e.g.\n"
+	"                               /usr/share/OVMF/OVMF_VARS_4M.fd (touchEFIVars needs it)\n"
+	"      --efi-vars-out F         [efiVarsOut] where efi-vars.fd goes (default: in the\n"
+	"                               -o directory)\n"
 	"      --bootloader NAME        [bootloader] auto (default: systemd-boot on efi,\n"
 	"                               efixbootldr and hybrid when a kernel is known),\n"
 	"                               systemd-boot, grub or none [installBootLoader]\n"
@@ -357,6 +369,15 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_GROUP:
 		spec_set_path(&s->group_file, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_TOUCH_EFI_VARS:
+		s->touch_efi_vars = true;
+		return 0;
+	case OPT_EFI_VARS_TEMPLATE:
+		spec_set_path(&s->efi_vars_template, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_EFI_VARS_OUT:
+		spec_set_path(&s->efi_vars_out, arg, /* base_dir= */ NULL);
 		return 0;
 	case OPT_BOOTLOADER:
 		return spec_set_bootloader(s, arg, what, d);

@@ -153,6 +153,10 @@ SPEC_JSON_TEXT_KEY(spec_json_passwd, false, "a path",
 		   (spec_set_path(&s->passwd_file, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_group, false, "a path",
 		   (spec_set_path(&s->group_file, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_efi_vars_template, false, "a path",
+		   (spec_set_path(&s->efi_vars_template, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_efi_vars_out, false, "a path",
+		   (spec_set_path(&s->efi_vars_out, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_vpc_subformat, false, "a string",
 		   spec_set_vpc_subformat(s, t, what, c->d))
 
@@ -348,6 +352,8 @@ static const struct {
 	{ "vpcSubformat", spec_json_vpc_subformat },
 	{ "installBootLoader", spec_json_install_bootloader },
 	{ "touchEFIVars", spec_json_touch_efi_vars },
+	{ "efiVariables", spec_json_efi_vars_template },
+	{ "efiVarsOut", spec_json_efi_vars_out },
 	{ "onlyNixStore", spec_json_only_nix_store },
 	{ "copyChannel", spec_json_copy_channel },
 	{ "additionalPaths", spec_json_additional_paths },

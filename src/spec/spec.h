@@ -80,6 +80,10 @@ struct image_spec {
 	char *passwd_file;  /* "passwd" / --passwd FILE: resolves contents users instead of the
 			     * image's /etc/passwd */
 	char *group_file;   /* "group" / --group FILE: the same for groups */
+	char *efi_vars_template; /* "efiVariables" / --efi-vars-template F: the firmware's
+				  * variable store (OVMF_VARS.fd) touchEFIVars starts from */
+	char *efi_vars_out; /* "efiVarsOut" / --efi-vars-out F; spec_validate() defaults it
+			     * to efi-vars.fd in the -o directory */
 
 	/* Bootloaders (issue #6). */
 	enum spec_bootloader bootloader;   /* "bootloader" / --bootloader, as given */

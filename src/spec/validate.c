@@ -31,9 +31,6 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 				 "compression applies to format qcow2-compressed, not %s (remove "
 				 "compression or set format = qcow2-compressed)",
 				 s->format);
-	if (s->touch_efi_vars)
-		return diag_fail(d, -ENOTSUP, "touchEFIVars: EFI variable stores are not "
-				 "supported yet; set touchEFIVars = false");
 	return 0;
 }
 
@@ -127,6 +124,43 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	if (!sdboot_arch_suffix(s->arch))
 		return diag_fail(d, -ENOTSUP, "bootloader systemd-boot: only arch x86-64 and "
 				 "aarch64 are supported");
+	return 0;
+}
+
+/* touchEFIVars: an ESP for Boot0000 to point at, a template, and where efi-vars.fd goes (in
+ * the -o directory unless efiVarsOut says otherwise). Run before -o is resolved to a file. */
+static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+	struct stat st;
+
+	if (!s->touch_efi_vars) {
+		if (s->efi_vars_out)
+			return diag_fail(d, -EINVAL, "efiVarsOut: needs touchEFIVars "
+					 "(--touch-efi-vars)");
+		return 0;
+	}
+	if (t != PART_TABLE_EFI && t != PART_TABLE_EFIXBOOTLDR && t != PART_TABLE_HYBRID)
+		return diag_fail(d, -EINVAL,
+				 "touchEFIVars: partitionTableType %s has no ESP for Boot0000 to "
+				 "boot from (use efi, efixbootldr or hybrid)",
+				 part_table_name(t));
+	if (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_AARCH64)
+		return diag_fail(d, -ENOTSUP, "touchEFIVars: only arch x86-64 and aarch64 have a "
+				 "systemd-boot for Boot0000");
+	if (!s->efi_vars_template)
+		return diag_fail(d, -EINVAL,
+				 "touchEFIVars: needs efiVariables, the firmware's variable-store "
+				 "template (--efi-vars-template F, e.g. "
+				 "/usr/share/OVMF/OVMF_VARS_4M.fd)");
+	if (s->efi_vars_out)
+		return 0;
+	if (!s->output || stat(s->output, &st) < 0 || !S_ISDIR(st.st_mode))
+		return diag_fail(d, -EINVAL,
+				 "touchEFIVars: -o names a file; give efiVarsOut (--efi-vars-out "
+				 "F), or -o DIR for DIR/efi-vars.fd");
+	s->efi_vars_out = xasprintf("%s%sefi-vars.fd", s->output,
+				    s->output[strlen(s->output) - 1] == '/' ? "" : "/");
 	return 0;
 }
 
@@ -263,6 +297,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_bootloader(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_efi_vars(s, d);
 	if (r < 0)
 		return r;
 	r = spec_resolve_output(s, d);

@@ -184,9 +184,14 @@ TEST(unsupported_choices)
 		       "--cmdline S), or a system with a boot.json or kernel");
 	s->install_bootloader = false;
 	s->touch_efi_vars = true;
-	ASSERT_INVALID(s, -ENOTSUP,
-		       "touchEFIVars: EFI variable stores are not supported yet; set touchEFIVars "
-		       "= false");
+	ASSERT_INVALID(s, -EINVAL,
+		       "touchEFIVars: partitionTableType legacy has no ESP for Boot0000 to boot "
+		       "from (use efi, efixbootldr or hybrid)");
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_INVALID(s, -EINVAL,
+		       "touchEFIVars: needs efiVariables, the firmware's variable-store template "
+		       "(--efi-vars-template F, e.g. /usr/share/OVMF/OVMF_VARS_4M.fd)");
+	s->partition_table = PART_TABLE_LEGACY;
 	s->touch_efi_vars = false;
 	s->only_nix_store = true;
 	ASSERT_INVALID(s, -EINVAL, "onlyNixStore: needs closureInfo (--closure-info DIR)");
