@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/efiboot.h"
+#include "boot/efivars.h"
 #include "format/format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/fat/fat.h"
@@ -21,6 +23,7 @@
 #include "tree/tree.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/fileio.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/outfile.h"
@@ -33,6 +36,7 @@ DEFINE_CLEANUP_FUNC(struct tree, tree_free)
 DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
 DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
 DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
+DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
 DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
 DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
 
@@ -415,8 +419,70 @@ static int build_bootloader(const struct image_spec *s, const struct build_env *
 			      d, ret);
 }
 
+/* touchEFIVars: the template with Boot0000 for systemd-boot on the ESP and BootOrder, made
+ * before any output is opened. The loader must be in the ESP's tree: a Boot0000 pointing at
+ * nothing would make the firmware fall through to the next entry. */
+static int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
+			  const struct tree *esp, struct diag *d, struct efivars **ret)
+{
+	_cleanup_(efivars_freep) struct efivars *v = NULL;
+	const struct part_entry *pe = part_layout_find(l, PART_ROLE_ESP);
+	const char *file = s->arch == PART_ARCH_AARCH64 ? "/EFI/systemd/systemd-bootaa64.efi"
+							 : "/EFI/systemd/systemd-bootx64.efi";
+	struct devpath_hd hd;
+	int r;
+
+	if (!s->touch_efi_vars)
+		return 0;
+	if (!pe || !esp)
+		return diag_fail(d, -EINVAL, "touchEFIVars: the layout has no ESP");
+	if (!tree_lookup(esp, file))
+		return diag_fail(d, -ENOENT,
+				 "touchEFIVars: the ESP has no %s for Boot0000 to start (install "
+				 "systemd-boot, or put it in the --esp tree)",
+				 file + 1);
+	r = efivars_load(s->efi_vars_template, d, &v);
+	if (r < 0)
+		return diag_prepend(d, r, "efiVariables");
+	hd = (struct devpath_hd){
+		.part_number = pe->number,
+		.start_lba = pe->first_lba,
+		.n_lba = pe->n_lba,
+	};
+	memcpy(hd.part_uuid, pe->uuid, sizeof(hd.part_uuid));
+	r = efiboot_add(v, &hd, file, d);
+	if (r < 0)
+		return diag_prepend(d, r, "touchEFIVars: %s", s->efi_vars_template);
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* efi-vars.fd under its temporary name: committed right after the image. */
+static int build_efi_vars_write(const struct image_spec *s, const struct efivars *v,
+				struct diag *d, struct outfile **ret)
+{
+	struct outfile *o = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	r = outfile_open(s->efi_vars_out, d, &o);
+	if (r < 0)
+		return r;
+	r = pwrite_full(o->fd, v->buf, v->len, 0);
+	if (r < 0) {
+		outfile_abort(o);
+		return diag_fail(d, r, "%s: cannot write: %s", s->efi_vars_out, strerror(-r));
+	}
+	*ret = o;
+	return 0;
+}
+
 static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d)
 {
+	_cleanup_(efivars_freep) struct efivars *vars = NULL;
+	struct outfile *vars_out = NULL;
 	_cleanup_(sdboot_freep) struct sdboot *sdboot = NULL;
 	_cleanup_(build_boot_done) struct build_boot esp = { 0 }, xbootldr = { 0 };
 	_cleanup_(tree_freep) struct tree *t = NULL;
@@ -480,6 +546,9 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 			    ep.fs_time, d, &xbootldr);
 	if (r < 0)
 		return r;
+	r = build_efi_vars(s, &layout, esp.t, d, &vars);
+	if (r < 0)
+		return r;
 	ep.size_bytes = root_len;
 	r = ext4_plan(&ep, t, d, &fs);
 	if (r < 0)
@@ -519,9 +588,21 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 		sink_abort(sink);
 		return r;
 	}
-	r = sink_finish(sink, d);
-	if (r < 0)
+	r = build_efi_vars_write(s, vars, d, &vars_out);
+	if (r < 0) {
+		sink_abort(sink);
 		return r;
+	}
+	r = sink_finish(sink, d);
+	if (r < 0) {
+		outfile_abort(vars_out);
+		return r;
+	}
+	if (vars_out) {
+		r = outfile_commit(vars_out, d);
+		if (r < 0)
+			return r;
+	}
 	tm.emit = progress_now() - t1;
 	tm.total = progress_now() - t0;
 	/* after success only: a failed build prints its one error line and nothing else */
