@@ -1,5 +1,5 @@
 {
-  description = "mkdiskimage: partitioned, bootable disk images as nixpkgs' make-disk-image builds them, without root or a VM";
+  description = "mkdiskimage: disk images as nixpkgs' make-disk-image builds them, no VM";
 
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
 

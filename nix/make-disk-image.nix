@@ -51,15 +51,19 @@ let
   partitionTableTypes = [ "legacy" "legacy+gpt" "efi" "efixbootldr" "hybrid" "none" ];
   checks = builtins.all (x: x) [
     (check (elem partitionTableType partitionTableTypes)
-      "partitionTableType must be one of ${builtins.toJSON partitionTableTypes}, not ${builtins.toJSON partitionTableType}")
+      ("partitionTableType must be one of ${builtins.toJSON partitionTableTypes}, "
+        + "not ${builtins.toJSON partitionTableType}"))
     (check (fsType == "ext4" && deterministic -> rootFSUID != null)
-      "in deterministic mode with an ext4 partition, rootFSUID must be non-null (by default it is rootGPUID)")
+      ("in deterministic mode with an ext4 partition, rootFSUID must be non-null "
+        + "(by default it is rootGPUID)"))
     (check (partitionTableType != "none" -> fsType == "ext4")
       "a partition table needs fsType = \"ext4\"")
     (check (touchEFIVars -> elem partitionTableType [ "hybrid" "efi" "efixbootldr" "legacy+gpt" ])
-      "EFI variables can be used only with a partition table of type: hybrid, efi, efixbootldr, or legacy+gpt")
+      ("EFI variables can be used only with a partition table of type: "
+        + "hybrid, efi, efixbootldr, or legacy+gpt"))
     (check (onlyNixStore -> contents == [ ] && configFile == null && !installBootLoader)
-      "in an only-Nix-store image, contents must be empty, configFile null and installBootLoader false")
+      ("in an only-Nix-store image, contents must be empty, configFile null and "
+        + "installBootLoader false"))
     (check (builtins.all (e: isSet (e.user or null) == isSet (e.group or null)) contents)
       "contents entries set both of user and group, or neither")
   ];
@@ -98,13 +102,15 @@ let
   owners = kind: builtins.filter (n: !(isNumeric n))
     (map (e: e.${kind}) (builtins.filter (e: isSet (e.${kind} or null)) contents));
   uniq = builtins.foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
-  declaredId = set: attr: opt: n:
+  declaredId = set: attr: what: n:
     let id = (config.users.${set}.${n} or { }).${attr} or null; in
     if id == null
-    then throw "make-disk-image: contents name ${set} \"${n}\", which has no fixed ${attr} in the configuration (set users.${set}.${n}.${attr}, or give a number)"
+    then
+      throw ("make-disk-image: contents: ${what} \"${n}\" has no fixed ${attr} in the "
+        + "configuration; set users.${set}.${n}.${attr} or give the ${what} as a number")
     else toString id;
   passwdText = builtins.concatStringsSep "" (map
-    (n: "${n}:x:${declaredId "users" "uid" "user" n}:0::/var/empty:/run/current-system/sw/bin/nologin\n")
+    (n: "${n}:x:${declaredId "users" "uid" "user" n}:0::/var/empty:/bin/false\n")
     (uniq (owners "user")));
   groupText = builtins.concatStringsSep "" (map
     (n: "${n}:x:${declaredId "groups" "gid" "group" n}:\n")

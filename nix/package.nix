@@ -36,7 +36,7 @@ stdenv.mkDerivation {
   '';
 
   meta = {
-    description = "Builds partitioned, bootable disk images (nixpkgs' make-disk-image) without root or a VM";
+    description = "Bootable disk images as make-disk-image makes them, without root or a VM";
     mainProgram = "mkdiskimage";
     platforms = lib.platforms.linux;
   };

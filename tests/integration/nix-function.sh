@@ -226,7 +226,8 @@ if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser
 	>/dev/null 2>"$T/eval.err"; then
 	fail "a contents user without a uid evaluated"
 fi
-grep -q 'set users.users.www.uid' "$T/eval.err" || fail "unknown user: $(cat "$T/eval.err")"
+grep -q "set users.users.www.uid or give the user as a number" "$T/eval.err" ||
+	fail "unknown user: $(cat "$T/eval.err")"
 # nixpkgs' assertions stay: touchEFIVars needs a GPT layout.
 if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" \
 	--arg extraArgs '{ touchEFIVars = true; }' \

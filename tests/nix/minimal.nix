@@ -47,7 +47,8 @@ let
         out=$(jq -r .outputs.out "$attrs")
         mkdir "$out"
         jq -r '.closure | map(.narSize) | add' <"$attrs" >"$out/total-nar-size"
-        jq -r '.closure | map([.path, .narHash, .narSize, "", (.references | length)] + .references) | add | map("\(.)\n") | add' <"$attrs" | head -n -1 >"$out/registration"
+        jq -r '.closure | map([.path, .narHash, .narSize, "", (.references | length)]
+          + .references) | add | map("\(.)\n") | add' <"$attrs" | head -n -1 >"$out/registration"
         jq -r '.closure[].path' <"$attrs" >"$out/store-paths"
       ''
     ];
@@ -61,7 +62,8 @@ let
   };
 
   # the tool, as a store path with bin/mkdiskimage
-  tool = runCommand "mkdiskimage" { bin = builtins.path { path = mkdiskimage; name = "mkdiskimage-bin"; }; } ''
+  bin = builtins.path { path = mkdiskimage; name = "mkdiskimage-bin"; };
+  tool = runCommand "mkdiskimage" { inherit bin; } ''
     mkdir -p $out/bin
     cp $bin $out/bin/mkdiskimage
     chmod 555 $out/bin/mkdiskimage
@@ -117,9 +119,20 @@ import ../../nix/make-disk-image.nix ({
     echo "postVM ran on $diskImage" >$out/postvm.txt
   '';
 } // (if onlyNixStore then { } else {
-  configFile = builtins.toFile "configuration.nix" "{ ... }: { boot.loader.grub.enable = false; }\n";
+  configFile = builtins.toFile "configuration.nix"
+    "{ ... }: { boot.loader.grub.enable = false; }\n";
   contents = [
-    { source = builtins.toFile "motd" "hello from make-disk-image\n"; target = "/etc/motd"; mode = "0644"; }
-    { source = ./fake-nixpkgs; target = "/srv/www"; mode = "0750"; user = contentsUser; group = "nginx"; }
+    {
+      source = builtins.toFile "motd" "hello from make-disk-image\n";
+      target = "/etc/motd";
+      mode = "0644";
+    }
+    {
+      source = ./fake-nixpkgs;
+      target = "/srv/www";
+      mode = "0750";
+      user = contentsUser;
+      group = "nginx";
+    }
   ];
 }) // extraArgs)

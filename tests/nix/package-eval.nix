@@ -2,7 +2,8 @@
 # the attributes it gives stdenv.mkDerivation, and the source it copies (no build outputs).
 let
   lib = {
-    cleanSourceWith = { src, filter }: builtins.path { path = src; inherit filter; name = "source"; };
+    cleanSourceWith = { src, filter }:
+      builtins.path { path = src; inherit filter; name = "source"; };
     removePrefix = p: s:
       let n = builtins.stringLength p; in
       if builtins.substring 0 n s == p then builtins.substring n (-1) s else s;
