@@ -10,6 +10,7 @@
 
 #include "format/reader.h"
 #include "fs/ext4/probe.h"
+#include "fs/fat/probe.h"
 #include "part/part.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -18,9 +19,23 @@
 #include "util/uuid.h"
 
 struct fs_info {
-	bool known;
+	bool known, fat;
 	struct ext4_probe_info ext4;
+	struct fat_probe_info fat_info;
 };
+
+/* Reads of one partition, for the FAT probe. */
+struct part_reader {
+	struct image_input *in;
+	uint64_t base;
+};
+
+static int part_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+	const struct part_reader *p = ctx;
+
+	return image_input_read(p->in, p->base + off, buf, len, d);
+}
 
 DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
 
@@ -42,11 +57,18 @@ static int inspect_fs(struct image_input *in, uint64_t off, uint64_t len, struct
 		return diag_prepend(d, r, "cannot read the superblock at byte %llu",
 				    (unsigned long long)off);
 	r = ext4_probe(sb, d, &ret->ext4);
+	if (r == 0) {
+		ret->known = true;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	r = fat_probe(part_read, &(struct part_reader){ in, off }, len, d, &ret->fat_info);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	ret->known = true;
+	ret->known = ret->fat = true;
 	return 0;
 }
 
@@ -58,6 +80,17 @@ static void print_fs_text(const struct fs_info *fs)
 
 	if (!fs->known) {
 		printf("    filesystem: unknown or empty\n");
+		return;
+	}
+	if (fs->fat) {
+		const struct fat_probe_info *f = &fs->fat_info;
+
+		printf("    filesystem: vfat (FAT%d), label \"%s\", UUID %04X-%04X\n", f->type,
+		       f->label, f->volume_id >> 16, f->volume_id & 0xffff);
+		printf("    size %llu bytes, free %llu bytes, %u clusters of %u bytes\n",
+		       (unsigned long long)f->size_bytes,
+		       (unsigned long long)f->free_clus * f->cluster_bytes, f->n_clus,
+		       f->cluster_bytes);
 		return;
 	}
 	uuid_format(e->uuid, u);
@@ -76,6 +109,20 @@ static void print_fs_json(struct jsonw *w, const struct fs_info *fs)
 
 	if (!fs->known)
 		return;
+	if (fs->fat) {
+		const struct fat_probe_info *f = &fs->fat_info;
+
+		snprintf(u, sizeof(u), "%04X-%04X", f->volume_id >> 16, f->volume_id & 0xffff);
+		jsonw_object_begin(w, "filesystem");
+		jsonw_string(w, "type", "vfat");
+		jsonw_uint(w, "fatBits", (uint64_t)f->type);
+		jsonw_string(w, "label", f->label);
+		jsonw_string(w, "uuid", u);
+		jsonw_uint(w, "size", f->size_bytes);
+		jsonw_uint(w, "free", (uint64_t)f->free_clus * f->cluster_bytes);
+		jsonw_object_end(w);
+		return;
+	}
 	uuid_format(e->uuid, u);
 	jsonw_object_begin(w, "filesystem");
 	jsonw_string(w, "type", "ext4");

@@ -46,6 +46,18 @@ if nparts:
         assert p["offset"] == s["start"] * 512 == b["offset"], (p, s, b)
         assert p["size"] == s["size"] * 512 == b["size"], (p, s, b)
 PY
+	# FAT boot partitions: label and volume id as blkid reads them
+	if [ "$layout" = efi ] || [ "$layout" = efixbootldr ]; then
+		extract_partition "$img" 1 "$T/esp"
+		label=$(blkid -p -o value -s LABEL "$T/esp")
+		fuuid=$(blkid -p -o value -s UUID "$T/esp")
+		python3 - "$T/inspect.json" "$label" "$fuuid" <<'PY' || fail "$layout: inspect disagrees with blkid on the ESP"
+import json, sys
+fs = json.load(open(sys.argv[1]))["partitions"][0]["filesystem"]
+assert fs["type"] == "vfat" and fs["label"] == sys.argv[2] and fs["uuid"] == sys.argv[3], fs
+PY
+		rm -f "$T/esp"
+	fi
 	log "$layout: inspect agrees"
 done
 echo "not an image" >"$T/junk.img"
