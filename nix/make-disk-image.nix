@@ -117,6 +117,26 @@ let
     (uniq (owners "group")));
   hasOwners = owners "user" != [ ] || owners "group" != [ ];
 
+  # installBootLoader: nixpkgs runs switch-to-configuration boot, which installs the loader the
+  # configuration enables; here mkdiskimage installs it natively, or refuses.
+  loader = config.boot.loader or { };
+  enabled = l: loader.${l}.enable or false;
+  bootKeys =
+    if !installBootLoader then { installBootLoader = false; }
+    else if enabled "systemd-boot" then { bootloader = "systemd-boot"; }
+    else if enabled "grub" then {
+      bootloader = "grub";
+    } // (if loader.grub.package or null != null
+    then { grubDir = "${loader.grub.package}/lib/grub/i386-pc"; } else { })
+    else if builtins.any enabled [ "generic-extlinux-compatible" "refind" "limine" ]
+    then
+      throw ("make-disk-image: installBootLoader: mkdiskimage installs systemd-boot or GRUB, "
+        + "not the boot loader this configuration enables; set installBootLoader = false")
+    else
+    # switch-to-configuration only warns when no loader is enabled: so does this.
+      builtins.trace "make-disk-image: installBootLoader: the configuration enables no boot loader"
+        { bootloader = "none"; };
+
   arch = {
     x86_64-linux = "x86-64";
     i686-linux = "x86";
@@ -132,14 +152,20 @@ let
 
   spec = {
     inherit partitionTableType fsType label diskSize additionalSpace bootSize format baseName
-      deterministic rootGPUID installBootLoader touchEFIVars onlyNixStore;
+      deterministic rootGPUID touchEFIVars onlyNixStore;
     closureInfo = closureInfo;
     contents = map
       (e: { inherit (e) source target; } // builtins.listToAttrs (map
         (k: { name = k; value = toString e.${k}; })
         (builtins.filter (k: isSet (e.${k} or null)) [ "mode" "user" "group" ])))
       contents;
-  } // (if rootFSUID != null then { inherit rootFSUID; } else { })
+  } // bootKeys
+    // (if rootFSUID != null then { inherit rootFSUID; } else { })
+    # the firmware's variable store, with Boot0000 for the installed loader, as $out/efi-vars.fd
+    // (if touchEFIVars then {
+    inherit efiVariables;
+    efiVarsOut = builtins.placeholder "out" + "/efi-vars.fd";
+  } else { })
     // (if arch != null then { inherit arch; } else { })
     // (if onlyNixStore then { copyChannel = false; } else {
     system = toplevel;
@@ -161,10 +187,7 @@ pkgs.runCommand name
     mkdir -p $out
     ${mkdiskimage}/bin/mkdiskimage build --spec "$specPath" ${ownerFlags} -o $out/${filename}
     diskImage=$out/${filename}
-  '' + (if touchEFIVars then ''
-    cp ${efiVariables} $out/efi-vars.fd
-    chmod 0644 $out/efi-vars.fd
-  '' else "") + ''
+  '' + ''
     mkdir -p $out/nix-support
     echo "file ${actualFormat}-image $out/${filename}" >> $out/nix-support/hydra-build-products
   '' + postVM)

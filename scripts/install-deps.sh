@@ -14,6 +14,7 @@ pkgs=(
 	python3 xxd
 	nix-bin sqlite3
 	jq
+	dosfstools mtools systemd-boot-efi
 )
 missing=()
 for p in "${pkgs[@]}"; do

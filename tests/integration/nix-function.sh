@@ -9,7 +9,7 @@
 # Also: flake.nix, nix/package.nix and nix/make-disk-image.nix parse, and the function takes
 # exactly make-disk-image's arguments.
 . "$(dirname "$0")/../lib.sh"
-require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img
+require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img sfdisk fsck.fat mtype
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
 
 export NIX_REMOTE=
@@ -214,13 +214,37 @@ if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr fsTy
 fi
 grep -q 'mkdiskimage: error: fsType "xfs" is not supported' "$T/fs.err" ||
 	fail "fsType = xfs: $(tail -n 2 "$T/fs.err")"
-# installBootLoader = true (nixpkgs' default): a bootloader for this toplevel, or the tool's
-# refusal (bootloaders land with issue #6), never a silent image without one.
-if ! nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
-	>/dev/null 2>"$T/boot.err"; then
-	grep -q 'mkdiskimage: error: .*not supported' "$T/boot.err" ||
-		fail "installBootLoader = true: $(tail -n 2 "$T/boot.err")"
+# installBootLoader = true installs the loader the configuration enables, natively.
+if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
+	nixbuild OUTB --argstr partitionTableType efi --argstr bootLoader systemd-boot \
+		--arg installBootLoader true
+	check_outputs "$OUTB" img raw
+	extract_partition "$OUTB/nixos.img" 1 "$T/esp.fat"
+	fsck.fat -n "$T/esp.fat" >"$T/fsck.out" 2>&1 || fail "fsck.fat -n: $(tail -n 3 "$T/fsck.out")"
+	MTOOLS_SKIP_CHECK=1 mtype -i "$T/esp.fat" ::/EFI/BOOT/BOOTX64.EFI |
+		cmp - /usr/lib/systemd/boot/efi/systemd-bootx64.efi || fail "ESP: BOOTX64.EFI"
+	MTOOLS_SKIP_CHECK=1 mtype -i "$T/esp.fat" ::/loader/entries/nixos-generation-1.conf \
+		>"$T/entry.conf" || fail "ESP: no loader/entries/nixos-generation-1.conf"
+	grep -q "init=$TOPLEVEL/init" "$T/entry.conf" || fail "boot entry: $(cat "$T/entry.conf")"
+	rm -f "$T/esp.fat"
+	log "ok: installBootLoader with boot.loader.systemd-boot.enable"
+else
+	log "no /usr/lib/systemd/boot/efi/systemd-bootx64.efi (systemd-boot-efi): not checked"
 fi
+# ... or the tool refuses it, with its message.
+if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
+	--argstr bootLoader systemd-boot >/dev/null 2>"$T/boot.err"; then
+	fail "systemd-boot on a legacy (MBR) layout built an image"
+fi
+grep -q 'mkdiskimage: error: bootloader systemd-boot: partitionTableType legacy has no ESP' \
+	"$T/boot.err" || fail "systemd-boot on legacy: $(tail -n 2 "$T/boot.err")"
+# A loader mkdiskimage does not install is an evaluation error, not an image without it.
+if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
+	--argstr bootLoader generic-extlinux-compatible >/dev/null 2>"$T/extlinux.err"; then
+	fail "installBootLoader with extlinux evaluated"
+fi
+grep -q 'not the boot loader this configuration enables' "$T/extlinux.err" ||
+	fail "extlinux: $(cat "$T/extlinux.err")"
 # A contents owner the configuration gives no id is an evaluation error naming the option.
 if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser www \
 	>/dev/null 2>"$T/eval.err"; then

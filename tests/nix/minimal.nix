@@ -10,6 +10,7 @@
 , copyChannel ? true
 , installBootLoader ? false
 , fsType ? "ext4"
+, bootLoader ? null # "systemd-boot", "grub", "generic-extlinux-compatible": boot.loader.<it>.enable
 , extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
 }:
@@ -78,6 +79,14 @@ let
     printf 'licence text\n' >$out/share/doc/LICENSE
     ln -s ../share/doc/LICENSE $out/bin/licence
   '';
+  # systemd's EFI binaries, from the host (Debian's systemd-boot-efi), where a NixOS toplevel's
+  # systemd link finds them; empty when the host has none.
+  systemd = runCommand "systemd-minimal" { } ''
+    mkdir -p $out/lib/systemd/boot/efi
+    if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
+      cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi $out/lib/systemd/boot/efi/
+    fi
+  '';
   toplevel = runCommand "nixos-system-minimal-24.11" { } ''
     mkdir -p $out
     printf '#!/bin/sh\nexec ${sw}/bin/hello\n' >$out/init
@@ -87,6 +96,7 @@ let
     printf 'console=ttyS0 init=%s/init' $out >$out/kernel-params
     printf '24.11' >$out/nixos-version
     ln -s ${sw} $out/sw
+    ln -s ${systemd} $out/systemd
   '';
   extra = runCommand "extra" { } ''
     mkdir -p $out
@@ -107,7 +117,9 @@ let
     users.users.nginx.uid = 60;
     users.groups.root.gid = 0;
     users.groups.nginx.gid = 61;
-  };
+  } // (if bootLoader == null then { } else {
+    boot.loader.${bootLoader}.enable = true;
+  });
 in
 import ../../nix/make-disk-image.nix ({
   inherit pkgs lib config format partitionTableType onlyNixStore copyChannel installBootLoader
