@@ -9,6 +9,7 @@ static void usage(FILE *f)
 	fputs("usage: mkdiskimage build [--spec FILE.json] [flags] -o OUT\n"
 	      "       mkdiskimage inspect IMAGE [--json]\n"
 	      "       mkdiskimage convert IN OUT [--format F] [flags]\n"
+	      "       mkdiskimage boot-test IMAGE [--firmware bios|uefi] [--ssh] [flags]\n"
 	      "       mkdiskimage build --help   (every flag and its spec key)\n",
 	      f);
 }
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 		return cli_inspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "convert") == 0)
 		return cli_convert(argc - 1, argv + 1);
+	if (strcmp(argv[1], "boot-test") == 0)
+		return cli_boot_test(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
