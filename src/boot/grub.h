@@ -8,9 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct boot_entry;
 struct diag;
 struct image_plan;
 struct part_layout;
+struct tree;
+
+#define GRUB_CFG_PATH "/boot/grub/grub.cfg"
 
 /* boot.img offsets (grub-core/boot/i386/pc/boot.S,
  * include/grub/i386/pc/boot.h). */
@@ -100,3 +104,8 @@ struct grub_cfg_params {
 	const char *cmdline; /* NULL: empty */
 };
 char *grub_cfg_text(const struct grub_cfg_params *p);
+
+/* Add grub.cfg to the root tree (before it is finalized), and the kernel and initrd when they
+ * are host files (/boot/kernel, /boot/initrd). -EEXIST when the tree has a grub.cfg already. */
+int grub_install_files(struct tree *t, const struct boot_entry *e, const char *fs_uuid,
+		       int64_t mtime, struct diag *d);

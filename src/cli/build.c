@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/grub.h"
 #include "boot/efiboot.h"
 #include "boot/efivars.h"
 #include "format/format.h"
@@ -39,12 +40,14 @@ DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
 DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
 DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
 DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
+DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
 
 /* Everything the environment contributes, read once here and passed down. */
 struct build_env {
 	bool has_epoch;
 	int64_t source_date_epoch;
 	bool stderr_is_tty;
+	const char *tmp_dir; /* $TMPDIR or /tmp: grub-mkimage's files */
 };
 
 struct build_timings {
@@ -57,6 +60,7 @@ static int read_env(struct build_env *env, struct diag *d)
 	char *end;
 
 	*env = (struct build_env){ .stderr_is_tty = isatty(STDERR_FILENO) };
+	env->tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (s && *s) {
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
@@ -70,8 +74,55 @@ static int read_env(struct build_env *env, struct diag *d)
 	return 0;
 }
 
-static int build_tree(const struct image_spec *s, const struct build_env *env, struct diag *d,
-		      struct tree **ret)
+/* GRUB's grub.cfg (and host kernel/initrd copies) go into the root tree before it is final. */
+static int build_grub_files(const struct image_spec *s, const struct build_env *env,
+			    const uint8_t fs_uuid[16], struct tree *t, struct diag *d)
+{
+	_cleanup_(boot_entry_freep) struct boot_entry *e = NULL;
+	char u[UUID_STR_LEN];
+	int r;
+
+	if (s->boot_install != SPEC_BOOTLOADER_GRUB)
+		return 0;
+	if (s->kernel)
+		e = boot_entry_new(s->kernel, s->initrd, s->cmdline);
+	else {
+		r = bootspec_load(s->system, d, &e);
+		if (r < 0)
+			return r;
+	}
+	uuid_format(fs_uuid, u);
+	return grub_install_files(t, e, u, env->has_epoch ? env->source_date_epoch : 0, d);
+}
+
+/* GRUB's boot.img and core.img for the layout (grub-mkimage runs here, before any output). */
+static int build_grub(const struct image_spec *s, const struct build_env *env,
+		      const struct part_layout *l, const uint8_t fs_uuid[16], struct diag *d,
+		      struct grub_bios **ret)
+{
+	char u[UUID_STR_LEN];
+	uint64_t lba, n_sect;
+	int r;
+
+	*ret = NULL;
+	if (s->boot_install != SPEC_BOOTLOADER_GRUB)
+		return 0;
+	r = grub_bios_location(l, d, &lba, &n_sect);
+	if (r < 0)
+		return r;
+	uuid_format(fs_uuid, u);
+	return grub_bios_make(&(struct grub_bios_params){
+				      .grub_dir = s->grub_dir,
+				      .tmp_dir = env->tmp_dir,
+				      .fs_uuid = u,
+				      .core_lba = lba,
+				      .max_sect = n_sect,
+			      },
+			      d, ret);
+}
+
+static int build_tree(const struct image_spec *s, const struct build_env *env,
+		      const uint8_t fs_uuid[16], struct diag *d, struct tree **ret)
 {
 	_cleanup_(tree_freep) struct tree *t = tree_new();
 	struct tree_finalize_opts fo = {
@@ -104,6 +155,9 @@ static int build_tree(const struct image_spec *s, const struct build_env *env, s
 				    .mtime = env->has_epoch ? env->source_date_epoch : 0,
 			    },
 			    d);
+	if (r < 0)
+		return r;
+	r = build_grub_files(s, env, fs_uuid, t, d);
 	if (r < 0)
 		return r;
 	/* an empty image still needs its root directory */
@@ -484,6 +538,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	_cleanup_(efivars_freep) struct efivars *vars = NULL;
 	struct outfile *vars_out = NULL;
 	_cleanup_(sdboot_freep) struct sdboot *sdboot = NULL;
+	_cleanup_(grub_bios_freep) struct grub_bios *grub = NULL;
 	_cleanup_(build_boot_done) struct build_boot esp = { 0 }, xbootldr = { 0 };
 	_cleanup_(tree_freep) struct tree *t = NULL;
 	_cleanup_(ext4_plan_freep) struct ext4_plan *fs = NULL;
@@ -525,7 +580,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 		return r;
 	pp.seed = seed;
 
-	r = build_tree(s, env, d, &t);
+	r = build_tree(s, env, ep.uuid, d, &t);
 	if (r < 0)
 		return r;
 	t1 = progress_now();
@@ -549,6 +604,9 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	r = build_efi_vars(s, &layout, esp.t, d, &vars);
 	if (r < 0)
 		return r;
+	r = build_grub(s, env, &layout, ep.uuid, d, &grub);
+	if (r < 0)
+		return r;
 	ep.size_bytes = root_len;
 	r = ext4_plan(&ep, t, d, &fs);
 	if (r < 0)
@@ -557,6 +615,8 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 
 	ip = image_plan_new(layout.disk_bytes);
 	part_plan_ranges(&layout, ip);
+	if (grub)
+		grub_bios_plan_ranges(grub, ip);
 	ext4_plan_ranges(fs, root_off, ip);
 	if (esp.fs)
 		fat_plan_ranges(esp.fs, esp.off, ip);

@@ -46,6 +46,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->initrd);
 	free(s->cmdline);
 	free(s->systemd_boot_efi);
+	free(s->grub_dir);
 	spec_contents_clear(s);
 	free(s->fs_type);
 	free(s->label);

@@ -55,6 +55,7 @@ enum {
 	OPT_INITRD,
 	OPT_CMDLINE,
 	OPT_SYSTEMD_BOOT_EFI,
+	OPT_GRUB_DIR,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -104,6 +105,7 @@ static const struct option spec_long_options[] = {
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "systemd-boot-efi", required_argument, NULL, OPT_SYSTEMD_BOOT_EFI },
+	{ "grub-dir", required_argument, NULL, OPT_GRUB_DIR },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -190,6 +192,8 @@ static const char spec_usage_text[] =
 	"      --cmdline S              [cmdline] its kernel parameters\n"
 	"      --systemd-boot-efi F     [systemdBootEfi] systemd-boot's EFI binary (default: the\n"
 	"                               system's systemd/lib/systemd/boot/efi/)\n"
+	"      --grub-dir DIR           [grubDir] GRUB's i386-pc modules for bootloader grub\n"
+	"                               (legacy, legacy+gpt, hybrid; Debian: /usr/lib/grub/i386-pc)\n"
 	"      --json                   print a machine-readable summary on stdout\n"
 	"      --progress, --no-progress\n"
 	"                               force progress on stderr on or off (default: on when\n"
@@ -393,6 +397,9 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_SYSTEMD_BOOT_EFI:
 		spec_set_path(&s->systemd_boot_efi, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_GRUB_DIR:
+		spec_set_path(&s->grub_dir, arg, /* base_dir= */ NULL);
 		return 0;
 	case OPT_JSON:
 		s->json = true;

@@ -145,6 +145,8 @@ SPEC_JSON_TEXT_KEY(spec_json_cmdline, false, "a string",
 		   (free(s->cmdline), s->cmdline = xstrdup(t), 0))
 SPEC_JSON_TEXT_KEY(spec_json_systemd_boot_efi, false, "a path",
 		   (spec_set_path(&s->systemd_boot_efi, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_grub_dir, false, "a path",
+		   (spec_set_path(&s->grub_dir, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
 		   (spec_set_path(&s->system, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
@@ -369,6 +371,7 @@ static const struct {
 	{ "initrd", spec_json_initrd },
 	{ "cmdline", spec_json_cmdline },
 	{ "systemdBootEfi", spec_json_systemd_boot_efi },
+	{ "grubDir", spec_json_grub_dir },
 };
 
 /* Edit distance, capped: enough to suggest "rootGPUID" for "rootGpuid" or "diskSzie". */

@@ -93,6 +93,7 @@ struct image_spec {
 	char *initrd;           /* "initrd" / --initrd F */
 	char *cmdline;          /* "cmdline" / --cmdline S: kernel parameters with --kernel */
 	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
+	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

@@ -80,6 +80,25 @@ static bool spec_system_has_sdboot(const struct image_spec *s)
 	return r;
 }
 
+/* GRUB for BIOS (i386-pc): a place for core.img (the MBR gap or a BIOS boot partition) and
+ * GRUB's module directory. x86_64-efi GRUB is not built: systemd-boot is the EFI loader. */
+static int spec_check_grub(const struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+
+	if (t != PART_TABLE_LEGACY && t != PART_TABLE_LEGACY_GPT && t != PART_TABLE_HYBRID)
+		return diag_fail(d, -EINVAL, "bootloader grub: partitionTableType %s: GRUB for "
+				 "BIOS needs a BIOS boot partition: use legacy, legacy+gpt or "
+				 "hybrid (or systemd-boot on EFI)", part_table_name(t));
+	if (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_X86)
+		return diag_fail(d, -ENOTSUP, "bootloader grub: GRUB for BIOS needs arch x86-64 "
+				 "or x86");
+	if (!s->grub_dir)
+		return diag_fail(d, -EINVAL, "bootloader grub: no GRUB modules; set grubDir "
+				 "(--grub-dir DIR, e.g. Debian's /usr/lib/grub/i386-pc)");
+	return 0;
+}
+
 /* installBootLoader and bootloader: resolve auto to what is installed (or none). Without an
  * explicit request, auto installs systemd-boot on the EFI layouts when a kernel is known
  * (--kernel, or a toplevel with a boot.json or kernel) and a systemd-boot binary is there. */
@@ -103,7 +122,7 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	if (*b == SPEC_BOOTLOADER_AUTO) {
 		*b = efi ? SPEC_BOOTLOADER_SYSTEMD_BOOT : SPEC_BOOTLOADER_GRUB;
 		if (!explicit && (!kernel || t == PART_TABLE_NONE ||
-				  *b == SPEC_BOOTLOADER_GRUB ||
+				  (*b == SPEC_BOOTLOADER_GRUB && !s->grub_dir) ||
 				  (!s->kernel && !s->systemd_boot_efi &&
 				   !spec_system_has_sdboot(s)))) {
 			*b = SPEC_BOOTLOADER_NONE;
@@ -116,8 +135,7 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 				 "boot.json or kernel", s->system ? " (system " : "",
 				 s->system ? s->system : "", s->system ? " has neither)" : "");
 	if (*b == SPEC_BOOTLOADER_GRUB)
-		return diag_fail(d, -ENOTSUP, "bootloader grub: not supported yet (use "
-				 "systemd-boot on efi, efixbootldr or hybrid, or bootloader none)");
+		return spec_check_grub(s, d);
 	if (!efi)
 		return diag_fail(d, -EINVAL, "bootloader systemd-boot: partitionTableType %s has "
 				 "no ESP (use efi, efixbootldr or hybrid)", part_table_name(t));
