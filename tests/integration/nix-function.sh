@@ -54,6 +54,17 @@ if ! nix-build --no-out-link "$PROBE" >"$T/probe.out" 2>"$T/probe.err"; then
 	skip "nix-build cannot build a trivial derivation here"
 fi
 
+# The flake (its nixpkgs input faked, tests/nix/minimal.nix): packages.<system>.default and the
+# overlay's pkgs.mkdiskimage are nix/package.nix; lib.makeDiskImage and make-disk-image.nix with
+# the overlay give the very derivation a direct import gives.
+drvs=()
+for via in import flake overlay; do
+	drvs+=("$(nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr via "$via" \
+		2>"$T/via.err")") || fail "via $via: $(tail -n 3 "$T/via.err")"
+done
+[ "${drvs[0]}" = "${drvs[1]}" ] && [ "${drvs[0]}" = "${drvs[2]}" ] ||
+	fail "the flake's lib.makeDiskImage or overlay gives another derivation: ${drvs[*]}"
+
 # nixbuild OUTVAR ARGS...: nix-build the minimal expression with this mkdiskimage; fails the test
 # (the environment works, so a failure is ours).
 nixbuild()

@@ -10,6 +10,7 @@
 , copyChannel ? true
 , installBootLoader ? false
 , fsType ? "ext4"
+, via ? "import" # "flake": the flake's lib.makeDiskImage; "overlay": its pkgs.mkdiskimage
 , bootLoader ? null # "systemd-boot", "grub", "generic-extlinux-compatible": boot.loader.<it>.enable
 , extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
@@ -120,11 +121,34 @@ let
   } // (if bootLoader == null then { } else {
     boot.loader.${bootLoader}.enable = true;
   });
+
+  # The flake, its nixpkgs input faked: callPackage ./nix/package.nix gives the tool above.
+  callPackage = p: args:
+    assert baseNameOf p == "package.nix" && builtins.pathExists p; tool;
+  fakeNixpkgs = {
+    lib.genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+    legacyPackages.${system} = { inherit callPackage; };
+  };
+  flake = (import ../../flake.nix).outputs { self = flake; nixpkgs = fakeNixpkgs; };
+  flakeChecks = builtins.all (x: x) [
+    (flake.packages.${system}.default.drvPath == tool.drvPath)
+    ((flake.overlays.default { inherit callPackage; } { }).mkdiskimage.drvPath == tool.drvPath)
+  ];
+  makeDiskImage = {
+    import = args: import ../../nix/make-disk-image.nix (args // { mkdiskimage = tool; });
+    flake = args: flake.lib.makeDiskImage
+      (args // { pkgs = args.pkgs // { buildPackages = { inherit callPackage; }; }; });
+    overlay = args: import ../../nix/make-disk-image.nix (args // {
+      pkgs =
+        let final = args.pkgs // { inherit callPackage; } // flake.overlays.default final args.pkgs;
+        in final;
+    });
+  }.${via};
 in
-import ../../nix/make-disk-image.nix ({
+assert flakeChecks;
+makeDiskImage ({
   inherit pkgs lib config format partitionTableType onlyNixStore copyChannel installBootLoader
     fsType;
-  mkdiskimage = tool;
   additionalSpace = "16M";
   additionalPaths = [ extra ];
   postVM = ''
