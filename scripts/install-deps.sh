@@ -12,6 +12,7 @@ pkgs=(
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
 	python3 xxd
+	grub-pc-bin grub-efi-amd64-bin qemu-system-x86 seabios busybox-static
 	nix-bin sqlite3
 	jq
 	dosfstools mtools systemd-boot-efi
