@@ -242,6 +242,19 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
 else
 	log "no /usr/lib/systemd/boot/efi/systemd-bootx64.efi (systemd-boot-efi): not checked"
 fi
+if [ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ]; then
+	nixbuild OUTG --argstr bootLoader grub --arg installBootLoader true
+	check_outputs "$OUTG" img raw
+	head -c 440 "$OUTG/nixos.img" | grep -aq GRUB || fail "no GRUB boot code in the MBR"
+	extract_partition "$OUTG/nixos.img" 1 "$T/grub.ext4"
+	e2fsck_clean "$T/grub.ext4"
+	debugfs -R 'cat /boot/grub/grub.cfg' "$T/grub.ext4" 2>/dev/null >"$T/grub.cfg"
+	grep -q "$TOPLEVEL" "$T/grub.cfg" || fail "grub.cfg does not boot the toplevel"
+	rm -f "$T/grub.ext4"
+	log "ok: installBootLoader with boot.loader.grub (grubDir from boot.loader.grub.package)"
+else
+	log "no /usr/lib/grub/i386-pc or grub-mkimage (grub-pc-bin): GRUB not checked"
+fi
 # ... or the tool refuses it, with its message.
 if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
 	--argstr bootLoader systemd-boot >/dev/null 2>"$T/boot.err"; then

@@ -88,6 +88,13 @@ let
       cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi $out/lib/systemd/boot/efi/
     fi
   '';
+  # GRUB's BIOS modules and grub-mkimage, from the host (Debian's grub-pc-bin, grub-common),
+  # where a grub package has them
+  grub = runCommand "grub-minimal" { } ''
+    mkdir -p $out/lib/grub $out/bin
+    cp -r /usr/lib/grub/i386-pc $out/lib/grub/
+    cp /usr/bin/grub-mkimage $out/bin/
+  '';
   toplevel = runCommand "nixos-system-minimal-24.11" { } ''
     mkdir -p $out
     printf '#!/bin/sh\nexec ${sw}/bin/hello\n' >$out/init
@@ -120,7 +127,8 @@ let
     users.groups.nginx.gid = 61;
   } // (if bootLoader == null then { } else {
     boot.loader.${bootLoader}.enable = true;
-  });
+  }) // (if bootLoader == "grub" then { boot.loader.grub = { enable = true; package = grub; }; }
+  else { });
 
   # The flake, its nixpkgs input faked: callPackage ./nix/package.nix gives the tool above.
   callPackage = p: args:
