@@ -492,7 +492,7 @@ static int build_efi_vars(const struct image_spec *s, const struct part_layout *
 		return diag_fail(d, -EINVAL, "touchEFIVars: the layout has no ESP");
 	if (!tree_lookup(esp, file))
 		return diag_fail(d, -ENOENT,
-				 "touchEFIVars: the ESP has no %s for Boot0000 to start (install "
+				 "touchEFIVars: the ESP has no %s for the boot entry to start (install "
 				 "systemd-boot, or put it in the --esp tree)",
 				 file + 1);
 	r = efivars_load(s->efi_vars_template, d, &v);
@@ -504,7 +504,7 @@ static int build_efi_vars(const struct image_spec *s, const struct part_layout *
 		.n_lba = pe->n_lba,
 	};
 	memcpy(hd.part_uuid, pe->uuid, sizeof(hd.part_uuid));
-	r = efiboot_add(v, &hd, file, d);
+	r = efiboot_add(v, &hd, file, d, /* ret_number= */ NULL);
 	if (r < 0)
 		return diag_prepend(d, r, "touchEFIVars: %s", s->efi_vars_template);
 	*ret = TAKE_PTR(v);

@@ -16,6 +16,9 @@ export NIX_REMOTE=
 export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters =
 experimental-features = nix-command'
 MIN=$REPO/tests/nix/minimal.nix
+# one binary for every build here, whatever `make` does to $MKDISKIMAGE meanwhile
+cp "$MKDISKIMAGE" "$T/mkdiskimage"
+MKDISKIMAGE=$T/mkdiskimage
 PROBE=$REPO/tests/nix/probe.nix
 
 # Syntax: the flake cannot be evaluated offline (it needs nixpkgs), so parse only.
