@@ -16,7 +16,6 @@ pkgs=(
 	nix-bin sqlite3
 	jq
 	dosfstools mtools systemd-boot-efi
-	ovmf
 )
 missing=()
 for p in "${pkgs[@]}"; do

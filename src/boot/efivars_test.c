@@ -170,7 +170,10 @@ TEST(boot_entry_is_appended_and_old_boot_order_deleted)
 
 	(void)uuid_parse("11111111-2222-3333-4444-555555555555", hd.part_uuid);
 	ASSERT_OK(efivars_decode(b, T_LEN, &d, &v));
-	ASSERT_OK(efiboot_add(v, &hd, "/EFI/systemd/systemd-bootx64.efi", &d));
+	uint16_t num = 0xffff;
+
+	ASSERT_OK(efiboot_add(v, &hd, "/EFI/systemd/systemd-bootx64.efi", &d, &num));
+	ASSERT_EQ(num, 0);
 	ASSERT_EQ(v->len, T_LEN);
 	/* the template's bytes before the appended variables: only State bytes change */
 	ASSERT_MEM_EQ(v->buf, b, T_FIRST_VAR);
@@ -198,7 +201,8 @@ TEST(boot_entry_is_appended_and_old_boot_order_deleted)
 	ASSERT_OK(efivars_decode(v->buf, v->len, &d, &w));
 	ASSERT_EQ(w->n_vars, 5);
 	ASSERT_EQ(w->free_off, v->free_off);
-	ASSERT_OK(efiboot_add(w, &hd, "/EFI/systemd/systemd-bootx64.efi", &d));
+	ASSERT_OK(efiboot_add(w, &hd, "/EFI/systemd/systemd-bootx64.efi", &d, &num));
+	ASSERT_EQ(num, 0); /* the same device path: replaced, as bootctl's find_slot */
 	p = t_find(w->buf, "BootOrder", &len, &n);
 	ASSERT_TRUE(p != NULL && n == 1);
 	ASSERT_MEM_EQ(p, "\x00\x00\x03\x00", 4);
@@ -206,6 +210,32 @@ TEST(boot_entry_is_appended_and_old_boot_order_deleted)
 	ASSERT_TRUE(p != NULL && n == 1);
 	ASSERT_EQ(w->buf[w->vars[3].off + 2], 0x3c); /* the first Boot0000: deleted */
 	efivars_free(w);
+	efivars_free(v);
+	free(b);
+}
+
+TEST(another_boot0000_is_kept_and_the_next_free_number_used)
+{
+	static const uint8_t ui_app[] = { 1, 0, 0, 0, 4, 0, 'U', 0, 0, 0, 0x7f, 0xff, 4, 0 };
+	struct devpath_hd hd = { .part_number = 1, .start_lba = 2048, .n_lba = 4096 };
+	struct diag d = { 0 };
+	struct efivars *v = NULL;
+	const uint8_t *p;
+	unsigned end, len, n;
+	uint16_t num = 0;
+	uint8_t *b = t_template(&end);
+
+	t_var(b, &end, 0x3f, "Boot0000", ui_app, sizeof(ui_app));
+	ASSERT_OK(efivars_decode(b, T_LEN, &d, &v));
+	ASSERT_OK(efiboot_add(v, &hd, "/EFI/systemd/systemd-bootx64.efi", &d, &num));
+	ASSERT_EQ(num, 1);
+	p = t_find(v->buf, "Boot0000", &len, &n);
+	ASSERT_TRUE(p != NULL && n == 1 && len == sizeof(ui_app));
+	ASSERT_MEM_EQ(p, ui_app, sizeof(ui_app));
+	ASSERT_TRUE(t_find(v->buf, "Boot0001", &len, &n) != NULL && n == 1);
+	p = t_find(v->buf, "BootOrder", &len, &n);
+	ASSERT_TRUE(p != NULL && n == 1 && len == 6); /* ours first, then the old 0003, 0000 */
+	ASSERT_MEM_EQ(p, "\x01\x00\x03\x00\x00\x00", 6);
 	efivars_free(v);
 	free(b);
 }
@@ -221,7 +251,7 @@ TEST(full_store_is_enospc)
 	/* shrink the store to end right after the template's variables */
 	t_le32(b + T_STORE + 16, end - T_STORE);
 	ASSERT_OK(efivars_decode(b, T_LEN, &d, &v));
-	ASSERT_ERR(efiboot_add(v, &hd, "/x.efi", &d), -ENOSPC);
+	ASSERT_ERR(efiboot_add(v, &hd, "/x.efi", &d, NULL), -ENOSPC);
 	ASSERT_TRUE(strstr(d.msg, "do not fit") != NULL);
 	efivars_free(v);
 	free(b);
