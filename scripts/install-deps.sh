@@ -16,6 +16,7 @@ pkgs=(
 	nix-bin sqlite3
 	jq
 	dosfstools mtools systemd-boot-efi
+	ovmf
 )
 missing=()
 for p in "${pkgs[@]}"; do
