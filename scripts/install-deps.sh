@@ -17,6 +17,7 @@ pkgs=(
 	jq
 	dosfstools mtools systemd-boot-efi
 	ovmf
+	ovmf
 )
 missing=()
 for p in "${pkgs[@]}"; do
