@@ -17,7 +17,6 @@ pkgs=(
 	jq
 	dosfstools mtools systemd-boot-efi
 	ovmf
-	ovmf
 )
 missing=()
 for p in "${pkgs[@]}"; do
