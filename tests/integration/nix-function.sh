@@ -197,6 +197,16 @@ if [ "$vsize" -lt $((64 * MIB)) ] || [ "$vsize" -ge $((65 * MIB)) ]; then
 fi
 log "ok: vpc, diskSize, baseName"
 
+# qcow2-compressed: still nixos.qcow2 and "qcow2-image", with compressed clusters
+nixbuild OUTC --argstr format qcow2-compressed
+check_outputs "$OUTC" qcow2 qcow2
+qemu-img check -q "$OUTC/nixos.qcow2" || fail "qcow2-compressed: qemu-img check"
+qemu-img compare -q "$OUT/nixos.img" "$OUTC/nixos.qcow2" ||
+	fail "qcow2-compressed holds other bytes than raw"
+[ "$(stat -c %s "$OUTC/nixos.qcow2")" -lt "$(stat -c %s "$OUTQ/nixos.qcow2")" ] ||
+	fail "qcow2-compressed is not smaller than qcow2"
+log "ok: qcow2-compressed"
+
 # Under the sandbox, as nixpkgs builds it: the builder sees only its inputs' closures, so the
 # store paths must come in through closureInfo's references (host tools are let in).
 sandbox_conf=$'\nsandbox = true\nextra-sandbox-paths = /bin /usr /lib /lib64'
