@@ -9,9 +9,10 @@
 #         mkdiskimage or buildPackages.callPackage (unless mkdiskimage is passed)
 #   lib:  cleanSource (copyChannel only)
 #   config: system.build.toplevel; system.nixos.version, .versionSuffix (copyChannel only);
-#           users.users.<name>.uid, users.groups.<name>.gid (contents with user/group only)
-# What mkdiskimage cannot do yet it refuses at build time with a one-line message:
-# installBootLoader = true (the nixpkgs default) and touchEFIVars = true among them.
+#           users.users.<name>.uid, users.groups.<name>.gid (contents with user/group only);
+#           boot.loader.{systemd-boot,grub}.enable, boot.loader.grub.package (installBootLoader)
+# What mkdiskimage cannot do it refuses at build time with a one-line message (touchEFIVars
+# for now, a loader the layout cannot hold); the build fails with it.
 { pkgs
 , lib
 , config
