@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# touchEFIVars: efi-vars.fd from Debian's OVMF variable-store templates (OVMF_VARS_4M.fd, the
+# 2 MiB OVMF_VARS.fd, and OVMF_VARS_4M.ms.fd with Microsoft's keys and deleted variables). An
+# independent reader (Python, below) checks the volume and store headers, that the template's
+# variables are there byte for byte, Boot0000's load option (HD node = the ESP's number, start,
+# size and PARTUUID from sfdisk; the systemd-boot file path) and BootOrder = 0000. Two builds
+# are identical; bad inputs fail with one line and no output. The oracle: OVMF itself boots
+# the image through Boot0000 alone (the ESP has EFI/systemd/systemd-bootx64.efi but no
+# EFI/BOOT/BOOTX64.EFI) and systemd-boot's menu appears; with the pristine template the same
+# disk does not boot (OVMF falls through to its shell). QUICK=1 skips the QEMU boots.
+# quick
+. "$(dirname "$0")/../lib.sh"
+require sfdisk python3 cmp
+OVMF=/usr/share/OVMF
+SDBOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+for f in "$OVMF/OVMF_VARS_4M.fd" "$OVMF/OVMF_VARS.fd" "$OVMF/OVMF_CODE_4M.fd" "$SDBOOT"; do
+	[ -e "$f" ] || skip "needs $f (packages ovmf, systemd-boot-efi)"
+done
+
+# read_store FILE: the variables as lines "STATE NAME GUID ATTRS OFFSET HEXBYTES", after
+# checking the FV header (signature, checksum, block map) and the store header.
+read_store()
+{
+	python3 - "$1" <<'PY'
+import struct, sys, uuid
+b = open(sys.argv[1], "rb").read()
+assert b[40:44] == b"_FVH", "FV signature"
+fv_len, = struct.unpack_from("<Q", b, 32)
+hlen, = struct.unpack_from("<H", b, 48)
+assert fv_len == len(b), "FvLength"
+assert sum(struct.unpack_from("<%dH" % (hlen // 2), b, 0)) & 0xffff == 0, "FV checksum"
+guid = uuid.UUID(bytes_le=b[hlen:hlen + 16])
+assert guid == uuid.UUID("aaf32c78-947b-439a-a180-2e144ec37792"), guid
+size, fmt, state = struct.unpack_from("<IBB", b, hlen + 16)
+assert fmt == 0x5a and state == 0xfe, "store format/state"
+end = hlen + size
+off = (hlen + 28 + 3) & ~3
+while off + 60 <= end and struct.unpack_from("<H", b, off)[0] == 0x55aa:
+    st, attrs = b[off + 2], struct.unpack_from("<I", b, off + 4)[0]
+    ns, ds = struct.unpack_from("<II", b, off + 36)
+    vendor = uuid.UUID(bytes_le=b[off + 44:off + 60])
+    name = b[off + 60:off + 60 + ns].decode("utf-16-le").rstrip("\0")
+    nxt = off + 60 + ns + ds
+    print("%02x %s %s %x %d %s" % (st, name, vendor, attrs, off, b[off + 3:nxt].hex()))
+    off = (nxt + 3) & ~3
+assert all(c == 0xff for c in b[off:end]), "free space not erased"
+PY
+}
+
+# boot_entry FILE [NAME]: a Boot#### load option (Boot0000 by default), decoded:
+# "ATTRS|DESCRIPTION|PART|START|SIZE|GUID|PATH".
+boot_entry()
+{
+	read_store "$1" | awk -v n="${2:-Boot0000}" '$1 == "3f" && $2 == n { print $6 }' |
+		python3 -c '
+import struct, sys, uuid
+raw = bytes.fromhex(sys.stdin.read().strip())
+hdr = 60 - 3 + 2 * len("Boot0000\0")  # the dump starts at the Reserved byte
+d = raw[hdr:]
+attrs, plen = struct.unpack_from("<IH", d, 0)
+desc_end = d.index(b"\0\0", 6)
+while (desc_end - 6) % 2:
+    desc_end = d.index(b"\0\0", desc_end + 1)
+desc = d[6:desc_end].decode("utf-16-le")
+p = d[desc_end + 2:desc_end + 2 + plen]
+assert len(d) == desc_end + 2 + plen, "optional data"
+t, s, l = struct.unpack_from("<BBH", p, 0)
+assert (t, s, l) == (4, 1, 42), (t, s, l)
+part, start, size = struct.unpack_from("<IQQ", p, 4)
+sig = uuid.UUID(bytes_le=p[24:40])
+assert p[40:42] == b"\x02\x02", "MBR type / signature type"
+t, s, l = struct.unpack_from("<BBH", p, 42)
+assert (t, s) == (4, 4), (t, s)
+path = p[46:42 + l].decode("utf-16-le")
+assert path.endswith("\0")
+assert p[42 + l:] == b"\x7f\xff\x04\x00", "End node"
+print("%x|%s|%d|%d|%d|%s|%s" % (attrs, desc, part, start, size, sig, path.rstrip("\0")))
+'
+}
+
+mkdir -p "$T/esp/EFI/systemd" "$T/out" "$T/out2"
+cp "$SDBOOT" "$T/esp/EFI/systemd/systemd-bootx64.efi"
+args=(--partition-table efi --esp "$T/esp" --boot-size 40M --additional-space 1M
+	--touch-efi-vars)
+
+log "efi layout, OVMF_VARS_4M.fd template"
+build "${args[@]}" --efi-vars-template "$OVMF/OVMF_VARS_4M.fd" -o "$T/out"
+vars=$T/out/efi-vars.fd
+[ "$(stat -c %s "$vars")" -eq "$(stat -c %s "$OVMF/OVMF_VARS_4M.fd")" ] ||
+	fail "efi-vars.fd is not the template's size"
+read_store "$vars" >"$T/vars.txt" || fail "efi-vars.fd does not parse"
+cat "$T/vars.txt" | cut -c1-60 >&2
+[ "$(awk '$1 == "3f"' "$T/vars.txt" | wc -l)" -eq 2 ] || fail "want exactly Boot0000 and BootOrder"
+order=$(awk '$1 == "3f" && $2 == "BootOrder" { print $3, $4, substr($6, length($6) - 3) }' \
+	"$T/vars.txt")
+[ "$order" = "8be4df61-93ca-11d2-aa0d-00e098032b8c 7 0000" ] || fail "BootOrder: $order"
+read -r start size < <(part_geometry "$T/out/nixos.img" 1)
+partuuid=$(sfdisk --part-uuid "$T/out/nixos.img" 1 | tr 'A-Z' 'a-z')
+want="1|Linux Boot Manager|1|$start|$size|$partuuid|\\EFI\\systemd\\systemd-bootx64.efi"
+got=$(boot_entry "$vars")
+[ "$got" = "$want" ] || fail "Boot0000: got $got, want $want"
+# the template's bytes are all kept: only the appended variables differ
+first=$(awk '{ print $5; exit }' "$T/vars.txt")
+cmp -n "$first" "$vars" "$OVMF/OVMF_VARS_4M.fd" || fail "bytes before the new variables changed"
+end=$(awk '{ o = $5 + 3 + length($6) / 2 } END { print o }' "$T/vars.txt")
+cmp -i "$end" "$vars" "$OVMF/OVMF_VARS_4M.fd" ||
+	fail "bytes after the new variables (free space, FTW) changed"
+
+log "reproducible"
+build "${args[@]}" --efi-vars-template "$OVMF/OVMF_VARS_4M.fd" -o "$T/out2"
+cmp "$vars" "$T/out2/efi-vars.fd" || fail "two builds give different efi-vars.fd"
+cmp "$T/out/nixos.img" "$T/out2/nixos.img" || fail "two builds give different images"
+
+log "2 MiB OVMF_VARS.fd, hybrid layout, --efi-vars-out"
+build --partition-table hybrid --esp "$T/esp" --boot-size 40M --additional-space 1M \
+	--touch-efi-vars --efi-vars-template "$OVMF/OVMF_VARS.fd" \
+	--efi-vars-out "$T/small-vars.fd" -o "$T/hybrid.img"
+[ "$(stat -c %s "$T/small-vars.fd")" -eq 131072 ] || fail "small efi-vars.fd size"
+read -r start size < <(part_geometry "$T/hybrid.img" 1)
+partuuid=$(sfdisk --part-uuid "$T/hybrid.img" 1 | tr 'A-Z' 'a-z')
+want="1|Linux Boot Manager|1|$start|$size|$partuuid|\\EFI\\systemd\\systemd-bootx64.efi"
+got=$(boot_entry "$T/small-vars.fd")
+[ "$got" = "$want" ] || fail "hybrid Boot0000: got $got, want $want"
+
+if [ -e "$OVMF/OVMF_VARS_4M.ms.fd" ]; then
+	# Its Boot0000..0002 (UiApp, shell, ...) stay: ours takes the lowest free number, as
+	# bootctl does, and BootOrder (all copies deleted in the template) becomes 0003.
+	log "OVMF_VARS_4M.ms.fd: the template's variables (live and deleted) kept byte for byte"
+	build "${args[@]}" --efi-vars-template "$OVMF/OVMF_VARS_4M.ms.fd" \
+		--efi-vars-out "$T/ms-vars.fd" -o "$T/ms.img"
+	read_store "$OVMF/OVMF_VARS_4M.ms.fd" >"$T/ms-before.txt"
+	read_store "$T/ms-vars.fd" >"$T/ms-after.txt"
+	n=$(wc -l <"$T/ms-before.txt")
+	head -n "$n" "$T/ms-after.txt" | diff -u "$T/ms-before.txt" - ||
+		fail "the template's variables changed"
+	[ "$(tail -n +"$((n + 1))" "$T/ms-after.txt" | awk '{ print $1, $2 }' | tr '\n' ' ')" = \
+		"3f Boot0003 3f BootOrder " ] || fail "ms: want Boot0003 and BootOrder appended"
+	[ "$(awk '$1 == "3f" && $2 == "BootOrder" { print substr($6, length($6) - 3) }' \
+		"$T/ms-after.txt")" = 0300 ] || fail "ms: BootOrder is not 0003"
+	boot_entry "$T/ms-vars.fd" Boot0003 | grep -qF '|Linux Boot Manager|1|' ||
+		fail "ms: Boot0003 is not ours"
+	grep -q "^3f PK " "$T/ms-after.txt" || fail "ms: PK lost"
+fi
+
+log "bad inputs: one line, no output"
+bad()
+{
+	local want=$1
+	shift
+	rm -rf "$T/bad" && mkdir "$T/bad"
+	if "$MKDISKIMAGE" build "$@" >"$T/bad.out" 2>"$T/bad.err"; then
+		fail "build $* succeeded"
+	fi
+	grep -qF -- "$want" "$T/bad.err" || { cat "$T/bad.err" >&2; fail "message: want $want"; }
+	[ "$(wc -l <"$T/bad.err")" -eq 1 ] || { cat "$T/bad.err" >&2; fail "more than one line"; }
+	[ -z "$(ls -A "$T/bad")" ] || fail "output left behind: $(ls -A "$T/bad")"
+}
+bad "FileSystemGuid is not gEfiSystemNvDataFvGuid" "${args[@]}" \
+	--efi-vars-template "$OVMF/OVMF_CODE_4M.fd" -o "$T/bad"
+bad 'Signature is not "_FVH"' "${args[@]}" --efi-vars-template "$SDBOOT" -o "$T/bad"
+head -c 4096 "$OVMF/OVMF_VARS_4M.fd" >"$T/truncated.fd"
+bad "FvLength" "${args[@]}" --efi-vars-template "$T/truncated.fd" -o "$T/bad"
+bad "needs efiVariables" "${args[@]}" -o "$T/bad"
+bad "give efiVarsOut" "${args[@]}" --efi-vars-template "$OVMF/OVMF_VARS_4M.fd" \
+	-o "$T/bad/x.img"
+bad "partitionTableType legacy has no ESP" --touch-efi-vars \
+	--efi-vars-template "$OVMF/OVMF_VARS_4M.fd" -o "$T/bad"
+mkdir -p "$T/empty-esp"
+bad "the ESP has no EFI/systemd/systemd-bootx64.efi" --partition-table efi \
+	--esp "$T/empty-esp" --boot-size 40M --touch-efi-vars \
+	--efi-vars-template "$OVMF/OVMF_VARS_4M.fd" -o "$T/bad"
+
+[ -n "${QUICK:-}" ] && exit 0
+require qemu-system-x86_64 timeout
+
+# boot VARS SERIAL UNTIL: boot out/nixos.img under OVMF with a copy of VARS until the serial
+# console matches the extended regex UNTIL (or 300 s pass); the console is left in SERIAL.
+boot()
+{
+	local vars=$1 serial=$2 until=$3 pid i
+	cp "$vars" "$T/pflash-vars.fd"
+	: >"$serial"
+	qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -monitor none -net none \
+		-drive if=pflash,format=raw,readonly=on,file="$OVMF/OVMF_CODE_4M.fd" \
+		-drive if=pflash,format=raw,file="$T/pflash-vars.fd" \
+		-drive file="$T/out/nixos.img",format=raw,if=none,id=d0,snapshot=on \
+		-device virtio-blk-pci,drive=d0,bootindex=1 \
+		-serial file:"$serial" >/dev/null 2>&1 &
+	pid=$!
+	_PIDS+=("$pid")
+	for ((i = 0; i < 300; i++)); do
+		if tr -d '\r' <"$serial" | grep -aEq "$until"; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 1
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+log "OVMF boots Boot0000 from efi-vars.fd"
+read -r start size < <(part_geometry "$T/out/nixos.img" 1)
+partuuid=$(sfdisk --part-uuid "$T/out/nixos.img" 1)
+hd=$(printf 'HD(1,GPT,%s,0x%X,0x%X)' "$partuuid" "$start" "$size")
+line="BdsDxe: starting Boot0000 \"Linux Boot Manager\" from $hd/\\EFI\\systemd\\systemd-bootx64.efi"
+boot "$vars" "$T/serial.log" 'Boot in [0-9]+ s|EFI Internal Shell'
+tr -d '\r' <"$T/serial.log" | grep -a BdsDxe >&2 || true
+tr -d '\r' <"$T/serial.log" | grep -aqF "$line" || fail "OVMF did not start Boot0000: want $line"
+grep -aq "Reboot Into Firmware Interface" "$T/serial.log" || fail "no systemd-boot menu on the console"
+
+log "control: the pristine template does not boot the same disk"
+boot "$OVMF/OVMF_VARS_4M.fd" "$T/serial-pristine.log" 'EFI Internal Shell|Boot in [0-9]+ s'
+tr -d '\r' <"$T/serial-pristine.log" | grep -a BdsDxe >&2 || true
+grep -aq "Reboot Into Firmware Interface" "$T/serial-pristine.log" &&
+	fail "the disk booted systemd-boot without Boot0000: the test proves nothing"
+grep -aq "EFI Internal Shell" "$T/serial-pristine.log" || fail "control boot did not reach the shell"
+exit 0
