@@ -208,6 +208,11 @@ boot "$vars" "$T/serial.log" 'Boot in [0-9]+ s|EFI Internal Shell'
 tr -d '\r' <"$T/serial.log" | grep -a BdsDxe >&2 || true
 tr -d '\r' <"$T/serial.log" | grep -aqF "$line" || fail "OVMF did not start Boot0000: want $line"
 grep -aq "Reboot Into Firmware Interface" "$T/serial.log" || fail "no systemd-boot menu on the console"
+# the firmware kept our store (it reformats one it rejects) and wrote its own variables after ours
+read_store "$T/pflash-vars.fd" >"$T/after-boot.txt" || fail "the store OVMF left does not parse"
+[ "$(boot_entry "$T/pflash-vars.fd")" = "$(boot_entry "$vars")" ] ||
+	fail "OVMF's store lost our Boot0000"
+[ "$(wc -l <"$T/after-boot.txt")" -gt 2 ] || fail "OVMF wrote no variables of its own"
 
 log "control: the pristine template does not boot the same disk"
 boot "$OVMF/OVMF_VARS_4M.fd" "$T/serial-pristine.log" 'EFI Internal Shell|Boot in [0-9]+ s'
