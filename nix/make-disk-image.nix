@@ -11,8 +11,8 @@
 #   config: system.build.toplevel; system.nixos.version, .versionSuffix (copyChannel only);
 #           users.users.<name>.uid, users.groups.<name>.gid (contents with user/group only);
 #           boot.loader.{systemd-boot,grub}.enable, boot.loader.grub.package (installBootLoader)
-# What mkdiskimage cannot do it refuses at build time with a one-line message (touchEFIVars
-# for now, a loader the layout cannot hold); the build fails with it.
+# What mkdiskimage cannot do it refuses at build time with a one-line message (a loader the
+# layout cannot hold, fsType other than ext4); the build fails with it.
 { pkgs
 , lib
 , config

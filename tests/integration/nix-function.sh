@@ -82,15 +82,19 @@ nixbuild()
 	printf -v "$var" '%s' "$out"
 }
 
-# check_outputs OUT EXT FORMAT: make-disk-image's outputs.
+# check_outputs OUT EXT FORMAT [efivars]: make-disk-image's outputs.
 check_outputs()
 {
-	local out=$1 ext=$2 fmt=$3
+	local out=$1 ext=$2 fmt=$3 efivars=${4:-}
 	[ -f "$out/nixos.$ext" ] || fail "$out/nixos.$ext missing"
 	[ "$(cat "$out/nix-support/hydra-build-products")" = "file $fmt-image $out/nixos.$ext" ] ||
 		fail "hydra-build-products: $(cat "$out/nix-support/hydra-build-products")"
 	[ "$(cat "$out/postvm.txt")" = "postVM ran on $out/nixos.$ext" ] || fail "postVM did not run"
-	[ ! -e "$out/efi-vars.fd" ] || fail "efi-vars.fd without touchEFIVars"
+	if [ -n "$efivars" ]; then
+		[ -f "$out/efi-vars.fd" ] || fail "touchEFIVars: no $out/efi-vars.fd"
+	else
+		[ ! -e "$out/efi-vars.fd" ] || fail "efi-vars.fd without touchEFIVars"
+	fi
 }
 
 # top_level FS: the names in an ext4 filesystem's root directory, but lost+found.
@@ -267,6 +271,21 @@ if [ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ]; then
 	log "ok: installBootLoader with boot.loader.grub (grubDir from boot.loader.grub.package)"
 else
 	log "no /usr/lib/grub/i386-pc or grub-mkimage (grub-pc-bin): GRUB not checked"
+fi
+# touchEFIVars: $out/efi-vars.fd, the template (OVMF.fd.variables) with Boot0000 added.
+VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] && [ -f "$VARS" ]; then
+	nixbuild OUTE --argstr partitionTableType efi --argstr bootLoader systemd-boot \
+		--arg installBootLoader true --arg extraArgs '{ touchEFIVars = true; }'
+	check_outputs "$OUTE" img raw efivars
+	[ "$(stat -c %s "$OUTE/efi-vars.fd")" = "$(stat -c %s "$VARS")" ] ||
+		fail "efi-vars.fd is not the template's size"
+	# the variable's name, UCS-2
+	LC_ALL=C grep -qaP 'B\x00o\x00o\x00t\x000\x000\x000\x000\x00' "$OUTE/efi-vars.fd" ||
+		fail "efi-vars.fd has no Boot0000"
+	log "ok: touchEFIVars gives \$out/efi-vars.fd with Boot0000"
+else
+	log "no systemd-boot-efi or ovmf: touchEFIVars not checked"
 fi
 # ... or the tool refuses it, with its message.
 if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \

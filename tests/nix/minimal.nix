@@ -115,6 +115,11 @@ let
     inherit runCommand closureInfo;
     path = ./fake-nixpkgs;
     stdenv.hostPlatform.system = system;
+    # nixpkgs' OVMF.fd, from the host's (Debian's ovmf); read only with touchEFIVars
+    OVMF.fd = {
+      variables = builtins.path { path = /usr/share/OVMF/OVMF_VARS_4M.fd; name = "OVMF_VARS.fd"; };
+      firmware = builtins.path { path = /usr/share/OVMF/OVMF_CODE_4M.fd; name = "OVMF.fd"; };
+    };
   };
   lib = { inherit cleanSource; };
   config = {
