@@ -2,7 +2,8 @@
 # Builds a busybox initramfs for the BIOS (GRUB) boot tests: its init loads virtio-blk from the
 # Debian cloud kernel's modules, mounts the root filesystem by label (mdi.label= on the kernel
 # command line), and prints "MDI-RESULT ok <marker file>" or "MDI-RESULT fail <why>" to the
-# serial console, then powers off.
+# serial console; with init=PATH on the command line also "MDI-INIT ok PATH" when the mounted
+# root has that executable file (a NixOS toplevel's stage-2 init). Then it powers off.
 # Usage: bios-initramfs.sh KERNEL_DIR OUT.cpio.gz   (KERNEL_DIR from fetch-kernel.sh)
 set -euo pipefail
 kdir=$1
@@ -39,6 +40,12 @@ if [ -z "$ok" ]; then
 	echo "MDI-RESULT fail no ext4 with label '$label'"
 elif [ -f /mnt/boot-marker ]; then
 	echo "MDI-RESULT ok $(cat /mnt/boot-marker) from $ok"
+	init=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^init=//p')
+	if [ -n "$init" ] && [ -f "/mnt$init" ] && [ -x "/mnt$init" ]; then
+		echo "MDI-INIT ok $init"
+	elif [ -n "$init" ]; then
+		echo "MDI-INIT missing $init"
+	fi
 else
 	echo "MDI-RESULT fail $ok has no /boot-marker"
 fi

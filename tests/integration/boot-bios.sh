@@ -39,7 +39,8 @@ boot()
 	}
 	grep -aq "MDI-CMDLINE BOOT_IMAGE=/boot/kernel $cmdline" "$T/$name.serial" ||
 		fail "$name: the kernel did not get GRUB's command line"
-	log "$name: SeaBIOS + GRUB booted to the marker in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s (TCG)"
+	log "$name: SeaBIOS + GRUB booted to the marker in" \
+		"$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s (TCG)"
 }
 
 for layout in legacy legacy+gpt hybrid; do
@@ -92,6 +93,56 @@ for layout in legacy legacy+gpt hybrid; do
 done
 
 assert_reproducible "${common[@]}" "${grub[@]}" --partition-table legacy+gpt
+
+# A NixOS-shaped toplevel with a boot.json, through --system and --closure-info: grub.cfg boots
+# the kernel and initrd from the image's /nix/store (not copied) with init=<toplevel's init>, and
+# the initramfs finds that init in the mounted root. Needs root and Debian's nix-bin.
+toplevel_case()
+{
+	export NIX_REMOTE=
+	export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters ='
+	local kp ip inp tp tl=$T/toplevel ci=$T/closure img=$T/toplevel.img
+	kp=$(nix-store --add "$kernel") && ip=$(nix-store --add "$T/initrd.gz") || return 1
+	printf '#!/bin/sh\necho stage 2\n' >"$T/stage2-init"
+	chmod 755 "$T/stage2-init"
+	inp=$(nix-store --add "$T/stage2-init") || return 1
+	mkdir -p "$tl" "$ci"
+	ln -s "$inp" "$tl/init"
+	ln -s "$kp" "$tl/kernel"
+	ln -s "$ip" "$tl/initrd"
+	printf '%s' "$cmdline" >"$tl/kernel-params"
+	cat >"$tl/boot.json" <<JSON
+{"org.nixos.bootspec.v1": {"kernel": "$kp", "initrd": "$ip", "init": "$inp",
+ "kernelParams": ["console=ttyS0", "mdi.label=nixos", "panic=-1"],
+ "label": "NixOS test (Linux)", "system": "x86_64-linux"}}
+JSON
+	tp=$(nix-store --add "$tl") || return 1
+	printf '%s\n' "$kp" "$ip" "$inp" "$tp" >"$ci/store-paths"
+	nix-store --dump-db "$kp" "$ip" "$inp" "$tp" >"$ci/registration" || return 1
+	build --root "$T/root" --closure-info "$ci" --system "$tp" "${grub[@]}" \
+		--partition-table legacy+gpt --additional-space 4M -o "$img"
+	extract_partition "$img" 2 "$T/root.ext4"
+	e2fsck_clean "$T/root.ext4"
+	debugfs -R "cat /boot/grub/grub.cfg" "$T/root.ext4" 2>/dev/null >"$T/grub.cfg"
+	grep -q "linux $kp init=$inp $cmdline" "$T/grub.cfg" ||
+		fail "toplevel: grub.cfg does not boot the store kernel: $(cat "$T/grub.cfg")"
+	grep -q "initrd $ip" "$T/grub.cfg" || fail "toplevel: grub.cfg initrd"
+	grep -q 'menuentry "NixOS test (Linux)"' "$T/grub.cfg" || fail "toplevel: label"
+	timeout 120 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none \
+		-drive "file=$img,format=raw,if=virtio" -serial "file:$T/toplevel.serial" \
+		>/dev/null 2>&1 || true
+	grep -aq "MDI-RESULT ok grub-bios-marker" "$T/toplevel.serial" &&
+		grep -aq "MDI-INIT ok $inp" "$T/toplevel.serial" || {
+		tail -c 3000 "$T/toplevel.serial" >&2
+		fail "toplevel: no boot marker / init on the serial console"
+	}
+	log "toplevel: GRUB booted the store kernel; the initramfs found the toplevel's init"
+}
+if is_root && command -v nix-store >/dev/null; then
+	toplevel_case || fail "toplevel: nix-store could not add the fixture paths"
+else
+	log "toplevel case skipped (needs root and nix-store)"
+fi
 
 # bad inputs
 mkdir -p "$T/nogrub"
