@@ -211,6 +211,16 @@ qemu-img compare -q "$OUT/nixos.img" "$OUTC/nixos.qcow2" ||
 	fail "qcow2-compressed is not smaller than qcow2"
 log "ok: qcow2-compressed"
 
+# The root partition type is the image's architecture (pkgs.stdenv.hostPlatform), not the
+# builder's.
+nixbuild OUTA --argstr partitionTableType efi --argstr hostSystem aarch64-linux
+[ "$(sfdisk -J "$OUTA/nixos.img" | jq -r '.partitiontable.partitions[1].type')" = \
+	"$TYPE_ROOT_AARCH64" ] || fail "aarch64-linux: root partition type is not aarch64's"
+nixbuild OUTX --argstr partitionTableType efi --argstr hostSystem x86_64-linux
+[ "$(sfdisk -J "$OUTX/nixos.img" | jq -r '.partitiontable.partitions[1].type')" = \
+	"$TYPE_ROOT_X86_64" ] || fail "x86_64-linux: root partition type is not x86-64's"
+log "ok: root partition type from hostPlatform"
+
 # Under the sandbox, as nixpkgs builds it: the builder sees only its inputs' closures, so the
 # store paths must come in through closureInfo's references (host tools are let in).
 sandbox_conf=$'\nsandbox = true\nextra-sandbox-paths = /bin /usr /lib /lib64'

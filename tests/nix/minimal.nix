@@ -11,6 +11,7 @@
 , installBootLoader ? false
 , fsType ? "ext4"
 , via ? "import" # "flake": the flake's lib.makeDiskImage; "overlay": its pkgs.mkdiskimage
+, hostSystem ? builtins.currentSystem # the image's: pkgs.stdenv.hostPlatform.system
 , bootLoader ? null # "systemd-boot", "grub", "generic-extlinux-compatible": boot.loader.<it>.enable
 , extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
@@ -114,7 +115,7 @@ let
   pkgs = {
     inherit runCommand closureInfo;
     path = ./fake-nixpkgs;
-    stdenv.hostPlatform.system = system;
+    stdenv.hostPlatform.system = hostSystem;
     # nixpkgs' OVMF.fd, from the host's (Debian's ovmf); read only with touchEFIVars
     OVMF.fd = {
       variables = builtins.path { path = /usr/share/OVMF/OVMF_VARS_4M.fd; name = "OVMF_VARS.fd"; };
