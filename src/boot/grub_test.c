@@ -2,9 +2,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "boot/boot.h"
 #include "image/plan.h"
 #include "part/part.h"
+#include "tree/tree.h"
 #include "util/diag.h"
 #include "util/endian.h"
 #include "util/test.h"
@@ -214,4 +217,94 @@ TEST(mkimage_path_is_beside_the_module_directory)
 
 	ASSERT_TRUE(strcmp(s, "/usr/lib/grub/i386-pc/../../../bin/grub-mkimage") == 0);
 	free(s);
+}
+
+static struct boot_entry *entry(const char *kernel, const char *initrd, const char *init,
+				const char *params)
+{
+	struct boot_entry *e = boot_entry_new(kernel, initrd, params);
+
+	e->init = init ? xstrdup(init) : NULL;
+	return e;
+}
+
+static char *cfg_of(const struct tree *t)
+{
+	struct tree_node *n = tree_lookup(t, GRUB_CFG_PATH);
+
+	return n && n->src_data ? xstrndup((const char *)n->src_data, n->size) : NULL;
+}
+
+TEST(install_files_boots_store_kernels_where_they_are)
+{
+	struct diag d = {0};
+	struct tree *t = tree_new();
+	struct boot_entry *e = entry("/nix/store/aaa-linux/bzImage", "/nix/store/bbb-initrd/initrd",
+				     "/nix/store/ccc-system/init", "console=ttyS0 quiet");
+	char *cfg;
+
+	ASSERT_OK(tree_add_data(t, "/nix/store/aaa-linux/bzImage", "k", 1, 0444, 0, 0, 0, &d));
+	ASSERT_OK(tree_add_data(t, "/nix/store/bbb-initrd/initrd", "i", 1, 0444, 0, 0, 0, &d));
+	ASSERT_OK(grub_install_files(t, e, "0123", 7, &d));
+	cfg = cfg_of(t);
+	ASSERT_TRUE(cfg != NULL);
+	ASSERT_TRUE(strstr(cfg,
+			   "\tlinux /nix/store/aaa-linux/bzImage init=/nix/store/ccc-system/init "
+			   "console=ttyS0 quiet\n") != NULL);
+	ASSERT_TRUE(strstr(cfg, "\tinitrd /nix/store/bbb-initrd/initrd\n") != NULL);
+	ASSERT_TRUE(strstr(cfg, "menuentry \"NixOS\"") != NULL);
+	ASSERT_TRUE(tree_lookup(t, "/boot/kernel") == NULL);
+	ASSERT_EQ(tree_lookup(t, GRUB_CFG_PATH)->mode, 0644);
+	free(cfg);
+	boot_entry_free(e);
+	tree_free(t);
+}
+
+TEST(install_files_copies_host_kernels_to_boot)
+{
+	struct diag d = {0};
+	struct tree *t = tree_new();
+	char host[] = "/tmp/grub-test-kernel.XXXXXX", link[64];
+	int fd = mkstemp(host);
+	struct boot_entry *e;
+	char *cfg;
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_TRUE(write(fd, "kernel", 6) == 6);
+	close(fd);
+	snprintf(link, sizeof(link), "%s.link", host);
+	ASSERT_OK(symlink(host, link));
+	e = entry(link, NULL, NULL, "console=ttyS0");
+
+	ASSERT_OK(grub_install_files(t, e, "0123", 0, &d));
+	cfg = cfg_of(t);
+	ASSERT_TRUE(strstr(cfg, "\tlinux /boot/kernel console=ttyS0\n") != NULL);
+	ASSERT_TRUE(strstr(cfg, "initrd") == NULL);
+	ASSERT_TRUE(strstr(cfg, "menuentry \"Linux\"") != NULL);
+	ASSERT_TRUE(tree_lookup(t, "/boot/kernel") != NULL);
+	ASSERT_EQ(tree_lookup(t, "/boot/kernel")->uid, 0);
+	ASSERT_EQ(tree_lookup(t, "/boot/kernel")->type, TREE_REG);
+	ASSERT_EQ(tree_lookup(t, "/boot/kernel")->size, 6);
+	(void)unlink(link);
+	(void)unlink(host);
+	free(cfg);
+	boot_entry_free(e);
+	tree_free(t);
+}
+
+TEST(install_files_refuses_an_existing_grub_cfg_and_unsafe_words)
+{
+	struct diag d = {0};
+	struct tree *t = tree_new();
+	struct boot_entry *e = entry("/nix/store/aaa-linux/bzImage", NULL, NULL, "a");
+	struct boot_entry *bad = entry("/nix/store/aaa-linux/bzImage", NULL, NULL, "x=\"y\"");
+
+	ASSERT_OK(tree_add_data(t, "/nix/store/aaa-linux/bzImage", "k", 1, 0444, 0, 0, 0, &d));
+	ASSERT_ERR(grub_install_files(t, bad, "0123", 0, &d), -EINVAL);
+	ASSERT_OK(tree_add_data(t, GRUB_CFG_PATH, "x", 1, 0644, 0, 0, 0, &d));
+	ASSERT_ERR(grub_install_files(t, e, "0123", 0, &d), -EEXIST);
+	ASSERT_TRUE(strstr(d.msg, "/boot/grub/grub.cfg is already in the root tree") != NULL);
+	boot_entry_free(e);
+	boot_entry_free(bad);
+	tree_free(t);
 }
