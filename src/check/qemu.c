@@ -38,7 +38,7 @@ static volatile pid_t check_child = -1;
 static void check_on_signal(int sig)
 {
 	if (check_child > 0)
-		(void)kill(check_child, SIGKILL);
+		(void)kill(-check_child, SIGKILL);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -125,7 +125,7 @@ struct check_run {
 static void check_run_done(struct check_run *c)
 {
 	if (c->pid > 0) {
-		(void)kill(c->pid, SIGKILL);
+		(void)kill(-c->pid, SIGKILL); /* its process group: helpers it started too */
 		(void)waitpid(c->pid, NULL, 0);
 		c->pid = -1;
 		check_child = -1;
@@ -155,6 +155,7 @@ static int check_spawn(struct check_run *c, const struct check_opts *o, const ch
 	const char *argv[48];
 	size_t n = 0;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int pipefd[2], r;
 	pid_t pid;
 
@@ -205,7 +206,11 @@ static int check_spawn(struct check_run *c, const struct check_opts *o, const ch
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, c->errlog,
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0); /* its own group, killed as one */
+	r = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (r != 0) {
