@@ -339,3 +339,32 @@ TEST(boot_trees_need_their_partition)
 	s->partition_table = PART_TABLE_EFIXBOOTLDR;
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 }
+
+TEST(grub_needs_a_bios_layout_and_its_modules)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+
+	s->kernel = xstrdup("/boot/vmlinuz");
+	s->bootloader = SPEC_BOOTLOADER_GRUB;
+	ASSERT_INVALID(s, -EINVAL,
+		       "bootloader grub: no GRUB modules; set grubDir (--grub-dir DIR, e.g. "
+		       "Debian's /usr/lib/grub/i386-pc)");
+	s->grub_dir = xstrdup("/usr/lib/grub/i386-pc");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	s->partition_table = PART_TABLE_HYBRID;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_INVALID(s, -EINVAL,
+		       "bootloader grub: partitionTableType efi: GRUB for BIOS needs a BIOS boot "
+		       "partition: use legacy, legacy+gpt or hybrid (or systemd-boot on EFI)");
+	/* auto on a BIOS layout: GRUB when its modules are given, else nothing */
+	s->partition_table = PART_TABLE_LEGACY_GPT;
+	s->bootloader = SPEC_BOOTLOADER_AUTO;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+}
