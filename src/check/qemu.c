@@ -34,11 +34,22 @@ extern char **environ;
 
 /* The QEMU child, for the signal handler: killed on SIGINT/SIGTERM/SIGHUP too. */
 static volatile pid_t check_child = -1;
+/* The temp directory's files, removed by the signal handler too (unlink and rmdir are
+ * async-signal-safe; the paths are fixed before the handler is installed). */
+static char check_tmp_paths[4][96];
+
+static void check_remove_tmp(void)
+{
+	for (int i = 0; i < 4; i++)
+		if (check_tmp_paths[i][0])
+			(void)(i == 3 ? rmdir(check_tmp_paths[i]) : unlink(check_tmp_paths[i]));
+}
 
 static void check_on_signal(int sig)
 {
 	if (check_child > 0)
 		(void)kill(-check_child, SIGKILL);
+	check_remove_tmp();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -141,6 +152,7 @@ static void check_run_done(struct check_run *c)
 		(void)unlink(c->errlog);
 	if (c->dir[0])
 		(void)rmdir(c->dir);
+	memset(check_tmp_paths, 0, sizeof(check_tmp_paths));
 	free(c->vars);
 	free(c->qga);
 	free(c->errlog);
@@ -390,6 +402,9 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 	}
 	c->qga = xasprintf("%s/qga.sock", c->dir);
 	c->errlog = xasprintf("%s/qemu.err", c->dir);
+	snprintf(check_tmp_paths[0], sizeof(check_tmp_paths[0]), "%s", c->qga);
+	snprintf(check_tmp_paths[1], sizeof(check_tmp_paths[1]), "%s", c->errlog);
+	snprintf(check_tmp_paths[3], sizeof(check_tmp_paths[3]), "%s", c->dir);
 	r = check_free_port();
 	if (r < 0)
 		return diag_fail(d, r, "no free TCP port on 127.0.0.1: %s", strerror(-r));
@@ -405,6 +420,7 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 	if (access(*code, R_OK) < 0)
 		return diag_fail(d, -errno, "%s: %m (install ovmf)", *code);
 	c->vars = xasprintf("%s/vars.fd", c->dir);
+	snprintf(check_tmp_paths[2], sizeof(check_tmp_paths[2]), "%s", c->vars);
 	return check_copy_file(vars, c->vars, d);
 }
 
