@@ -202,7 +202,7 @@ static const char spec_usage_text[] =
 	"\n"
 	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024).\n"
 	"Spec keys accepted for compatibility: installBootLoader (false: no bootloader),\n"
-	"touchEFIVars (must be false for now), memSize (ignored: there is no VM).\n";
+	"memSize (ignored: there is no VM).\n";
 
 const char *spec_usage(void)
 {
