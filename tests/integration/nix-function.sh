@@ -297,6 +297,34 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] && [ -f "$VARS" ]; then
 else
 	log "no systemd-boot-efi or ovmf: touchEFIVars not checked"
 fi
+# The systemd-boot image boots: OVMF with the function's efi-vars.fd, Debian's cloud kernel and
+# tests/boot's initramfs as the toplevel's kernel and initrd; the initramfs mounts the root by
+# label and prints the marker the contents put there (skipped without a kernel, busybox, QEMU).
+boot_skip=""
+command -v qemu-system-x86_64 >/dev/null || boot_skip="no qemu-system-x86_64"
+[ -n "$boot_skip" ] || [ "$(uname -m)" = x86_64 ] || boot_skip="not x86-64"
+[ -n "$boot_skip" ] || [ -n "${OUTE:-}" ] || boot_skip="no systemd-boot-efi or ovmf"
+[ -n "$boot_skip" ] || KDIR=$("$TESTS/boot/fetch-kernel.sh") || boot_skip="no Debian kernel"
+if [ -z "$boot_skip" ]; then
+	rc=0
+	"$TESTS/boot/make-initramfs.sh" "$KDIR" "$T/initrd" || rc=$?
+	[ "$rc" -eq 77 ] && boot_skip="no busybox-static"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "make-initramfs.sh failed"
+fi
+if [ -z "$boot_skip" ]; then
+	nixbuild OUTK --argstr partitionTableType efi --argstr bootLoader systemd-boot \
+		--arg installBootLoader true --arg extraArgs '{ touchEFIVars = true; }' \
+		--argstr kernel "$(ls "$KDIR"/boot/vmlinuz-* | head -n 1)" --argstr initrd "$T/initrd" \
+		--argstr marker nix-function
+	cp "$OUTK/efi-vars.fd" "$T/efi-vars.fd"
+	out=$("$MKDISKIMAGE" boot-test "$OUTK/nixos.img" --firmware uefi --efi-vars "$T/efi-vars.fd" \
+		--expect-serial "MKDISKIMAGE-BOOT-OK nix-function" --timeout 240 2>&1) ||
+		fail "boot-test: $out"
+	log "ok: the function's systemd-boot image boots ($(head -n 1 <<<"$out"))"
+else
+	log "boot not checked: $boot_skip"
+fi
+
 # ... or the tool refuses it, with its message.
 if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
 	--argstr bootLoader systemd-boot >/dev/null 2>"$T/boot.err"; then

@@ -12,6 +12,9 @@
 , fsType ? "ext4"
 , via ? "import" # "flake": the flake's lib.makeDiskImage; "overlay": its pkgs.mkdiskimage
 , hostSystem ? builtins.currentSystem # the image's: pkgs.stdenv.hostPlatform.system
+, kernel ? null # host files for the toplevel's kernel and initrd (zeros without)
+, initrd ? null
+, marker ? null # /mkdiskimage-marker's text, for tests/boot's initramfs
 , bootLoader ? null # "systemd-boot", "grub", "generic-extlinux-compatible": boot.loader.<it>.enable
 , extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
@@ -96,13 +99,17 @@ let
     cp -r /usr/lib/grub/i386-pc $out/lib/grub/
     cp /usr/bin/grub-mkimage $out/bin/
   '';
-  toplevel = runCommand "nixos-system-minimal-24.11" { } ''
+  # kernel-params as NixOS writes them: without init= (the bootloader adds it)
+  toplevel = runCommand "nixos-system-minimal-24.11"
+    { kernelSrc = toString kernel; initrdSrc = toString initrd; } ''
     mkdir -p $out
     printf '#!/bin/sh\nexec ${sw}/bin/hello\n' >$out/init
     chmod 555 $out/init
     head -c 4096 /dev/zero >$out/kernel
     head -c 2048 /dev/zero >$out/initrd
-    printf 'console=ttyS0 init=%s/init' $out >$out/kernel-params
+    [ -z "$kernelSrc" ] || cp "$kernelSrc" $out/kernel
+    [ -z "$initrdSrc" ] || cp "$initrdSrc" $out/initrd
+    printf 'console=ttyS0 mdi.root=LABEL=nixos' >$out/kernel-params
     printf '24.11' >$out/nixos-version
     ln -s ${sw} $out/sw
     ln -s ${systemd} $out/systemd
@@ -184,5 +191,8 @@ makeDiskImage ({
       user = contentsUser;
       group = "nginx";
     }
-  ];
+  ] ++ (if marker == null then [ ] else [{
+    source = builtins.toFile "mkdiskimage-marker" "${marker}\n";
+    target = "/mkdiskimage-marker";
+  }]);
 }) // extraArgs)
