@@ -368,3 +368,37 @@ TEST(grub_needs_a_bios_layout_and_its_modules)
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
 }
+
+TEST(touch_efi_vars_output_and_checks)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	char dir[] = "/tmp/validate-efivars-XXXXXX";
+	_cleanup_free_ char *want = NULL;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	s->output = xstrdup(dir);
+	s->partition_table = PART_TABLE_EFI;
+	s->touch_efi_vars = true;
+	s->efi_vars_template = xstrdup("/t.fd");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	want = xasprintf("%s/efi-vars.fd", dir);
+	ASSERT_STR_EQ(s->efi_vars_out, want);
+	ASSERT_TRUE(rmdir(dir) == 0);
+
+	free(s->output);
+	s->output = xstrdup("/tmp/x.img"); /* a file: efi-vars.fd needs its own name */
+	free(s->efi_vars_out);
+	s->efi_vars_out = NULL;
+	ASSERT_INVALID(s, -EINVAL,
+		       "touchEFIVars: -o names a file; give efiVarsOut (--efi-vars-out F), or -o "
+		       "DIR for DIR/efi-vars.fd");
+	s->efi_vars_out = xstrdup("/tmp/v.fd");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->arch = PART_ARCH_RISCV64;
+	ASSERT_INVALID(s, -ENOTSUP,
+		       "touchEFIVars: only arch x86-64 and aarch64 have a systemd-boot for "
+		       "Boot0000");
+	s->arch = PART_ARCH_X86_64;
+	s->touch_efi_vars = false;
+	ASSERT_INVALID(s, -EINVAL, "efiVarsOut: needs touchEFIVars (--touch-efi-vars)");
+}
