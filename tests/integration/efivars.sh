@@ -142,6 +142,14 @@ if [ -e "$OVMF/OVMF_VARS_4M.ms.fd" ]; then
 	grep -q "^3f PK " "$T/ms-after.txt" || fail "ms: PK lost"
 fi
 
+log "with installBootLoader: systemd-boot installed by the build, then its entry"
+printf 'not a kernel\n' >"$T/kernel"
+build --partition-table efi --boot-size 40M --additional-space 1M --kernel "$T/kernel" \
+	--systemd-boot-efi "$SDBOOT" --touch-efi-vars --efi-vars-template "$OVMF/OVMF_VARS_4M.fd" \
+	--efi-vars-out "$T/installed-vars.fd" -o "$T/installed.img"
+boot_entry "$T/installed-vars.fd" | grep -qF '|Linux Boot Manager|1|16384|' ||
+	fail "installBootLoader: no Boot0000 for the ESP"
+
 log "bad inputs: one line, no output"
 bad()
 {
