@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The Nix function (issue #5): nix/make-disk-image.nix called by tests/nix/minimal.nix (a
 # minimal pkgs/lib/config from Nix builtins) and built with real nix-build (Debian's nix-bin,
-# root, no daemon, sandbox off, offline). The outputs are where make-disk-image puts them
-# ($out/nixos.<ext>, nix-support/hydra-build-products, postVM ran); the image is e2fsck-clean,
-# real Nix verifies the store inside it, the profiles, configuration.nix, channel and contents
-# owners are nixos-install's; qcow2 and onlyNixStore variants; `nix-build --check` rebuilds
-# each to identical bytes; installBootLoader = true (nixpkgs' default) is refused by the tool.
-# Also: flake.nix, nix/package.nix and nix/make-disk-image.nix parse, and the function takes
-# exactly make-disk-image's arguments.
+# root, no daemon, offline). The outputs are where make-disk-image puts them ($out/nixos.<ext>,
+# nix-support/hydra-build-products, efi-vars.fd, postVM ran) in raw, qcow2, qcow2-compressed and
+# vpc; the image is e2fsck-clean, real Nix verifies the store inside it, the profiles,
+# configuration.nix, channel and contents owners are nixos-install's; onlyNixStore; the root
+# partition type follows hostPlatform; installBootLoader installs the configuration's
+# systemd-boot or GRUB, and the systemd-boot image boots under OVMF; `nix-build --check`
+# rebuilds to identical bytes, also under the sandbox; the tool's refusals fail the build. The
+# flake (nixpkgs faked) and package.nix give the same tool and function.
 . "$(dirname "$0")/../lib.sh"
 require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img sfdisk fsck.fat mtype
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
@@ -46,7 +47,7 @@ pkg=$(nix-instantiate --eval --read-write-mode --strict --json "$REPO/tests/nix/
 src_shape=$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")
 [ "$src_shape" = '[true,true,false,false]' ] ||
 	fail "package.nix source: $pkg"
-[ "$(jq -c '.buildInputs' <<<"$pkg")" = '["zlib","nettle","json-c","zstd","sqlite"]' ] ||
+[ "$(jq -c '.buildInputs' <<<"$pkg")" = '["zlib","nettle","json-c","zstd","libdeflate","sqlite"]' ] ||
 	fail "package.nix buildInputs: $pkg"
 jq -r .installPhase <<<"$pkg" | grep -qF "install -Dm755 build/mkdiskimage \$out/bin/mkdiskimage" ||
 	fail "package.nix installPhase: $pkg"
