@@ -1,7 +1,7 @@
 # mkdiskimage build. `make` builds build/mkdiskimage; `make check` runs every test;
 # `make SANITIZE=1` builds into build-san/ with AddressSanitizer and UBSan.
 
-PKGS := zlib nettle json-c libzstd sqlite3
+PKGS := zlib nettle json-c libzstd sqlite3 libdeflate
 CC ?= cc
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san

@@ -7,6 +7,7 @@
 , nettle
 , json-c
 , zstd
+, libdeflate
 , sqlite
 }:
 
@@ -24,7 +25,7 @@ stdenv.mkDerivation {
   };
 
   nativeBuildInputs = [ pkg-config ];
-  buildInputs = [ zlib nettle json-c zstd sqlite ];
+  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite ];
 
   makeFlags = [ "CC=${stdenv.cc.targetPrefix}cc" ];
   enableParallelBuilding = true;

@@ -8,6 +8,7 @@ sudo=""
 pkgs=(
 	# build
 	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
+	libdeflate-dev
 	libsqlite3-dev
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap

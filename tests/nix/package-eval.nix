@@ -21,6 +21,7 @@ let
     nettle = "nettle";
     json-c = "json-c";
     zstd = "zstd";
+    libdeflate = "libdeflate";
     sqlite = "sqlite";
   };
   src = toString pkg.src;

@@ -19,24 +19,37 @@
 
 #define QCOW2_MAX_THREADS 64u
 #define QCOW2_WBUF_SIZE (1u << 20)
+/* Clusters go to the workers in batches of about 1 MiB: one lock round trip per batch, not per
+ * cluster, and bounded memory (two buffers per batch, n_threads + 2 batches in flight). */
+#define QCOW2_BATCH_BYTES (1u << 20)
+
+enum qcow2_job_kind {
+	QCOW2_JOB_ZERO,       /* all zeros: left unallocated */
+	QCOW2_JOB_PLAIN,      /* does not compress: stored as is */
+	QCOW2_JOB_COMPRESSED, /* out_len[i] bytes at out + i * cs */
+};
 
 struct qcow2_job {
-	uint8_t *in, *out;
-	size_t out_len;
-	int result; /* 0, or -ENOSPC when compression does not pay */
-	uint64_t guest_clus;
+	uint8_t *in, *out; /* n clusters each, at i * cs */
+	uint64_t *guest_clus;
+	uint32_t *out_len;
+	uint8_t *kind;
+	size_t n;
 	bool done;
 };
 
-/* Compression workers: jobs are numbered in submission (cluster) order, compressed in any order
- * and retired strictly in order by the sink's thread, so the output does not depend on timing. */
+/* Compression workers: batches are numbered in submission (cluster) order, compressed in any
+ * order and retired strictly in order by the sink's thread, so the output does not depend on
+ * timing or on the number of threads. */
 struct qcow2_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
 	pthread_t *threads;
 	unsigned n_threads, n_started;
 	struct qcow2_job *jobs;
+	/* batches [retire_seq, submit_seq) are with the workers; jobs[submit_seq % depth] fills */
 	uint64_t depth, submit_seq, take_seq, retire_seq;
+	size_t batch; /* clusters per batch */
 	bool quit;
 	enum qcow2_compression_type type;
 	size_t cs;
@@ -62,6 +75,26 @@ struct qcow2_sink {
 	struct qcow2_pool *pool;
 };
 
+static void job_compress(struct qcow2_codec *c, struct qcow2_job *j, size_t cs)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const uint8_t *in = j->in + i * cs;
+		size_t len;
+
+		if (mem_is_zero(in, cs)) {
+			j->kind[i] = QCOW2_JOB_ZERO;
+			continue;
+		}
+		/* qemu stores a cluster raw unless it compresses to at most cs - 1 bytes */
+		if (qcow2_codec_compress(c, in, cs, j->out + i * cs, cs - 1, &len) < 0) {
+			j->kind[i] = QCOW2_JOB_PLAIN;
+			continue;
+		}
+		j->kind[i] = QCOW2_JOB_COMPRESSED;
+		j->out_len[i] = (uint32_t)len;
+	}
+}
+
 static void *pool_worker(void *arg)
 {
 	struct qcow2_pool *p = arg;
@@ -77,11 +110,10 @@ static void *pool_worker(void *arg)
 			break;
 		j = &p->jobs[p->take_seq++ % p->depth];
 		pthread_mutex_unlock(&p->lock);
-		/* qemu stores a cluster raw unless it compresses to at most cs - 1 bytes */
-		j->result = qcow2_codec_compress(c, j->in, p->cs, j->out, p->cs - 1, &j->out_len);
+		job_compress(c, j, p->cs);
 		pthread_mutex_lock(&p->lock);
 		j->done = true;
-		pthread_cond_broadcast(&p->done);
+		pthread_cond_signal(&p->done); /* only the sink's thread waits on it */
 	}
 	pthread_mutex_unlock(&p->lock);
 	qcow2_codec_free(c);
@@ -101,6 +133,9 @@ static struct qcow2_pool *pool_free(struct qcow2_pool *p)
 	for (uint64_t i = 0; i < p->depth; i++) {
 		free(p->jobs[i].in);
 		free(p->jobs[i].out);
+		free(p->jobs[i].guest_clus);
+		free(p->jobs[i].out_len);
+		free(p->jobs[i].kind);
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
@@ -124,11 +159,16 @@ static int pool_new(unsigned n_threads, enum qcow2_compression_type type, size_t
 	p->n_threads = MIN(n_threads, QCOW2_MAX_THREADS);
 	p->type = type;
 	p->cs = cs;
-	p->depth = 2 * (uint64_t)p->n_threads + 2; /* bounded queue: memory ~ depth * 2 clusters */
+	p->batch = MAX((size_t)1, QCOW2_BATCH_BYTES / cs);
+	/* one batch per worker, one being filled, one waiting to be written */
+	p->depth = (uint64_t)p->n_threads + 2;
 	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
 	for (uint64_t i = 0; i < p->depth; i++) {
-		p->jobs[i].in = xmalloc(cs);
-		p->jobs[i].out = xmalloc(cs);
+		p->jobs[i].in = xmalloc(p->batch * cs);
+		p->jobs[i].out = xmalloc(p->batch * cs);
+		p->jobs[i].guest_clus = xcalloc(p->batch, sizeof(uint64_t));
+		p->jobs[i].out_len = xcalloc(p->batch, sizeof(uint32_t));
+		p->jobs[i].kind = xcalloc(p->batch, 1);
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
@@ -242,54 +282,81 @@ static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8
 	return 0;
 }
 
+/* Waits for the oldest batch with the workers and appends its clusters in order. */
 static int pool_retire(struct qcow2_sink *s, struct diag *d)
 {
 	struct qcow2_pool *p = s->pool;
 	struct qcow2_job *j = &p->jobs[p->retire_seq % p->depth];
-	int r;
+	int r = 0;
 
 	pthread_mutex_lock(&p->lock);
 	while (!j->done)
 		pthread_cond_wait(&p->done, &p->lock);
 	pthread_mutex_unlock(&p->lock);
-	if (j->result < 0)
-		r = put_plain(s, j->guest_clus, j->in, d);
-	else
-		r = put_compressed(s, j->guest_clus, j->out, j->out_len, d);
+	for (size_t i = 0; i < j->n && r >= 0; i++) {
+		if (j->kind[i] == QCOW2_JOB_PLAIN)
+			r = put_plain(s, j->guest_clus[i], j->in + i * s->cs, d);
+		else if (j->kind[i] == QCOW2_JOB_COMPRESSED)
+			r = put_compressed(s, j->guest_clus[i], j->out + i * s->cs, j->out_len[i],
+					   d);
+	}
+	j->n = 0;
 	p->retire_seq++;
 	return r;
+}
+
+/* Hands the filling batch to the workers. */
+static void pool_dispatch(struct qcow2_pool *p)
+{
+	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
+
+	if (j->n == 0)
+		return;
+	j->done = false;
+	pthread_mutex_lock(&p->lock);
+	p->submit_seq++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
 		       struct diag *d)
 {
 	struct qcow2_pool *p = s->pool;
-	struct qcow2_job *j;
+	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
 	int r;
 
 	if (p->submit_seq - p->retire_seq == p->depth) {
+		/* the slot to fill is the oldest batch's: write that one out first */
 		r = pool_retire(s, d);
 		if (r < 0)
 			return r;
 	}
-	j = &p->jobs[p->submit_seq % p->depth];
-	memcpy(j->in, data, s->cs);
-	j->guest_clus = guest_clus;
-	j->done = false;
-	pthread_mutex_lock(&p->lock);
-	p->submit_seq++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->lock);
+	memcpy(j->in + j->n * s->cs, data, s->cs);
+	j->guest_clus[j->n++] = guest_clus;
+	if (j->n == p->batch)
+		pool_dispatch(p);
 	return 0;
+}
+
+/* Everything submitted, written in order. */
+static int pool_drain(struct qcow2_sink *s, struct diag *d)
+{
+	int r = 0;
+
+	pool_dispatch(s->pool);
+	while (r >= 0 && s->pool->retire_seq < s->pool->submit_seq)
+		r = pool_retire(s, d);
+	return r;
 }
 
 static int emit_cluster(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
 			struct diag *d)
 {
+	if (s->compressed)
+		return pool_submit(s, guest_clus, data, d); /* the workers test for zeros */
 	if (mem_is_zero(data, s->cs))
 		return 0; /* unallocated clusters read as zeros */
-	if (s->compressed)
-		return pool_submit(s, guest_clus, data, d);
 	return put_plain(s, guest_clus, data, d);
 }
 
@@ -401,8 +468,8 @@ static int qcow2_finish(struct sink *base, struct diag *d)
 	int r;
 
 	r = flush_cur(s, d);
-	while (r >= 0 && s->pool && s->pool->retire_seq < s->pool->submit_seq)
-		r = pool_retire(s, d);
+	if (r >= 0 && s->pool)
+		r = pool_drain(s, d);
 	if (r >= 0)
 		r = wbuf_flush(s, d);
 	if (r >= 0)
