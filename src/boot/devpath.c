@@ -98,8 +98,8 @@ static char *devpath_node_text(char *s, const uint8_t *n, size_t len)
 	_cleanup_free_ char *old = s;
 	char *r;
 
-	if (n[DEVPATH_TYPE] == DEVPATH_TYPE_MEDIA && n[DEVPATH_SUBTYPE] == DEVPATH_MEDIA_HARDDRIVE &&
-	    len == DEVPATH_HD_SIZE) {
+	if (n[DEVPATH_TYPE] == DEVPATH_TYPE_MEDIA &&
+	    n[DEVPATH_SUBTYPE] == DEVPATH_MEDIA_HARDDRIVE && len == DEVPATH_HD_SIZE) {
 		uint8_t u[16];
 		char us[UUID_STR_LEN];
 
@@ -140,8 +140,8 @@ int devpath_to_text(const uint8_t *p, size_t len, struct diag *d, char **ret)
 		n = le16_get(p + off + DEVPATH_LENGTH);
 		if (n < DEVPATH_HDR_SIZE || n > len - off)
 			return diag_fail(d, -EBADMSG,
-					 "device path: node %u at byte %zu: Length %zu out of range "
-					 "4..%zu",
+					 "device path: node %u at byte %zu: Length %zu out of "
+					 "range 4..%zu",
 					 i, off, n, len - off);
 		if (p[off + DEVPATH_TYPE] == DEVPATH_TYPE_END &&
 		    p[off + DEVPATH_SUBTYPE] == DEVPATH_END_ENTIRE)

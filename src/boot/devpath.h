@@ -55,8 +55,8 @@ int devpath_esp_file(const struct devpath_hd *hd, const char *file, struct diag 
  * missing. */
 int devpath_to_text(const uint8_t *p, size_t len, struct diag *d, char **ret);
 
-/* UTF-16LE helpers shared with loadopt.c and efivars.c. ASCII in, NUL-terminated out: 2 * (strlen + 1)
- * bytes. -EINVAL for a non-ASCII byte. */
+/* UTF-16LE helpers shared with loadopt.c and efivars.c. ASCII in, NUL-terminated out:
+ * 2 * (strlen + 1) bytes. -EINVAL for a non-ASCII byte. */
 int devpath_ucs2_encode(const char *s, uint8_t **ret, size_t *ret_len);
 /* UTF-16LE (len bytes, NUL-terminated or not) to a printable C string: non-ASCII units '?'. */
 char *devpath_ucs2_decode(const uint8_t *p, size_t len);

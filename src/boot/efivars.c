@@ -95,8 +95,8 @@ static int efivars_decode_fv(struct efivars *v, struct diag *d, uint32_t *ret_bl
 
 		if (i + 8 > hlen)
 			return diag_fail(d, -EBADMSG,
-					 "firmware volume: BlockMap has no {0, 0} terminator within "
-					 "HeaderLength %u",
+					 "firmware volume: BlockMap has no {0, 0} terminator "
+					 "within HeaderLength %u",
 					 hlen);
 		n = le32_get(b + i);
 		l = le32_get(b + i + 4);
@@ -104,8 +104,8 @@ static int efivars_decode_fv(struct efivars *v, struct diag *d, uint32_t *ret_bl
 			break;
 		if (n == 0 || l == 0)
 			return diag_fail(d, -EBADMSG,
-					 "firmware volume: BlockMap entry at byte %zu has %llu blocks "
-					 "of %llu bytes",
+					 "firmware volume: BlockMap entry at byte %zu has %llu "
+					 "blocks of %llu bytes",
 					 i, (unsigned long long)n, (unsigned long long)l);
 		if (!block)
 			block = (uint32_t)l;
@@ -136,8 +136,8 @@ static int efivars_decode_store(struct efivars *v, struct diag *d)
 		v->authenticated = true;
 	else if (!efivars_guid_eq(s + EFIVARS_STORE_SIGNATURE, efivars_store_guid))
 		return diag_fail(d, -EBADMSG,
-				 "variable store: Signature is neither gEfiAuthenticatedVariableGuid "
-				 "nor gEfiVariableGuid");
+				 "variable store: Signature is neither "
+				 "gEfiAuthenticatedVariableGuid nor gEfiVariableGuid");
 	size = le32_get(s + EFIVARS_STORE_SIZE);
 	if (size < EFIVARS_STORE_HDR_SIZE || size > v->fv_len - v->store_off)
 		return diag_fail(d, -EBADMSG,
@@ -146,7 +146,8 @@ static int efivars_decode_store(struct efivars *v, struct diag *d)
 				 (unsigned long long)(v->fv_len - v->store_off),
 				 (unsigned long long)v->fv_len);
 	if (s[EFIVARS_STORE_FORMAT] != EFIVARS_STORE_FORMATTED)
-		return diag_fail(d, -EBADMSG, "variable store: Format 0x%02x, want 0x5a (formatted)",
+		return diag_fail(d, -EBADMSG,
+				 "variable store: Format 0x%02x, want 0x5a (formatted)",
 				 s[EFIVARS_STORE_FORMAT]);
 	if (s[EFIVARS_STORE_STATE] != EFIVARS_STORE_HEALTHY)
 		return diag_fail(d, -EBADMSG, "variable store: State 0x%02x, want 0xfe (healthy)",

@@ -215,7 +215,8 @@ line="BdsDxe: starting Boot0000 \"Linux Boot Manager\" from $hd/\\EFI\\systemd\\
 boot "$vars" "$T/serial.log" 'Boot in [0-9]+ s|EFI Internal Shell'
 tr -d '\r' <"$T/serial.log" | grep -a BdsDxe >&2 || true
 tr -d '\r' <"$T/serial.log" | grep -aqF "$line" || fail "OVMF did not start Boot0000: want $line"
-grep -aq "Reboot Into Firmware Interface" "$T/serial.log" || fail "no systemd-boot menu on the console"
+grep -aq "Reboot Into Firmware Interface" "$T/serial.log" ||
+	fail "no systemd-boot menu on the console"
 # the firmware kept our store (it reformats one it rejects) and wrote its own variables after ours
 read_store "$T/pflash-vars.fd" >"$T/after-boot.txt" || fail "the store OVMF left does not parse"
 [ "$(boot_entry "$T/pflash-vars.fd")" = "$(boot_entry "$vars")" ] ||
@@ -227,5 +228,6 @@ boot "$OVMF/OVMF_VARS_4M.fd" "$T/serial-pristine.log" 'EFI Internal Shell|Boot i
 tr -d '\r' <"$T/serial-pristine.log" | grep -a BdsDxe >&2 || true
 grep -aq "Reboot Into Firmware Interface" "$T/serial-pristine.log" &&
 	fail "the disk booted systemd-boot without Boot0000: the test proves nothing"
-grep -aq "EFI Internal Shell" "$T/serial-pristine.log" || fail "control boot did not reach the shell"
+grep -aq "EFI Internal Shell" "$T/serial-pristine.log" ||
+	fail "control boot did not reach the shell"
 exit 0
