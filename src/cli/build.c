@@ -492,8 +492,8 @@ static int build_efi_vars(const struct image_spec *s, const struct part_layout *
 		return diag_fail(d, -EINVAL, "touchEFIVars: the layout has no ESP");
 	if (!tree_lookup(esp, file))
 		return diag_fail(d, -ENOENT,
-				 "touchEFIVars: the ESP has no %s for the boot entry to start (install "
-				 "systemd-boot, or put it in the --esp tree)",
+				 "touchEFIVars: the ESP has no %s for the boot entry to start "
+				 "(install systemd-boot, or put it in the --esp tree)",
 				 file + 1);
 	r = efivars_load(s->efi_vars_template, d, &v);
 	if (r < 0)
