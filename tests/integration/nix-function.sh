@@ -47,8 +47,11 @@ pkg=$(nix-instantiate --eval --read-write-mode --strict --json "$REPO/tests/nix/
 src_shape=$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")
 [ "$src_shape" = '[true,true,false,false]' ] ||
 	fail "package.nix source: $pkg"
-[ "$(jq -c '.buildInputs' <<<"$pkg")" = '["zlib","nettle","json-c","zstd","libdeflate","sqlite"]' ] ||
-	fail "package.nix buildInputs: $pkg"
+# buildInputs: the Makefile's pkg-config modules, by their nixpkgs names
+want=$(sed -n 's/^PKGS := //p' "$REPO/Makefile" | tr ' ' '\n' |
+	sed 's/^libzstd$/zstd/; s/^sqlite3$/sqlite/' | sort | tr '\n' ' ')
+got=$(jq -r '.buildInputs[]' <<<"$pkg" | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || fail "package.nix buildInputs ($got) are not the Makefile's PKGS ($want)"
 jq -r .installPhase <<<"$pkg" | grep -qF "install -Dm755 build/mkdiskimage \$out/bin/mkdiskimage" ||
 	fail "package.nix installPhase: $pkg"
 

@@ -14,16 +14,11 @@ let
     mkDerivation = attrs: attrs;
     cc.targetPrefix = "";
   };
-  pkg = import ../../nix/package.nix {
+  # every other argument (a package) stands for itself by name
+  fn = import ../../nix/package.nix;
+  pkg = fn (builtins.mapAttrs (name: _: name) (builtins.functionArgs fn) // {
     inherit lib stdenv;
-    pkg-config = "pkg-config";
-    zlib = "zlib";
-    nettle = "nettle";
-    json-c = "json-c";
-    zstd = "zstd";
-    libdeflate = "libdeflate";
-    sqlite = "sqlite";
-  };
+  });
   src = toString pkg.src;
 in
 {
