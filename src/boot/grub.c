@@ -3,6 +3,7 @@
  * core. docs/formats/grub-embed.md. */
 #include "boot/grub.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -153,17 +154,32 @@ static void grub_first_line(const char *path, char *buf, size_t size)
 
 /* grub-mkimage -O i386-pc with an argv, no shell; stdout and stderr to
  * err_path. */
-static int grub_run_mkimage(const struct grub_bios_params *p, const char *mkimage, const char *cfg,
+static const char *const grub_bios_modules[] = { GRUB_BIOS_MODULES, NULL };
+static const char *const grub_efi_modules[] = { GRUB_EFI_MODULES, NULL };
+
+/* What one grub-mkimage run makes. */
+struct grub_mkimage_job {
+	const char *format; /* -O: i386-pc, x86_64-efi */
+	const char *const *modules;
+	const char *grub_dir, *mkimage, *tmp_dir, *fs_uuid;
+};
+
+static int grub_run_mkimage(const struct grub_mkimage_job *p, const char *mkimage, const char *cfg,
 			    const char *out, const char *err_path, struct diag *d)
 {
-	const char *argv[] = {mkimage, "-O",	     "i386-pc", "-d", p->grub_dir,	 "-c", cfg,
-			      "-p",    "/boot/grub", "-o",	out,  GRUB_BIOS_MODULES, NULL};
+	const char *argv[32] = { mkimage, "-O", p->format, "-d", p->grub_dir, "-c", cfg,
+				 "-p", "/boot/grub", "-o", out };
+	size_t n = 11;
 	char *const envp[] = {(char *)"LC_ALL=C", NULL};
 	posix_spawn_file_actions_t fa;
 	char line[256];
 	pid_t pid;
 	int r, status;
 
+	for (size_t i = 0; p->modules[i]; i++) {
+		assert(n + 1 < ARRAY_SIZE(argv));
+		argv[n++] = p->modules[i];
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC,
@@ -182,13 +198,13 @@ static int grub_run_mkimage(const struct grub_bios_params *p, const char *mkimag
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	grub_first_line(err_path, line, sizeof(line));
-	return diag_fail(d, -EIO, "%s -O i386-pc -d %s failed: %s", mkimage, p->grub_dir,
+	return diag_fail(d, -EIO, "%s -O %s -d %s failed: %s", mkimage, p->format, p->grub_dir,
 			 line[0] ? line : "no message");
 }
 
 /* Run grub-mkimage in a private temporary directory and read core.img back,
  * padded. */
-static int grub_make_core(const struct grub_bios_params *p, struct diag *d, uint8_t **ret,
+static int grub_make_image(const struct grub_mkimage_job *p, struct diag *d, uint8_t **ret,
 			  size_t *ret_len)
 {
 	_cleanup_free_ char *mk = p->mkimage ? xstrdup(p->mkimage) : grub_mkimage_path(p->grub_dir);
@@ -241,7 +257,13 @@ int grub_bios_make(const struct grub_bios_params *p, struct diag *d, struct grub
 	r = grub_read_boot_img(p->grub_dir, g->boot, d);
 	if (r < 0)
 		return r;
-	r = grub_make_core(p, d, &g->core, &g->core_len);
+	r = grub_make_image(&(struct grub_mkimage_job){ .format = "i386-pc",
+							.modules = grub_bios_modules,
+							.grub_dir = p->grub_dir,
+							.mkimage = p->mkimage,
+							.tmp_dir = p->tmp_dir,
+							.fs_uuid = p->fs_uuid },
+			    d, &g->core, &g->core_len);
 	if (r < 0)
 		return r;
 	if (g->core_len / GRUB_BOOT_SIZE > p->max_sect)
@@ -275,4 +297,25 @@ void grub_bios_plan_ranges(const struct grub_bios *g, struct image_plan *p)
 	image_plan_add_fill(p, 0, GRUB_BOOT_CODE_END, grub_fill, g, /* arg= */ 0);
 	image_plan_add_fill(p, g->core_lba * GRUB_BOOT_SIZE, g->core_len, grub_fill, g,
 			    /* arg= */ 1);
+}
+
+int grub_efi_make(const struct grub_efi_params *p, struct diag *d, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *kernel = xasprintf("%s/kernel.img", p->grub_dir);
+	_cleanup_free_ char *mod = xasprintf("%s/linux.mod", p->grub_dir);
+	_cleanup_free_ char *boot = xasprintf("%s/boot.img", p->grub_dir);
+
+	/* an i386-pc directory given here would make a BIOS image under an EFI name */
+	if (access(kernel, F_OK) < 0 || access(mod, F_OK) < 0 || access(boot, F_OK) == 0)
+		return diag_fail(d, -ENOENT,
+				 "--grub-efi-dir %s: not GRUB's x86_64-efi module directory "
+				 "(Debian: /usr/lib/grub/x86_64-efi from grub-efi-amd64-bin)",
+				 p->grub_dir);
+	return grub_make_image(&(struct grub_mkimage_job){ .format = "x86_64-efi",
+							   .modules = grub_efi_modules,
+							   .grub_dir = p->grub_dir,
+							   .mkimage = p->mkimage,
+							   .tmp_dir = p->tmp_dir,
+							   .fs_uuid = p->fs_uuid },
+			       d, ret, ret_len);
 }

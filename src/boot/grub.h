@@ -109,3 +109,20 @@ char *grub_cfg_text(const struct grub_cfg_params *p);
  * are host files (/boot/kernel, /boot/initrd). -EEXIST when the tree has a grub.cfg already. */
 int grub_install_files(struct tree *t, const struct boot_entry *e, const char *fs_uuid,
 		       int64_t mtime, struct diag *d);
+
+/* GRUB for UEFI (x86_64-efi): the same early config and grub.cfg, as one EFI binary for the ESP's
+ * removable path (GRUB_EFI_PATH). */
+#define GRUB_EFI_MODULES                                                                           \
+	"part_gpt", "part_msdos", "ext2", "fat", "search", "search_fs_uuid", "normal", "linux",    \
+		"echo", "serial", "terminal", "test", "configfile"
+#define GRUB_EFI_PATH "/EFI/BOOT/BOOTX64.EFI"
+
+struct grub_efi_params {
+	const char *grub_dir; /* x86_64-efi module directory: kernel.img, *.mod */
+	const char *mkimage;  /* NULL: grub_mkimage_path() */
+	const char *tmp_dir;
+	const char *fs_uuid;
+};
+
+/* grub-mkimage -O x86_64-efi; -ENOENT naming a directory that is not x86_64-efi's. */
+int grub_efi_make(const struct grub_efi_params *p, struct diag *d, uint8_t **ret, size_t *ret_len);

@@ -105,7 +105,10 @@ static int build_grub(const struct image_spec *s, const struct build_env *env,
 	int r;
 
 	*ret = NULL;
-	if (s->boot_install != SPEC_BOOTLOADER_GRUB)
+	/* BIOS GRUB where there is room for its core (validation allows grubDir only there, or
+	 * grubEfiDir on its own) */
+	if (s->boot_install != SPEC_BOOTLOADER_GRUB || !s->grub_dir ||
+	    l->table == PART_TABLE_EFI || l->table == PART_TABLE_EFIXBOOTLDR)
 		return 0;
 	r = grub_bios_location(l, d, &lba, &n_sect);
 	if (r < 0)
@@ -223,6 +226,8 @@ struct build_boot {
 	struct tree *t;
 	struct fat_plan *fs;
 	uint64_t off;
+	uint8_t *grub_efi; /* GRUB for UEFI, for the ESP's removable path (or NULL) */
+	size_t grub_efi_len;
 };
 
 /* "bootFilesystems": the FAT ESP and XBOOTLDR, in partition order. */
@@ -380,6 +385,7 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 
 static void build_boot_done(struct build_boot *b)
 {
+	free(b->grub_efi);
 	b->fs = fat_plan_free(b->fs);
 	b->t = tree_free(b->t);
 }
@@ -420,6 +426,15 @@ static int build_boot_plan(const struct build_env *env, const struct part_layout
 	}
 	if (sdboot) {
 		r = sdboot_populate(sdboot, esp, ret->t, d);
+		if (r < 0)
+			return r;
+	}
+	if (ret->grub_efi) {
+		r = tree_add_data(ret->t, GRUB_EFI_PATH, ret->grub_efi, ret->grub_efi_len, 0644, 0, 0,
+				  fs_time, d);
+		if (r == -EEXIST)
+			return diag_fail(d, r, "ESP tree has %s already: GRUB for UEFI goes there",
+					 GRUB_EFI_PATH);
 		if (r < 0)
 			return r;
 	}
@@ -593,6 +608,17 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	if (r < 0)
 		return r;
 	part_layout_root(&layout, &root_off, &root_len);
+	if (s->boot_install == SPEC_BOOTLOADER_GRUB && s->grub_efi_dir) {
+		char u[UUID_STR_LEN];
+
+		uuid_format(ep.uuid, u);
+		r = grub_efi_make(&(struct grub_efi_params){ .grub_dir = s->grub_efi_dir,
+							     .tmp_dir = env->tmp_dir,
+							     .fs_uuid = u },
+				  d, &esp.grub_efi, &esp.grub_efi_len);
+		if (r < 0)
+			return r;
+	}
 	r = build_boot_plan(env, &layout, PART_ROLE_ESP, s->esp, sdboot, seed, ep.fs_time, d,
 			    &esp);
 	if (r < 0)

@@ -47,6 +47,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->cmdline);
 	free(s->systemd_boot_efi);
 	free(s->grub_dir);
+	free(s->grub_efi_dir);
 	spec_contents_clear(s);
 	free(s->fs_type);
 	free(s->label);

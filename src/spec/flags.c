@@ -56,6 +56,7 @@ enum {
 	OPT_CMDLINE,
 	OPT_SYSTEMD_BOOT_EFI,
 	OPT_GRUB_DIR,
+	OPT_GRUB_EFI_DIR,
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -106,6 +107,7 @@ static const struct option spec_long_options[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "systemd-boot-efi", required_argument, NULL, OPT_SYSTEMD_BOOT_EFI },
 	{ "grub-dir", required_argument, NULL, OPT_GRUB_DIR },
+	{ "grub-efi-dir", required_argument, NULL, OPT_GRUB_EFI_DIR },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -194,6 +196,8 @@ static const char spec_usage_text[] =
 	"                               system's systemd/lib/systemd/boot/efi/)\n"
 	"      --grub-dir DIR           [grubDir] GRUB's i386-pc modules for bootloader grub\n"
 	"                               (legacy, legacy+gpt, hybrid; Debian: /usr/lib/grub/i386-pc)\n"
+	"      --grub-efi-dir DIR       [grubEfiDir] GRUB's x86_64-efi modules: GRUB for UEFI as\n"
+	"                               EFI/BOOT/BOOTX64.EFI (efi, efixbootldr, hybrid)\n"
 	"      --json                   print a machine-readable summary on stdout\n"
 	"      --progress, --no-progress\n"
 	"                               force progress on stderr on or off (default: on when\n"
@@ -400,6 +404,9 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_GRUB_DIR:
 		spec_set_path(&s->grub_dir, arg, /* base_dir= */ NULL);
+		return 0;
+	case OPT_GRUB_EFI_DIR:
+		spec_set_path(&s->grub_efi_dir, arg, /* base_dir= */ NULL);
 		return 0;
 	case OPT_JSON:
 		s->json = true;

@@ -147,6 +147,8 @@ SPEC_JSON_TEXT_KEY(spec_json_systemd_boot_efi, false, "a path",
 		   (spec_set_path(&s->systemd_boot_efi, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_grub_dir, false, "a path",
 		   (spec_set_path(&s->grub_dir, t, c->base_dir), 0))
+SPEC_JSON_TEXT_KEY(spec_json_grub_efi_dir, false, "a path",
+		   (spec_set_path(&s->grub_efi_dir, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
 		   (spec_set_path(&s->system, t, c->base_dir), 0))
 SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
@@ -372,6 +374,7 @@ static const struct {
 	{ "cmdline", spec_json_cmdline },
 	{ "systemdBootEfi", spec_json_systemd_boot_efi },
 	{ "grubDir", spec_json_grub_dir },
+	{ "grubEfiDir", spec_json_grub_efi_dir },
 };
 
 /* Edit distance, capped: enough to suggest "rootGPUID" for "rootGpuid" or "diskSzie". */

@@ -94,6 +94,7 @@ struct image_spec {
 	char *cmdline;          /* "cmdline" / --cmdline S: kernel parameters with --kernel */
 	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
 	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
+	char *grub_efi_dir; /* "grubEfiDir" / --grub-efi-dir DIR: GRUB's x86_64-efi modules */
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

@@ -80,20 +80,26 @@ static bool spec_system_has_sdboot(const struct image_spec *s)
 	return r;
 }
 
-/* GRUB for BIOS (i386-pc): a place for core.img (the MBR gap or a BIOS boot partition) and
- * GRUB's module directory. x86_64-efi GRUB is not built: systemd-boot is the EFI loader. */
+/* GRUB for BIOS (i386-pc, grubDir) needs a place for core.img (the MBR gap or a BIOS boot
+ * partition); GRUB for UEFI (x86_64-efi, grubEfiDir) an ESP. hybrid takes either or both. */
 static int spec_check_grub(const struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
+	bool bios = t == PART_TABLE_LEGACY || t == PART_TABLE_LEGACY_GPT || t == PART_TABLE_HYBRID;
+	bool efi = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
 
-	if (t != PART_TABLE_LEGACY && t != PART_TABLE_LEGACY_GPT && t != PART_TABLE_HYBRID)
+	if (s->grub_efi_dir && !efi)
+		return diag_fail(d, -EINVAL, "grubEfiDir: partitionTableType %s has no ESP (use "
+				 "efi, efixbootldr or hybrid, or grubDir for GRUB on BIOS)",
+				 part_table_name(t));
+	if (!bios && !s->grub_efi_dir)
 		return diag_fail(d, -EINVAL, "bootloader grub: partitionTableType %s: GRUB for "
 				 "BIOS needs a BIOS boot partition: use legacy, legacy+gpt or "
-				 "hybrid (or systemd-boot on EFI)", part_table_name(t));
-	if (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_X86)
-		return diag_fail(d, -ENOTSUP, "bootloader grub: GRUB for BIOS needs arch x86-64 "
-				 "or x86");
-	if (!s->grub_dir)
+				 "hybrid (or grubEfiDir for GRUB on UEFI)", part_table_name(t));
+	if (s->arch != PART_ARCH_X86_64 && (s->grub_efi_dir || s->arch != PART_ARCH_X86))
+		return diag_fail(d, -ENOTSUP, "bootloader grub: GRUB needs arch x86-64 (or x86 "
+				 "for BIOS only)");
+	if (bios && !s->grub_dir && !(t == PART_TABLE_HYBRID && s->grub_efi_dir))
 		return diag_fail(d, -EINVAL, "bootloader grub: no GRUB modules; set grubDir "
 				 "(--grub-dir DIR, e.g. Debian's /usr/lib/grub/i386-pc)");
 	return 0;

@@ -357,7 +357,16 @@ TEST(grub_needs_a_bios_layout_and_its_modules)
 	s->partition_table = PART_TABLE_EFI;
 	ASSERT_INVALID(s, -EINVAL,
 		       "bootloader grub: partitionTableType efi: GRUB for BIOS needs a BIOS boot "
-		       "partition: use legacy, legacy+gpt or hybrid (or systemd-boot on EFI)");
+		       "partition: use legacy, legacy+gpt or hybrid (or grubEfiDir for GRUB on "
+		       "UEFI)");
+	s->grub_efi_dir = xstrdup("/usr/lib/grub/x86_64-efi");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->partition_table = PART_TABLE_LEGACY;
+	ASSERT_INVALID(s, -EINVAL,
+		       "grubEfiDir: partitionTableType legacy has no ESP (use efi, efixbootldr or "
+		       "hybrid, or grubDir for GRUB on BIOS)");
+	free(s->grub_efi_dir);
+	s->grub_efi_dir = NULL;
 	/* auto on a BIOS layout: GRUB when its modules are given, else nothing */
 	s->partition_table = PART_TABLE_LEGACY_GPT;
 	s->bootloader = SPEC_BOOTLOADER_AUTO;
