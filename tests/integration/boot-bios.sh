@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# GRUB for BIOS without a VM: legacy, legacy+gpt and hybrid images built with --bootloader grub
-# boot under SeaBIOS (QEMU's default BIOS, TCG) through GRUB into a Debian cloud kernel and a
-# busybox initramfs that mounts the root by label and prints the image's marker file on the
-# serial console. The images pass sgdisk -v / sfdisk and e2fsck -fn; grub.cfg finds the root by
-# its filesystem UUID; MBR bytes 440..511 (and the GPT sectors) equal a build without GRUB;
-# two builds are identical; bad inputs fail with one line and no output. Boot times (TCG) are
-# logged, never asserted.
+# GRUB without a VM: legacy, legacy+gpt and hybrid images built with --bootloader grub boot under
+# SeaBIOS (`mkdiskimage boot-test --firmware bios`, TCG) through GRUB into a Debian cloud kernel
+# and a busybox initramfs that mounts the root by label and prints the image's marker file on
+# the serial console; a boot.json toplevel through --system boots its store kernel; GRUB for
+# UEFI (--grub-efi-dir) boots efi and hybrid images under OVMF. The images pass sgdisk -v /
+# sfdisk, e2fsck -fn and fsck.fat -n; grub.cfg finds the root by its filesystem UUID; MBR bytes
+# 440..511 (and the GPT sectors) equal a build without GRUB; two builds are identical; bad
+# inputs fail with one line and no output. Boot times (TCG) are logged, never asserted.
 . "$(dirname "$0")/../lib.sh"
-require qemu-system-x86_64 sgdisk sfdisk e2fsck debugfs blkid gzip busybox
+require qemu-system-x86_64 sgdisk sfdisk e2fsck debugfs blkid gzip busybox python3
 grub_dir=${GRUB_DIR:-/usr/lib/grub/i386-pc}
+grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}
 [ -f "$grub_dir/boot.img" ] && [ -x "$grub_dir/../../../bin/grub-mkimage" ] ||
 	skip "no GRUB i386-pc in $grub_dir (apt-get install grub-pc-bin)"
 kdir=$("$TESTS/boot/fetch-kernel.sh") || skip "no Debian cloud kernel (tests/boot/fetch-kernel.sh)"
@@ -24,23 +26,19 @@ common=(--root "$T/root" --disk-size 64M --boot-size 24M --kernel "$kernel" --in
 	--cmdline "$cmdline")
 grub=(--bootloader grub --grub-dir "$grub_dir")
 
-# boot IMG NAME: SeaBIOS → GRUB → kernel → initramfs; the marker must come back.
+# boot IMG NAME FIRMWARE [REGEX]: `mkdiskimage boot-test` (SeaBIOS or OVMF, TCG) must see the
+# initramfs mount the root by the label GRUB passed on the command line and print the marker.
 boot()
 {
-	local img=$1 name=$2 t0 t1 rc=0
-	t0=$(date +%s.%N)
-	timeout 120 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none \
-		-drive "file=$img,format=raw,if=virtio" -serial "file:$T/$name.serial" \
-		>"$T/$name.qemu" 2>&1 || rc=$?
-	t1=$(date +%s.%N)
-	grep -aq "MDI-RESULT ok grub-bios-marker" "$T/$name.serial" || {
-		tail -c 3000 "$T/$name.serial" >&2
-		fail "$name: no boot marker on the serial console (qemu exit $rc)"
+	local img=$1 name=$2 fw=$3 re=${4:-"MDI-RESULT ok grub-bios-marker"}
+	"$MKDISKIMAGE" boot-test "$img" --firmware "$fw" --expect-serial "$re" --timeout 150 \
+		--json >"$T/$name.$fw.json" 2>"$T/$name.$fw.err" || {
+		cat "$T/$name.$fw.json" "$T/$name.$fw.err" >&2
+		fail "$name: $fw did not boot through GRUB to /$re/"
 	}
-	grep -aq "MDI-CMDLINE BOOT_IMAGE=/boot/kernel $cmdline" "$T/$name.serial" ||
-		fail "$name: the kernel did not get GRUB's command line"
-	log "$name: SeaBIOS + GRUB booted to the marker in" \
-		"$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s (TCG)"
+	log "$name: $fw + GRUB booted to the marker in" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' \
+			"$T/$name.$fw.json") s (TCG)"
 }
 
 for layout in legacy legacy+gpt hybrid; do
@@ -88,7 +86,7 @@ for layout in legacy legacy+gpt hybrid; do
 	grep -q "linux /boot/kernel $cmdline" "$T/grub.cfg" || fail "$name: grub.cfg linux line"
 	debugfs -R "dump /boot/kernel $T/kernel.out" "$T/root.ext4" 2>/dev/null
 	cmp "$kernel" "$T/kernel.out" || fail "$name: /boot/kernel differs from --kernel"
-	boot "$img" "$name"
+	boot "$img" "$name" bios
 	rm -f "$T/$name-none.img" "$T/root.ext4"
 done
 
@@ -128,20 +126,42 @@ JSON
 		fail "toplevel: grub.cfg does not boot the store kernel: $(cat "$T/grub.cfg")"
 	grep -q "initrd $ip" "$T/grub.cfg" || fail "toplevel: grub.cfg initrd"
 	grep -q 'menuentry "NixOS test (Linux)"' "$T/grub.cfg" || fail "toplevel: label"
-	timeout 120 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none \
-		-drive "file=$img,format=raw,if=virtio" -serial "file:$T/toplevel.serial" \
-		>/dev/null 2>&1 || true
-	grep -aq "MDI-RESULT ok grub-bios-marker" "$T/toplevel.serial" &&
-		grep -aq "MDI-INIT ok $inp" "$T/toplevel.serial" || {
-		tail -c 3000 "$T/toplevel.serial" >&2
-		fail "toplevel: no boot marker / init on the serial console"
-	}
+	boot "$img" toplevel bios "MDI-INIT ok $inp"
 	log "toplevel: GRUB booted the store kernel; the initramfs found the toplevel's init"
 }
 if is_root && command -v nix-store >/dev/null; then
 	toplevel_case || fail "toplevel: nix-store could not add the fixture paths"
 else
 	log "toplevel case skipped (needs root and nix-store)"
+fi
+
+# GRUB for UEFI (x86_64-efi) as the ESP's removable path: efi alone under OVMF; hybrid with both
+# GRUBs boots under SeaBIOS and OVMF.
+if [ -f "$grub_efi_dir/kernel.img" ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]; then
+	build "${common[@]}" --bootloader grub --grub-efi-dir "$grub_efi_dir" --partition-table efi \
+		-o "$T/efi.img"
+	sgdisk -v "$T/efi.img" | grep -q "No problems found" || fail "efi: sgdisk -v"
+	extract_partition "$T/efi.img" 1 "$T/esp.fat"
+	if command -v fsck.fat >/dev/null; then
+		fsck.fat -n "$T/esp.fat" >/dev/null || fail "efi: fsck.fat -n"
+	fi
+	if command -v mcopy >/dev/null; then
+		mcopy -i "$T/esp.fat" ::/EFI/BOOT/BOOTX64.EFI "$T/bootx64.efi"
+		[ "$(head -c 2 "$T/bootx64.efi")" = MZ ] || fail "efi: BOOTX64.EFI is not a PE image"
+	fi
+	boot "$T/efi.img" efi uefi
+	build "${common[@]}" "${grub[@]}" --grub-efi-dir "$grub_efi_dir" --partition-table hybrid \
+		-o "$T/hybrid-both.img"
+	boot "$T/hybrid-both.img" hybrid-both bios
+	boot "$T/hybrid-both.img" hybrid-both uefi
+	assert_reproducible "${common[@]}" "${grub[@]}" --grub-efi-dir "$grub_efi_dir" \
+		--partition-table hybrid
+	expect_fail "--grub-efi-dir $grub_dir: not GRUB's x86_64-efi module directory" \
+		"${common[@]}" --bootloader grub --grub-efi-dir "$grub_dir" --partition-table efi
+	expect_fail "grubEfiDir: partitionTableType legacy has no ESP" "${common[@]}" \
+		"${grub[@]}" --grub-efi-dir "$grub_efi_dir"
+else
+	log "GRUB x86_64-efi cases skipped (needs grub-efi-amd64-bin and ovmf)"
 fi
 
 # bad inputs
