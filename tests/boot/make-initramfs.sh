@@ -4,7 +4,8 @@
 # kernel has ext4 built in, virtio as modules). Its /init mounts the root filesystem named by
 # mdi.root= on the kernel command line (LABEL=x, UUID=x or a device), reads /mkdiskimage-marker
 # from it and prints "MKDISKIMAGE-BOOT-OK <marker>" (or MKDISKIMAGE-BOOT-FAIL <why>) on the
-# console, then powers off. Exit 77 when busybox-static is missing.
+# console, then powers off (with mdi.services it stays up instead, answering SSH banners and
+# guest-agent commands for boot-test). Exit 77 when busybox-static is missing.
 set -euo pipefail
 kdir=$1 out=$2
 bb=$(command -v busybox || true)
@@ -18,11 +19,12 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/lib/modules" "$tmp/dev" "$tmp/proc" "$tmp/sys" "$tmp/mnt"
 cp "$bb" "$tmp/bin/busybox"
 # dependency order (modinfo depends=)
-order="virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
-virtio/virtio_pci block/virtio_blk"
+order="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
+drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk
+net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/char/virtio_console"
 : >"$tmp/lib/modules/order"
 for m in $order; do
-	f="$mods/drivers/$m.ko"
+	f="$mods/$m.ko"
 	[ -f "$f" ] || continue # built in
 	cp "$f" "$tmp/lib/modules/"
 	echo "${m##*/}.ko" >>"$tmp/lib/modules/order"
@@ -61,6 +63,29 @@ else
 	echo "MKDISKIMAGE-BOOT-FAIL no /mkdiskimage-marker on $dev"
 fi
 sync
+# mdi.services: stay up as a stand-in for a full system, for boot-test --ssh --guest-agent:
+# an SSH-2.0- banner on port 22 and guest-agent answers on the virtio-serial port.
+case " $(cat /proc/cmdline) " in
+*" mdi.services "*)
+	ip link set lo up
+	ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
+	(while :; do echo "SSH-2.0-mkdiskimage-test" | nc -l -p 22; done) </dev/null >/dev/null 2>&1 &
+	port=$(grep -l org.qemu.guest_agent.0 /sys/class/virtio-ports/*/name | head -n1)
+	port=/dev/$(basename "$(dirname "$port")")
+	echo "MKDISKIMAGE-SERVICES-UP $port"
+	exec 3<>"$port" # a virtio port opens once
+	while :; do
+		while read -r line <&3; do
+			case $line in
+			*guest-get-osinfo*)
+				echo "{\"return\": {\"kernel-release\": \"$(uname -r)\", \"id\": \"busybox\"}}" >&3 ;;
+			*guest-ping*) echo '{"return": {}}' >&3 ;;
+			esac
+		done
+		sleep 0.2
+	done
+	;;
+esac
 poweroff -f
 INIT
 chmod 755 "$tmp/init"

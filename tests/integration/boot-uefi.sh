@@ -4,8 +4,9 @@
 # efixbootldr (kernel, initrd and entry on XBOOTLDR) and hybrid images; each ESP passes
 # fsck.fat -n, holds systemd-boot on the removable path, and `mkdiskimage boot-test --firmware
 # uefi` sees the initramfs mount the root by label and print the image's marker. Two builds are
-# identical; a missing kernel or systemd-boot binary is one line and no output. Boot times
-# under TCG go to the log. Skips (77) without qemu, OVMF, systemd-boot-efi or the kernel.
+# identical; a missing kernel or systemd-boot binary is one line and no output. A qcow2 image
+# whose initramfs stays up answers boot-test's SSH and guest-agent checks. Boot times under
+# TCG go to the log. Skips (77) without qemu, OVMF, systemd-boot-efi or the kernel.
 . "$(dirname "$0")/../lib.sh"
 
 require qemu-system-x86_64 fsck.fat python3 mdir
@@ -82,6 +83,28 @@ for layout in efi efixbootldr hybrid; do
 	boot "$T/$layout.img" "$layout"
 	rm -f "$T/$layout.img" "$T"/*.fat
 done
+
+# boot-test's SSH and guest-agent checks against a guest that answers them (the initramfs's
+# mdi.services stand-in), from a qcow2 image; then a serial regex that never matches fails,
+# and QEMU is gone afterwards either way.
+echo services >"$T/root/mkdiskimage-marker"
+SVC=("${BOOT[@]}")
+SVC[5]="console=ttyS0 mdi.root=LABEL=nixos mdi.services"
+build "${SVC[@]}" --partition-table efi --boot-size 64M --format qcow2 -o "$T/svc.qcow2"
+out=$("$MKDISKIMAGE" boot-test "$T/svc.qcow2" --expect-serial "MKDISKIMAGE-BOOT-OK services" \
+	--ssh --guest-agent --timeout 240) || fail "boot-test --ssh --guest-agent: $out"
+for c in serial ssh guest-ping guest-get-osinfo; do
+	grep -q "^PASS $c " <<<"$out" || fail "boot-test: no PASS for $c: $out"
+done
+log "boot services (qcow2): $(tail -n1 <<<"$out")"
+rc=0
+out=$("$MKDISKIMAGE" boot-test "$T/svc.qcow2" --expect-serial "NEVER-PRINTED" --timeout 20 \
+	--json) || rc=$?
+[ "$rc" -eq 1 ] || fail "boot-test with an unmatched regex: exit $rc, want 1: $out"
+python3 -c 'import json, sys; j = json.load(sys.stdin); assert not j["pass"], j' <<<"$out" ||
+	fail "boot-test --json: $out"
+! pgrep -f "file=$T/svc.qcow2" >/dev/null || fail "boot-test left QEMU running"
+rm -f "$T/svc.qcow2"
 
 # Determinism.
 echo repro >"$T/root/mkdiskimage-marker"
