@@ -19,7 +19,8 @@ static void put(const char *dir, const char *name, const char *text)
 	free(p);
 }
 
-#define BOOTSPEC(body) "{\"org.nixos.bootspec.v1\": {" body "}, \"org.nixos.specialisation.v1\": {}}"
+#define BOOTSPEC(body) \
+	"{\"org.nixos.bootspec.v1\": {" body "}, \"org.nixos.specialisation.v1\": {}}"
 
 TEST(bootspec_parse_full)
 {
@@ -109,7 +110,8 @@ TEST(bootspec_load_json)
 
 TEST(bootspec_load_fallback)
 {
-	char *dir = tt_mkdtemp(), *k = tt_path("%s/linux-6.1", dir), *kl = tt_path("%s/kernel", dir);
+	char *dir = tt_mkdtemp(), *k = tt_path("%s/linux-6.1", dir);
+	char *kl = tt_path("%s/kernel", dir);
 	char *real = NULL, *init = tt_path("%s/init", dir);
 	struct boot_entry *e = NULL;
 	struct diag d = { 0 };

@@ -415,8 +415,8 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 		return diag_fail(d, -errno, "%s: %m (install ovmf, or give --efi-vars F)", vars);
 	*code = check_ovmf_code((long long)st.st_size);
 	if (!*code)
-		return diag_fail(d, -EINVAL, "%s: %lld bytes is not an OVMF variable store (128 KiB "
-				 "or 528 KiB)", vars, (long long)st.st_size);
+		return diag_fail(d, -EINVAL, "%s: %lld bytes is not an OVMF variable store "
+				 "(128 KiB or 528 KiB)", vars, (long long)st.st_size);
 	if (access(*code, R_OK) < 0)
 		return diag_fail(d, -errno, "%s: %m (install ovmf)", *code);
 	c->vars = xasprintf("%s/vars.fd", c->dir);

@@ -85,7 +85,10 @@ static void boot_test_print_json(const struct check_report *rep, bool ok)
 
 int cli_boot_test(int argc, char **argv)
 {
-	struct check_opts o = { .firmware = CHECK_FIRMWARE_UEFI, .timeout_s = CHECK_DEFAULT_TIMEOUT };
+	struct check_opts o = {
+		.firmware = CHECK_FIRMWARE_UEFI,
+		.timeout_s = CHECK_DEFAULT_TIMEOUT,
+	};
 	struct check_report rep;
 	struct diag d = { 0 };
 	bool json = false, ok = true;
@@ -125,7 +128,8 @@ int cli_boot_test(int argc, char **argv)
 			errno = 0;
 			o.timeout_s = (unsigned)strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || o.timeout_s == 0 || o.timeout_s > 86400) {
-				log_error("--timeout %s: a number of seconds from 1 to 86400", optarg);
+				log_error("--timeout %s: a number of seconds from 1 to 86400",
+					  optarg);
 				return 2;
 			}
 			break;

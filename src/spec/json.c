@@ -566,8 +566,9 @@ int bootspec_json_parse(const char *text, size_t len, const char *what, struct d
 
 		if (!json_object_is_type(p, json_type_string)) {
 			boot_entry_free(e);
-			return diag_fail(d, -EBADMSG, "%s: org.nixos.bootspec.v1.kernelParams[%zu]: "
-					 "expected a string", what, i);
+			return diag_fail(d, -EBADMSG,
+					 "%s: org.nixos.bootspec.v1.kernelParams[%zu]: expected a "
+					 "string", what, i);
 		}
 		used += strlen(json_object_get_string(p)) + 1;
 	}
