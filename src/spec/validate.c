@@ -129,8 +129,8 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 		*b = efi ? SPEC_BOOTLOADER_SYSTEMD_BOOT : SPEC_BOOTLOADER_GRUB;
 		if (!explicit && (!kernel || t == PART_TABLE_NONE ||
 				  (*b == SPEC_BOOTLOADER_GRUB && !s->grub_dir) ||
-				  (!s->kernel && !s->systemd_boot_efi &&
-				   !spec_system_has_sdboot(s)))) {
+				  (*b == SPEC_BOOTLOADER_SYSTEMD_BOOT && !s->kernel &&
+				   !s->systemd_boot_efi && !spec_system_has_sdboot(s)))) {
 			*b = SPEC_BOOTLOADER_NONE;
 			return 0;
 		}
