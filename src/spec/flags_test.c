@@ -347,3 +347,24 @@ TEST(flags_nix_store)
 	ASSERT_TRUE(s->only_nix_store);
 	ASSERT_TRUE(!s->label_set);
 }
+
+TEST(flags_bootloader)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct diag d;
+
+	ASSERT_EQ(s->bootloader, SPEC_BOOTLOADER_AUTO);
+	ASSERT_OK(PARSE(s, &d, "--bootloader", "systemd-boot", "--kernel", "k", "--initrd", "i",
+			"--cmdline", "console=ttyS0 ro", "--systemd-boot-efi", "sd.efi"));
+	ASSERT_EQ(s->bootloader, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	ASSERT_STR_EQ(s->kernel, "k");
+	ASSERT_STR_EQ(s->initrd, "i");
+	ASSERT_STR_EQ(s->cmdline, "console=ttyS0 ro");
+	ASSERT_STR_EQ(s->systemd_boot_efi, "sd.efi");
+	ASSERT_OK(PARSE(s, &d, "--bootloader", "none"));
+	ASSERT_EQ(s->bootloader, SPEC_BOOTLOADER_NONE);
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "--bootloader lilo: unknown bootloader (use auto, systemd-boot, grub "
+			   "or none)",
+			   "--bootloader", "lilo");
+}

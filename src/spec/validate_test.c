@@ -411,3 +411,44 @@ TEST(touch_efi_vars_output_and_checks)
 	s->touch_efi_vars = false;
 	ASSERT_INVALID(s, -EINVAL, "efiVarsOut: needs touchEFIVars (--touch-efi-vars)");
 }
+
+TEST(bootloader_resolution)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	/* auto without a kernel: nothing to install */
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	/* auto with --kernel on an EFI layout: systemd-boot */
+	s->kernel = xstrdup("/boot/vmlinuz");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	/* installBootLoader = false and bootloader none win */
+	s->install_bootloader_set = true;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	s->install_bootloader_set = false;
+	s->bootloader = SPEC_BOOTLOADER_NONE;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	/* systemd-boot needs an ESP and a supported arch */
+	s->bootloader = SPEC_BOOTLOADER_SYSTEMD_BOOT;
+	s->partition_table = PART_TABLE_LEGACY_GPT;
+	ASSERT_INVALID(s, -EINVAL, "bootloader systemd-boot: partitionTableType legacy+gpt has "
+			  "no ESP (use efi, efixbootldr or hybrid)");
+	s->partition_table = PART_TABLE_EFIXBOOTLDR;
+	s->boot_size_bytes = 200ull << 20;
+	s->arch = PART_ARCH_RISCV64;
+	ASSERT_INVALID(s, -ENOTSUP, "bootloader systemd-boot: only arch x86-64 and aarch64 are "
+			  "supported");
+	s->arch = PART_ARCH_AARCH64;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	/* initrd and cmdline belong to a kernel */
+	free(s->kernel);
+	s->kernel = NULL;
+	s->cmdline = xstrdup("ro");
+	ASSERT_INVALID(s, -EINVAL, "cmdline: needs kernel (--kernel F)");
+}
