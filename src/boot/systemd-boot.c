@@ -155,7 +155,7 @@ static int sdboot_source(const struct tree *root, const char *path, const char *
 			return diag_fail(d, -EINVAL, "%s %s: not a regular file in the image", what,
 					 path);
 		if (n->src_data) {
-			f->data = xmemdup(n->src_data, n->size ? n->size : 1);
+			f->data = n->size ? xmemdup(n->src_data, n->size) : xcalloc(1, 1);
 			f->len = n->size;
 		} else if (n->src_path)
 			f->host = xstrdup(n->src_path);
