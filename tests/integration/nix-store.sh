@@ -114,9 +114,15 @@ check_layout()
 	[ ! -e "$r/etc/passwd" ] || fail "--passwd must not put /etc/passwd into the image"
 }
 
-for layout in efi none; do
-	part=2
-	[ "$layout" = none ] && part=0
+layouts=(none legacy legacy+gpt efi efixbootldr hybrid)
+[ -n "${QUICK:-}" ] && layouts=(efi none)
+for layout in "${layouts[@]}"; do
+	case $layout in
+	none) part=0 ;;
+	legacy) part=1 ;;
+	legacy+gpt | efi) part=2 ;;
+	*) part=3 ;;
+	esac
 	build "${NIXARGS[@]}" --partition-table "$layout" -o "$T/$layout.img"
 	root_copy "$T/$layout.img" "$part" "$T/root-$layout"
 	check_nix_root "$T/root-$layout"
@@ -144,9 +150,13 @@ diff -u "$T/drv.host.rows" "$T/drv.img.rows" >&2 || fail "DerivationOutputs diff
 rm -rf "$T/root-drv" "$T/drv.img"
 fi
 
-# Determinism: raw and qcow2, from different directories.
+# Determinism: every format, from different directories.
 assert_reproducible "${NIXARGS[@]}" --partition-table efi --format raw
-[ -n "${QUICK:-}" ] || assert_reproducible "${NIXARGS[@]}" --partition-table efi --format qcow2
+if [ -z "${QUICK:-}" ]; then
+	for f in qcow2 qcow2-compressed vdi vpc; do
+		assert_reproducible "${NIXARGS[@]}" --partition-table efi --format "$f"
+	done
+fi
 # No root needed: the store is world-readable, owners and modes come from the rules.
 if [ -z "${QUICK:-}" ] && id nobody >/dev/null 2>&1; then
 	build "${NIXARGS[@]}" --partition-table efi -o "$T/root.img"
