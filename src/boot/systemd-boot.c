@@ -157,8 +157,8 @@ static int sdboot_source(const struct tree *root, const char *path, const char *
 		if (n->src_data) {
 			f->data = n->size ? xmemdup(n->src_data, n->size) : xcalloc(1, 1);
 			f->len = n->size;
-		} else if (n->src_path)
-			f->host = xstrdup(n->src_path);
+		} else if (n->src_path || n->src_in_parent)
+			f->host = tree_node_src_path(n);
 		else
 			return diag_fail(d, -EINVAL, "%s %s: sparse or empty source in the image",
 					 what, path);

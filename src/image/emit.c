@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +24,12 @@ struct emit_state {
 	uint8_t *buf;
 	const struct tree_node *open_node; /* the source whose fd is cached */
 	int fd;
+	/* Files found by a directory scan are opened relative to their host directory
+	 * (tree.h, src_in_parent): no per-file path string, and the kernel walks one component
+	 * instead of the whole path. Files come in plan order, which follows the tree's preorder,
+	 * so consecutive files mostly share a directory. */
+	const struct tree_node *open_dir;
+	int dir_fd;
 	uint64_t bytes_done, files_done;
 };
 
@@ -53,9 +60,36 @@ static int emit_fill(struct emit_state *st, const struct image_range *r, struct 
 	return 0;
 }
 
+/* A message naming a node's host file (or its image name when it has none). */
+static int emit_fail(struct diag *d, int err, const struct tree_node *node, const char *what)
+{
+	_cleanup_free_ char *path = tree_node_src_path(node);
+
+	return diag_fail(d, err, "%s: %s", path ? path : node->name, what);
+}
+
+static int emit_open_fd(struct emit_state *st, const struct tree_node *node)
+{
+	const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+
+	if (!node->src_in_parent)
+		return open(node->src_path, flags);
+	if (st->open_dir != node->parent) {
+		if (st->dir_fd >= 0)
+			(void)close(st->dir_fd);
+		st->open_dir = NULL;
+		st->dir_fd = open(node->parent->src_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (st->dir_fd < 0)
+			return -1;
+		st->open_dir = node->parent;
+	}
+	return openat(st->dir_fd, node->name, flags);
+}
+
 /* Open a node's source and check it against the plan (-ESTALE when it changed). */
 static int emit_open_source(struct emit_state *st, const struct tree_node *node, struct diag *d)
 {
+	char msg[160];
 	struct stat sb;
 
 	if (st->open_node == node)
@@ -64,18 +98,23 @@ static int emit_open_source(struct emit_state *st, const struct tree_node *node,
 		(void)close(st->fd);
 	st->fd = -1;
 	st->open_node = NULL;
-	st->fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (st->fd < 0)
-		return diag_fail(d, -errno, "%s: cannot open: %s", node->src_path, strerror(errno));
-	if (fstat(st->fd, &sb) < 0)
-		return diag_fail(d, -errno, "%s: cannot stat: %s", node->src_path, strerror(errno));
+	st->fd = emit_open_fd(st, node);
+	if (st->fd < 0) {
+		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		return emit_fail(d, -errno, node, msg);
+	}
+	if (fstat(st->fd, &sb) < 0) {
+		snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+		return emit_fail(d, -errno, node, msg);
+	}
 	if ((uint64_t)sb.st_size != node->size || sb.st_mtim.tv_sec != node->src_mtime_sec ||
-	    (uint32_t)sb.st_mtim.tv_nsec != node->src_mtime_nsec)
-		return diag_fail(d, -ESTALE,
-				 "%s: changed while building (size %llu, planned %llu); rebuild from "
-				 "a stable tree",
-				 node->src_path, (unsigned long long)sb.st_size,
-				 (unsigned long long)node->size);
+	    (uint32_t)sb.st_mtim.tv_nsec != node->src_mtime_nsec) {
+		snprintf(msg, sizeof(msg),
+			 "changed while building (size %llu, planned %llu); rebuild from a stable "
+			 "tree",
+			 (unsigned long long)sb.st_size, (unsigned long long)node->size);
+		return emit_fail(d, -ESTALE, node, msg);
+	}
 	st->open_node = node;
 	st->files_done++;
 	return 0;
@@ -87,8 +126,7 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 	int ret;
 
 	if (r->file_off + r->len > node->size)
-		return diag_fail(d, -EINVAL, "internal error: file range past the end of %s",
-				 node->src_path ? node->src_path : node->name);
+		return emit_fail(d, -EINVAL, node, "internal error: file range past the end");
 	if (node->src_data)
 		return emit_chunk(st, r->off, node->src_data + r->file_off, (size_t)r->len, d);
 
@@ -100,11 +138,14 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 
 		ret = pread_full(st->fd, st->buf, n, r->file_off + done);
 		if (ret == -EIO)
-			return diag_fail(d, -ESTALE, "%s: shrank while building; rebuild from a "
-					 "stable tree", node->src_path);
-		if (ret < 0)
-			return diag_fail(d, ret, "%s: cannot read: %s", node->src_path,
-					 strerror(-ret));
+			return emit_fail(d, -ESTALE, node,
+					 "shrank while building; rebuild from a stable tree");
+		if (ret < 0) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "cannot read: %s", strerror(-ret));
+			return emit_fail(d, ret, node, msg);
+		}
 		ret = emit_chunk(st, r->off + done, st->buf, n, d);
 		if (ret < 0)
 			return ret;
@@ -117,7 +158,7 @@ int image_emit(const struct image_plan *p, struct sink *s, const struct image_em
 	       struct diag *d)
 {
 	_cleanup_free_ uint8_t *buf = xmalloc(EMIT_CHUNK);
-	struct emit_state st = { .sink = s, .buf = buf, .fd = -1 };
+	struct emit_state st = { .sink = s, .buf = buf, .fd = -1, .dir_fd = -1 };
 	int ret = 0;
 
 	for (size_t i = 0; i < p->n_ranges && ret >= 0; i++) {
@@ -130,5 +171,7 @@ int image_emit(const struct image_plan *p, struct sink *s, const struct image_em
 	}
 	if (st.fd >= 0)
 		(void)close(st.fd);
+	if (st.dir_fd >= 0)
+		(void)close(st.dir_fd);
 	return ret;
 }

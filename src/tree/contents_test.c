@@ -91,7 +91,11 @@ TEST(directory_source_is_copied_to_target)
 	n = tree_lookup(t, "/opt/bin/tool");
 	ASSERT_EQ(n->type, TREE_REG);
 	ASSERT_EQ(n->mode, 0755);
-	ASSERT_STR_EQ(n->src_path, file);
+	{
+		_cleanup_free_ char *sp = tree_node_src_path(n);
+
+		ASSERT_STR_EQ(sp, file);
+	}
 }
 
 TEST(glob_copies_matches_into_target)

@@ -422,6 +422,16 @@ uint32_t tree_node_st_mode(const struct tree_node *n)
 	return type_bits[n->type] | (n->mode & 07777);
 }
 
+char *tree_node_src_path(const struct tree_node *n)
+{
+	const char *dir;
+
+	if (!n->src_in_parent)
+		return n->src_path ? xstrdup(n->src_path) : NULL;
+	dir = n->parent->src_path;
+	return xasprintf("%s/%.*s", strcmp(dir, "/") == 0 ? "" : dir, (int)n->name_len, n->name);
+}
+
 char *tree_node_path(const struct tree_node *n)
 {
 	size_t len = 0;

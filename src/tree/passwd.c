@@ -126,6 +126,7 @@ int passwd_lookup_id(const struct tree *t, const char *file, const char *name, u
 {
 	const struct tree_node *n = resolve(t, file);
 	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *host = NULL;
 	size_t len;
 	int r;
 
@@ -133,9 +134,10 @@ int passwd_lookup_id(const struct tree *t, const char *file, const char *name, u
 		return -ENOENT;
 	if (n->src_data)
 		return lookup_in((const char *)n->src_data, n->size, name, ret_id);
-	if (!n->src_path)
+	host = tree_node_src_path(n);
+	if (!host)
 		return lookup_in("", 0, name, ret_id);
-	r = read_file(n->src_path, PASSWD_MAX_SIZE, &buf, &len);
+	r = read_file(host, PASSWD_MAX_SIZE, &buf, &len);
 	if (r < 0)
 		return r;
 	return lookup_in((const char *)buf, len, name, ret_id);

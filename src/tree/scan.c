@@ -321,7 +321,8 @@ static int fill_leaf(struct scan_ctx *c, struct tree_node *n, int dfd, const cha
 	switch (n->type) {
 	case TREE_REG:
 		n->size = (uint64_t)st->st_size;
-		n->src_path = tree_strndup(c->t, host_path, strlen(host_path));
+		if (!n->src_in_parent)
+			n->src_path = tree_strndup(c->t, host_path, strlen(host_path));
 		n->src_mtime_sec = st->st_mtim.tv_sec;
 		n->src_mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 		if ((uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size)
@@ -482,9 +483,10 @@ static void push_item(struct scan_item **stack, size_t *n, size_t *cap, struct s
 }
 
 /* One entry of a directory being scanned: a new node, or (directory onto directory) the
- * existing node updated. *ret_dir is set when the entry is a directory to descend into. */
+ * existing node updated. *ret_dir is set when the entry is a directory to descend into.
+ * in_parent: dir->src_path is the host directory being read (a file need not store its path). */
 static int scan_entry(struct scan_ctx *c, struct tree_node *dir, int dfd, const char *name,
-		      size_t len, const char *host_path, struct tree_node **ret_new,
+		      size_t len, const char *host_path, bool in_parent, struct tree_node **ret_new,
 		      struct tree_node **ret_dir, struct stat *st)
 {
 	char xbuf[PATH_MAX];
@@ -518,15 +520,13 @@ static int scan_entry(struct scan_ctx *c, struct tree_node *dir, int dfd, const 
 		*ret_dir = old;
 		return 0;
 	}
-	/* A regular file's name is the tail of its host path: share the bytes. */
-	n = tree_node_alloc(c->t, type == TREE_REG ? NULL : name, len, type);
+	n = tree_node_alloc(c->t, name, len, type);
 	if (type == TREE_DIR) {
 		r = fill_dir(c, n, st, &x, host_path);
 		*ret_dir = n;
 	} else {
+		n->src_in_parent = type == TREE_REG && in_parent;
 		r = fill_leaf(c, n, dfd, name, host_path, st);
-		if (type == TREE_REG)
-			n->name = n->src_path + strlen(n->src_path) - len;
 		if (r >= 0)
 			r = read_xattrs(c, n, &x, host_path);
 	}
@@ -545,9 +545,15 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 	_cleanup_free_ struct scan_item *sub = NULL;
 	size_t n_e = 0, n_add = 0, n_sub = 0, plen = strlen(dir_path);
 	struct stat st;
+	bool in_parent;
 	DIR *dir;
 	int fd, r = 0;
 
+	/* Files find their host path through the directory's (see tree.h, src_in_parent);
+	 * only the first scan into a directory names it, files of later ones keep their own. */
+	if (!it->node->src_path)
+		it->node->src_path = tree_strndup(c->t, dir_path, plen);
+	in_parent = strcmp(it->node->src_path, dir_path) == 0;
 	fd = open_rel(c->root_fd, it->rel);
 	if (fd < 0)
 		return diag_fail(c->d, fd, "%s: cannot read: %s", dir_path, strerror(-fd));
@@ -583,7 +589,8 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 			goto out;
 		}
 		memcpy(path + plen + 1, name, e[i].len + 1);
-		r = scan_entry(c, it->node, dirfd(dir), name, e[i].len, path, &nn, &dn, &st);
+		r = scan_entry(c, it->node, dirfd(dir), name, e[i].len, path, in_parent, &nn, &dn,
+			       &st);
 		if (r < 0)
 			goto out;
 		if (nn)

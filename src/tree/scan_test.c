@@ -88,7 +88,12 @@ TEST(every_node_type)
 	ASSERT_EQ(n->type, TREE_REG);
 	ASSERT_EQ(n->mode, 0640);
 	ASSERT_EQ(n->size, 11);
-	ASSERT_STR_EQ(n->src_path, f);
+	{
+		_cleanup_free_ char *sp = tree_node_src_path(n);
+
+		ASSERT_STR_EQ(sp, f);
+		ASSERT_TRUE(n->src_in_parent); /* no per-file path string */
+	}
 	ASSERT_EQ(n->mtime_sec, 1600000000);
 	ASSERT_EQ(n->mtime_nsec, 123456789);
 	ASSERT_EQ(n->src_mtime_sec, 1600000000);
@@ -111,7 +116,7 @@ TEST(every_node_type)
 	n = tree_lookup(t, "/sub");
 	ASSERT_EQ(n->type, TREE_DIR);
 	ASSERT_EQ(n->mode, 03710);
-	ASSERT_TRUE(n->src_path == NULL);
+	ASSERT_TRUE(n->src_path != NULL); /* a directory names the host directory it came from */
 	if (root) {
 		n = tree_lookup(t, "/chr");
 		ASSERT_EQ(n->type, TREE_CHR);
@@ -332,7 +337,11 @@ TEST(deep_tree)
 	ASSERT_STR_EQ(n->name, "bottom");
 	ASSERT_EQ(n->size, 4);
 	ASSERT_EQ(n->n_xattrs, 1);
-	ASSERT_EQ(strlen(n->src_path), strlen(dir) + 2000 * 4 + 7);
+	{
+		_cleanup_free_ char *sp = tree_node_src_path(n);
+
+		ASSERT_EQ(strlen(sp), strlen(dir) + 2000 * 4 + 7);
+	}
 }
 
 TEST(missing_source_and_collisions)
@@ -532,4 +541,34 @@ TEST(copies_made_in_different_orders_scan_identically)
 	ASSERT_TRUE(strstr(da, "/c/hard reg 0644") != NULL);
 	ASSERT_TRUE(strstr(da, "link=/c/a") != NULL);
 	ASSERT_TRUE(strstr(da, "xattr:user.a=1 xattr:user.b=2") != NULL);
+}
+
+/* Two scans into one directory: files of the second keep their own host paths, since the
+ * directory names the first scan's host directory. */
+TEST(merged_scans_keep_host_paths)
+{
+	_cleanup_tmpdir_ char *dir = tt_mkdtemp();
+	_cleanup_free_ char *a = tt_path("%s/a", dir), *b = tt_path("%s/b", dir),
+			    *af = tt_path("%s/a/s/one", dir), *bf = tt_path("%s/b/s/two", dir),
+			    *as = tt_path("%s/a/s", dir), *bs = tt_path("%s/b/s", dir);
+	_cleanup_(tree_freep) struct tree *t = tree_new();
+	struct diag d = { 0 };
+
+	ASSERT_OK(mkdir(a, 0755));
+	ASSERT_OK(mkdir(b, 0755));
+	ASSERT_OK(mkdir(as, 0755));
+	ASSERT_OK(mkdir(bs, 0755));
+	ASSERT_OK(tt_write(af, "1", 0644));
+	ASSERT_OK(tt_write(bf, "22", 0644));
+	ASSERT_OK(tree_add_host_dir(t, a, "/", NULL, &d));
+	ASSERT_OK(tree_add_host_dir(t, b, "/", NULL, &d));
+	{
+		_cleanup_free_ char *p1 = tree_node_src_path(tree_lookup(t, "/s/one"));
+		_cleanup_free_ char *p2 = tree_node_src_path(tree_lookup(t, "/s/two"));
+
+		ASSERT_STR_EQ(p1, af);
+		ASSERT_STR_EQ(p2, bf);
+		ASSERT_TRUE(tree_lookup(t, "/s/one")->src_in_parent);
+		ASSERT_TRUE(!tree_lookup(t, "/s/two")->src_in_parent);
+	}
 }

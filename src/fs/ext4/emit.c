@@ -3,12 +3,14 @@
  * demand, block by block; file contents are file ranges. docs/formats/ext4.md, "Emission". */
 #include "fs/ext4/ext4.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "fs/ext4/ext4-plan.h"
 #include "image/plan.h"
 #include "tree/tree.h"
 #include "util/cleanup.h"
+#include "util/diag.h"
 #include "util/endian.h"
 
 #define BS EXT4_BLOCK_SIZE
@@ -172,12 +174,23 @@ static void dir_block(const struct ext4_plan *pl, uint64_t arg, uint64_t k, uint
 		}
 		return;
 	}
-	ext4_dir_block_encode(pl->dirs[e->dir], lblk, inode_seed(pl, ino), out);
+	/* fill_dir made it current */
+	ext4_dir_block_encode(pl->dir_cache->l, lblk, inode_seed(pl, ino), out);
 }
 
 static int fill_dir(const void *ctx, uint64_t arg, uint64_t off, uint8_t *buf, size_t len,
 		    struct diag *d)
 {
+	const struct ext4_plan *pl = ctx;
+	const struct ext4_dir_layout *l;
+	uint32_t ino = (uint32_t)arg;
+
+	if (ext4_plan_ino(pl, ino)->kind != EXT4_INO_LPF) {
+		int r = ext4_plan_dir_layout(pl, ino, d, &l);
+
+		if (r < 0)
+			return diag_prepend(d, r, "directory inode %" PRIu32, ino);
+	}
 	return fill_blocks(ctx, arg, off, buf, len, dir_block);
 }
 

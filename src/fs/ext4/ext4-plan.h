@@ -59,6 +59,21 @@ struct ext4_ino {
 	uint64_t n_blocks; /* all blocks charged to the inode (data, tree, xattr) */
 };
 
+/* What the planner keeps of a directory: its size and format. The layout itself (every
+ * name, sorted and cut into blocks) is rebuilt from the tree at emit time, one directory at a
+ * time (ext4_plan_dir_layout): keeping all of them alive would cost ~60 bytes per entry for
+ * the whole build, against one more hashing pass over the names (cheap next to the I/O). */
+struct ext4_dir_info {
+	uint32_t blocks;
+	bool indexed;
+};
+
+/* The one directory layout alive at emit time (mutable behind a const plan). */
+struct ext4_dir_cache {
+	uint32_t ino;
+	struct ext4_dir_layout *l;
+};
+
 struct ext4_plan {
 	struct ext4_params p;
 	const struct tree *tree;
@@ -68,8 +83,9 @@ struct ext4_plan {
 	/* Fixed by the tree, independent of the filesystem size. */
 	struct ext4_ino *ino; /* ino[i] is inode i + 1, for 1..n_used */
 	uint32_t n_used;      /* highest inode number in use */
-	struct ext4_dir_layout **dirs;
+	struct ext4_dir_info *dirs;
 	size_t n_dirs;
+	struct ext4_dir_cache *dir_cache;
 	uint32_t *node_ino; /* tree node index -> inode number */
 	uint64_t fixed_blocks; /* blocks of dirs, xattr blocks, slow symlinks (no extent trees) */
 
@@ -131,6 +147,10 @@ void ext4_resize_inode_fill(const struct ext4_plan *pl, uint8_t *inode);
 void ext4_inode_encode(const struct ext4_plan *pl, uint32_t ino, uint8_t *buf);
 
 /* ---- plan.c ---- */
+/* The layout of directory inode ino (a tree directory), built on first use and kept until the
+ * next directory is asked for: the result is valid until then. */
+int ext4_plan_dir_layout(const struct ext4_plan *pl, uint32_t ino, struct diag *d,
+			 const struct ext4_dir_layout **ret);
 static inline const struct ext4_ino *ext4_plan_ino(const struct ext4_plan *pl, uint32_t ino)
 {
 	return &pl->ino[ino - 1];

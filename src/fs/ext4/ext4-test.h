@@ -47,7 +47,10 @@ static inline int et_emit(const struct ext4_plan *pl, const char *path)
 			} else if (g->node->src_data) {
 				memcpy(buf, g->node->src_data + g->file_off + off, n);
 			} else {
-				int sfd = open(g->node->src_path, O_RDONLY | O_CLOEXEC);
+				char *sp = tree_node_src_path(g->node);
+				int sfd = open(sp, O_RDONLY | O_CLOEXEC);
+
+				free(sp);
 
 				r = sfd < 0 ? -errno : pread_full(sfd, buf, n, g->file_off + off);
 				if (sfd >= 0)

@@ -100,9 +100,9 @@ static void encode_node(const struct ext4_plan *pl, const struct ext4_ino *e, ui
 	put_times(buf, n->mtime_sec, n->mtime_nsec);
 	switch (n->type) {
 	case TREE_DIR:
-		size = (uint64_t)ext4_dir_layout_blocks(pl->dirs[e->dir]) * EXT4_BLOCK_SIZE;
+		size = (uint64_t)pl->dirs[e->dir].blocks * EXT4_BLOCK_SIZE;
 		put_extents(pl, e, buf);
-		if (ext4_dir_layout_indexed(pl->dirs[e->dir]))
+		if (pl->dirs[e->dir].indexed)
 			le32_put(buf + EXT4_I_FLAGS, le32_get(buf + EXT4_I_FLAGS) | EXT4_INDEX_FL);
 		break;
 	case TREE_REG:

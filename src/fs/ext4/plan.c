@@ -33,35 +33,72 @@ static bool is_lpf(const struct tree_node *n)
 	       !memcmp(n->name, "lost+found", 10);
 }
 
-static int plan_dir(struct ext4_plan *pl, uint32_t ino, const struct tree_node *n,
-		    uint32_t parent_ino, bool add_lpf, struct diag *d)
+/* Build the layout of directory inode ino from its tree node. plan_dir has checked the names,
+ * so at emit time this only fails on a bug. */
+static int dir_layout_build(const struct ext4_plan *pl, uint32_t ino, struct diag *d,
+			    struct ext4_dir_layout **ret)
 {
-	struct ext4_ino *e = &pl->ino[ino - 1];
-	size_t n_ents = n ? n->n_children : 0, k = 0;
+	const struct tree_node *n = ext4_plan_ino(pl, ino)->node;
+	bool add_lpf = ino == EXT4_ROOT_INO && pl->ino[EXT4_FIRST_INO - 1].kind == EXT4_INO_LPF;
+	uint32_t parent_ino = n->parent ? pl->node_ino[n->parent->index] : EXT4_ROOT_INO;
+	size_t n_ents = n->n_children, k = 0;
 	_cleanup_free_ struct ext4_dirent *ents = xcalloc(n_ents + 1, sizeof(*ents));
-	uint32_t subdirs = add_lpf;
-	int r;
 
 	for (size_t i = 0; i < n_ents; i++) {
+		const struct tree_node *c = n->children[i];
+
+		ents[k++] = (struct ext4_dirent){ (const uint8_t *)c->name, (uint8_t)c->name_len,
+						  file_type_of(c), pl->node_ino[c->index] };
+	}
+	if (add_lpf)
+		ents[k++] = (struct ext4_dirent){ (const uint8_t *)"lost+found", 10, EXT4_FT_DIR,
+						  EXT4_FIRST_INO };
+	return ext4_dir_layout_new(ents, k, ino, parent_ino, &pl->hash, /* csum= */ true, d, ret);
+}
+
+int ext4_plan_dir_layout(const struct ext4_plan *pl, uint32_t ino, struct diag *d,
+			 const struct ext4_dir_layout **ret)
+{
+	struct ext4_dir_cache *c = pl->dir_cache;
+	int r;
+
+	if (c->l && c->ino == ino) {
+		*ret = c->l;
+		return 0;
+	}
+	c->l = ext4_dir_layout_free(c->l);
+	r = dir_layout_build(pl, ino, d, &c->l);
+	if (r < 0)
+		return r;
+	c->ino = ino;
+	*ret = c->l;
+	return 0;
+}
+
+static int plan_dir(struct ext4_plan *pl, uint32_t ino, const struct tree_node *n, struct diag *d)
+{
+	struct ext4_dir_layout *l = NULL;
+	struct ext4_ino *e = &pl->ino[ino - 1];
+	uint32_t subdirs = ino == EXT4_ROOT_INO && pl->ino[EXT4_FIRST_INO - 1].kind == EXT4_INO_LPF;
+	int r;
+
+	for (size_t i = 0; i < n->n_children; i++) {
 		const struct tree_node *c = n->children[i];
 
 		if (c->name_len > EXT4_NAME_MAX)
 			return diag_fail(d, -ENAMETOOLONG, "%.*s...: name longer than 255 bytes",
 					 64, c->name);
-		ents[k++] = (struct ext4_dirent){ (const uint8_t *)c->name, (uint8_t)c->name_len,
-						  file_type_of(c), pl->node_ino[c->index] };
 		subdirs += c->type == TREE_DIR;
 	}
-	if (add_lpf)
-		ents[k++] = (struct ext4_dirent){ (const uint8_t *)"lost+found", 10, EXT4_FT_DIR,
-						  EXT4_FIRST_INO };
-	r = ext4_dir_layout_new(ents, k, ino, parent_ino, &pl->hash, /* csum= */ true, d,
-				&pl->dirs[pl->n_dirs]);
+	r = dir_layout_build(pl, ino, d, &l);
 	if (r < 0)
 		return r;
 	e->dir = (uint32_t)pl->n_dirs++;
+	pl->dirs[e->dir] = (struct ext4_dir_info){ .blocks = ext4_dir_layout_blocks(l),
+						   .indexed = ext4_dir_layout_indexed(l) };
+	ext4_dir_layout_free(l);
 	e->links = 2 + subdirs > EXT4_LINK_MAX ? 1 : 2 + subdirs;
-	pl->fixed_blocks += ext4_dir_layout_blocks(pl->dirs[e->dir]);
+	pl->fixed_blocks += pl->dirs[e->dir].blocks;
 	return 0;
 }
 
@@ -93,6 +130,7 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 	pl->n_used = next - 1;
 	pl->ino = xcalloc(pl->n_used, sizeof(*pl->ino));
 	pl->dirs = xcalloc(t->n_nodes + 1, sizeof(*pl->dirs));
+	pl->dir_cache = xcalloc(1, sizeof(*pl->dir_cache));
 	for (uint32_t ino = 1; ino <= pl->n_used; ino++)
 		pl->ino[ino - 1].dir = UINT32_MAX;
 	pl->ino[EXT4_RESIZE_INO - 1].kind = EXT4_INO_RESIZE;
@@ -119,9 +157,7 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 		e->kind = i == 0 ? EXT4_INO_ROOT : EXT4_INO_NODE;
 		e->links = n->n_links ? n->n_links : 1;
 		if (n->type == TREE_DIR) {
-			uint32_t parent = i == 0 ? EXT4_ROOT_INO : pl->node_ino[n->parent->index];
-
-			r = plan_dir(pl, ino, n, parent, i == 0 && !tree_lpf, d);
+			r = plan_dir(pl, ino, n, d);
 			if (r < 0)
 				return diag_prepend(d, r, "directory #%zu", i);
 		} else if (n->type == TREE_SYMLINK && n->size >= 60) {
@@ -389,7 +425,7 @@ static int layout(struct ext4_plan *pl, uint64_t n_blocks)
 				r = alloc_blocks(pl, &a, e, 0, EXT4_LPF_BLOCKS);
 			else if (n->type == TREE_DIR)
 				r = alloc_blocks(pl, &a, e, 0,
-						 ext4_dir_layout_blocks(pl->dirs[e->dir]));
+						 pl->dirs[e->dir].blocks);
 			else if (n->type == TREE_SYMLINK && n->size >= 60)
 				r = alloc_blocks(pl, &a, e, 0, 1);
 			if (r < 0)
@@ -473,8 +509,9 @@ static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 
 static void ext4_plan_fixed_free(struct ext4_plan *pl)
 {
-	for (size_t i = 0; i < pl->n_dirs; i++)
-		ext4_dir_layout_free(pl->dirs[i]);
+	if (pl->dir_cache)
+		ext4_dir_layout_free(pl->dir_cache->l);
+	free(pl->dir_cache);
 	free(pl->dirs);
 	free(pl->ino);
 	free(pl->node_ino);
