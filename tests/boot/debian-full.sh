@@ -33,6 +33,7 @@ fi
 mkdir -p "$(dirname "$dir")"
 rm -rf "$dir"
 tmp=$(mktemp -d "$(dirname "$dir")/.debian-full.XXXXXX")
+chmod 755 "$tmp" # the image's /: mktemp's 0700 would lock out every service user
 trap 'rm -rf "$tmp"' EXIT
 echo "debian-full: debootstrap bookworm from $mirror (once; cached in $dir)" >&2
 pkgs=systemd,systemd-sysv,udev,openssh-server,qemu-guest-agent,linux-image-cloud-amd64

@@ -6,8 +6,9 @@
 # must see a login prompt on the serial console, an SSH banner on the forwarded port and the
 # guest agent answer guest-ping and guest-get-osinfo. Oracles: qemu-img check, e2fsck -fn of
 # the root partition (converted by qemu-img), sfdisk, the boot itself. The boot time under TCG
-# is logged, never asserted. Needs root, debootstrap and the mirror (first run), QEMU, SeaBIOS
-# and GRUB's i386-pc modules; skips (77) otherwise.
+# is logged, never asserted. The same tree on efi with systemd-boot boots under OVMF too.
+# Needs root, debootstrap and the mirror (first run), QEMU, SeaBIOS and GRUB's i386-pc
+# modules; skips (77) otherwise.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require qemu-system-x86_64 qemu-img e2fsck debugfs blkid sfdisk python3 setpriv
@@ -27,7 +28,7 @@ cached=$("$TESTS/boot/debian-full.sh") || rc=$?
 log "copying $cached for nobody"
 cp -a "$cached" "$T/root"
 chown -R nobody:"$(id -gn nobody)" "$T/root"
-chmod 755 "$T/root"
+[ "$(stat -c %a "$T/root")" = 755 ] || fail "$cached: / is not 0755 (services would fail)"
 kernels=("$T"/root/boot/vmlinuz-*)
 initrds=("$T"/root/boot/initrd.img-*)
 [ -f "${kernels[0]}" ] || fail "$cached: no /boot/vmlinuz-*"
@@ -46,7 +47,6 @@ build_as nobody --root "$T/root" --owner 0:0 --format qcow2 --partition-table le
 	-o "$img"
 log "built $(du -h "$img" | cut -f1) qcow2 as nobody in $(($(date +%s) - start)) s"
 [ "$(stat -c %U "$img")" = nobody ] || fail "$img is not nobody's"
-rm -rf "$T/root"
 
 qemu-img check "$img" >"$T/check.out" 2>&1 || { cat "$T/check.out" >&2; fail "qemu-img check"; }
 qemu-img convert -O raw "$img" "$T/debian.raw"
@@ -69,20 +69,47 @@ print("%o %s %s" % (int(mode, 8) & 0o7777, uid, gid))')
 done
 # GRUB boots the tree's own kernel and initrd (no copies at /boot/kernel, /boot/initrd)
 debugfs -R "cat /boot/grub/grub.cfg" "$T/root.ext4" 2>/dev/null >"$T/grub.cfg"
-grep -q "linux /$kernel root=LABEL=nixos ro console=ttyS0" "$T/grub.cfg" &&
-	grep -q "initrd /$initrd" "$T/grub.cfg" || fail "grub.cfg: $(cat "$T/grub.cfg")"
+grep -q "linux /$kernel root=LABEL=nixos ro console=ttyS0" "$T/grub.cfg" ||
+	fail "grub.cfg: no linux /$kernel line: $(cat "$T/grub.cfg")"
+grep -q "initrd /$initrd" "$T/grub.cfg" || fail "grub.cfg: no initrd /$initrd line"
 rm "$T/root.ext4" "$T/dump"
 
-# boot-test: the login prompt on ttyS0 (getty with the tree's hostname), sshd behind the
-# forwarded port, the guest agent. On failure, the console's last 4000 bytes follow the report.
-if ! MKDISKIMAGE_SERIAL_TAIL=1 "$MKDISKIMAGE" boot-test "$img" --firmware bios --ssh \
-	--guest-agent --expect-serial 'mdi-debian login:' --timeout "${BOOT_TIMEOUT:-300}" \
-	>"$T/boot.out" 2>"$T/boot.err"; then
-	cat "$T/boot.out" "$T/boot.err" >&2
-	fail "boot-test --ssh --guest-agent did not pass"
+# boot_full IMG FIRMWARE WHAT: boot-test must see the login prompt on ttyS0 (getty with the
+# tree's hostname), sshd behind the forwarded port and the guest agent. On failure, the
+# console's last 4000 bytes follow the report.
+boot_full()
+{
+	local img=$1 fw=$2 what=$3 check
+	if ! MKDISKIMAGE_SERIAL_TAIL=1 "$MKDISKIMAGE" boot-test "$img" --firmware "$fw" --ssh \
+		--guest-agent --expect-serial 'mdi-debian login:' --timeout "${BOOT_TIMEOUT:-300}" \
+		>"$T/boot.out" 2>"$T/boot.err"; then
+		cat "$T/boot.out" "$T/boot.err" >&2
+		fail "$what: boot-test --ssh --guest-agent did not pass"
+	fi
+	cat "$T/boot.out" >&2
+	for check in serial ssh guest-ping guest-get-osinfo; do
+		grep -q "^PASS $check " "$T/boot.out" || fail "$what: no PASS for $check"
+	done
+	log "ok: Debian booted under $what (TCG); $(tail -n 1 "$T/boot.out")"
+}
+boot_full "$img" bios "SeaBIOS + GRUB"
+rm "$img"
+
+# The same tree on efi with systemd-boot under OVMF.
+sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+if [ -f "$sdboot" ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && command -v sgdisk >/dev/null; then
+	img=$T/out/debian-efi.qcow2
+	build_as nobody --root "$T/root" --owner 0:0 --format qcow2 --partition-table efi \
+		--additional-space 256M --bootloader systemd-boot --systemd-boot-efi "$sdboot" \
+		--kernel "/$kernel" --initrd "/$initrd" --cmdline "root=LABEL=nixos ro console=ttyS0" \
+		-o "$img"
+	qemu-img convert -O raw "$img" "$T/debian.raw"
+	sgdisk -v "$T/debian.raw" | grep -q "No problems found" || fail "efi: sgdisk -v"
+	extract_partition "$T/debian.raw" 2 "$T/root.ext4"
+	rm "$T/debian.raw"
+	e2fsck_clean "$T/root.ext4"
+	rm "$T/root.ext4"
+	boot_full "$img" uefi "OVMF + systemd-boot"
+else
+	log "efi + systemd-boot case skipped (needs systemd-boot-efi, ovmf and sgdisk)"
 fi
-cat "$T/boot.out" >&2
-for check in serial ssh guest-ping guest-get-osinfo; do
-	grep -q "^PASS $check " "$T/boot.out" || fail "no PASS for $check"
-done
-log "ok: Debian booted under SeaBIOS + GRUB (TCG); $(tail -n 1 "$T/boot.out")"
