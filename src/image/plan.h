@@ -19,14 +19,22 @@ enum image_range_kind {
 	IMAGE_RANGE_FILE, /* bytes [file_off, file_off + len) of a tree node's source */
 };
 
+/* One per file extent and per metadata run: 200k of them for a Nix store, so the two kinds
+ * share their storage (48 bytes instead of 64). Read only the kind's own fields. */
 struct image_range {
 	uint64_t off, len; /* on the disk, in bytes */
 	enum image_range_kind kind;
-	image_fill_fn fill;
-	const void *ctx;
-	uint64_t arg;
-	const struct tree_node *node;
-	uint64_t file_off;
+	union {
+		struct { /* IMAGE_RANGE_FILL */
+			image_fill_fn fill;
+			const void *ctx;
+			uint64_t arg;
+		};
+		struct { /* IMAGE_RANGE_FILE */
+			const struct tree_node *node;
+			uint64_t file_off;
+		};
+	};
 };
 
 struct image_plan {

@@ -173,13 +173,13 @@ static void children_reserve(struct tree *t, struct tree_node *dir, size_t want)
 		return;
 	cap = MAX(want, dir->cap_children * 2);
 	cap = MAX(cap, (size_t)4);
-	if (cap > SIZE_MAX / sizeof(*c))
-		abort();
+	if (cap > UINT32_MAX)
+		abort(); /* more children than inodes exist */
 	c = tree_alloc(t, cap * sizeof(*c));
 	if (dir->n_children)
 		memcpy(c, dir->children, dir->n_children * sizeof(*c));
 	dir->children = c;
-	dir->cap_children = cap;
+	dir->cap_children = (uint32_t)cap;
 }
 
 int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child)
@@ -219,7 +219,8 @@ void tree_node_merge(struct tree *t, struct tree_node *dir, struct tree_node **a
 			c[k++] = add[j++];
 	}
 	dir->children = c;
-	dir->n_children = dir->cap_children = k;
+	dir->n_children = k;
+	dir->cap_children = (uint32_t)k;
 }
 
 /* Next component of an absolute path: skips repeated slashes; false at the end. */

@@ -605,7 +605,8 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 	}
 	if (it->node->n_children == 0) {
 		it->node->children = tree_memdup(c->t, add, n_add * sizeof(*add));
-		it->node->n_children = it->node->cap_children = n_add;
+		it->node->n_children = n_add;
+		it->node->cap_children = (uint32_t)n_add;
 		for (size_t i = 0; i < n_add; i++)
 			add[i]->parent = it->node;
 	} else

@@ -64,9 +64,8 @@ struct tree_node {
 
 	struct tree_node *parent;
 	struct tree_node **children; /* directories: sorted bytewise by name */
-	size_t n_children, cap_children;
+	size_t n_children;
 
-	enum tree_type type;
 	uint32_t mode; /* permission bits with setuid/setgid/sticky: mode & 07777 */
 	uint32_t uid, gid;
 	uint32_t mtime_nsec;
@@ -77,6 +76,8 @@ struct tree_node {
 	 * mke2fs -d keep them); separate calls make separate inodes, as rsync -a does. */
 	uint32_t link_scope;
 	uint32_t index; /* preorder position, 0 = root (tree_finalize) */
+	uint32_t cap_children; /* room in children (32 bits: 8 bytes less per node) */
+	uint8_t type; /* enum tree_type (one byte: 200k nodes) */
 	bool sparse;
 	bool src_in_parent; /* the host file is parent->src_path + "/" + name */
 	/* The owner was read from the host (not set by contents user/group or a generator):
