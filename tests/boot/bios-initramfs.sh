@@ -2,8 +2,9 @@
 # Builds a busybox initramfs for the BIOS (GRUB) boot tests: its init loads virtio-blk from the
 # Debian cloud kernel's modules, mounts the root filesystem by label (mdi.label= on the kernel
 # command line), and prints "MDI-RESULT ok <marker file>" or "MDI-RESULT fail <why>" to the
-# serial console; with init=PATH on the command line also "MDI-INIT ok PATH" when the mounted
-# root has that executable file (a NixOS toplevel's stage-2 init). Then it powers off.
+# serial console; with init=PATH on the command line also "MDI-INIT ok PATH: <its output>"
+# after running that executable file of the mounted root (a NixOS toplevel's stage-2 init, a
+# shell script here) with the initramfs's shell. Then it powers off.
 # Usage: bios-initramfs.sh KERNEL_DIR OUT.cpio.gz   (KERNEL_DIR from fetch-kernel.sh)
 set -euo pipefail
 kdir=$1
@@ -42,7 +43,8 @@ elif [ -f /mnt/boot-marker ]; then
 	echo "MDI-RESULT ok $(cat /mnt/boot-marker) from $ok"
 	init=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^init=//p')
 	if [ -n "$init" ] && [ -f "/mnt$init" ] && [ -x "/mnt$init" ]; then
-		echo "MDI-INIT ok $init"
+		# run the system's stage-2 init from the image with this initramfs's shell
+		echo "MDI-INIT ok $init: $(sh "/mnt$init" 2>&1)"
 	elif [ -n "$init" ]; then
 		echo "MDI-INIT missing $init"
 	fi

@@ -4,7 +4,8 @@
 # kernel has ext4 built in, virtio as modules). Its /init mounts the root filesystem named by
 # mdi.root= on the kernel command line (LABEL=x, UUID=x or a device), reads /mkdiskimage-marker
 # from it and prints "MKDISKIMAGE-BOOT-OK <marker>" (or MKDISKIMAGE-BOOT-FAIL <why>) on the
-# console, then powers off (with mdi.services it stays up instead, answering SSH banners and
+# console (with mdi.stage2 it then runs the image's init= script and prints
+# "MKDISKIMAGE-STAGE2 <marker> <its output>"), then powers off (with mdi.services it stays up instead, answering SSH banners and
 # guest-agent commands for boot-test). Exit 77 when busybox-static is missing.
 set -euo pipefail
 kdir=$1 out=$2
@@ -59,6 +60,21 @@ elif ! mount -t ext4 -o ro "$dev" /mnt; then
 	echo "MKDISKIMAGE-BOOT-FAIL cannot mount $dev"
 elif [ -f /mnt/mkdiskimage-marker ]; then
 	echo "MKDISKIMAGE-BOOT-OK $(cat /mnt/mkdiskimage-marker)"
+	# mdi.stage2: run the system's own init= from the image (a NixOS toplevel's stage 2,
+	# here a shell script), with this initramfs's shell, and print what it says.
+	case " $(cat /proc/cmdline) " in
+	*" mdi.stage2 "*)
+		init=
+		for w in $(cat /proc/cmdline); do
+			case $w in init=*) init=${w#init=} ;; esac
+		done
+		if [ -n "$init" ] && [ -f "/mnt$init" ]; then
+			echo "MKDISKIMAGE-STAGE2 $(cat /mnt/mkdiskimage-marker) $(sh "/mnt$init" 2>&1)"
+		else
+			echo "MKDISKIMAGE-BOOT-FAIL init=$init not in the image"
+		fi
+		;;
+	esac
 else
 	echo "MKDISKIMAGE-BOOT-FAIL no /mkdiskimage-marker on $dev"
 fi

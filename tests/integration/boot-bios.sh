@@ -94,7 +94,7 @@ assert_reproducible "${common[@]}" "${grub[@]}" --partition-table legacy+gpt
 
 # A NixOS-shaped toplevel with a boot.json, through --system and --closure-info: grub.cfg boots
 # the kernel and initrd from the image's /nix/store (not copied) with init=<toplevel's init>, and
-# the initramfs finds that init in the mounted root. Needs root and Debian's nix-bin.
+# the initramfs runs that init from the mounted root. Needs root and Debian's nix-bin.
 toplevel_case()
 {
 	export NIX_REMOTE=
@@ -126,8 +126,8 @@ JSON
 		fail "toplevel: grub.cfg does not boot the store kernel: $(cat "$T/grub.cfg")"
 	grep -q "initrd $ip" "$T/grub.cfg" || fail "toplevel: grub.cfg initrd"
 	grep -q 'menuentry "NixOS test (Linux)"' "$T/grub.cfg" || fail "toplevel: label"
-	boot "$img" toplevel bios "MDI-INIT ok $inp"
-	log "toplevel: GRUB booted the store kernel; the initramfs found the toplevel's init"
+	boot "$img" toplevel bios "MDI-INIT ok $inp: stage 2"
+	log "toplevel: GRUB booted the store kernel; the initramfs ran the toplevel's init"
 }
 if is_root && command -v nix-store >/dev/null; then
 	toplevel_case || fail "toplevel: nix-store could not add the fixture paths"
