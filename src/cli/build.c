@@ -75,6 +75,16 @@ static int read_env(struct build_env *env, struct diag *d)
 }
 
 /* GRUB's grub.cfg (and host kernel/initrd copies) go into the root tree before it is final. */
+/* What the bootloader boots: --kernel/--initrd/--cmdline, or the toplevel's bootspec. */
+static int build_boot_entry(const struct image_spec *s, struct diag *d, struct boot_entry **ret)
+{
+	if (s->kernel) {
+		*ret = boot_entry_new(s->kernel, s->initrd, s->cmdline);
+		return 0;
+	}
+	return bootspec_load(s->system, d, ret);
+}
+
 static int build_grub_files(const struct image_spec *s, const struct build_env *env,
 			    const uint8_t fs_uuid[16], struct tree *t, struct diag *d)
 {
@@ -84,13 +94,9 @@ static int build_grub_files(const struct image_spec *s, const struct build_env *
 
 	if (s->boot_install != SPEC_BOOTLOADER_GRUB)
 		return 0;
-	if (s->kernel)
-		e = boot_entry_new(s->kernel, s->initrd, s->cmdline);
-	else {
-		r = bootspec_load(s->system, d, &e);
-		if (r < 0)
-			return r;
-	}
+	r = build_boot_entry(s, d, &e);
+	if (r < 0)
+		return r;
 	uuid_format(fs_uuid, u);
 	return grub_install_files(t, e, u, env->has_epoch ? env->source_date_epoch : 0, d);
 }
@@ -470,13 +476,9 @@ static int build_bootloader(const struct image_spec *s, const struct build_env *
 	*ret = NULL;
 	if (s->boot_install != SPEC_BOOTLOADER_SYSTEMD_BOOT)
 		return 0;
-	if (s->kernel)
-		e = boot_entry_new(s->kernel, s->initrd, s->cmdline);
-	else {
-		r = bootspec_load(s->system, d, &e);
-		if (r < 0)
-			return r;
-	}
+	r = build_boot_entry(s, d, &e);
+	if (r < 0)
+		return r;
 	return sdboot_prepare(&(struct sdboot_opts){
 				      .entry = e,
 				      .root = t,

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 static const char nix_base32_chars[] = "0123456789abcdfghijklmnpqrsvwxyz";
 
 void nix_hash_base32(const uint8_t h[NIX_HASH_LEN], char out[53])
@@ -45,21 +47,10 @@ static int hash_base32_decode(const char *s, uint8_t out[NIX_HASH_LEN])
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hash_base16_decode(const char *s, uint8_t out[NIX_HASH_LEN])
 {
 	for (size_t i = 0; i < NIX_HASH_LEN; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		int hi = hex_digit_value(s[2 * i]), lo = hex_digit_value(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "util/hash.h"
+#include "util/hex.h"
 
 void uuid_derive_bytes(const char *seed, const char *purpose, void *out, size_t len)
 {
@@ -45,17 +46,6 @@ int uuid_random(uint8_t out[UUID_LEN])
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int uuid_parse(const char *s, uint8_t out[UUID_LEN])
 {
 	uint8_t u[UUID_LEN];
@@ -69,7 +59,7 @@ int uuid_parse(const char *s, uint8_t out[UUID_LEN])
 				return -EINVAL;
 			continue;
 		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
