@@ -16,9 +16,9 @@
 #include "tree/tree.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/test-spawn.h"
 #include "util/xalloc.h"
 
-extern char **environ;
 
 static inline int et_emit(const struct ext4_plan *pl, const char *path)
 {
@@ -66,39 +66,6 @@ out:
 	free(buf);
 	image_plan_free(ip);
 	return r < 0 ? r : 0;
-}
-
-/* Run argv with stdout+stderr to out_path (or /dev/null); the exit status, -1 if missing. */
-static inline int et_run(char *const argv[], const char *out_path)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static inline bool et_have(const char *tool)
-{
-	char *argv[] = { (char *)"sh", (char *)"-c", NULL, NULL };
-	char *cmd = xasprintf("command -v %s", tool);
-	int r;
-
-	argv[2] = cmd;
-	r = et_run(argv, NULL);
-	free(cmd);
-	return r == 0;
 }
 
 static inline char *et_slurp(const char *path)

@@ -141,7 +141,7 @@ static int run_out(const char *out, const char *a0, const char *a1, const char *
 {
 	char *argv[] = { (char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
 
-	return et_run(argv, out);
+	return test_run(argv, out);
 }
 
 static char *debugfs(const char *img, const char *req)
@@ -213,7 +213,7 @@ TEST(e2fsck_clean)
 	char *out, *text;
 	int r;
 
-	if (!et_have("e2fsck")) {
+	if (!test_have("e2fsck")) {
 		fprintf(stderr, "  skip: e2fsck missing\n");
 		return;
 	}
@@ -231,7 +231,7 @@ TEST(debugfs_contents)
 {
 	char *s;
 
-	if (!et_have("debugfs"))
+	if (!test_have("debugfs"))
 		return;
 	setup();
 	s = debugfs(img, "cat /etc/hostname");
@@ -348,7 +348,7 @@ TEST(resize2fs_grows_it)
 	char *copy, *out, *cmd;
 	int r;
 
-	if (!et_have("resize2fs") || !et_have("e2fsck"))
+	if (!test_have("resize2fs") || !test_have("e2fsck"))
 		return;
 	setup();
 	copy = xasprintf("%s/grow.img", work_dir);
@@ -376,7 +376,7 @@ TEST(multi_group_sizes_e2fsck_clean)
 	static const uint64_t sizes[] = { 300ull << 20, (1ull << 30) + (7ull << 20), 5ull << 30,
 					  130ull << 30 /* 1 GiB journal: an extent tree */ };
 
-	if (!et_have("e2fsck"))
+	if (!test_have("e2fsck"))
 		return;
 	setup();
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {

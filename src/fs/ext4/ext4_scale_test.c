@@ -19,7 +19,7 @@ TEST(store_of_200k_entries)
 	char *argv[] = { (char *)"e2fsck", (char *)"-fn", NULL, NULL };
 	uint64_t size;
 
-	if (!et_have("e2fsck") || !mkdtemp(dir))
+	if (!test_have("e2fsck") || !mkdtemp(dir))
 		return;
 	for (int i = 0; i < 200000; i++) {
 		snprintf(name, sizeof(name), "/nix/store/%08x-package-name-%d", i * 2654435761u, i);
@@ -38,7 +38,7 @@ TEST(store_of_200k_entries)
 	ASSERT_OK(et_emit(pl, img));
 	ext4_plan_free(pl);
 	argv[2] = img;
-	ASSERT_EQ(et_run(argv, out), 0);
+	ASSERT_EQ(test_run(argv, out), 0);
 	(void)unlink(img);
 	(void)unlink(out);
 	(void)rmdir(dir);

@@ -16,10 +16,10 @@
 #include "util/diag.h"
 #include "util/endian.h"
 #include "util/fileio.h"
+#include "util/test-spawn.h"
 #include "util/test.h"
 #include "util/xalloc.h"
 
-extern char **environ;
 
 static struct tree *sample_tree(size_t n_files)
 {
@@ -80,37 +80,6 @@ out:
 	return r;
 }
 
-/* Run argv with stdout and stderr to /dev/null (or out); the exit status, -1 if missing. */
-static int run(const char *out, char *const argv[])
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static bool have(const char *tool)
-{
-	char *const argv[] = { (char *)"sh", (char *)"-c",
-			       xasprintf("command -v %s", tool), NULL };
-	int r = run(NULL, argv);
-
-	free(argv[2]);
-	return r == 0;
-}
-
 static void check_image(int *_failed, uint64_t mib, size_t n_files, enum fat_type type)
 {
 	struct tree *t = sample_tree(n_files);
@@ -126,14 +95,14 @@ static void check_image(int *_failed, uint64_t mib, size_t n_files, enum fat_typ
 	ASSERT_OK(fat_plan(&p, t, &d, &pl));
 	ASSERT_EQ(fat_plan_geom(pl)->type, type);
 	ASSERT_OK(emit_to(pl, p.size_bytes, img));
-	if (have("fsck.fat")) {
+	if (test_have("fsck.fat")) {
 		char *const fsck[] = { (char *)"fsck.fat", (char *)"-n", img, NULL };
 
-		ASSERT_EQ(run(NULL, fsck), 0);
+		ASSERT_EQ(test_run(fsck, NULL), 0);
 	} else {
 		fprintf(stderr, "  skip fsck.fat: missing\n");
 	}
-	if (have("mtype")) {
+	if (test_have("mtype")) {
 		char out[] = "/tmp/fat_test_out_XXXXXX";
 		char *const mtype[] = { (char *)"mtype", (char *)"-i", img,
 					(char *)"::/loader/entries/nixos-generation-1.conf", NULL };
@@ -142,7 +111,7 @@ static void check_image(int *_failed, uint64_t mib, size_t n_files, enum fat_typ
 		int ofd = mkstemp(out);
 
 		close(ofd);
-		ASSERT_EQ(run(out, mtype), 0);
+		ASSERT_EQ(test_run(mtype, out), 0);
 		ASSERT_OK(read_file(out, 4096, &got, &len));
 		ASSERT_EQ(len, 12);
 		ASSERT_MEM_EQ(got, "title NixOS\n", 12);
