@@ -15,26 +15,21 @@
 
 DEFINE_CLEANUP_FUNC(struct nix_closure, nix_closure_free)
 
-/* Nix's canonical metadata (mtime 1) for everything under a store path, and one hard-link
- * scope for all store paths: nix-store --optimise links identical files across paths. */
-static void store_canonicalize(struct tree_node *n, uint32_t *scope)
+/* Nix's canonical metadata (mtime 1) for everything under a store path. */
+static void store_canonicalize(struct tree_node *n)
 {
 	n->mtime_sec = NIX_CANONICAL_MTIME;
 	n->mtime_nsec = 0;
-	if (n->link_scope) {
-		if (!*scope)
-			*scope = n->link_scope;
-		n->link_scope = *scope;
-	}
 	for (size_t i = 0; i < n->n_children; i++)
-		store_canonicalize(n->children[i], scope);
+		store_canonicalize(n->children[i]);
 }
 
 static int store_add_paths(struct tree *t, const struct nix_closure *c, const char *ci,
 			   bool at_root, struct diag *d)
 {
-	struct tree_add_opts root_owned = { .set_owner = true };
-	uint32_t scope = 0;
+	/* One hard-link scope for all store paths: nix-store --optimise links identical files
+	 * across paths. */
+	struct tree_add_opts root_owned = { .set_owner = true, .link_scope = tree_link_scope_new(t) };
 	int r;
 
 	for (size_t i = 0; i < c->n_paths; i++) {
@@ -53,7 +48,7 @@ static int store_add_paths(struct tree *t, const struct nix_closure *c, const ch
 			return diag_prepend(d, r, "%s", ci);
 		n = tree_lookup(t, target ? target : p);
 		if (n)
-			store_canonicalize(n, &scope);
+			store_canonicalize(n);
 	}
 	return 0;
 }

@@ -38,15 +38,20 @@ static void dump_node(FILE *f, const struct tree_node *n)
 	}
 	if (n->type == TREE_CHR || n->type == TREE_BLK)
 		fprintf(f, " dev=%u,%u", n->rdev_major, n->rdev_minor);
-	for (size_t i = 0; i < n->n_xattrs; i++) {
-		fprintf(f, " xattr:%s=", n->xattrs[i].name);
-		put_escaped(f, n->xattrs[i].value, n->xattrs[i].len);
+	for (size_t i = 0; i < tree_node_n_xattrs(n); i++) {
+		const struct tree_xattr *x = &tree_node_xattrs(n)[i];
+
+		fprintf(f, " xattr:%s=", x->name);
+		put_escaped(f, x->value, x->len);
 	}
 	if (n->sparse) {
+		size_t n_data;
+		const struct tree_extent *data = tree_node_sparse_data(n, &n_data);
+
 		fputs(" sparse", f);
-		for (size_t i = 0; i < n->n_data; i++)
-			fprintf(f, " %llu+%llu", (unsigned long long)n->data[i].off,
-				(unsigned long long)n->data[i].len);
+		for (size_t i = 0; i < n_data; i++)
+			fprintf(f, " %llu+%llu", (unsigned long long)data[i].off,
+				(unsigned long long)data[i].len);
 	}
 	if (n->hardlink) {
 		_cleanup_free_ char *p = tree_node_path(n->hardlink);

@@ -80,58 +80,47 @@ static int list_preorder(struct tree *t, struct diag *d)
 	return 0;
 }
 
-static uint64_t link_hash(const struct tree_node *n)
+static int host_id_cmp(const void *a, const void *b)
 {
-	uint64_t h = n->host_ino * 0x9e3779b97f4a7c15ull;
+	const struct tree_host_id *x = a, *y = b;
 
-	h ^= (n->host_dev + ((uint64_t)n->link_scope << 32)) * 0xc2b2ae3d27d4eb4full;
-	return h ^ (h >> 29);
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->scope != y->scope)
+		return x->scope < y->scope ? -1 : 1;
+	return x->node->index < y->node->index ? -1 : x->node->index > y->node->index;
 }
 
-static bool link_same(const struct tree_node *a, const struct tree_node *b)
-{
-	return a->host_ino == b->host_ino && a->host_dev == b->host_dev &&
-	       a->link_scope == b->link_scope;
-}
-
-/* Open addressing on (dev, ino, scope); the first name in preorder becomes the primary. */
+/* Names with one (dev, ino, scope) share an inode; the first name in preorder becomes the
+ * primary. The host identities are only needed here: freed afterwards, so a second
+ * tree_finalize keeps the groups it finds. */
 static void group_hard_links(struct tree *t)
 {
-	_cleanup_free_ struct tree_node **table = NULL;
-	size_t n_cand = 0, size = 16;
+	struct tree_host_id *ids = t->host_ids;
+	size_t n = t->n_host_ids;
 
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		struct tree_node *n = t->nodes[i];
-
-		n->hardlink = NULL;
-		n->n_links = 1;
-		if (n->type != TREE_DIR && n->host_ino != 0)
-			n_cand++;
-	}
-	if (n_cand < 2)
+	if (!ids)
 		return;
-	while (size < n_cand * 2)
-		size *= 2;
-	table = xcalloc(size, sizeof(*table));
 	for (size_t i = 0; i < t->n_nodes; i++) {
-		struct tree_node *n = t->nodes[i];
-		size_t h;
-
-		if (n->type == TREE_DIR || n->host_ino == 0)
-			continue;
-		for (h = link_hash(n) & (size - 1); table[h]; h = (h + 1) & (size - 1))
-			if (link_same(table[h], n))
-				break;
-		if (!table[h]) {
-			table[h] = n;
-			continue;
-		}
-		n->hardlink = table[h];
-		table[h]->n_links++;
+		t->nodes[i]->hardlink = NULL;
+		t->nodes[i]->n_links = 1;
 	}
-	for (size_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i]->hardlink)
-			t->nodes[i]->n_links = t->nodes[i]->hardlink->n_links;
+	qsort(ids, n, sizeof(*ids), host_id_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && ids[j].dev == ids[i].dev && ids[j].ino == ids[i].ino &&
+				ids[j].scope == ids[i].scope;
+		     j++)
+			;
+		for (size_t k = i; k < j; k++) {
+			ids[k].node->hardlink = k == i ? NULL : ids[i].node;
+			ids[k].node->n_links = (uint32_t)(j - i);
+		}
+	}
+	free(t->host_ids);
+	t->host_ids = NULL;
+	t->n_host_ids = t->cap_host_ids = 0;
 }
 
 int tree_finalize(struct tree *t, const struct tree_finalize_opts *o, struct diag *d)

@@ -22,9 +22,7 @@ static struct tree_node *add_host_like(struct tree *t, const char *path, uint64_
 	n = tree_lookup(t, path);
 	n->src_data = NULL;
 	n->size = size;
-	n->host_dev = 7;
-	n->host_ino = ino;
-	n->link_scope = scope;
+	tree_add_host_id(t, n, 7, ino, scope);
 	n->owner_from_host = true;
 	n->mtime_nsec = 123;
 	return n;

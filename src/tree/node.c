@@ -15,6 +15,9 @@
 /* Bump allocation in 1 MiB chunks saves malloc's per-allocation overhead (16 bytes on every
  * node, name and path) and makes tree_free independent of tree depth. */
 #define ARENA_CHUNK (1u << 20)
+
+/* The node's size is most of the tool's memory on a Nix store: keep it from growing unseen. */
+_Static_assert(sizeof(struct tree_node) <= 120, "struct tree_node grew past 120 bytes");
 #define ARENA_BIG (ARENA_CHUNK / 8)
 
 struct arena_chunk {
@@ -91,8 +94,10 @@ struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_
 
 	if (name)
 		n->name = tree_strndup(t, name, name_len);
-	n->name_len = name_len;
-	n->type = type;
+	if (name_len > TREE_NAME_MAX)
+		abort(); /* callers check names against TREE_NAME_MAX */
+	n->name_len = (uint8_t)name_len;
+	n->type = (uint8_t)type;
 	n->n_links = 1;
 	return n;
 }
@@ -123,6 +128,7 @@ struct tree *tree_free(struct tree *t)
 		free(t->arena);
 	}
 	free(t->nodes);
+	free(t->host_ids);
 	free(t);
 	return NULL;
 }
@@ -163,23 +169,36 @@ struct tree_node *tree_node_child(const struct tree_node *dir, const char *name,
 	return NULL;
 }
 
+/* Room in dir's children array: exactly n_children after a bulk set or merge, else the
+ * power of two insertion grew it to (no capacity field: 4 bytes less on every node). */
+static size_t children_cap(const struct tree_node *dir)
+{
+	size_t cap = 4;
+
+	if (dir->children_exact || !dir->children)
+		return dir->children ? dir->n_children : 0;
+	while (cap < dir->n_children)
+		cap *= 2;
+	return cap;
+}
+
 /* Grow by doubling inside the arena; the abandoned arrays total less than the final one. */
 static void children_reserve(struct tree *t, struct tree_node *dir, size_t want)
 {
 	struct tree_node **c;
-	size_t cap;
+	size_t cap = 4;
 
-	if (want <= dir->cap_children)
+	if (want <= children_cap(dir))
 		return;
-	cap = MAX(want, dir->cap_children * 2);
-	cap = MAX(cap, (size_t)4);
+	while (cap < want)
+		cap *= 2;
 	if (cap > UINT32_MAX)
 		abort(); /* more children than inodes exist */
 	c = tree_alloc(t, cap * sizeof(*c));
 	if (dir->n_children)
 		memcpy(c, dir->children, dir->n_children * sizeof(*c));
 	dir->children = c;
-	dir->cap_children = (uint32_t)cap;
+	dir->children_exact = false;
 }
 
 int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child)
@@ -218,9 +237,64 @@ void tree_node_merge(struct tree *t, struct tree_node *dir, struct tree_node **a
 		else
 			c[k++] = add[j++];
 	}
+	if (k > UINT32_MAX)
+		abort();
 	dir->children = c;
-	dir->n_children = k;
-	dir->cap_children = (uint32_t)k;
+	dir->n_children = (uint32_t)k;
+	dir->children_exact = true;
+}
+
+void tree_node_set_children(struct tree *t, struct tree_node *dir, struct tree_node **c,
+			    size_t n)
+{
+	if (n > UINT32_MAX)
+		abort();
+	dir->children = tree_memdup(t, c, n * sizeof(*c));
+	dir->n_children = (uint32_t)n;
+	dir->children_exact = true;
+	for (size_t i = 0; i < n; i++)
+		c[i]->parent = dir;
+}
+
+static struct tree_node_rare *node_rare(struct tree *t, struct tree_node *n)
+{
+	if (!n->rare)
+		n->rare = tree_alloc(t, sizeof(*n->rare));
+	return n->rare;
+}
+
+void tree_node_set_xattrs(struct tree *t, struct tree_node *n, struct tree_xattr *xattrs,
+			  size_t count)
+{
+	if (!count && !n->rare)
+		return;
+	node_rare(t, n)->xattrs = count ? xattrs : NULL;
+	n->rare->n_xattrs = count;
+}
+
+void tree_node_set_sparse(struct tree *t, struct tree_node *n, struct tree_extent *data,
+			  size_t count)
+{
+	n->sparse = true;
+	if (!count && !n->rare)
+		return;
+	node_rare(t, n)->data = count ? data : NULL;
+	n->rare->n_data = count;
+}
+
+void tree_add_host_id(struct tree *t, struct tree_node *n, uint64_t dev, uint64_t ino,
+		      uint32_t scope)
+{
+	if (t->n_host_ids == t->cap_host_ids) {
+		t->cap_host_ids = t->cap_host_ids ? t->cap_host_ids * 2 : 256;
+		t->host_ids = xreallocarray(t->host_ids, t->cap_host_ids, sizeof(*t->host_ids));
+	}
+	t->host_ids[t->n_host_ids++] = (struct tree_host_id){ dev, ino, n, scope };
+}
+
+uint32_t tree_link_scope_new(struct tree *t)
+{
+	return ++t->n_scopes;
 }
 
 /* Next component of an absolute path: skips repeated slashes; false at the end. */
@@ -374,7 +448,7 @@ static int add_leaf(struct tree *t, const char *target, struct tree_node *n, int
 	if (r < 0)
 		return tree_path_error(d, r, target);
 	n->name = tree_strndup(t, name, len);
-	n->name_len = len;
+	n->name_len = (uint8_t)len; /* tree_parent_of checked it against TREE_NAME_MAX */
 	r = tree_node_insert(t, parent, n);
 	if (r < 0)
 		return tree_path_error(d, r, target);

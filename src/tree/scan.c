@@ -171,14 +171,15 @@ static int read_xattrs(struct scan_ctx *c, struct tree_node *n, const struct xat
 		xs[n_xs++] = x;
 	}
 	if (r == 0 && n_xs > 0) {
+		struct tree_xattr *kept = tree_alloc(c->t, n_xs * sizeof(*kept));
+
 		qsort(xs, n_xs, sizeof(*xs), xattr_tmp_cmp);
-		n->xattrs = tree_alloc(c->t, n_xs * sizeof(*n->xattrs));
-		n->n_xattrs = n_xs;
 		for (size_t i = 0; i < n_xs; i++) {
-			n->xattrs[i].name = tree_strndup(c->t, xs[i].name, strlen(xs[i].name));
-			n->xattrs[i].value = tree_memdup(c->t, xs[i].value, xs[i].len);
-			n->xattrs[i].len = xs[i].len;
+			kept[i].name = tree_strndup(c->t, xs[i].name, strlen(xs[i].name));
+			kept[i].value = tree_memdup(c->t, xs[i].value, xs[i].len);
+			kept[i].len = xs[i].len;
 		}
+		tree_node_set_xattrs(c->t, n, kept, n_xs);
 	}
 	for (size_t i = 0; i < n_xs; i++)
 		free(xs[i].value);
@@ -258,10 +259,7 @@ static int scan_sparse(struct scan_ctx *c, struct tree_node *n, int dfd, const c
 	}
 	if (n_v == 1 && v[0].off == 0 && v[0].len == size)
 		return 0; /* holes only in block padding, or none: dense */
-	n->sparse = true;
-	n->n_data = n_v;
-	if (n_v)
-		n->data = tree_memdup(c->t, v, n_v * sizeof(*v));
+	tree_node_set_sparse(c->t, n, n_v ? tree_memdup(c->t, v, n_v * sizeof(*v)) : NULL, n_v);
 	return 0;
 }
 
@@ -313,11 +311,8 @@ static int fill_leaf(struct scan_ctx *c, struct tree_node *n, int dfd, const cha
 		     const char *host_path, const struct stat *st)
 {
 	apply_stat(c, n, st);
-	if (st->st_nlink > 1) {
-		n->host_dev = st->st_dev;
-		n->host_ino = st->st_ino;
-		n->link_scope = c->scope;
-	}
+	if (st->st_nlink > 1)
+		tree_add_host_id(c->t, n, st->st_dev, st->st_ino, c->scope);
 	switch (n->type) {
 	case TREE_REG:
 		n->size = (uint64_t)st->st_size;
@@ -468,8 +463,7 @@ static int fill_dir(struct scan_ctx *c, struct tree_node *n, const struct stat *
 		    const struct xattr_src *x, const char *host_path)
 {
 	apply_stat(c, n, st);
-	n->xattrs = NULL;
-	n->n_xattrs = 0;
+	tree_node_set_xattrs(c->t, n, NULL, 0);
 	return read_xattrs(c, n, x, host_path);
 }
 
@@ -603,13 +597,9 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 				.ino = (uint64_t)st.st_ino,
 			};
 	}
-	if (it->node->n_children == 0) {
-		it->node->children = tree_memdup(c->t, add, n_add * sizeof(*add));
-		it->node->n_children = n_add;
-		it->node->cap_children = (uint32_t)n_add;
-		for (size_t i = 0; i < n_add; i++)
-			add[i]->parent = it->node;
-	} else
+	if (it->node->n_children == 0)
+		tree_node_set_children(c->t, it->node, add, n_add);
+	else
 		tree_node_merge(c->t, it->node, add, n_add);
 	/* Reverse order: the stack pops subdirectories in sorted (preorder) order. */
 	while (n_sub > 0)
@@ -654,7 +644,7 @@ static int ctx_init(struct scan_ctx *c, struct tree *t, const char *src,
 		    const struct tree_add_opts *o, struct diag *d)
 {
 	*c = (struct scan_ctx){ .t = t, .o = o, .d = d, .src = src, .root_fd = -EBADF };
-	c->scope = ++t->n_scopes;
+	c->scope = o && o->link_scope ? o->link_scope : tree_link_scope_new(t);
 	c->proc_fd = access("/proc/self/fd", X_OK) == 0;
 	c->listxattrat = true;
 	c->euid = geteuid();

@@ -163,33 +163,33 @@ TEST(xattrs_sorted_and_kept)
 	t = scan(dir, &d);
 	ASSERT_TRUE(t != NULL);
 	n = tree_lookup(t, "/f");
-	ASSERT_EQ(n->n_xattrs, root ? 4 : 3);
+	ASSERT_EQ(tree_node_n_xattrs(n), root ? 4 : 3);
 	if (root) {
-		ASSERT_STR_EQ(n->xattrs[0].name, "security.capability");
-		ASSERT_EQ(n->xattrs[0].len, 20);
-		ASSERT_MEM_EQ(n->xattrs[0].value, cap, 20);
-		n->xattrs++; /* look at the rest; restored below */
+		ASSERT_STR_EQ(tree_node_xattrs(n)[0].name, "security.capability");
+		ASSERT_EQ(tree_node_xattrs(n)[0].len, 20);
+		ASSERT_MEM_EQ(tree_node_xattrs(n)[0].value, cap, 20);
+		n->rare->xattrs++; /* look at the rest; restored below */
 	}
-	ASSERT_STR_EQ(n->xattrs[0].name, "user.Alpha");
-	ASSERT_EQ(n->xattrs[0].len, 2);
-	ASSERT_MEM_EQ(n->xattrs[0].value, "\x00\xff", 2);
-	ASSERT_STR_EQ(n->xattrs[1].name, "user.alpha");
-	ASSERT_EQ(n->xattrs[1].len, 0);
-	ASSERT_STR_EQ(n->xattrs[2].name, "user.zeta");
-	ASSERT_MEM_EQ(n->xattrs[2].value, "2", 1);
+	ASSERT_STR_EQ(tree_node_xattrs(n)[0].name, "user.Alpha");
+	ASSERT_EQ(tree_node_xattrs(n)[0].len, 2);
+	ASSERT_MEM_EQ(tree_node_xattrs(n)[0].value, "\x00\xff", 2);
+	ASSERT_STR_EQ(tree_node_xattrs(n)[1].name, "user.alpha");
+	ASSERT_EQ(tree_node_xattrs(n)[1].len, 0);
+	ASSERT_STR_EQ(tree_node_xattrs(n)[2].name, "user.zeta");
+	ASSERT_MEM_EQ(tree_node_xattrs(n)[2].value, "2", 1);
 	if (root)
-		n->xattrs--;
+		n->rare->xattrs--;
 	n = tree_lookup(t, "/sub");
-	ASSERT_EQ(n->n_xattrs, 1 + acl + root);
+	ASSERT_EQ(tree_node_n_xattrs(n), 1 + acl + root);
 	if (acl) {
-		ASSERT_STR_EQ(n->xattrs[0].name, "system.posix_acl_access");
-		ASSERT_EQ(n->xattrs[0].len, 4 + 5 * 8); /* header + user_obj, user, group, mask, other */
+		ASSERT_STR_EQ(tree_node_xattrs(n)[0].name, "system.posix_acl_access");
+		ASSERT_EQ(tree_node_xattrs(n)[0].len, 4 + 5 * 8); /* header + user_obj, user, group, mask, other */
 	}
 	if (root)
-		ASSERT_STR_EQ(n->xattrs[acl].name, "trusted.t");
-	ASSERT_STR_EQ(n->xattrs[n->n_xattrs - 1].name, "user.dir");
-	ASSERT_EQ(t->root->n_xattrs, 1);
-	ASSERT_STR_EQ(t->root->xattrs[0].name, "user.top");
+		ASSERT_STR_EQ(tree_node_xattrs(n)[acl].name, "trusted.t");
+	ASSERT_STR_EQ(tree_node_xattrs(n)[tree_node_n_xattrs(n) - 1].name, "user.dir");
+	ASSERT_EQ(tree_node_n_xattrs(t->root), 1);
+	ASSERT_STR_EQ(tree_node_xattrs(t->root)[0].name, "user.top");
 	if (root) {
 		/* trusted.* is invisible to an unprivileged reader: skipped, not an error */
 		ASSERT_OK(chmod(dir, 0755));
@@ -252,12 +252,12 @@ TEST(sparse_file_data_ranges)
 	n = tree_lookup(t, "/sparse");
 	ASSERT_EQ(n->size, 10 << 20);
 	ASSERT_TRUE(n->sparse);
-	ASSERT_EQ(n->n_data, 1);
-	ASSERT_EQ(n->data[0].off, 5 << 20);
-	ASSERT_EQ(n->data[0].len, 4096);
+	ASSERT_EQ(n->rare->n_data, 1);
+	ASSERT_EQ(n->rare->data[0].off, 5 << 20);
+	ASSERT_EQ(n->rare->data[0].len, 4096);
 	n = tree_lookup(t, "/hole");
 	ASSERT_TRUE(n->sparse);
-	ASSERT_EQ(n->n_data, 0);
+	ASSERT_TRUE(!n->rare || n->rare->n_data == 0);
 	n = tree_lookup(t, "/empty");
 	ASSERT_TRUE(!n->sparse);
 	ASSERT_EQ(n->size, 0);
@@ -336,7 +336,7 @@ TEST(deep_tree)
 	ASSERT_EQ(depth, 2001);
 	ASSERT_STR_EQ(n->name, "bottom");
 	ASSERT_EQ(n->size, 4);
-	ASSERT_EQ(n->n_xattrs, 1);
+	ASSERT_EQ(tree_node_n_xattrs(n), 1);
 	{
 		_cleanup_free_ char *sp = tree_node_src_path(n);
 

@@ -9,6 +9,18 @@
 
 #define TREE_NAME_MAX 255
 
+/* A scanned node's host identity (only for st_nlink > 1): nodes with equal (dev, ino, scope)
+ * are names of one inode. */
+struct tree_host_id {
+	uint64_t dev, ino;
+	struct tree_node *node;
+	uint32_t scope;
+};
+
+/* Record n's host identity for tree_finalize's hard-link grouping. */
+void tree_add_host_id(struct tree *t, struct tree_node *n, uint64_t dev, uint64_t ino,
+		      uint32_t scope);
+
 /* Zeroed, 8-byte aligned memory owned by the tree (freed by tree_free only). */
 void *tree_alloc(struct tree *t, size_t n);
 /* Copy n bytes and a terminating NUL. */
@@ -24,6 +36,9 @@ int tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 struct tree_node *tree_node_child(const struct tree_node *dir, const char *name, size_t len);
 /* Insert child into dir at its sorted place; -EEXIST when the name is taken. */
 int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child);
+/* Set an empty dir's children to a copy of the sorted, distinct array c. */
+void tree_node_set_children(struct tree *t, struct tree_node *dir, struct tree_node **c,
+			    size_t n);
 /* Merge sorted, distinct, not-yet-present children into dir in O(old + new). */
 void tree_node_merge(struct tree *t, struct tree_node *dir, struct tree_node **add, size_t n);
 

@@ -214,7 +214,7 @@ static void xattr_block(const struct ext4_plan *pl, uint64_t ino, uint64_t k, ui
 {
 	const struct ext4_ino *e = ext4_plan_ino(pl, (uint32_t)ino);
 
-	ext4_xattr_block_encode(out, e->node->xattrs, e->node->n_xattrs, pl->csum_seed,
+	ext4_xattr_block_encode(out, tree_node_xattrs(e->node), tree_node_n_xattrs(e->node), pl->csum_seed,
 				e->xattr_blk);
 }
 
@@ -243,8 +243,8 @@ static void add_file_extent(const struct tree_node *n, const struct ext4_extent 
 {
 	uint64_t lo = (uint64_t)x->lblk * BS, hi = MIN(lo + (uint64_t)x->len * BS, n->size);
 	struct tree_extent dense = { 0, n->size };
-	const struct tree_extent *r = n->sparse ? n->data : &dense;
-	size_t n_r = n->sparse ? n->n_data : 1;
+	size_t n_r = 1;
+	const struct tree_extent *r = n->sparse ? tree_node_sparse_data(n, &n_r) : &dense;
 
 	for (size_t i = 0; i < n_r; i++) {
 		uint64_t s = MAX(lo, r[i].off), e = MIN(hi, r[i].off + r[i].len);

@@ -82,9 +82,7 @@ static struct tree *build_tree(void)
 	n->src_data = NULL;
 	n->src_path = xasprintf("%s/sparse.src", work_dir);
 	n->size = SPARSE_SIZE;
-	n->sparse = true;
-	n->data = sparse_data;
-	n->n_data = 2;
+	tree_node_set_sparse(t, n, sparse_data, 2);
 	write_sparse(n->src_path, sparse_data, 2, SPARSE_SIZE, 3);
 	n = add(t, "/frag", "", 0);
 	n->src_data = NULL;
@@ -92,9 +90,7 @@ static struct tree *build_tree(void)
 	for (int i = 0; i < 6; i++)
 		frag_data[i] = (struct tree_extent){ (uint64_t)i * 1048576, 8192 + 100 };
 	n->size = 5 * 1048576 + 8192 + 100;
-	n->sparse = true;
-	n->data = frag_data;
-	n->n_data = 6;
+	tree_node_set_sparse(t, n, frag_data, 6);
 	write_sparse(n->src_path, frag_data, 6, n->size, 9);
 	if (tree_add_symlink(t, "/link-fast", "etc/hostname", 0, 0, 1600000000, &d) < 0 ||
 	    tree_add_symlink(t, "/link-slow",
@@ -115,12 +111,13 @@ static struct tree *build_tree(void)
 	n = add(t, "/sock", "", 0);
 	n->type = TREE_SOCK, n->mode = 0755;
 	n = add(t, "/ping", "ELF", 3);
-	n->mode = 0755, n->xattrs = ping_x, n->n_xattrs = 1, n->uid = 70000, n->gid = 100;
+	n->mode = 0755, n->uid = 70000, n->gid = 100;
 	n->mtime_nsec = 123456789;
+	tree_node_set_xattrs(t, n, ping_x, 1);
 	n = add(t, "/acl", "acl\n", 4);
-	n->xattrs = acl_x, n->n_xattrs = 2;
+	tree_node_set_xattrs(t, n, acl_x, 2);
 	n = add(t, "/bigx", "x", 1);
-	n->xattrs = big_x, n->n_xattrs = 1;
+	tree_node_set_xattrs(t, n, big_x, 1);
 	add(t, "/a/b/c/d/e/f/deep", "deep\n", 5);
 	for (int i = 0; i < 3000; i++) {
 		snprintf(name, sizeof(name), "/many/entry-with-a-longish-name-%05d", i);

@@ -125,8 +125,8 @@ static void encode_node(const struct ext4_plan *pl, const struct ext4_ino *e, ui
 		break;
 	}
 	put_size(buf, size);
-	if (n->n_xattrs && !e->xattr_block)
-		ext4_xattr_inode_encode(buf, n->xattrs, n->n_xattrs);
+	if (tree_node_n_xattrs(n) && !e->xattr_block)
+		ext4_xattr_inode_encode(buf, tree_node_xattrs(n), tree_node_n_xattrs(n));
 }
 
 /* lost+found as mke2fs makes it: root-owned 0700, 16 KiB. */

@@ -83,12 +83,8 @@ static int plan_dir(struct ext4_plan *pl, uint32_t ino, const struct tree_node *
 	int r;
 
 	for (size_t i = 0; i < n->n_children; i++) {
-		const struct tree_node *c = n->children[i];
-
-		if (c->name_len > EXT4_NAME_MAX)
-			return diag_fail(d, -ENAMETOOLONG, "%.*s...: name longer than 255 bytes",
-					 64, c->name);
-		subdirs += c->type == TREE_DIR;
+		/* names fit ext4's 255 bytes: the tree holds no longer ones (TREE_NAME_MAX) */
+		subdirs += n->children[i]->type == TREE_DIR;
 	}
 	r = dir_layout_build(pl, ino, d, &l);
 	if (r < 0)
@@ -166,8 +162,9 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 						 " bytes: at most 4095 fit", n->size);
 			pl->fixed_blocks++;
 		}
-		if (n->n_xattrs) {
-			r = ext4_xattr_placement(n->xattrs, n->n_xattrs, d, &e->xattr_block);
+		if (tree_node_n_xattrs(n)) {
+			r = ext4_xattr_placement(tree_node_xattrs(n), tree_node_n_xattrs(n), d,
+						 &e->xattr_block);
 			if (r < 0)
 				return r;
 			pl->fixed_blocks += e->xattr_block;
@@ -283,6 +280,8 @@ static int alloc_file(struct ext4_plan *pl, struct alloc *a, struct ext4_ino *e)
 {
 	const struct tree_node *n = e->node;
 	uint64_t last_end = 0; /* first block not yet mapped */
+	size_t n_data;
+	const struct tree_extent *data = tree_node_sparse_data(n, &n_data);
 	int r;
 
 	e->ext_first = (uint32_t)pl->n_ext;
@@ -291,11 +290,11 @@ static int alloc_file(struct ext4_plan *pl, struct alloc *a, struct ext4_ino *e)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; n->sparse && i < n->n_data; i++) {
-		uint64_t end = MIN(n->data[i].off + n->data[i].len, n->size);
-		uint64_t b0 = n->data[i].off / EXT4_BLOCK_SIZE, b1;
+	for (size_t i = 0; n->sparse && i < n_data; i++) {
+		uint64_t end = MIN(data[i].off + data[i].len, n->size);
+		uint64_t b0 = data[i].off / EXT4_BLOCK_SIZE, b1;
 
-		if (n->data[i].off >= end)
+		if (data[i].off >= end)
 			continue;
 		b1 = DIV_ROUND_UP(end, EXT4_BLOCK_SIZE);
 		b0 = MAX(b0, last_end);
@@ -449,14 +448,17 @@ static uint64_t tree_file_blocks(const struct tree *t)
 
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tree_node *f = t->nodes[i];
+		const struct tree_extent *data;
+		size_t n_data;
 
 		if (f->type != TREE_REG || f->hardlink)
 			continue;
 		if (!f->sparse)
 			n += DIV_ROUND_UP(f->size, EXT4_BLOCK_SIZE);
 		/* whole blocks inside a data range: a lower bound */
-		for (size_t k = 0; f->sparse && k < f->n_data; k++)
-			n += f->data[k].len / EXT4_BLOCK_SIZE;
+		data = tree_node_sparse_data(f, &n_data);
+		for (size_t k = 0; f->sparse && k < n_data; k++)
+			n += data[k].len / EXT4_BLOCK_SIZE;
 	}
 	return n;
 }

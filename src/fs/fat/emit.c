@@ -48,17 +48,19 @@ static void add_file(const struct fat_plan *pl, const struct tree_node *n, uint6
 		     struct image_plan *ip)
 {
 	const struct tree_node *src = n->hardlink ? n->hardlink : n;
+	const struct tree_extent *data;
+	size_t n_data;
 
 	if (!src->size)
 		return;
-	if (!src->sparse && !src->n_data) {
+	if (!src->sparse) {
 		image_plan_add_file(ip, at, src->size, src, 0);
 		return;
 	}
 	/* holes stay holes: the partition reads as zeros there */
-	for (size_t i = 0; i < src->n_data; i++)
-		image_plan_add_file(ip, at + src->data[i].off, src->data[i].len, src,
-				    src->data[i].off);
+	data = tree_node_sparse_data(src, &n_data);
+	for (size_t i = 0; i < n_data; i++)
+		image_plan_add_file(ip, at + data[i].off, data[i].len, src, data[i].off);
 	(void)pl;
 }
 
