@@ -14,9 +14,22 @@ enum check_firmware {
 	CHECK_FIRMWARE_UEFI, /* OVMF */
 };
 
+enum check_accel {
+	CHECK_ACCEL_AUTO, /* KVM when a probe guest runs on it (kvm-probe.c), TCG otherwise */
+	CHECK_ACCEL_KVM,
+	CHECK_ACCEL_TCG,
+};
+
+enum check_arch {
+	CHECK_ARCH_AUTO,    /* aarch64 when the image has an aarch64 root partition, else x86-64 */
+	CHECK_ARCH_X86_64,  /* qemu-system-x86_64 -machine q35, OVMF or SeaBIOS */
+	CHECK_ARCH_AARCH64, /* qemu-system-aarch64 -machine virt -cpu cortex-a57, AAVMF */
+};
+
 #define CHECK_DEFAULT_EXPECT "login:"
 #define CHECK_DEFAULT_TIMEOUT 300
 #define CHECK_OVMF_DIR "/usr/share/OVMF"
+#define CHECK_AAVMF_DIR "/usr/share/AAVMF"
 
 struct check_opts {
 	const char *image;
@@ -26,8 +39,9 @@ struct check_opts {
 	const char *expect;   /* POSIX extended regex matched against the serial output */
 	bool ssh, guest_agent;
 	unsigned timeout_s; /* for the whole run */
-	bool kvm;           /* -accel kvm instead of tcg */
-	const char *qemu;   /* the binary; NULL: qemu-system-x86_64 */
+	enum check_accel accel;
+	enum check_arch arch;
+	const char *qemu; /* the binary; NULL: the architecture's qemu-system-* */
 };
 
 enum check_kind { CHECK_SERIAL, CHECK_SSH, CHECK_GUEST_PING, CHECK_GUEST_OSINFO, CHECK_N };
@@ -41,6 +55,9 @@ struct check_result {
 struct check_report {
 	struct check_result r[CHECK_N];
 	double total_seconds;
+	enum check_arch arch;  /* the one booted (never AUTO) */
+	const char *accel;     /* "kvm" or "tcg" */
+	char accel_why[160];   /* "KVM probe timed out after 2 s" */
 	char *serial; /* everything the guest printed (NUL bytes dropped) */
 };
 
@@ -53,3 +70,6 @@ const char *check_name(enum check_kind k);
 /* The OVMF code image that goes with a variable store of `vars_size` bytes (2 MiB or 4 MiB
  * builds), NULL when the size is neither. */
 const char *check_ovmf_code(long long vars_size);
+/* "x86-64", "aarch64" (and "auto"); -EINVAL for others. */
+int check_arch_from_name(const char *name, enum check_arch *ret);
+const char *check_arch_name(enum check_arch a);

@@ -2,7 +2,7 @@
  * pipe), the guest agent a virtio-serial port on a unix socket in a private temp directory,
  * SSH a user-networking port forward bound to 127.0.0.1. The image is opened with
  * snapshot=on: a test never changes it. */
-#include "check/check.h"
+#include "check/check-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,7 +109,7 @@ static int check_copy_file(const char *src, const char *dst, struct diag *d)
 	size_t len;
 	int r;
 
-	r = read_file(src, 64u << 20, &buf, &len);
+	r = read_file(src, 128u << 20, &buf, &len); /* AAVMF's store is 64 MiB */
 	if (r < 0)
 		return diag_fail(d, r, "%s: cannot read: %s", src, strerror(-r));
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -160,8 +160,9 @@ static void check_run_done(struct check_run *c)
 }
 
 static int check_spawn(struct check_run *c, const struct check_opts *o, const char *code,
-		       struct diag *d)
+		       const char *accel, struct diag *d)
 {
+	const struct check_machine *m = check_machine_get(o->arch);
 	_cleanup_free_ char *drive = NULL, *netdev = NULL, *qga = NULL, *pf_code = NULL,
 			    *pf_vars = NULL;
 	const char *argv[48];
@@ -174,11 +175,15 @@ static int check_spawn(struct check_run *c, const struct check_opts *o, const ch
 	drive = xasprintf("file=%s,format=%s,if=none,id=disk0,snapshot=on", o->image, o->format);
 	netdev = xasprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", c->port);
 	qga = xasprintf("socket,id=qga0,path=%s,server=on,wait=off", c->qga);
-	argv[n++] = o->qemu ? o->qemu : "qemu-system-x86_64";
+	argv[n++] = o->qemu ? o->qemu : m->qemu;
 	argv[n++] = "-accel";
-	argv[n++] = o->kvm ? "kvm" : "tcg";
+	argv[n++] = accel;
 	argv[n++] = "-machine";
-	argv[n++] = "q35";
+	argv[n++] = m->machine;
+	if (m->cpu) {
+		argv[n++] = "-cpu";
+		argv[n++] = strcmp(accel, "kvm") == 0 ? "host" : m->cpu;
+	}
 	argv[n++] = "-m";
 	argv[n++] = CHECK_MEM;
 	argv[n++] = "-nodefaults";
@@ -227,8 +232,8 @@ static int check_spawn(struct check_run *c, const struct check_opts *o, const ch
 	close(pipefd[1]);
 	if (r != 0) {
 		close(pipefd[0]);
-		return diag_fail(d, -r, "%s: cannot start: %s (install qemu-system-x86)", argv[0],
-				 strerror(r));
+		return diag_fail(d, -r, "%s: cannot start: %s (install %s)", argv[0], strerror(r),
+				 m->qemu_package);
 	}
 	c->pid = pid;
 	check_child = pid;
@@ -391,7 +396,8 @@ static void check_guest_agent(struct check_run *c, struct check_report *rep, dou
 static int check_prepare(struct check_run *c, const struct check_opts *o, const char **code,
 			 struct diag *d)
 {
-	const char *vars = o->efi_vars ? o->efi_vars : CHECK_OVMF_DIR "/OVMF_VARS_4M.fd";
+	const struct check_machine *m = check_machine_get(o->arch);
+	const char *vars = o->efi_vars ? o->efi_vars : m->uefi_vars;
 	struct stat st;
 	int r;
 
@@ -412,13 +418,16 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 	if (o->firmware != CHECK_FIRMWARE_UEFI)
 		return 0;
 	if (stat(vars, &st) < 0)
-		return diag_fail(d, -errno, "%s: %m (install ovmf, or give --efi-vars F)", vars);
-	*code = check_ovmf_code((long long)st.st_size);
+		return diag_fail(d, -errno, "%s: %m (install %s, or give --efi-vars F)", vars,
+				 m->uefi_package);
+	*code = check_machine_uefi_code(o->arch, (long long)st.st_size);
 	if (!*code)
-		return diag_fail(d, -EINVAL, "%s: %lld bytes is not an OVMF variable store "
-				 "(128 KiB or 528 KiB)", vars, (long long)st.st_size);
+		return diag_fail(d, -EINVAL, "%s: %lld bytes is not an %s variable store (%s)",
+				 vars, (long long)st.st_size,
+				 o->arch == CHECK_ARCH_AARCH64 ? "AAVMF" : "OVMF",
+				 o->arch == CHECK_ARCH_AARCH64 ? "64 MiB" : "128 KiB or 528 KiB");
 	if (access(*code, R_OK) < 0)
-		return diag_fail(d, -errno, "%s: %m (install ovmf)", *code);
+		return diag_fail(d, -errno, "%s: %m (install %s)", *code, m->uefi_package);
 	c->vars = xasprintf("%s/vars.fd", c->dir);
 	snprintf(check_tmp_paths[2], sizeof(check_tmp_paths[2]), "%s", c->vars);
 	return check_copy_file(vars, c->vars, d);
@@ -440,6 +449,42 @@ static void check_qemu_error(const struct check_run *c, char *out, size_t size)
 	snprintf(out, size, "%s", line ? line + 1 : (char *)buf);
 }
 
+/* The image's format and architecture when not given. A partition table that cannot be read
+ * boots as x86-64: the firmware judges the image, not this guess. */
+static int check_resolve(struct check_opts *o, struct diag *d)
+{
+	struct image_input *in = NULL;
+	struct diag ignored = { 0 };
+	int r;
+
+	if (o->format && o->arch != CHECK_ARCH_AUTO)
+		return 0;
+	r = image_reader_open(o->image, o->format, d, &in);
+	if (r < 0)
+		return r;
+	if (!o->format)
+		o->format = in->reader->ops->name; /* a static string */
+	if (o->arch == CHECK_ARCH_AUTO && check_arch_detect(in, &ignored, &o->arch) < 0)
+		o->arch = CHECK_ARCH_X86_64;
+	image_input_free(in);
+	if (o->firmware == CHECK_FIRMWARE_BIOS && !check_machine_get(o->arch)->has_bios)
+		return diag_fail(d, -EINVAL, "%s: an %s image boots only with --firmware uefi",
+				 o->image, check_arch_name(o->arch));
+	return 0;
+}
+
+/* KVM or TCG (check_accel_choose), probing KVM only when auto could pick it. */
+static void check_pick_accel(const struct check_opts *o, struct check_report *rep)
+{
+	struct check_kvm_probe p = { .status = CHECK_KVM_UNSUPPORTED };
+	bool native = check_arch_is_host(o->arch);
+
+	if (o->accel == CHECK_ACCEL_AUTO && native)
+		check_kvm_probe(CHECK_KVM_DEV, CHECK_KVM_PROBE_MS, &p);
+	rep->accel = check_accel_choose(o->accel, check_arch_name(o->arch), native, &p,
+					rep->accel_why, sizeof(rep->accel_why));
+}
+
 int check_boot(const struct check_opts *o, struct diag *d, struct check_report *ret)
 {
 	struct check_run c = { .pid = -1, .serial_fd = -1 };
@@ -457,22 +502,18 @@ int check_boot(const struct check_opts *o, struct diag *d, struct check_report *
 	if (r != 0)
 		return diag_fail(d, -EINVAL, "--expect-serial %s: not a valid extended regex",
 				 o->expect);
-	if (!oo.format) {
-		struct image_input *in = NULL;
-
-		r = image_reader_open(o->image, NULL, d, &in);
-		if (r < 0) {
-			regfree(&re);
-			return r;
-		}
-		oo.format = in->reader->ops->name; /* a static string */
-		image_input_free(in);
+	r = check_resolve(&oo, d);
+	if (r < 0) {
+		regfree(&re);
+		return r;
 	}
+	rep.arch = oo.arch;
+	check_pick_accel(&oo, &rep);
 	r = check_prepare(&c, &oo, &code, d);
 	for (int i = 0; r >= 0 && i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 	if (r >= 0)
-		r = check_spawn(&c, &oo, code, d);
+		r = check_spawn(&c, &oo, code, rep.accel, d);
 	if (r < 0) {
 		regfree(&re);
 		check_run_done(&c);

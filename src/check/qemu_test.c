@@ -17,12 +17,13 @@ TEST(check_ovmf_code_by_vars_size)
 	ASSERT_STR_EQ(check_name(CHECK_GUEST_OSINFO), "guest-get-osinfo");
 }
 
-static int run_fake(const char *script, const char *expect, unsigned timeout, bool ssh,
-		    struct check_report *rep)
+static int run_fake_arch(const char *script, const char *expect, unsigned timeout, bool ssh,
+			 enum check_arch arch, struct check_report *rep)
 {
 	char *dir = tt_mkdtemp(), *qemu = tt_path("%s/qemu", dir), *img = tt_path("%s/d.img", dir);
 	struct check_opts o = { .image = img, .firmware = CHECK_FIRMWARE_BIOS, .expect = expect,
-				.timeout_s = timeout, .ssh = ssh, .qemu = qemu };
+				.timeout_s = timeout, .ssh = ssh, .qemu = qemu,
+				.accel = CHECK_ACCEL_TCG, .arch = arch };
 	struct diag d = { 0 };
 	int r;
 
@@ -35,6 +36,12 @@ static int run_fake(const char *script, const char *expect, unsigned timeout, bo
 	return r;
 }
 
+static int run_fake(const char *script, const char *expect, unsigned timeout, bool ssh,
+		    struct check_report *rep)
+{
+	return run_fake_arch(script, expect, timeout, ssh, CHECK_ARCH_AUTO, rep);
+}
+
 TEST(check_serial_match)
 {
 	struct check_report rep;
@@ -44,6 +51,10 @@ TEST(check_serial_match)
 	ASSERT_TRUE(rep.r[CHECK_SERIAL].run && rep.r[CHECK_SERIAL].pass);
 	ASSERT_TRUE(!rep.r[CHECK_SSH].run);
 	ASSERT_TRUE(strstr(rep.serial, "nixos login: ") != NULL);
+	/* an empty image has no aarch64 root partition: x86-64 */
+	ASSERT_EQ(rep.arch, CHECK_ARCH_X86_64);
+	ASSERT_STR_EQ(rep.accel, "tcg");
+	ASSERT_STR_EQ(rep.accel_why, "--accel tcg");
 	check_report_done(&rep);
 }
 
@@ -78,4 +89,12 @@ TEST(check_bad_regex)
 	struct check_report rep;
 
 	ASSERT_ERR(run_fake("#!/bin/sh\n", "a(", 1, false, &rep), -EINVAL);
+}
+
+TEST(check_aarch64_needs_uefi)
+{
+	struct check_report rep;
+
+	ASSERT_ERR(run_fake_arch("#!/bin/sh\n", NULL, 1, false, CHECK_ARCH_AARCH64, &rep),
+		   -EINVAL);
 }

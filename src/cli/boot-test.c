@@ -15,25 +15,32 @@
 
 static const char boot_test_usage[] =
 	"Usage: mkdiskimage boot-test IMAGE [--firmware bios|uefi] [--efi-vars F]\n"
+	"                             [--arch auto|x86-64|aarch64] [--accel auto|kvm|tcg]\n"
 	"                             [--expect-serial REGEX] [--ssh] [--guest-agent]\n"
 	"                             [--timeout S] [--json]\n"
 	"\n"
 	"Boots IMAGE (raw, qcow2, vdi or vhd; opened with snapshot=on, never changed) in\n"
-	"qemu-system-x86_64 under TCG on virtio, with user networking (SSH forwarded from a\n"
-	"free port on 127.0.0.1) and a QEMU guest agent channel, then checks:\n"
+	"qemu-system-x86_64 (q35) or qemu-system-aarch64 (virt, cortex-a57, AAVMF) on virtio,\n"
+	"with user networking (SSH forwarded from a free port on 127.0.0.1) and a QEMU guest\n"
+	"agent channel, then checks:\n"
 	"  serial            the serial console matches REGEX (default \"login:\")\n"
 	"  ssh               (--ssh) the forwarded port answers with an SSH-2.0- banner\n"
 	"  guest-ping, guest-get-osinfo\n"
 	"                    (--guest-agent) the guest agent answers both\n"
-	"Prints PASS or FAIL per check and exits 1 when any failed. QEMU is stopped on every\n"
-	"path, timeouts and signals included.\n"
+	"Prints PASS or FAIL per check, the accelerator used and why, and exits 1 when any\n"
+	"check failed. QEMU is stopped on every path, timeouts and signals included.\n"
 	"\n"
 	"      --firmware F      uefi (OVMF, default) or bios (SeaBIOS)\n"
-	"      --efi-vars F      OVMF variable store to start from (copied; default\n"
-	"                        " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd)\n"
+	"      --efi-vars F      UEFI variable store to start from (copied; default\n"
+	"                        " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd, aarch64:\n"
+	"                        " CHECK_AAVMF_DIR "/AAVMF_VARS.fd)\n"
+	"      --arch A          the guest: x86-64, aarch64, or auto (default: aarch64 when\n"
+	"                        the image has an aarch64 root partition)\n"
+	"      --accel A         kvm, tcg, or auto (default): KVM when a probe guest runs on\n"
+	"                        /dev/kvm within 2 s and the guest is the host's architecture\n"
 	"      --expect-serial R POSIX extended regex for the console\n"
 	"      --timeout S       seconds for the whole run (300)\n"
-	"      --kvm             -accel kvm instead of tcg\n"
+	"      --kvm             --accel kvm\n"
 	"      --json            machine-readable report on stdout\n";
 
 enum {
@@ -44,6 +51,8 @@ enum {
 	OPT_GUEST_AGENT,
 	OPT_TIMEOUT,
 	OPT_KVM,
+	OPT_ACCEL,
+	OPT_ARCH,
 	OPT_JSON,
 };
 
@@ -55,6 +64,8 @@ static const struct option boot_test_options[] = {
 	{ "guest-agent", no_argument, NULL, OPT_GUEST_AGENT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "kvm", no_argument, NULL, OPT_KVM },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "arch", required_argument, NULL, OPT_ARCH },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -68,6 +79,9 @@ static void boot_test_print_json(const struct check_report *rep, bool ok)
 	jsonw_object_begin(&w, NULL);
 	jsonw_bool(&w, "pass", ok);
 	jsonw_double(&w, "seconds", rep->total_seconds);
+	jsonw_string(&w, "arch", check_arch_name(rep->arch));
+	jsonw_string(&w, "accel", rep->accel);
+	jsonw_string(&w, "accel_reason", rep->accel_why);
 	jsonw_array_begin(&w, "checks");
 	for (int k = 0; k < CHECK_N; k++) {
 		if (!rep->r[k].run)
@@ -134,7 +148,25 @@ int cli_boot_test(int argc, char **argv)
 			}
 			break;
 		case OPT_KVM:
-			o.kvm = true;
+			o.accel = CHECK_ACCEL_KVM;
+			break;
+		case OPT_ACCEL:
+			if (strcmp(optarg, "auto") == 0)
+				o.accel = CHECK_ACCEL_AUTO;
+			else if (strcmp(optarg, "kvm") == 0)
+				o.accel = CHECK_ACCEL_KVM;
+			else if (strcmp(optarg, "tcg") == 0)
+				o.accel = CHECK_ACCEL_TCG;
+			else {
+				log_error("--accel %s: use auto, kvm or tcg", optarg);
+				return 2;
+			}
+			break;
+		case OPT_ARCH:
+			if (check_arch_from_name(optarg, &o.arch) < 0) {
+				log_error("--arch %s: use auto, x86-64 or aarch64", optarg);
+				return 2;
+			}
 			break;
 		case OPT_JSON:
 			json = true;
@@ -173,6 +205,8 @@ int cli_boot_test(int argc, char **argv)
 			if (rep.r[k].run)
 				printf("%s %s (%.1f s): %s\n", rep.r[k].pass ? "PASS" : "FAIL",
 				       check_name(k), rep.r[k].seconds, rep.r[k].detail);
+		printf("accel: %s (%s), arch %s\n", rep.accel, rep.accel_why,
+		       check_arch_name(rep.arch));
 		printf("%s: %.1f s\n", ok ? "PASS" : "FAIL", rep.total_seconds);
 	}
 	if (!ok && !json && getenv("MKDISKIMAGE_SERIAL_TAIL")) {
