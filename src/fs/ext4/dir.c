@@ -32,8 +32,8 @@ enum {
 };
 
 struct dir_ent {
+	const uint8_t *name; /* the caller's: names outlive the layout (ext4_dir_layout_new) */
 	uint32_t hash, minor, ino;
-	uint32_t name_off; /* into layout->names */
 	uint8_t name_len, file_type;
 };
 
@@ -44,7 +44,6 @@ struct ext4_dir_layout {
 	uint8_t levels;
 	struct dir_ent *ents;
 	size_t n;
-	uint8_t *names;
 	uint32_t n_leaves, n_nodes;
 	uint32_t *leaf_first; /* n_leaves + 1 entry indices */
 	uint32_t *leaf_hash;  /* index hash of each leaf (0 for the first, low bit = continued) */
@@ -96,19 +95,19 @@ static int ent_check(const struct ext4_dirent *e, struct diag *d)
 	return diag_fail(d, -EINVAL, "directory entry \"%s\" %s; rename it", esc, why);
 }
 
-static int cmp_name(const struct dir_ent *a, const struct dir_ent *b, const uint8_t *names)
+static int cmp_name(const struct dir_ent *a, const struct dir_ent *b)
 {
-	int c = memcmp(names + a->name_off, names + b->name_off, MIN(a->name_len, b->name_len));
+	int c = memcmp(a->name, b->name, MIN(a->name_len, b->name_len));
 
 	return c ? c : (int)a->name_len - (int)b->name_len;
 }
 
-static int cmp_by_name(const void *x, const void *y, void *names)
+static int cmp_by_name(const void *x, const void *y)
 {
-	return cmp_name(x, y, names);
+	return cmp_name(x, y);
 }
 
-static int cmp_by_hash(const void *x, const void *y, void *names)
+static int cmp_by_hash(const void *x, const void *y)
 {
 	const struct dir_ent *a = x, *b = y;
 
@@ -116,7 +115,7 @@ static int cmp_by_hash(const void *x, const void *y, void *names)
 		return a->hash < b->hash ? -1 : 1;
 	if (a->minor != b->minor)
 		return a->minor < b->minor ? -1 : 1;
-	return cmp_name(a, b, names);
+	return cmp_name(a, b);
 }
 
 /* Cut the hash-sorted entries into leaves (see the file comment). */
@@ -157,14 +156,13 @@ int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_
 			struct diag *d, struct ext4_dir_layout **ret)
 {
 	_cleanup_(ext4_dir_layout_freep) struct ext4_dir_layout *l = NULL;
-	size_t total = 2 * rec_len(2), names_len = 0, off = 0;
+	size_t total = 2 * rec_len(2);
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
 		r = ent_check(&ents[i], d);
 		if (r < 0)
 			return r;
-		names_len += ents[i].name_len;
 		total += rec_len(ents[i].name_len);
 	}
 	if (n > UINT32_MAX / 2)
@@ -177,27 +175,23 @@ int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_
 	l->csum = csum;
 	l->n = n;
 	l->ents = xreallocarray(NULL, n ? n : 1, sizeof(*l->ents));
-	l->names = xmalloc(names_len ? names_len : 1);
 	l->indexed = total > usable(csum);
 	for (size_t i = 0; i < n; i++) {
 		struct dir_ent *e = &l->ents[i];
 
-		memcpy(l->names + off, ents[i].name, ents[i].name_len);
-		*e = (struct dir_ent){ .ino = ents[i].ino, .name_off = (uint32_t)off,
+		*e = (struct dir_ent){ .name = ents[i].name, .ino = ents[i].ino,
 				       .name_len = ents[i].name_len,
 				       .file_type = ents[i].file_type };
-		off += ents[i].name_len;
 		if (l->indexed)
 			e->hash = ext4_dirhash(h, ents[i].name, ents[i].name_len, &e->minor);
 	}
 	/* Duplicates sort next to each other either way (equal names hash equally). */
-	qsort_r(l->ents, n, sizeof(*l->ents), l->indexed ? cmp_by_hash : cmp_by_name, l->names);
+	qsort(l->ents, n, sizeof(*l->ents), l->indexed ? cmp_by_hash : cmp_by_name);
 	for (size_t i = 1; i < n; i++) {
-		if (cmp_name(&l->ents[i - 1], &l->ents[i], l->names) == 0) {
+		if (cmp_name(&l->ents[i - 1], &l->ents[i]) == 0) {
 			char esc[4 * EXT4_NAME_MAX + 8];
 
-			name_escape(esc, sizeof(esc), l->names + l->ents[i].name_off,
-				    l->ents[i].name_len);
+			name_escape(esc, sizeof(esc), l->ents[i].name, l->ents[i].name_len);
 			return diag_fail(d, -EINVAL, "directory entry \"%s\" appears twice", esc);
 		}
 	}
@@ -252,7 +246,7 @@ static void leaf_encode(const struct ext4_dir_layout *l, uint8_t *buf, size_t of
 		const struct dir_ent *e = &l->ents[i];
 		size_t rl = i + 1 == b ? end - off : rec_len(e->name_len);
 
-		off += dirent_put(buf + off, e->ino, l->names + e->name_off, e->name_len,
+		off += dirent_put(buf + off, e->ino, e->name, e->name_len,
 				  e->file_type, rl);
 	}
 	if (l->csum) {
@@ -321,7 +315,6 @@ struct ext4_dir_layout *ext4_dir_layout_free(struct ext4_dir_layout *l)
 	if (!l)
 		return NULL;
 	free(l->ents);
-	free(l->names);
 	free(l->leaf_first);
 	free(l->leaf_hash);
 	free(l);

@@ -90,7 +90,8 @@ struct ext4_dirent {
 struct ext4_dir_layout;
 
 /* Plan a directory's blocks. ents excludes "." and ".."; any order (sorted internally as the
- * layout needs). One block or less: a linear directory. More: an htree (dx_root in block 0,
+ * layout needs). The layout points at the entries' names (not copied: a Nix store directory
+ * has 50k of them): they must outlive it. One block or less: a linear directory. More: an htree (dx_root in block 0,
  * then index and leaf blocks), as the kernel would index it; up to 2 index levels
  * (no large_dir). With csum, every block carries its checksum tail. */
 int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_ino,

@@ -104,6 +104,7 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 {
 	const struct tree *t = pl->tree;
 	uint32_t next = EXT4_FIRST_INO + 1;
+	size_t n_dirs = 1; /* lost+found when the tree has none */
 	bool tree_lpf = false;
 	int r;
 
@@ -111,6 +112,7 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tree_node *n = t->nodes[i];
 
+		n_dirs += n->type == TREE_DIR;
 		if (i == 0)
 			pl->node_ino[i] = EXT4_ROOT_INO;
 		else if (n->hardlink)
@@ -125,7 +127,7 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 	}
 	pl->n_used = next - 1;
 	pl->ino = xcalloc(pl->n_used, sizeof(*pl->ino));
-	pl->dirs = xcalloc(t->n_nodes + 1, sizeof(*pl->dirs));
+	pl->dirs = xcalloc(n_dirs, sizeof(*pl->dirs));
 	pl->dir_cache = xcalloc(1, sizeof(*pl->dir_cache));
 	for (uint32_t ino = 1; ino <= pl->n_used; ino++)
 		pl->ino[ino - 1].dir = UINT32_MAX;
