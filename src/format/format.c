@@ -47,10 +47,9 @@ int sink_open(const struct format_ops *ops, const struct format_params *p, struc
 	return 0;
 }
 
-int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d)
+/* Writes go up, inside the disk: anything else is a caller bug. */
+static int sink_check(const struct sink *s, uint64_t off, size_t len, struct diag *d)
 {
-	int r;
-
 	if (off < s->end)
 		return diag_fail(d, -ESPIPE, "internal error: write at %llu below %llu",
 				 (unsigned long long)off, (unsigned long long)s->end);
@@ -58,12 +57,45 @@ int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct
 		return diag_fail(d, -ERANGE, "internal error: write at %llu+%zu past the end %llu",
 				 (unsigned long long)off, len,
 				 (unsigned long long)s->virtual_size);
+	return 0;
+}
+
+int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d)
+{
+	int r = sink_check(s, off, len, d);
+
+	if (r < 0)
+		return r;
 	r = s->ops->write(s, off, buf, len, d);
 	if (r < 0)
 		return r;
 	s->end = off + len;
 	s->bytes_written += len;
 	return 0;
+}
+
+ssize_t sink_copy_from_fd(struct sink *s, uint64_t off, int fd, uint64_t src_off, size_t len,
+			  struct diag *d)
+{
+	ssize_t n;
+	int r;
+
+	if (!s->ops->copy_from_fd)
+		return -EOPNOTSUPP;
+	r = sink_check(s, off, len, d);
+	if (r < 0)
+		return r;
+	n = s->ops->copy_from_fd(s, off, fd, src_off, len, d);
+	if (n <= 0)
+		return n;
+	s->end = off + (uint64_t)n;
+	s->bytes_written += (uint64_t)n;
+	return n;
+}
+
+int sink_copy_unsupported(ssize_t err)
+{
+	return err == -EXDEV || err == -EINVAL || err == -ENOSYS || err == -EOPNOTSUPP;
 }
 
 int sink_finish(struct sink *s, struct diag *d)

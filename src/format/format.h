@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct diag;
 struct outfile;
@@ -37,6 +38,14 @@ struct format_ops {
 	int (*open)(const struct format_params *p, struct outfile *out, struct diag *d,
 		    struct sink **ret);
 	int (*write)(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d);
+	/* Optional (NULL: unsupported): copy up to len bytes of fd from src_off to off inside
+	 * the kernel (copy_file_range). Returns the bytes copied, fewer than len when the source
+	 * ended or the kernel stopped early (the caller writes the rest), or a negative errno:
+	 * -EXDEV, -EINVAL, -ENOSYS or -EOPNOTSUPP when nothing was copied and this
+	 * pair of files cannot be copied so (no message; the caller falls back to write), any
+	 * other with a message. */
+	ssize_t (*copy_from_fd)(struct sink *s, uint64_t off, int fd, uint64_t src_off, size_t len,
+				struct diag *d);
 	int (*finish)(struct sink *s, struct diag *d); /* trailing metadata, flush, commit */
 	void (*abort)(struct sink *s);                 /* discard: no output file remains */
 };
@@ -83,5 +92,11 @@ int sink_open(const struct format_ops *ops, const struct format_params *p, struc
 	      struct diag *d, struct sink **ret);
 /* -ESPIPE for a write below the previous end, -ERANGE past the virtual size: caller bugs. */
 int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d);
+/* copy_from_fd through the same checks and bookkeeping as sink_write; -EOPNOTSUPP (no
+ * message) when the format has no copy_from_fd. */
+ssize_t sink_copy_from_fd(struct sink *s, uint64_t off, int fd, uint64_t src_off, size_t len,
+			  struct diag *d);
+/* True for the errors of copy_from_fd that mean "not possible here, use write". */
+int sink_copy_unsupported(ssize_t err);
 int sink_finish(struct sink *s, struct diag *d);
 void sink_abort(struct sink *s);

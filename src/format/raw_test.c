@@ -64,3 +64,86 @@ TEST(raw_sink_abort_leaves_no_file)
 	sink_abort(s);
 	ASSERT_EQ(rmdir(dir), 0); /* empty: neither the target nor the temporary remain */
 }
+
+TEST(raw_sink_copies_from_a_file_with_the_sink_bookkeeping)
+{
+	struct diag d = { 0 };
+	struct outfile *o;
+	struct sink *s;
+	struct format_params p = { .virtual_size = 1 << 20 };
+	char *dir = tmpdir(), path[128], src[128];
+	uint8_t data[10000], *buf;
+	size_t len;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	snprintf(src, sizeof(src), "%s/src", dir);
+	fd = open(src, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_OK(pwrite_full(fd, data, sizeof(data), 0));
+	snprintf(path, sizeof(path), "%s/out.img", dir);
+	ASSERT_OK(outfile_open(path, &d, &o));
+	ASSERT_OK(sink_open(format_find("raw"), &p, o, &d, &s));
+	ASSERT_EQ(sink_copy_from_fd(s, 8192, fd, 100, 5000, &d), 5000);
+	ASSERT_EQ(s->end, 8192 + 5000);
+	ASSERT_ERR(sink_copy_from_fd(s, 4096, fd, 0, 10, &d), -ESPIPE);
+	ASSERT_ERR(sink_copy_from_fd(s, (1 << 20) - 10, fd, 0, 20, &d), -ERANGE);
+	/* the source ends after 5000 more bytes: a short copy, the rest is the caller's */
+	ASSERT_EQ(sink_copy_from_fd(s, 65536, fd, 5000, 20000, &d), 5000);
+	ASSERT_EQ(s->end, 65536 + 5000);
+	ASSERT_EQ(s->bytes_written, 10000);
+	ASSERT_OK(sink_finish(s, &d));
+	ASSERT_OK(read_file(path, 2 << 20, &buf, &len));
+	ASSERT_EQ(len, 1 << 20);
+	ASSERT_MEM_EQ(buf + 8192, data + 100, 5000);
+	ASSERT_MEM_EQ(buf + 65536, data + 5000, 5000);
+	ASSERT_TRUE(mem_is_zero(buf, 8192));
+	ASSERT_TRUE(mem_is_zero(buf + 65536 + 5000, (1 << 20) - 65536 - 5000));
+	free(buf);
+	(void)close(fd);
+	(void)unlink(src);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+TEST(raw_sink_copy_from_a_pipe_is_unsupported_and_writes_nothing)
+{
+	struct diag d = { 0 };
+	struct outfile *o;
+	struct sink *s;
+	struct format_params p = { .virtual_size = 4096 };
+	char *dir = tmpdir(), path[128];
+	int pipefd[2];
+	ssize_t r;
+
+	ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+	ASSERT_EQ(write(pipefd[1], "abc", 3), 3);
+	snprintf(path, sizeof(path), "%s/out.img", dir);
+	ASSERT_OK(outfile_open(path, &d, &o));
+	ASSERT_OK(sink_open(format_find("raw"), &p, o, &d, &s));
+	r = sink_copy_from_fd(s, 0, pipefd[0], 0, 3, &d);
+	ASSERT_TRUE(r < 0 && sink_copy_unsupported(r));
+	ASSERT_EQ(s->end, 0);
+	ASSERT_EQ(s->bytes_written, 0);
+	sink_abort(s);
+	(void)close(pipefd[0]);
+	(void)close(pipefd[1]);
+	ASSERT_EQ(rmdir(dir), 0);
+}
+
+TEST(sink_without_copy_op_says_unsupported)
+{
+	struct diag d = { 0 };
+	struct outfile *o;
+	struct sink *s;
+	struct format_params p = { .virtual_size = 1 << 20 };
+	char *dir = tmpdir(), path[128];
+
+	snprintf(path, sizeof(path), "%s/out.vdi", dir);
+	ASSERT_OK(outfile_open(path, &d, &o));
+	ASSERT_OK(sink_open(format_find("vdi"), &p, o, &d, &s));
+	ASSERT_ERR(sink_copy_from_fd(s, 0, 0, 0, 1, &d), -EOPNOTSUPP);
+	sink_abort(s);
+	ASSERT_EQ(rmdir(dir), 0);
+}

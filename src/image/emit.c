@@ -31,6 +31,7 @@ struct emit_state {
 	const struct tree_node *open_dir;
 	int dir_fd;
 	uint64_t bytes_done, files_done;
+	bool no_copy; /* the sink cannot copy from our sources: read and write from now on */
 };
 
 /* Write buf unless it is all zeros: gaps are holes to every sink. */
@@ -120,9 +121,32 @@ static int emit_open_source(struct emit_state *st, const struct tree_node *node,
 	return 0;
 }
 
+/* Let the sink copy the range in the kernel when it can: returns the bytes copied (the rest,
+ * after a short copy, goes through the buffer, which also reports a source that shrank). The
+ * first "not possible" answer switches copying off for the rest of the run. Copied zero
+ * blocks are data in the output, not holes: finding them would mean reading them. */
+static ssize_t emit_copy(struct emit_state *st, const struct image_range *r, struct diag *d)
+{
+	_cleanup_free_ char *path = NULL;
+	ssize_t n;
+
+	if (st->no_copy)
+		return 0;
+	n = sink_copy_from_fd(st->sink, r->off, st->fd, r->file_off, (size_t)r->len, d);
+	if (n >= 0)
+		return n;
+	if (sink_copy_unsupported(n)) {
+		st->no_copy = true;
+		return 0;
+	}
+	path = tree_node_src_path(r->node);
+	return diag_prepend(d, (int)n, "%s", path ? path : r->node->name);
+}
+
 static int emit_file(struct emit_state *st, const struct image_range *r, struct diag *d)
 {
 	const struct tree_node *node = r->node;
+	ssize_t copied;
 	int ret;
 
 	if (r->file_off + r->len > node->size)
@@ -133,7 +157,10 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 	ret = emit_open_source(st, node, d);
 	if (ret < 0)
 		return ret;
-	for (uint64_t done = 0; done < r->len;) {
+	copied = emit_copy(st, r, d);
+	if (copied < 0)
+		return copied;
+	for (uint64_t done = (uint64_t)copied; done < r->len;) {
 		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
 
 		ret = pread_full(st->fd, st->buf, n, r->file_off + done);
