@@ -17,7 +17,7 @@
 #define ARENA_CHUNK (1u << 20)
 
 /* The node's size is most of the tool's memory on a Nix store: keep it from growing unseen. */
-_Static_assert(sizeof(struct tree_node) <= 120, "struct tree_node grew past 120 bytes");
+_Static_assert(sizeof(struct tree_node) <= 112, "struct tree_node grew past 112 bytes");
 #define ARENA_BIG (ARENA_CHUNK / 8)
 
 struct arena_chunk {

@@ -107,9 +107,9 @@ struct ext4_dir_layout *ext4_dir_layout_free(struct ext4_dir_layout *l);
 
 /* ---- extent.c: extent trees ----------------------------------------------------------- */
 
-struct ext4_extent {
-	uint32_t lblk;
+struct ext4_extent { /* 16 bytes: one per file (~130k on a Nix store) */
 	uint64_t pblk;
+	uint32_t lblk;
 	uint32_t len; /* 1..EXT4_MAX_EXTENT_LEN */
 };
 

@@ -28,7 +28,8 @@ TEST(extent_tree_blocks_counts)
 
 TEST(extent_depth0_in_i_block)
 {
-	struct ext4_extent e[2] = { { 0, 0x123456789aull, 100 }, { 200, 5000, 32768 } };
+	struct ext4_extent e[2] = { { .lblk = 0, .pblk = 0x123456789aull, .len = 100 },
+				    { .lblk = 200, .pblk = 5000, .len = 32768 } };
 	uint8_t ib[60];
 
 	memset(ib, 0xaa, sizeof(ib));
@@ -45,8 +46,11 @@ TEST(extent_depth1_matches_mke2fs)
 {
 	static const uint8_t uuid[16] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
 					  0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
-	static const struct ext4_extent e[6] = { { 0, 13, 1 },  { 16, 14, 1 }, { 32, 15, 1 },
-						 { 48, 16, 1 }, { 64, 17, 1 }, { 80, 20, 1 } };
+	static const struct ext4_extent e[6] = {
+		{ .lblk = 0, .pblk = 13, .len = 1 },  { .lblk = 16, .pblk = 14, .len = 1 },
+		{ .lblk = 32, .pblk = 15, .len = 1 }, { .lblk = 48, .pblk = 16, .len = 1 },
+		{ .lblk = 64, .pblk = 17, .len = 1 }, { .lblk = 80, .pblk = 20, .len = 1 },
+	};
 	static const uint64_t tree[1] = { 18 };
 	uint8_t want[4096], got[4096], inode[256], ib[60];
 
@@ -119,7 +123,8 @@ static void roundtrip(int *_failed, size_t n)
 	uint8_t ib[60];
 
 	for (size_t i = 0; i < n; i++)
-		e[i] = (struct ext4_extent){ (uint32_t)(i * 3), 0x100000000ull + i * 7, 1 + i % 2 };
+		e[i] = (struct ext4_extent){ .lblk = (uint32_t)(i * 3), .pblk = 0x100000000ull + i * 7,
+					     .len = 1 + i % 2 };
 	for (size_t k = 0; k < n_tree; k++)
 		tree[k] = 1000 + k;
 	for (size_t k = 0; k < n_tree; k++) {
@@ -167,7 +172,7 @@ TEST(extent_depth2_block_order)
 	uint8_t b[4096], ib[60];
 
 	for (size_t i = 0; i < n; i++)
-		e[i] = (struct ext4_extent){ (uint32_t)i, 100 + i, 1 };
+		e[i] = (struct ext4_extent){ .lblk = (uint32_t)i, .pblk = 100 + i, .len = 1 };
 	ext4_extent_root_encode(ib, e, n, tree);
 	ASSERT_EQ(le16_get(ib + 2), 1);
 	ASSERT_EQ(le16_get(ib + 6), 2);

@@ -199,7 +199,7 @@ static void ext_push(struct ext4_plan *pl, struct ext4_ino *e, uint32_t lblk, ui
 		pl->cap_ext = pl->cap_ext ? 2 * pl->cap_ext : 1024;
 		pl->ext = xreallocarray(pl->ext, pl->cap_ext, sizeof(*pl->ext));
 	}
-	pl->ext[pl->n_ext++] = (struct ext4_extent){ lblk, pblk, len };
+	pl->ext[pl->n_ext++] = (struct ext4_extent){ .lblk = lblk, .pblk = pblk, .len = len };
 	e->n_ext++;
 }
 
