@@ -18,7 +18,14 @@ pkgs=(
 	jq
 	dosfstools mtools systemd-boot-efi
 	ovmf
+	qemu-system-arm qemu-efi-aarch64
 )
+# arm64 package lists: tests/boot/fetch-arm64.sh apt-get downloads (never installs) the arm64
+# kernel, systemd-boot and busybox for tests/integration/boot-aarch64.sh.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$sudo dpkg --add-architecture arm64
+	$sudo apt-get update -qq
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
