@@ -299,3 +299,53 @@ dumpe2fs_field()
 {
 	dumpe2fs -h "$1" 2>/dev/null | sed -n "s/^$2:[[:space:]]*//p"
 }
+
+# grub_bios_fixture: GRUB i386-pc ($grub_dir, GRUB_DIR overrides), a Debian cloud kernel ($kdir,
+# $kernel) and the BIOS test initramfs ($T/initrd.gz, tests/boot/bios-initramfs.sh), or skip.
+grub_bios_fixture()
+{
+	grub_dir=${GRUB_DIR:-/usr/lib/grub/i386-pc}
+	[ -f "$grub_dir/boot.img" ] && [ -x "$grub_dir/../../../bin/grub-mkimage" ] ||
+		skip "no GRUB i386-pc in $grub_dir (apt-get install grub-pc-bin)"
+	kdir=$("$TESTS/boot/fetch-kernel.sh") || skip "no Debian cloud kernel (tests/boot/fetch-kernel.sh)"
+	kernel=$(echo "$kdir"/boot/vmlinuz-*)
+	[ -f "$kernel" ] || skip "no kernel in $kdir"
+	"$TESTS/boot/bios-initramfs.sh" "$kdir" "$T/initrd.gz" || skip "cannot build the initramfs"
+}
+
+# boot_expect IMG NAME FIRMWARE REGEX: `mkdiskimage boot-test` (SeaBIOS or OVMF, TCG) must see
+# REGEX on the serial console; the time is logged, never asserted.
+boot_expect()
+{
+	local img=$1 name=$2 fw=$3 re=$4
+	"$MKDISKIMAGE" boot-test "$img" --firmware "$fw" --expect-serial "$re" --timeout 150 \
+		--json >"$T/$name.$fw.json" 2>"$T/$name.$fw.err" || {
+		cat "$T/$name.$fw.json" "$T/$name.$fw.err" >&2
+		fail "$name: $fw did not boot to /$re/"
+	}
+	log "$name: $fw booted to /$re/ in" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' \
+			"$T/$name.$fw.json") s (TCG)"
+}
+
+# assert_tables_kept IMG REF LAYOUT NAME: IMG's partition table passes sfdisk (legacy) or
+# sgdisk -v, and its MBR bytes 440..511 and GPT sectors equal REF's (the same build without a
+# bootloader in the gaps).
+assert_tables_kept()
+{
+	local img=$1 ref=$2 layout=$3 name=$4
+	if [ "$layout" = legacy ]; then
+		sfdisk -d "$img" >/dev/null || fail "$name: sfdisk cannot read the table"
+	else
+		sgdisk -v "$img" | grep -q "No problems found" ||
+			fail "$name: sgdisk -v: $(sgdisk -v "$img")"
+		cmp <(dd if="$img" bs=512 skip=1 count=33 status=none) \
+			<(dd if="$ref" bs=512 skip=1 count=33 status=none) ||
+			fail "$name: primary GPT differs from $ref"
+		cmp <(tail -c $((33 * 512)) "$img") <(tail -c $((33 * 512)) "$ref") ||
+			fail "$name: backup GPT differs from $ref"
+	fi
+	cmp <(dd if="$img" bs=1 skip=440 count=72 status=none) \
+		<(dd if="$ref" bs=1 skip=440 count=72 status=none) ||
+		fail "$name: MBR bytes 440..511 differ from $ref"
+}

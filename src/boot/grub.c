@@ -1,6 +1,6 @@
 /* GRUB i386-pc embedding. Offsets: grub-core/boot/i386/pc/boot.S and
  * diskboot.S; the steps follow util/setup.c (grub-bios-setup) for an embedded
- * core. docs/formats/grub-embed.md. */
+ * core, Reed-Solomon parity included. docs/formats/grub-embed.md. */
 #include "boot/grub.h"
 
 #include <assert.h>
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot/reed-solomon.h"
 #include "image/plan.h"
 #include "part/part.h"
 #include "util/cleanup.h"
@@ -76,6 +77,37 @@ int grub_core_img_patch(uint8_t *core, size_t len, uint64_t core_lba, struct dia
 	le64_put(bl + GRUB_BLOCKLIST_START, core_lba + 1);
 	le16_put(bl + GRUB_BLOCKLIST_LEN, (uint16_t)(n_sect - 1));
 	le16_put(bl + GRUB_BLOCKLIST_SEGMENT, GRUB_KERNEL_SEGMENT);
+	return 0;
+}
+
+size_t grub_core_embed_sectors(size_t raw_len)
+{
+	size_t n = 2 * DIV_ROUND_UP(raw_len, (size_t)GRUB_BOOT_SIZE);
+
+	return n < GRUB_CORE_MAX_SECT ? n : GRUB_CORE_MAX_SECT;
+}
+
+int grub_core_img_add_redundancy(uint8_t *core, size_t raw_len, size_t len, struct diag *d)
+{
+	uint8_t *kernel = core + GRUB_BOOT_SIZE;
+	size_t head;
+
+	assert(len >= raw_len && len <= UINT32_MAX);
+	if (raw_len < GRUB_BOOT_SIZE + GRUB_KERNEL_NO_RS_LENGTH + 2)
+		return diag_fail(d, -EBADMSG,
+				 "core.img: %zu bytes, too short for GRUB's kernel header", raw_len);
+	head = le16_get(kernel + GRUB_KERNEL_NO_RS_LENGTH);
+	/* 0xffff: a core from before the field existed (grub-bios-setup: version mismatch) */
+	if (head == 0xffff || head < GRUB_KERNEL_NO_RS_LENGTH + 2 ||
+	    GRUB_BOOT_SIZE + head >= raw_len)
+		return diag_fail(d, -EBADMSG,
+				 "core.img: unprotected head of %zu bytes in a %zu-byte image: "
+				 "not GRUB's i386-pc kernel header (another GRUB version?)",
+				 head, raw_len);
+	le32_put(kernel + GRUB_KERNEL_RS_REDUNDANCY, (uint32_t)(len - raw_len));
+	if (reed_solomon_add(kernel + head, raw_len - GRUB_BOOT_SIZE - head, len - raw_len) < 0)
+		return diag_fail(d, -EINVAL, "core.img: %zu bytes of parity for %zu bytes of data",
+				 len - raw_len, raw_len);
 	return 0;
 }
 
@@ -205,7 +237,7 @@ static int grub_run_mkimage(const struct grub_mkimage_job *p, const char *mkimag
 /* Run grub-mkimage in a private temporary directory and read core.img back,
  * padded. */
 static int grub_make_image(const struct grub_mkimage_job *p, struct diag *d, uint8_t **ret,
-			  size_t *ret_len)
+			  size_t *ret_len, size_t *ret_raw_len)
 {
 	_cleanup_free_ char *mk = p->mkimage ? xstrdup(p->mkimage) : grub_mkimage_path(p->grub_dir);
 	_cleanup_free_ char *dir = xasprintf("%s/mkdiskimage-grub.XXXXXX", p->tmp_dir);
@@ -242,6 +274,8 @@ static int grub_make_image(const struct grub_mkimage_job *p, struct diag *d, uin
 		memcpy(c, core, len);
 		*ret = c;
 		*ret_len = padded;
+		if (ret_raw_len)
+			*ret_raw_len = len;
 	}
 	return 0;
 }
@@ -249,6 +283,7 @@ static int grub_make_image(const struct grub_mkimage_job *p, struct diag *d, uin
 int grub_bios_make(const struct grub_bios_params *p, struct diag *d, struct grub_bios **ret)
 {
 	_cleanup_(grub_bios_freep) struct grub_bios *g = xcalloc(1, sizeof(*g));
+	size_t raw_len, n_sect;
 	struct stat st;
 	int r;
 
@@ -263,15 +298,24 @@ int grub_bios_make(const struct grub_bios_params *p, struct diag *d, struct grub
 							.mkimage = p->mkimage,
 							.tmp_dir = p->tmp_dir,
 							.fs_uuid = p->fs_uuid },
-			    d, &g->core, &g->core_len);
+			    d, &g->core, &g->core_len, &raw_len);
 	if (r < 0)
 		return r;
-	if (g->core_len / GRUB_BOOT_SIZE > p->max_sect)
+	/* the core and its Reed-Solomon parity, as grub-bios-setup embeds them */
+	n_sect = grub_core_embed_sectors(raw_len);
+	if (n_sect > p->max_sect)
 		return diag_fail(d, -ENOSPC,
-				 "GRUB core.img is %zu sectors, but only %llu fit at LBA %llu",
-				 g->core_len / GRUB_BOOT_SIZE, (unsigned long long)p->max_sect,
-				 (unsigned long long)p->core_lba);
+				 "GRUB core.img (%zu bytes) with its Reed-Solomon parity needs %zu "
+				 "sectors (%zu KiB), but only %llu fit at LBA %llu",
+				 raw_len, n_sect, n_sect * GRUB_BOOT_SIZE / 1024,
+				 (unsigned long long)p->max_sect, (unsigned long long)p->core_lba);
+	g->core = xrealloc(g->core, n_sect * GRUB_BOOT_SIZE);
+	memset(g->core + g->core_len, 0, n_sect * GRUB_BOOT_SIZE - g->core_len);
+	g->core_len = n_sect * GRUB_BOOT_SIZE;
+	/* the block list loads the parity too: the startup code repairs in memory */
 	r = grub_core_img_patch(g->core, g->core_len, p->core_lba, d);
+	if (r >= 0)
+		r = grub_core_img_add_redundancy(g->core, raw_len, g->core_len, d);
 	if (r < 0)
 		return diag_prepend(d, r, "%s", p->grub_dir);
 	grub_boot_img_patch(g->boot, p->core_lba);
@@ -317,5 +361,5 @@ int grub_efi_make(const struct grub_efi_params *p, struct diag *d, uint8_t **ret
 							   .mkimage = p->mkimage,
 							   .tmp_dir = p->tmp_dir,
 							   .fs_uuid = p->fs_uuid },
-			       d, ret, ret_len);
+			       d, ret, ret_len, NULL);
 }

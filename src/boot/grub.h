@@ -41,6 +41,15 @@ enum {
 		0x800 + (GRUB_BOOT_SIZE >> 4), /* GRUB_BOOT_I386_PC_KERNEL_SEG + 0x20 */
 };
 
+/* GRUB's i386-pc kernel header, in core.img's second sector (include/grub/offsets.h,
+ * grub-core/boot/i386/pc/startup_raw.S) and the embedding limit of util/setup.c. */
+enum {
+	GRUB_KERNEL_RS_REDUNDANCY = 0x10, /* le32: Reed-Solomon parity bytes after the image */
+	GRUB_KERNEL_NO_RS_LENGTH = 0x14,  /* le16: the kernel's head the parity does not cover */
+	/* core and parity are loaded from 0x8000 and must end below 0x78000 */
+	GRUB_CORE_MAX_SECT = (0x78000 - 0x9000) / GRUB_BOOT_SIZE,
+};
+
 /* The modules embedded into core.img: enough to find the root by UUID on MBR or
  * GPT, read ext4 and boot Linux from grub.cfg without loading anything from the
  * disk. */
@@ -60,8 +69,8 @@ struct grub_bios_params {
 struct grub_bios {
 	uint8_t boot[GRUB_BOOT_SIZE]; /* patched boot.img; only [0,
 					 GRUB_BOOT_CODE_END) is used */
-	uint8_t *core;		      /* patched core.img, zero-padded to whole sectors */
-	size_t core_len;
+	uint8_t *core;		      /* patched core.img and its Reed-Solomon parity */
+	size_t core_len;	      /* whole sectors: grub_core_embed_sectors() */
 	uint64_t core_lba;
 };
 
@@ -72,9 +81,9 @@ struct grub_bios *grub_bios_free(struct grub_bios *g);
  * and of a NixOS grub package's lib/grub/i386-pc). */
 char *grub_mkimage_path(const char *grub_dir);
 
-/* Read boot.img, run grub-mkimage, patch both. -ENOENT naming the directory
- * without boot.img, -ENOSPC when core.img does not fit max_sect, -EBADMSG for a
- * malformed image. */
+/* Read boot.img, run grub-mkimage, patch both and add core.img's Reed-Solomon parity. -ENOENT
+ * naming the directory without boot.img, -ENOSPC when core.img and its parity do not fit
+ * max_sect, -EBADMSG for a malformed image. */
 int grub_bios_make(const struct grub_bios_params *p, struct diag *d, struct grub_bios **ret);
 
 /* As grub-bios-setup: boot code only, BPB zeroed (a fresh disk's bytes), the
@@ -84,6 +93,15 @@ void grub_boot_img_patch(uint8_t boot[GRUB_BOOT_SIZE], uint64_t core_lba);
  * -EBADMSG when the image is not whole sectors or its block list area is not
  * empty. */
 int grub_core_img_patch(uint8_t *core, size_t len, uint64_t core_lba, struct diag *d);
+
+/* Sectors an embedded core.img of raw_len bytes takes with its Reed-Solomon parity, as
+ * grub-bios-setup sizes it: twice the core's sectors, at most GRUB_CORE_MAX_SECT. */
+size_t grub_core_embed_sectors(size_t raw_len);
+/* Record the parity length (len - raw_len) in the kernel header and write the parity of the
+ * image's protected part (past its first sector and the unprotected head) into
+ * core[raw_len, len), as grub-bios-setup does; core[raw_len, len) must be zero. -EBADMSG for an
+ * image without GRUB's kernel header. */
+int grub_core_img_add_redundancy(uint8_t *core, size_t raw_len, size_t len, struct diag *d);
 
 /* MBR boot code (bytes 0..439) and core.img as disk plan ranges; g must outlive
  * the plan. */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/reed-solomon.h"
 #include "image/plan.h"
 #include "part/part.h"
 #include "tree/tree.h"
@@ -110,6 +111,56 @@ TEST(core_img_patch_refuses_odd_sizes_and_foreign_images)
 	free(c);
 }
 
+TEST(embedded_core_takes_twice_its_sectors_below_0x78000)
+{
+	ASSERT_EQ(grub_core_embed_sectors(146831), 574); /* Debian 12's core: 287 sectors */
+	ASSERT_EQ(grub_core_embed_sectors(2 * GRUB_BOOT_SIZE), 4);
+	ASSERT_EQ(grub_core_embed_sectors(2 * GRUB_BOOT_SIZE + 1), 6);
+	ASSERT_EQ(grub_core_embed_sectors(500 * GRUB_BOOT_SIZE), 888);
+	ASSERT_EQ(GRUB_CORE_MAX_SECT, 888);
+}
+
+/* The parity goes after the raw image (not after its padding), its length into the kernel
+ * header at 0x210; the first sector and the unprotected head are outside the code. */
+TEST(core_redundancy_covers_the_kernel_past_its_head)
+{
+	struct diag d = {0};
+	size_t raw = 3 * GRUB_BOOT_SIZE + 100, len = 8 * GRUB_BOOT_SIZE;
+	uint8_t *c = fake_core(8), *want = fake_core(8);
+
+	memset(c + raw, 0, len - raw);
+	memset(want + raw, 0, len - raw);
+	le16_put(c + GRUB_BOOT_SIZE + 0x14, 0x40);
+	le16_put(want + GRUB_BOOT_SIZE + 0x14, 0x40);
+	ASSERT_OK(grub_core_img_add_redundancy(c, raw, len, &d));
+	ASSERT_EQ(le32_get(c + 0x210), len - raw);
+	ASSERT_OK(reed_solomon_add(want + GRUB_BOOT_SIZE + 0x40, raw - GRUB_BOOT_SIZE - 0x40,
+				   len - raw));
+	ASSERT_MEM_EQ(c + raw, want + raw, len - raw);
+	ASSERT_TRUE(c[raw] != 0 || c[raw + 1] != 0);
+	ASSERT_MEM_EQ(c + GRUB_BOOT_SIZE + 0x40, want + GRUB_BOOT_SIZE + 0x40,
+		      raw - GRUB_BOOT_SIZE - 0x40);
+	free(want);
+	free(c);
+}
+
+TEST(core_redundancy_refuses_a_core_without_the_kernel_header)
+{
+	struct diag d = {0};
+	uint8_t *c = fake_core(4);
+
+	le16_put(c + GRUB_BOOT_SIZE + 0x14, 0xffff); /* older cores: no such field */
+	ASSERT_ERR(grub_core_img_add_redundancy(c, 3 * GRUB_BOOT_SIZE, 4 * GRUB_BOOT_SIZE, &d),
+		   -EBADMSG);
+	le16_put(c + GRUB_BOOT_SIZE + 0x14, 2 * GRUB_BOOT_SIZE); /* head past the image */
+	ASSERT_ERR(grub_core_img_add_redundancy(c, 3 * GRUB_BOOT_SIZE, 4 * GRUB_BOOT_SIZE, &d),
+		   -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "kernel header") != NULL);
+	ASSERT_ERR(grub_core_img_add_redundancy(c, GRUB_BOOT_SIZE + 8, 4 * GRUB_BOOT_SIZE, &d),
+		   -EBADMSG);
+	free(c);
+}
+
 static void layout(enum part_table t, struct part_layout *l)
 {
 	struct diag d = {0};
@@ -208,6 +259,39 @@ TEST(missing_boot_img_names_the_directory)
 
 	ASSERT_ERR(grub_bios_make(&p, &d, &g), -ENOENT);
 	ASSERT_TRUE(strstr(d.msg, "--grub-dir /: no boot.img") != NULL);
+	ASSERT_TRUE(g == NULL);
+}
+
+/* With Debian's grub-pc-bin installed (CI has it): the core is embedded with its parity, and an
+ * area too small for both is refused naming the sizes. */
+TEST(real_core_takes_its_parity_or_is_refused)
+{
+	const char *dir = "/usr/lib/grub/i386-pc";
+	struct diag d = {0};
+	struct grub_bios *g = NULL;
+	struct grub_bios_params p = {
+		.grub_dir = dir,
+		.tmp_dir = "/tmp",
+		.fs_uuid = "0a1b2c3d-0000-4000-8000-000000000000",
+		.core_lba = 1,
+		.max_sect = 2047,
+	};
+	char *mk = grub_mkimage_path(dir);
+	int have = access(mk, X_OK) == 0;
+	size_t red;
+
+	free(mk);
+	if (!have)
+		return; /* no GRUB i386-pc here: the integration tests skip as well */
+	ASSERT_OK(grub_bios_make(&p, &d, &g));
+	red = le32_get(g->core + GRUB_BOOT_SIZE + GRUB_KERNEL_RS_REDUNDANCY);
+	ASSERT_TRUE(red > 0);
+	ASSERT_EQ(g->core_len / GRUB_BOOT_SIZE, grub_core_embed_sectors(g->core_len - red));
+	ASSERT_EQ(le16_get(g->core + 0x1fc), g->core_len / GRUB_BOOT_SIZE - 1);
+	p.max_sect = g->core_len / GRUB_BOOT_SIZE - 1;
+	g = grub_bios_free(g);
+	ASSERT_ERR(grub_bios_make(&p, &d, &g), -ENOSPC);
+	ASSERT_TRUE(strstr(d.msg, "with its Reed-Solomon parity needs") != NULL);
 	ASSERT_TRUE(g == NULL);
 }
 

@@ -9,14 +9,8 @@
 # inputs fail with one line and no output. Boot times (TCG) are logged, never asserted.
 . "$(dirname "$0")/../lib.sh"
 require qemu-system-x86_64 sgdisk sfdisk e2fsck debugfs blkid gzip busybox python3
-grub_dir=${GRUB_DIR:-/usr/lib/grub/i386-pc}
 grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}
-[ -f "$grub_dir/boot.img" ] && [ -x "$grub_dir/../../../bin/grub-mkimage" ] ||
-	skip "no GRUB i386-pc in $grub_dir (apt-get install grub-pc-bin)"
-kdir=$("$TESTS/boot/fetch-kernel.sh") || skip "no Debian cloud kernel (tests/boot/fetch-kernel.sh)"
-kernel=$(echo "$kdir"/boot/vmlinuz-*)
-[ -f "$kernel" ] || skip "no kernel in $kdir"
-"$TESTS/boot/bios-initramfs.sh" "$kdir" "$T/initrd.gz" || skip "cannot build the initramfs"
+grub_bios_fixture
 
 mkdir -p "$T/root/etc"
 printf 'grub-bios-marker\n' >"$T/root/boot-marker"
@@ -28,18 +22,7 @@ grub=(--bootloader grub --grub-dir "$grub_dir")
 
 # boot IMG NAME FIRMWARE [REGEX]: `mkdiskimage boot-test` (SeaBIOS or OVMF, TCG) must see the
 # initramfs mount the root by the label GRUB passed on the command line and print the marker.
-boot()
-{
-	local img=$1 name=$2 fw=$3 re=${4:-"MDI-RESULT ok grub-bios-marker"}
-	"$MKDISKIMAGE" boot-test "$img" --firmware "$fw" --expect-serial "$re" --timeout 150 \
-		--json >"$T/$name.$fw.json" 2>"$T/$name.$fw.err" || {
-		cat "$T/$name.$fw.json" "$T/$name.$fw.err" >&2
-		fail "$name: $fw did not boot through GRUB to /$re/"
-	}
-	log "$name: $fw + GRUB booted to the marker in" \
-		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' \
-			"$T/$name.$fw.json") s (TCG)"
-}
+boot() { boot_expect "$1" "$2" "$3" "${4:-"MDI-RESULT ok grub-bios-marker"}"; }
 
 for layout in legacy legacy+gpt hybrid; do
 	name=${layout/+/-}
@@ -52,20 +35,7 @@ for layout in legacy legacy+gpt hybrid; do
 	hybrid) rootpart=3 ;;
 	esac
 	# partition tables: the oracles, and the same bytes as without GRUB
-	if [ "$layout" = legacy ]; then
-		sfdisk -d "$img" >/dev/null || fail "$name: sfdisk cannot read the table"
-	else
-		sgdisk -v "$img" | grep -q "No problems found" ||
-			fail "$name: sgdisk -v: $(sgdisk -v "$img")"
-		cmp <(dd if="$img" bs=512 skip=1 count=33 status=none) \
-			<(dd if="$T/$name-none.img" bs=512 skip=1 count=33 status=none) ||
-			fail "$name: primary GPT differs from a build without GRUB"
-		cmp <(tail -c $((33 * 512)) "$img") <(tail -c $((33 * 512)) "$T/$name-none.img") ||
-			fail "$name: backup GPT differs from a build without GRUB"
-	fi
-	cmp <(dd if="$img" bs=1 skip=440 count=72 status=none) \
-		<(dd if="$T/$name-none.img" bs=1 skip=440 count=72 status=none) ||
-		fail "$name: MBR bytes 440..511 differ from a build without GRUB"
+	assert_tables_kept "$img" "$T/$name-none.img" "$layout" "$name"
 	# boot.img's code is there, with the core's LBA at 0x5c and boot drive 0xff at 0x64
 	core_lba=$(od -An -t u8 -j $((0x5c)) -N 8 "$img" | tr -d ' ')
 	[ "$(od -An -t x1 -j $((0x64)) -N 1 "$img" | tr -d ' ')" = ff ] || fail "$name: boot drive"
