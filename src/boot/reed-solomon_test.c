@@ -107,6 +107,50 @@ TEST(columns_are_codewords_and_a_changed_byte_shows)
 	free(b);
 }
 
+/* A whole damaged sector is one error per column, which two parity symbols already locate: the
+ * error value is the column's value at 2^0, its place the one where removing it leaves a
+ * codeword (a brute-force single-error decoder over the public evaluation). */
+TEST(a_damaged_sector_is_one_correctable_error_per_column)
+{
+	size_t s = 4 * 512 + 30, rs = 3 * 512;
+	uint8_t *b = synthetic_core(s, rs), *orig;
+
+	ASSERT_OK(reed_solomon_add(b, s, rs));
+	orig = xmalloc(s + rs);
+	memcpy(orig, b, s + rs);
+	for (size_t i = 0; i < 512; i++)
+		b[2 * 512 + i] ^= (uint8_t)(i % 255 + 1); /* data sector 2: every byte changed */
+	for (size_t i = 0; i < 512; i++) {
+		uint8_t w[8];
+		size_t ds = (s + 511 - i) / 512, rr = (rs + 511 - i) / 512, n = 0, fixed = 0;
+		uint8_t e;
+
+		for (size_t j = 0; j < ds; j++)
+			w[n++] = b[512 * j + i];
+		for (size_t j = 0; j < rr; j++)
+			w[n++] = b[s + 512 * j + i];
+		e = reed_solomon_eval(w, n, 0);
+		ASSERT_TRUE(e != 0);
+		for (size_t j = 0; j < n; j++) {
+			unsigned k;
+
+			w[j] ^= e;
+			for (k = 0; k < rr && reed_solomon_eval(w, n, k) == 0; k++)
+				;
+			if (k == rr) {
+				ASSERT_EQ(j, 2); /* found where the damage is, and only there */
+				fixed++;
+				b[2 * 512 + i] = w[j];
+			}
+			w[j] ^= e;
+		}
+		ASSERT_EQ(fixed, 1);
+	}
+	ASSERT_MEM_EQ(b, orig, s + rs);
+	free(orig);
+	free(b);
+}
+
 TEST(no_parity_writes_nothing)
 {
 	uint8_t b[1024];
