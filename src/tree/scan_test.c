@@ -183,7 +183,8 @@ TEST(xattrs_sorted_and_kept)
 	ASSERT_EQ(tree_node_n_xattrs(n), 1 + acl + root);
 	if (acl) {
 		ASSERT_STR_EQ(tree_node_xattrs(n)[0].name, "system.posix_acl_access");
-		ASSERT_EQ(tree_node_xattrs(n)[0].len, 4 + 5 * 8); /* header + user_obj, user, group, mask, other */
+		/* header + user_obj, user, group, mask, other */
+		ASSERT_EQ(tree_node_xattrs(n)[0].len, 4 + 5 * 8);
 	}
 	if (root)
 		ASSERT_STR_EQ(tree_node_xattrs(n)[acl].name, "trusted.t");

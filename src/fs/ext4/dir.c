@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/endian.h"
+#include "util/sort.h"
 #include "util/xalloc.h"
 
 enum {
@@ -151,19 +152,33 @@ static void leaves_plan(struct ext4_dir_layout *l)
 	l->leaf_hash = xreallocarray(l->leaf_hash, n_leaves, sizeof(uint32_t));
 }
 
+static void array_get(const void *ctx, size_t i, struct ext4_dirent *ret)
+{
+	*ret = ((const struct ext4_dirent *)ctx)[i];
+}
+
 int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_ino,
 			uint32_t parent_ino, const struct ext4_dir_hash *h, bool csum,
 			struct diag *d, struct ext4_dir_layout **ret)
 {
+	return ext4_dir_layout_build(array_get, ents, n, self_ino, parent_ino, h, csum, d, ret);
+}
+
+int ext4_dir_layout_build(ext4_dirent_get_fn get, const void *ctx, size_t n, uint32_t self_ino,
+			  uint32_t parent_ino, const struct ext4_dir_hash *h, bool csum,
+			  struct diag *d, struct ext4_dir_layout **ret)
+{
 	_cleanup_(ext4_dir_layout_freep) struct ext4_dir_layout *l = NULL;
 	size_t total = 2 * rec_len(2);
+	struct ext4_dirent de;
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		r = ent_check(&ents[i], d);
+		get(ctx, i, &de);
+		r = ent_check(&de, d);
 		if (r < 0)
 			return r;
-		total += rec_len(ents[i].name_len);
+		total += rec_len(de.name_len);
 	}
 	if (n > UINT32_MAX / 2)
 		return diag_fail(d, -EOVERFLOW, "directory has %zu entries; split it", n);
@@ -179,14 +194,16 @@ int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_
 	for (size_t i = 0; i < n; i++) {
 		struct dir_ent *e = &l->ents[i];
 
-		*e = (struct dir_ent){ .name = ents[i].name, .ino = ents[i].ino,
-				       .name_len = ents[i].name_len,
-				       .file_type = ents[i].file_type };
+		get(ctx, i, &de);
+		*e = (struct dir_ent){ .name = de.name, .ino = de.ino, .name_len = de.name_len,
+				       .file_type = de.file_type };
 		if (l->indexed)
-			e->hash = ext4_dirhash(h, ents[i].name, ents[i].name_len, &e->minor);
+			e->hash = ext4_dirhash(h, de.name, de.name_len, &e->minor);
 	}
 	/* Duplicates sort next to each other either way (equal names hash equally). */
-	qsort(l->ents, n, sizeof(*l->ents), l->indexed ? cmp_by_hash : cmp_by_name);
+	/* In place: qsort would copy the array (80k entries in a Nix store directory). Names
+	 * are distinct, so the unstable sort's order is the one order. */
+	sort_in_place(l->ents, n, sizeof(*l->ents), l->indexed ? cmp_by_hash : cmp_by_name);
 	for (size_t i = 1; i < n; i++) {
 		if (cmp_name(&l->ents[i - 1], &l->ents[i]) == 0) {
 			char esc[4 * EXT4_NAME_MAX + 8];

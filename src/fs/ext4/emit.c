@@ -214,8 +214,8 @@ static void xattr_block(const struct ext4_plan *pl, uint64_t ino, uint64_t k, ui
 {
 	const struct ext4_ino *e = ext4_plan_ino(pl, (uint32_t)ino);
 
-	ext4_xattr_block_encode(out, tree_node_xattrs(e->node), tree_node_n_xattrs(e->node), pl->csum_seed,
-				e->xattr_blk);
+	ext4_xattr_block_encode(out, tree_node_xattrs(e->node), tree_node_n_xattrs(e->node),
+				pl->csum_seed, e->xattr_blk);
 }
 
 static int fill_xattr(const void *ctx, uint64_t arg, uint64_t off, uint8_t *buf, size_t len,

@@ -97,6 +97,11 @@ struct ext4_dir_layout;
 int ext4_dir_layout_new(const struct ext4_dirent *ents, size_t n, uint32_t self_ino,
 			uint32_t parent_ino, const struct ext4_dir_hash *h, bool csum,
 			struct diag *d, struct ext4_dir_layout **ret);
+/* The same from entries produced one at a time (twice each): no array of them all. */
+typedef void (*ext4_dirent_get_fn)(const void *ctx, size_t i, struct ext4_dirent *ret);
+int ext4_dir_layout_build(ext4_dirent_get_fn get, const void *ctx, size_t n, uint32_t self_ino,
+			  uint32_t parent_ino, const struct ext4_dir_hash *h, bool csum,
+			  struct diag *d, struct ext4_dir_layout **ret);
 uint32_t ext4_dir_layout_blocks(const struct ext4_dir_layout *l);
 bool ext4_dir_layout_indexed(const struct ext4_dir_layout *l); /* set EXT4_INDEX_FL */
 /* Encode logical block lblk into buf (EXT4_BLOCK_SIZE bytes, zeroed by caller). inode_seed is

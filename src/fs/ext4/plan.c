@@ -33,6 +33,28 @@ static bool is_lpf(const struct tree_node *n)
 	       !memcmp(n->name, "lost+found", 10);
 }
 
+struct dir_src {
+	const struct ext4_plan *pl;
+	const struct tree_node *dir;
+};
+
+/* Entry i of a directory: its children in tree order, then lost+found for the root when the
+ * tree has none. */
+static void dir_src_get(const void *ctx, size_t i, struct ext4_dirent *ret)
+{
+	const struct dir_src *s = ctx;
+	const struct tree_node *c;
+
+	if (i == s->dir->n_children) {
+		*ret = (struct ext4_dirent){ (const uint8_t *)"lost+found", 10, EXT4_FT_DIR,
+					     EXT4_FIRST_INO };
+		return;
+	}
+	c = s->dir->children[i];
+	*ret = (struct ext4_dirent){ (const uint8_t *)c->name, c->name_len, file_type_of(c),
+				     s->pl->node_ino[c->index] };
+}
+
 /* Build the layout of directory inode ino from its tree node. plan_dir has checked the names,
  * so at emit time this only fails on a bug. */
 static int dir_layout_build(const struct ext4_plan *pl, uint32_t ino, struct diag *d,
@@ -41,19 +63,10 @@ static int dir_layout_build(const struct ext4_plan *pl, uint32_t ino, struct dia
 	const struct tree_node *n = ext4_plan_ino(pl, ino)->node;
 	bool add_lpf = ino == EXT4_ROOT_INO && pl->ino[EXT4_FIRST_INO - 1].kind == EXT4_INO_LPF;
 	uint32_t parent_ino = n->parent ? pl->node_ino[n->parent->index] : EXT4_ROOT_INO;
-	size_t n_ents = n->n_children, k = 0;
-	_cleanup_free_ struct ext4_dirent *ents = xcalloc(n_ents + 1, sizeof(*ents));
+	struct dir_src src = { pl, n };
 
-	for (size_t i = 0; i < n_ents; i++) {
-		const struct tree_node *c = n->children[i];
-
-		ents[k++] = (struct ext4_dirent){ (const uint8_t *)c->name, (uint8_t)c->name_len,
-						  file_type_of(c), pl->node_ino[c->index] };
-	}
-	if (add_lpf)
-		ents[k++] = (struct ext4_dirent){ (const uint8_t *)"lost+found", 10, EXT4_FT_DIR,
-						  EXT4_FIRST_INO };
-	return ext4_dir_layout_new(ents, k, ino, parent_ino, &pl->hash, /* csum= */ true, d, ret);
+	return ext4_dir_layout_build(dir_src_get, &src, n->n_children + add_lpf, ino, parent_ino,
+				     &pl->hash, /* csum= */ true, d, ret);
 }
 
 int ext4_plan_dir_layout(const struct ext4_plan *pl, uint32_t ino, struct diag *d,
