@@ -58,6 +58,7 @@ struct check_report {
 	enum check_arch arch;  /* the one booted (never AUTO) */
 	const char *accel;     /* "kvm" or "tcg" */
 	char accel_why[160];   /* "KVM probe timed out after 2 s" */
+	double probe_seconds;  /* the KVM probe's time; 0 when it did not run */
 	char *serial; /* everything the guest printed (NUL bytes dropped) */
 };
 

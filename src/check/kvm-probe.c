@@ -19,8 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
 #include <linux/kvm.h>
+
+#if defined(__x86_64__) || defined(__i386__)
 #define CHECK_KVM_HAVE_GUEST 1
 #endif
 
@@ -220,8 +221,27 @@ void check_kvm_probe(const char *dev, unsigned timeout_ms, struct check_kvm_prob
 	check_kvm_probe_run(check_kvm_guest, dev, timeout_ms, ret);
 }
 
+static const char *check_kvm_exit_name(int reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return "KVM_EXIT_IO";
+	case KVM_EXIT_MMIO:
+		return "KVM_EXIT_MMIO";
+	case KVM_EXIT_SHUTDOWN:
+		return "KVM_EXIT_SHUTDOWN";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "KVM_EXIT_FAIL_ENTRY";
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "KVM_EXIT_INTERNAL_ERROR";
+	}
+	return NULL;
+}
+
 void check_kvm_describe(const struct check_kvm_probe *p, char *buf, size_t size)
 {
+	const char *exit_name;
+
 	static const char *const steps[] = {
 		[CHECK_KVM_STEP_FORK] = "fork",
 		[CHECK_KVM_STEP_OPEN] = "open",
@@ -249,12 +269,19 @@ void check_kvm_describe(const struct check_kvm_probe *p, char *buf, size_t size)
 			 CHECK_KVM_API_VERSION);
 		return;
 	case CHECK_KVM_EXIT:
-		if (p->value2)
-			snprintf(buf, size, "KVM probe's guest stopped with exit reason %d "
-				 "(suberror %d), not hlt", p->value, p->value2);
-		else
+		exit_name = check_kvm_exit_name(p->value);
+		if (!exit_name)
 			snprintf(buf, size, "KVM probe's guest stopped with exit reason %d, not hlt",
 				 p->value);
+		else if (p->value == KVM_EXIT_INTERNAL_ERROR &&
+			 p->value2 == KVM_INTERNAL_ERROR_EMULATION)
+			snprintf(buf, size, "KVM probe's guest stopped with %s (emulation failure), "
+				 "not hlt", exit_name);
+		else if (p->value == KVM_EXIT_INTERNAL_ERROR)
+			snprintf(buf, size, "KVM probe's guest stopped with %s (suberror %d), not hlt",
+				 exit_name, p->value2);
+		else
+			snprintf(buf, size, "KVM probe's guest stopped with %s, not hlt", exit_name);
 		return;
 	case CHECK_KVM_TIMEOUT:
 		snprintf(buf, size, "KVM probe timed out after %g s", p->timeout_ms / 1000.0);

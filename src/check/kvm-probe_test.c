@@ -63,7 +63,18 @@ TEST(accel_auto_follows_the_probe)
 	/* what this project's nested host answers: an emulation failure at fwait */
 	p = (struct check_kvm_probe){ .status = CHECK_KVM_EXIT, .value = 17, .value2 = 1 };
 	ASSERT_STR_EQ(choose(CHECK_ACCEL_AUTO, true, p, why, sizeof(why)), "tcg");
-	ASSERT_STR_EQ(why, "KVM probe's guest stopped with exit reason 17 (suberror 1), not hlt");
+	ASSERT_STR_EQ(why, "KVM probe's guest stopped with KVM_EXIT_INTERNAL_ERROR (emulation "
+			   "failure), not hlt");
+	p = (struct check_kvm_probe){ .status = CHECK_KVM_EXIT, .value = 17, .value2 = 3 };
+	ASSERT_STR_EQ(choose(CHECK_ACCEL_AUTO, true, p, why, sizeof(why)), "tcg");
+	ASSERT_STR_EQ(why, "KVM probe's guest stopped with KVM_EXIT_INTERNAL_ERROR (suberror 3), "
+			   "not hlt");
+	p = (struct check_kvm_probe){ .status = CHECK_KVM_EXIT, .value = 8 };
+	ASSERT_STR_EQ(choose(CHECK_ACCEL_AUTO, true, p, why, sizeof(why)), "tcg");
+	ASSERT_STR_EQ(why, "KVM probe's guest stopped with KVM_EXIT_SHUTDOWN, not hlt");
+	p = (struct check_kvm_probe){ .status = CHECK_KVM_EXIT, .value = 4242 };
+	choose(CHECK_ACCEL_AUTO, true, p, why, sizeof(why));
+	ASSERT_STR_EQ(why, "KVM probe's guest stopped with exit reason 4242, not hlt");
 
 	p = (struct check_kvm_probe){ .status = CHECK_KVM_DIED, .value = SIGSEGV };
 	ASSERT_STR_EQ(choose(CHECK_ACCEL_AUTO, true, p, why, sizeof(why)), "tcg");

@@ -479,8 +479,10 @@ static void check_pick_accel(const struct check_opts *o, struct check_report *re
 	struct check_kvm_probe p = { .status = CHECK_KVM_UNSUPPORTED };
 	bool native = check_arch_is_host(o->arch);
 
-	if (o->accel == CHECK_ACCEL_AUTO && native)
+	if (o->accel == CHECK_ACCEL_AUTO && native) {
 		check_kvm_probe(CHECK_KVM_DEV, CHECK_KVM_PROBE_MS, &p);
+		rep->probe_seconds = p.seconds;
+	}
 	rep->accel = check_accel_choose(o->accel, check_arch_name(o->arch), native, &p,
 					rep->accel_why, sizeof(rep->accel_why));
 }

@@ -82,6 +82,7 @@ static void boot_test_print_json(const struct check_report *rep, bool ok)
 	jsonw_string(&w, "arch", check_arch_name(rep->arch));
 	jsonw_string(&w, "accel", rep->accel);
 	jsonw_string(&w, "accel_reason", rep->accel_why);
+	jsonw_double(&w, "kvm_probe_seconds", rep->probe_seconds);
 	jsonw_array_begin(&w, "checks");
 	for (int k = 0; k < CHECK_N; k++) {
 		if (!rep->r[k].run)
