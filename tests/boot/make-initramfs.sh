@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make-initramfs.sh KERNELDIR OUT [BUSYBOX]: a tiny initramfs (uncompressed newc cpio, fixed times) with a
-# static busybox and the virtio modules of the kernel unpacked in KERNELDIR (Debian's cloud
+# make-initramfs.sh KERNELDIR OUT [BUSYBOX]: a tiny initramfs (uncompressed newc cpio, fixed
+# times) with a static busybox and the virtio modules of the kernel unpacked in KERNELDIR (Debian's cloud
 # kernel has ext4 built in, virtio as modules). Its /init mounts the root filesystem named by
 # mdi.root= on the kernel command line (LABEL=x, UUID=x or a device), reads /mkdiskimage-marker
 # from it and prints "MKDISKIMAGE-BOOT-OK <marker>" (or MKDISKIMAGE-BOOT-FAIL <why>) on the

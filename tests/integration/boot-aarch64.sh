@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # An aarch64 image boots (issue #6): Debian's arm64 cloud kernel, systemd-bootaa64.efi and a
-# static arm64 busybox (tests/boot/fetch-kernel.sh arm64 ...), our test initramfs (make-initramfs.sh with
-# that busybox), built with --arch aarch64 into an efi image: the ESP holds systemd-boot as
-# EFI/BOOT/BOOTAA64.EFI (no BOOTX64.EFI), the root has the aarch64 root type, fsck.fat -n,
-# e2fsck -fn and sgdisk -v pass, and `boot-test --arch aarch64` (qemu-system-aarch64 -machine
-# virt -cpu cortex-a57, AAVMF, TCG) sees the initramfs mount the root by label and print the
-# marker. A qcow2 build is booted without --arch (inferred from the root type) and answers the
-# SSH and guest-agent checks. --firmware bios is refused for it; two builds are identical.
-# Boot times under TCG go to the log. Skips (77) without qemu-system-aarch64, AAVMF or the
-# arm64 packages.
+# static arm64 busybox (tests/boot/fetch-kernel.sh arm64 ...), our test initramfs
+# (make-initramfs.sh with that busybox), built with --arch aarch64 into an efi image: the ESP
+# holds systemd-boot as EFI/BOOT/BOOTAA64.EFI (no BOOTX64.EFI), the root has the aarch64 root
+# type, fsck.fat -n, e2fsck -fn and sgdisk -v pass, and `boot-test --arch aarch64`
+# (qemu-system-aarch64 -machine virt -cpu cortex-a57, AAVMF, TCG) sees the initramfs mount the
+# root by label and print the marker. A qcow2 build is booted without --arch (inferred from the
+# root type) and answers the SSH and guest-agent checks. --firmware bios is refused for it; two
+# builds are identical. Boot times under TCG go to the log. Skips (77) without
+# qemu-system-aarch64, AAVMF or the arm64 packages.
 . "$(dirname "$0")/../lib.sh"
 
 require qemu-system-aarch64 fsck.fat e2fsck sgdisk python3 mdir mtype
