@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# make-initramfs.sh KERNELDIR OUT [BUSYBOX]: a tiny initramfs (uncompressed newc cpio, fixed
-# times) with a static busybox and the virtio modules of the kernel unpacked in KERNELDIR (Debian's cloud
+# make-initramfs.sh KERNELDIR OUT [BUSYBOX]: a tiny initramfs (uncompressed newc cpio, fixed times)
+# with a static busybox and the virtio modules of the kernel unpacked in KERNELDIR (Debian's cloud
 # kernel has ext4 built in, virtio as modules). Its /init mounts the root filesystem named by
-# mdi.root= on the kernel command line (LABEL=x, UUID=x or a device), reads /mkdiskimage-marker
-# from it and prints "MKDISKIMAGE-BOOT-OK <marker>" (or MKDISKIMAGE-BOOT-FAIL <why>) on the
-# console (with mdi.stage2 it then runs the image's init= script and prints
-# "MKDISKIMAGE-STAGE2 <marker> <its output>"), then powers off (with mdi.services it stays up instead, answering SSH banners and
-# guest-agent commands for boot-test). Exit 77 when busybox-static is missing.
-# An optional third argument is the static busybox to use (another architecture's: arm64).
+# mdi.root= on the kernel command line (LABEL=x, UUID=x or a device), reads /mkdiskimage-marker from
+# it and prints "MKDISKIMAGE-BOOT-OK <marker>" (or MKDISKIMAGE-BOOT-FAIL <why>) on the console (with
+# mdi.stage2 it then runs the image's init= script and prints "MKDISKIMAGE-STAGE2 <marker> <its
+# output>"), then powers off (with mdi.services it stays up instead, answering SSH banners and
+# guest-agent commands for boot-test). Exit 77 when busybox-static is missing. An optional third
+# argument is the static busybox to use (another architecture's: arm64).
 set -euo pipefail
 kdir=$1 out=$2 bb=${3:-}
 [ -n "$bb" ] || bb=$(command -v busybox || true)
