@@ -99,7 +99,7 @@ for layout in legacy legacy+gpt; do
 		"(unprotected head $head bytes)"
 
 	# oracle: grub-bios-setup embeds the same core.img into the same disk, byte for byte
-	if can_loop_mount && command -v mke2fs >/dev/null; then
+	if can_loop_mount && command -v mke2fs >/dev/null && [ -x "$grub_dir/grub-bios-setup" ]; then
 		dd if="$img" of="$T/core.img" bs=512 skip="$lba" count="$nsec" status=none
 		truncate -s "$raw" "$T/core.img"
 		grub_bios_setup_oracle "$img" "$T/core.img" "$T/$name-setup.img" "$lba" "$area_end"
@@ -108,7 +108,8 @@ for layout in legacy legacy+gpt; do
 		log "$name: identical to grub-bios-setup's embedding of the same core.img"
 		rm -f "$T/$name-setup.img"
 	else
-		log "$name: grub-bios-setup comparison skipped (needs root and loop devices)"
+		log "$name: grub-bios-setup comparison skipped (needs root, loop devices and" \
+			"$grub_dir/grub-bios-setup)"
 	fi
 
 	boot "$img" "$name"
