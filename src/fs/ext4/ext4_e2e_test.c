@@ -401,6 +401,46 @@ TEST(multi_group_sizes_e2fsck_clean)
 	}
 }
 
+/* Below 2048 blocks mke2fs makes no journal: inode 8 must then be unused (zero, as e2fsck
+ * checks), and the journal appears from 8 MiB. */
+TEST(small_sizes_without_journal_e2fsck_clean)
+{
+	static const uint64_t sizes[] = { 1ull << 20, 2ull << 20, 5ull << 20, 8ull << 20 };
+	struct tree *t = tree_new();
+	struct tree_finalize_opts fo = { 0 };
+
+	if (!test_have("e2fsck"))
+		return;
+	setup();
+	add(t, "/hello", "hi\n", 3);
+	ASSERT_OK(tree_finalize(t, &fo, &(struct diag){ 0 }));
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct ext4_params p;
+		struct ext4_plan *pl = NULL;
+		struct ext4_stats st;
+		struct diag d = { 0 };
+		char *path = xasprintf("%s/small.img", work_dir), *out;
+		int r;
+
+		et_params(&p);
+		p.size_bytes = sizes[i];
+		ASSERT_OK(ext4_plan(&p, t, &d, &pl));
+		ext4_plan_stats(pl, &st);
+		ASSERT_EQ(st.journal_blocks != 0, sizes[i] >= (8ull << 20));
+		ASSERT_OK(et_emit(pl, path));
+		ext4_plan_free(pl);
+		out = xasprintf("%s/small.out", work_dir);
+		r = run_out(out, "e2fsck", "-fn", path, NULL, NULL);
+		if (r)
+			print_file(out);
+		ASSERT_EQ(r, 0);
+		(void)unlink(path);
+		free(path);
+		free(out);
+	}
+	tree_free(t);
+}
+
 __attribute__((destructor)) static void cleanup(void)
 {
 	if (work_dir)

@@ -151,7 +151,9 @@ void ext4_inode_encode(const struct ext4_plan *pl, uint32_t ino, uint8_t *buf)
 	const struct ext4_ino *e = ext4_plan_ino(pl, ino);
 	uint64_t sectors = e->n_blocks * (EXT4_BLOCK_SIZE / 512);
 
-	if (e->kind == EXT4_INO_UNUSED) {
+	/* A filesystem too small for a journal (mke2fs: under 2048 blocks) leaves inode 8
+	 * unused like the other reserved ones. */
+	if (e->kind == EXT4_INO_UNUSED || (e->kind == EXT4_INO_JOURNAL && !pl->g.journal_blocks)) {
 		/* mke2fs's write_reserved_inodes(): zero but checksummed; the bad-blocks inode
 		 * also carries the creation time. */
 		if (ino == 1) {
