@@ -2,6 +2,7 @@
  * offsets never go backwards, gaps are holes (zeros). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +31,7 @@ struct format_params {
 	enum format_vpc_subformat vpc_subformat;
 	const char *seed;      /* VDI/VHD identifiers: uuid_derive(seed, "vdi-uuid"), ... */
 	int64_t timestamp;     /* VHD creation time (SOURCE_DATE_EPOCH or a fixed constant) */
+	bool raw_buffered;     /* raw: through the page cache even where O_DIRECT works (tests) */
 };
 
 struct format_ops {
@@ -38,12 +40,13 @@ struct format_ops {
 	int (*open)(const struct format_params *p, struct outfile *out, struct diag *d,
 		    struct sink **ret);
 	int (*write)(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d);
-	/* Optional (NULL: unsupported): copy up to len bytes of fd from src_off to off inside
-	 * the kernel (copy_file_range). Returns the bytes copied, fewer than len when the source
+	/* Optional (NULL: unsupported): copy up to len bytes of fd from src_off to off without
+	 * the caller's buffer (raw: copy_file_range, or a read into its own direct-I/O window;
+	 * zeros are taken as data too). Returns the bytes copied, fewer than len when the source
 	 * ended or the kernel stopped early (the caller writes the rest), or a negative errno:
-	 * -EXDEV, -EINVAL, -ENOSYS or -EOPNOTSUPP when nothing was copied and this
-	 * pair of files cannot be copied so (no message; the caller falls back to write), any
-	 * other with a message. */
+	 * -EXDEV, -EINVAL, -ENOSYS or -EOPNOTSUPP when nothing was copied and this pair of files
+	 * cannot be copied so (no message; the caller falls back to write), any other with a
+	 * message. */
 	ssize_t (*copy_from_fd)(struct sink *s, uint64_t off, int fd, uint64_t src_off, size_t len,
 				struct diag *d);
 	int (*finish)(struct sink *s, struct diag *d); /* trailing metadata, flush, commit */

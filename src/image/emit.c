@@ -121,7 +121,8 @@ static int emit_open_source(struct emit_state *st, const struct tree_node *node,
 	return 0;
 }
 
-/* Let the sink copy the range in the kernel when it can: returns the bytes copied (the rest,
+/* Let the sink take the range from the source itself when it can (raw output copies in the
+ * kernel or reads straight into its direct-I/O window): returns the bytes copied (the rest,
  * after a short copy, goes through the buffer, which also reports a source that shrank). The
  * first "not possible" answer switches copying off for the rest of the run. Copied zero
  * blocks are data in the output, not holes: finding them would mean reading them. */

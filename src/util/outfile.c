@@ -49,6 +49,10 @@ int outfile_commit(struct outfile *o, struct diag *d)
 {
 	int r = 0;
 
+	/* The bytes are on disk before the name appears: a crash never leaves a truncated image
+	 * that looks finished. Raw output writes with O_DIRECT, which leaves this fsync little
+	 * but metadata; buffered output pays its writeback here (dirty pages would be flushed
+	 * anyway, so skipping it would only move that cost out of sight). */
 	if (fsync(o->fd) < 0 && errno != EINVAL)
 		r = diag_fail(d, -errno, "%s: fsync failed: %s", o->path, strerror(errno));
 	else if (close(o->fd) < 0)
