@@ -20,17 +20,17 @@
 #define QCOW2_MAX_THREADS 64u
 #define QCOW2_WBUF_SIZE (1u << 20)
 /* Clusters go to the workers in batches of about 1 MiB: one lock round trip per batch, not per
- * cluster, and bounded memory (two buffers per batch, n_threads + 2 batches in flight). */
+ * cluster, and bounded memory (one buffer per batch, 2 * n_threads + 2 batches in flight). */
 #define QCOW2_BATCH_BYTES (1u << 20)
 
 enum qcow2_job_kind {
 	QCOW2_JOB_ZERO,       /* all zeros: left unallocated */
 	QCOW2_JOB_PLAIN,      /* does not compress: stored as is */
-	QCOW2_JOB_COMPRESSED, /* out_len[i] bytes at out + i * cs */
+	QCOW2_JOB_COMPRESSED, /* replaced by its out_len[i] compressed bytes, in place */
 };
 
 struct qcow2_job {
-	uint8_t *in, *out; /* n clusters each, at i * cs */
+	uint8_t *buf; /* n clusters at i * cs */
 	uint64_t *guest_clus;
 	uint32_t *out_len;
 	uint8_t *kind;
@@ -75,10 +75,12 @@ struct qcow2_sink {
 	struct qcow2_pool *pool;
 };
 
-static void job_compress(struct qcow2_codec *c, struct qcow2_job *j, size_t cs)
+/* Compressed bytes go to the worker's scratch, then over the cluster they came from: a batch
+ * needs one buffer, not two. */
+static void job_compress(struct qcow2_codec *c, uint8_t *scratch, struct qcow2_job *j, size_t cs)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		const uint8_t *in = j->in + i * cs;
+		uint8_t *in = j->buf + i * cs;
 		size_t len;
 
 		if (mem_is_zero(in, cs)) {
@@ -86,10 +88,11 @@ static void job_compress(struct qcow2_codec *c, struct qcow2_job *j, size_t cs)
 			continue;
 		}
 		/* qemu stores a cluster raw unless it compresses to at most cs - 1 bytes */
-		if (qcow2_codec_compress(c, in, cs, j->out + i * cs, cs - 1, &len) < 0) {
+		if (qcow2_codec_compress(c, in, cs, scratch, cs - 1, &len) < 0) {
 			j->kind[i] = QCOW2_JOB_PLAIN;
 			continue;
 		}
+		memcpy(in, scratch, len);
 		j->kind[i] = QCOW2_JOB_COMPRESSED;
 		j->out_len[i] = (uint32_t)len;
 	}
@@ -99,6 +102,7 @@ static void *pool_worker(void *arg)
 {
 	struct qcow2_pool *p = arg;
 	struct qcow2_codec *c = qcow2_codec_new(p->type);
+	uint8_t *scratch = xmalloc(p->cs);
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
@@ -110,12 +114,13 @@ static void *pool_worker(void *arg)
 			break;
 		j = &p->jobs[p->take_seq++ % p->depth];
 		pthread_mutex_unlock(&p->lock);
-		job_compress(c, j, p->cs);
+		job_compress(c, scratch, j, p->cs);
 		pthread_mutex_lock(&p->lock);
 		j->done = true;
 		pthread_cond_signal(&p->done); /* only the sink's thread waits on it */
 	}
 	pthread_mutex_unlock(&p->lock);
+	free(scratch);
 	qcow2_codec_free(c);
 	return NULL;
 }
@@ -131,8 +136,7 @@ static struct qcow2_pool *pool_free(struct qcow2_pool *p)
 	for (unsigned i = 0; i < p->n_started; i++)
 		pthread_join(p->threads[i], NULL);
 	for (uint64_t i = 0; i < p->depth; i++) {
-		free(p->jobs[i].in);
-		free(p->jobs[i].out);
+		free(p->jobs[i].buf);
 		free(p->jobs[i].guest_clus);
 		free(p->jobs[i].out_len);
 		free(p->jobs[i].kind);
@@ -160,12 +164,12 @@ static int pool_new(unsigned n_threads, enum qcow2_compression_type type, size_t
 	p->type = type;
 	p->cs = cs;
 	p->batch = MAX((size_t)1, QCOW2_BATCH_BYTES / cs);
-	/* one batch per worker, one being filled, one waiting to be written */
-	p->depth = (uint64_t)p->n_threads + 2;
+	/* two batches per worker (one compressing, one queued so that a worker never waits while
+	 * the sink's thread reads or writes), one being filled, one waiting to be written */
+	p->depth = 2 * (uint64_t)p->n_threads + 2;
 	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
 	for (uint64_t i = 0; i < p->depth; i++) {
-		p->jobs[i].in = xmalloc(p->batch * cs);
-		p->jobs[i].out = xmalloc(p->batch * cs);
+		p->jobs[i].buf = xmalloc(p->batch * cs);
 		p->jobs[i].guest_clus = xcalloc(p->batch, sizeof(uint64_t));
 		p->jobs[i].out_len = xcalloc(p->batch, sizeof(uint32_t));
 		p->jobs[i].kind = xcalloc(p->batch, 1);
@@ -295,9 +299,9 @@ static int pool_retire(struct qcow2_sink *s, struct diag *d)
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < j->n && r >= 0; i++) {
 		if (j->kind[i] == QCOW2_JOB_PLAIN)
-			r = put_plain(s, j->guest_clus[i], j->in + i * s->cs, d);
+			r = put_plain(s, j->guest_clus[i], j->buf + i * s->cs, d);
 		else if (j->kind[i] == QCOW2_JOB_COMPRESSED)
-			r = put_compressed(s, j->guest_clus[i], j->out + i * s->cs, j->out_len[i],
+			r = put_compressed(s, j->guest_clus[i], j->buf + i * s->cs, j->out_len[i],
 					   d);
 	}
 	j->n = 0;
@@ -305,12 +309,14 @@ static int pool_retire(struct qcow2_sink *s, struct diag *d)
 	return r;
 }
 
-/* Hands the filling batch to the workers. */
+/* Hands the filling batch to the workers. With every slot taken, the slot to fill still holds
+ * the oldest batch, not yet written and so nothing filled: compressing it again would compress
+ * its compressed clusters in place. */
 static void pool_dispatch(struct qcow2_pool *p)
 {
 	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
 
-	if (j->n == 0)
+	if (j->n == 0 || p->submit_seq - p->retire_seq == p->depth)
 		return;
 	j->done = false;
 	pthread_mutex_lock(&p->lock);
@@ -332,7 +338,7 @@ static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t 
 		if (r < 0)
 			return r;
 	}
-	memcpy(j->in + j->n * s->cs, data, s->cs);
+	memcpy(j->buf + j->n * s->cs, data, s->cs);
 	j->guest_clus[j->n++] = guest_clus;
 	if (j->n == p->batch)
 		pool_dispatch(p);
