@@ -5,6 +5,7 @@
  * their store names. On efixbootldr the entry, kernel and initrd live on XBOOTLDR (Boot Loader
  * Specification, "The boot partition"). Nothing random: no random-seed, no machine-id. */
 #include "boot/boot.h"
+#include "boot/pe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -223,6 +224,24 @@ static int sdboot_add_image(struct sdboot *b, const struct sdboot_opts *o, const
 	return 0;
 }
 
+/* The firmware only runs a loader built for its CPU: an x86-64 systemd-boot in an aarch64
+ * image would build fine and never boot. */
+static int sdboot_check_machine(const char *efi, enum part_arch arch, const char *suffix,
+				struct diag *d)
+{
+	uint16_t want = arch == PART_ARCH_AARCH64 ? PE_MACHINE_AARCH64 : PE_MACHINE_X86_64, got;
+	int r = pe_file_machine(efi, d, &got);
+
+	if (r < 0)
+		return diag_prepend(d, r, "systemd-boot");
+	if (got != want)
+		return diag_fail(d, -EINVAL,
+				 "systemd-boot %s: built for %s (PE machine 0x%04x), but the image "
+				 "is for %s; use systemd-boot%s.efi or set arch",
+				 efi, pe_machine_name(got), got, pe_machine_name(want), suffix);
+	return 0;
+}
+
 int sdboot_prepare(const struct sdboot_opts *o, struct diag *d, struct sdboot **ret)
 {
 	_cleanup_(sdboot_freep) struct sdboot *b = xcalloc(1, sizeof(*b));
@@ -236,6 +255,9 @@ int sdboot_prepare(const struct sdboot_opts *o, struct diag *d, struct sdboot **
 				 "supported (set arch, or bootloader = none)");
 	b->mtime = o->mtime;
 	r = sdboot_find_efi(o, suffix, d, &efi);
+	if (r < 0)
+		return r;
+	r = sdboot_check_machine(efi, o->arch, suffix, d);
 	if (r < 0)
 		return r;
 	f = sdboot_add(b, true, xasprintf("/EFI/systemd/systemd-boot%s.efi", suffix));

@@ -1,10 +1,14 @@
 #include "boot/boot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "boot/pe.h"
 #include "tree/tree-test.h"
 #include "tree/tree.h"
 #include "util/diag.h"
+#include "util/endian.h"
 #include "util/test.h"
 
 TEST(sdboot_copy_names)
@@ -72,16 +76,31 @@ TEST(sdboot_loader_conf_text)
 }
 
 struct sd_fixture {
-	char *dir, *efi, *kernel, *initrd;
+	char *dir, *efi, *efi_aa64, *kernel, *initrd;
 };
+
+/* The headers of a PE image for `machine`: what sdboot_prepare checks of a loader. */
+static void write_fake_pe(const char *path, uint16_t machine)
+{
+	uint8_t buf[256] = { 'M', 'Z' };
+	FILE *f = fopen(path, "wb");
+
+	le32_put(buf + 0x3c, 0x80);
+	memcpy(buf + 0x80, "PE\0\0", 4);
+	le16_put(buf + 0x84, machine);
+	if (!f || fwrite(buf, sizeof(buf), 1, f) != 1 || fclose(f) != 0)
+		abort();
+}
 
 static void sd_fixture_init(struct sd_fixture *f)
 {
 	f->dir = tt_mkdtemp();
 	f->efi = tt_path("%s/systemd-bootx64.efi", f->dir);
+	f->efi_aa64 = tt_path("%s/systemd-bootaa64.efi", f->dir);
 	f->kernel = tt_path("%s/vmlinuz-6.1", f->dir);
 	f->initrd = tt_path("%s/initrd.img", f->dir);
-	tt_write(f->efi, "MZ-efi", 0644);
+	write_fake_pe(f->efi, PE_MACHINE_X86_64);
+	write_fake_pe(f->efi_aa64, PE_MACHINE_AARCH64);
 	tt_write(f->kernel, "MZ-kernel", 0644);
 	tt_write(f->initrd, "initrd", 0644);
 }
@@ -90,6 +109,7 @@ static void sd_fixture_done(struct sd_fixture *f)
 {
 	tt_rm_rf(f->dir); /* frees it */
 	free(f->efi);
+	free(f->efi_aa64);
 	free(f->kernel);
 	free(f->initrd);
 }
@@ -153,7 +173,7 @@ TEST(sdboot_esp_files)
 	sdboot_free(b);
 
 	/* efixbootldr: entry, kernel and initrd on XBOOTLDR; aarch64 names */
-	ASSERT_OK(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.efi,
+	ASSERT_OK(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.efi_aa64,
 							 .arch = PART_ARCH_AARCH64,
 							 .xbootldr = true },
 				 &d, &b));
@@ -219,6 +239,18 @@ TEST(sdboot_errors)
 				  &d, &b),
 		   -ENOENT);
 	ASSERT_TRUE(strstr(d.msg, "give --systemd-boot-efi F") != NULL);
+	/* a loader for the other CPU: refused, naming both */
+	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.efi_aa64,
+							  .arch = PART_ARCH_X86_64 },
+				  &d, &b),
+		   -EINVAL);
+	ASSERT_TRUE(strstr(d.msg, "built for aarch64 (PE machine 0xaa64), but the image is for "
+				  "x86-64; use systemd-bootx64.efi") != NULL);
+	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.kernel,
+							  .arch = PART_ARCH_X86_64 },
+				  &d, &b),
+		   -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "not an EFI (PE/COFF) binary") != NULL);
 	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.efi,
 							  .arch = PART_ARCH_RISCV64 },
 				  &d, &b),
