@@ -325,11 +325,10 @@ static void pool_dispatch(struct qcow2_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
-		       struct diag *d)
+/* The batch being filled, with room for at least one cluster. */
+static int pool_room(struct qcow2_sink *s, struct qcow2_job **ret, struct diag *d)
 {
 	struct qcow2_pool *p = s->pool;
-	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
 	int r;
 
 	if (p->submit_seq - p->retire_seq == p->depth) {
@@ -338,10 +337,31 @@ static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t 
 		if (r < 0)
 			return r;
 	}
-	memcpy(j->buf + j->n * s->cs, data, s->cs);
-	j->guest_clus[j->n++] = guest_clus;
+	*ret = &p->jobs[p->submit_seq % p->depth];
+	return 0;
+}
+
+/* The next n clusters of the filling batch, from guest_clus on, hold their data. */
+static void pool_commit(struct qcow2_pool *p, uint64_t guest_clus, size_t n)
+{
+	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
+
+	for (size_t i = 0; i < n; i++)
+		j->guest_clus[j->n++] = guest_clus + i;
 	if (j->n == p->batch)
 		pool_dispatch(p);
+}
+
+static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
+		       struct diag *d)
+{
+	struct qcow2_job *j;
+	int r = pool_room(s, &j, d);
+
+	if (r < 0)
+		return r;
+	memcpy(j->buf + j->n * s->cs, data, s->cs);
+	pool_commit(s->pool, guest_clus, 1);
 	return 0;
 }
 
@@ -374,6 +394,14 @@ static int flush_cur(struct qcow2_sink *s, struct diag *d)
 	return emit_cluster(s, s->cur_clus, s->cur, d);
 }
 
+/* Starts the partial cluster clus, all zeros. */
+static void cur_start(struct qcow2_sink *s, uint64_t clus)
+{
+	memset(s->cur, 0, s->cs);
+	s->cur_clus = clus;
+	s->cur_dirty = true;
+}
+
 static int qcow2_write(struct sink *base, uint64_t off, const void *buf, size_t len,
 		       struct diag *d)
 {
@@ -393,11 +421,8 @@ static int qcow2_write(struct sink *base, uint64_t off, const void *buf, size_t 
 		if (!s->cur_dirty && n == s->cs) {
 			r = emit_cluster(s, clus, p, d); /* whole cluster: no copy */
 		} else {
-			if (!s->cur_dirty) {
-				memset(s->cur, 0, s->cs);
-				s->cur_clus = clus;
-				s->cur_dirty = true;
-			}
+			if (!s->cur_dirty)
+				cur_start(s, clus);
 			memcpy(s->cur + within, p, n);
 			r = 0;
 		}
@@ -408,6 +433,67 @@ static int qcow2_write(struct sink *base, uint64_t off, const void *buf, size_t 
 		len -= n;
 	}
 	return 0;
+}
+
+/* File data read straight into the batch being filled (whole clusters, up to a batch per read)
+ * or into the partial cluster, not through the caller's buffer and a copy. Zero clusters the
+ * workers find stay unallocated, so the file is the one qcow2_write makes of the same bytes. */
+static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint64_t src_off,
+				  size_t len, struct diag *d)
+{
+	struct qcow2_sink *s = (struct qcow2_sink *)base;
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t pos = off + done, clus = pos >> s->cluster_bits;
+		size_t within = pos & (s->cs - 1), whole = 0, want;
+		struct qcow2_job *j = NULL;
+		uint8_t *dst;
+		ssize_t n;
+		int r;
+
+		if (s->cur_dirty && s->cur_clus != clus) {
+			r = flush_cur(s, d);
+			if (r < 0)
+				return r;
+		}
+		if (!s->cur_dirty && within == 0)
+			whole = (len - done) >> s->cluster_bits;
+		if (whole > 0) {
+			r = pool_room(s, &j, d);
+			if (r < 0)
+				return r;
+			whole = MIN(whole, s->pool->batch - j->n);
+			dst = j->buf + j->n * s->cs;
+			want = whole * s->cs;
+		} else {
+			if (!s->cur_dirty)
+				cur_start(s, clus);
+			dst = s->cur + within;
+			want = MIN(len - done, s->cs - within);
+		}
+		n = pread(fd, dst, want, (off_t)(src_off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && done > 0)
+			break; /* the caller reads the rest and reports the error */
+		if (n < 0)
+			return diag_fail(d, -errno, "cannot read: %s", strerror(errno));
+		if (n == 0)
+			break; /* the source ended early */
+		if (whole > 0) {
+			size_t full = (size_t)n >> s->cluster_bits, tail = (size_t)n & (s->cs - 1);
+
+			pool_commit(s->pool, clus, full);
+			if (tail > 0) {
+				/* a short read: its last cluster goes on as the partial one */
+				cur_start(s, clus + full);
+				memcpy(s->cur, dst + full * s->cs, tail);
+			}
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
 }
 
 static struct qcow2_sink *sink_free(struct qcow2_sink *s)
@@ -560,6 +646,7 @@ const struct format_ops format_qcow2_compressed = {
 	.extension = "qcow2",
 	.open = qcow2_open_compressed,
 	.write = qcow2_write,
+	.copy_from_fd = qcow2_copy_from_fd,
 	.finish = qcow2_finish,
 	.abort = qcow2_abort,
 };

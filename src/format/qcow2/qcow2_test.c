@@ -356,34 +356,52 @@ static void fill_long(uint8_t *buf)
 	}
 }
 
-static int write_long(const uint8_t *buf, const char *path, enum format_compression comp,
-		      unsigned n_threads)
+/* A compressed sink for LONG_SIZE bytes in 4 KiB clusters. */
+static int open_long(const char *path, enum format_compression comp, unsigned n_threads,
+		     struct sink **ret)
 {
 	struct format_params p = { .virtual_size = LONG_SIZE, .cluster_size = 4096,
 				   .compression = comp, .n_threads = n_threads };
 	struct diag d = { 0 };
 	struct outfile *o;
-	struct sink *s;
 	int r;
 
 	r = outfile_open(path, &d, &o);
 	if (r < 0)
 		return r;
-	r = sink_open(format_find("qcow2-compressed"), &p, o, &d, &s);
-	if (r < 0) {
+	r = sink_open(format_find("qcow2-compressed"), &p, o, &d, ret);
+	if (r < 0)
 		outfile_abort(o);
-		return r;
-	}
-	/* uneven chunks: some clusters arrive whole, some in pieces */
-	for (size_t off = 0, n; off < LONG_SIZE && r >= 0; off += n) {
-		n = MIN((size_t)(1u << 20) - 1000, LONG_SIZE - off);
-		r = sink_write(s, off, buf + off, n, &d);
-	}
+	return r;
+}
+
+/* Finishes the sink, or discards it after an error r. */
+static int end_long(struct sink *s, int r)
+{
+	struct diag d = { 0 };
+
 	if (r < 0) {
 		sink_abort(s);
 		return r;
 	}
 	return sink_finish(s, &d);
+}
+
+static int write_long(const uint8_t *buf, const char *path, enum format_compression comp,
+		      unsigned n_threads)
+{
+	struct diag d = { 0 };
+	struct sink *s;
+	int r = open_long(path, comp, n_threads, &s);
+
+	if (r < 0)
+		return r;
+	/* uneven chunks: some clusters arrive whole, some in pieces */
+	for (size_t off = 0, n; off < LONG_SIZE && r >= 0; off += n) {
+		n = MIN((size_t)(1u << 20) - 1000, LONG_SIZE - off);
+		r = sink_write(s, off, buf + off, n, &d);
+	}
+	return end_long(s, r);
 }
 
 /* Many more batches than the queue holds for any thread count: batches are reused while
@@ -428,6 +446,73 @@ TEST(qcow2_compressed_long_stream_reuses_batches_in_order)
 	}
 	free(buf);
 	free(got);
+}
+
+/* The same bytes as write_long, but pieces of uneven sizes alternate between copy_from_fd from
+ * fd (whole clusters, partial ones, runs longer than a batch) and writes; first a copy from
+ * short_fd, which holds only the first SHORT_LEN bytes and so must stop there. */
+#define SHORT_LEN 70000u
+
+static int write_mixed(const uint8_t *buf, const char *path, enum format_compression comp,
+		       int fd, int short_fd)
+{
+	static const size_t steps[] = { 5000, 300 * 4096 + 123, 77, 2u << 20, 4096, 8191 };
+	struct diag d = { 0 };
+	struct sink *s;
+	size_t off = SHORT_LEN;
+	ssize_t n;
+	int r = open_long(path, comp, 2, &s);
+
+	if (r < 0)
+		return r;
+	n = sink_copy_from_fd(s, 0, short_fd, 0, 1u << 20, &d);
+	if (n != SHORT_LEN)
+		r = n < 0 ? (int)n : -EIO;
+	for (size_t i = 0; off < LONG_SIZE && r >= 0; i++) {
+		size_t len = MIN(steps[i % ARRAY_SIZE(steps)], LONG_SIZE - off);
+
+		if (i % 2) {
+			r = sink_write(s, off, buf + off, len, &d);
+		} else {
+			n = sink_copy_from_fd(s, off, fd, off, len, &d);
+			if (n != (ssize_t)len)
+				r = n < 0 ? (int)n : -EIO;
+		}
+		off += len;
+	}
+	return end_long(s, r);
+}
+
+TEST(qcow2_compressed_copy_from_fd_makes_the_file_writes_make)
+{
+	const char *raw = tmp("long.raw"), *shrt = tmp("short.raw"), *a = tmp("write.qcow2"),
+		   *b = tmp("copy.qcow2");
+	uint8_t *buf = malloc(LONG_SIZE);
+	int fd, short_fd;
+
+	fill_long(buf);
+	fd = open(raw, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	short_fd = open(shrt, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_TRUE(fd >= 0 && short_fd >= 0);
+	ASSERT_OK(pwrite_full(fd, buf, LONG_SIZE, 0));
+	ASSERT_OK(pwrite_full(short_fd, buf, SHORT_LEN, 0));
+	for (int z = 0; z < 2; z++) {
+		enum format_compression comp = z ? FORMAT_COMPRESSION_ZSTD
+						 : FORMAT_COMPRESSION_DEFLATE;
+
+		ASSERT_OK(write_long(buf, a, comp, 1));
+		ASSERT_OK(write_mixed(buf, b, comp, fd, short_fd));
+		ASSERT_TRUE(files_equal(a, b));
+	}
+	if (have_qemu_img()) {
+		char *cmp[] = { "qemu-img", "compare", "-f", "qcow2", "-F", "raw", (char *)b,
+				(char *)raw, NULL };
+
+		ASSERT_EQ(run(NULL, cmp), 0);
+	}
+	close(fd);
+	close(short_fd);
+	free(buf);
 }
 
 TEST(qcow2_sink_rejects_bad_cluster_sizes_and_leaves_no_file)
