@@ -1,5 +1,6 @@
 /* The emit loop: walks a sealed disk plan in ascending offset, produces every byte once and
- * feeds one sink. All-zero chunks are skipped (holes). */
+ * feeds one sink. All-zero chunks are skipped (holes), except in host file data a sink copies
+ * itself (format_ops.copy_from_fd: raw), which is not looked at. */
 #pragma once
 
 #include <stdint.h>
