@@ -16,26 +16,6 @@
 	(EFIVARS_ATTR_NON_VOLATILE | EFIVARS_ATTR_BOOTSERVICE_ACCESS | \
 	 EFIVARS_ATTR_RUNTIME_ACCESS)
 
-/* "Boot%04X" with uppercase hex digits (UEFI 2.10 §3.1.1): its number, else -1. */
-static int efiboot_number(const char *name)
-{
-	unsigned n = 0;
-
-	if (strlen(name) != 8 || strncmp(name, "Boot", 4) != 0)
-		return -1;
-	for (int i = 4; i < 8; i++) {
-		char c = name[i];
-
-		if (c >= '0' && c <= '9')
-			n = n * 16 + (unsigned)(c - '0');
-		else if (c >= 'A' && c <= 'F')
-			n = n * 16 + (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return (int)n;
-}
-
 /* bootctl's find_slot: the Boot#### whose device path is ours, else the lowest free number. */
 static uint16_t efiboot_slot(const struct efivars *v, const uint8_t *path, size_t path_len)
 {
@@ -45,7 +25,7 @@ static uint16_t efiboot_slot(const struct efivars *v, const uint8_t *path, size_
 
 	for (size_t i = 0; i < v->n_vars; i++) {
 		const struct efivars_var *x = &v->vars[i];
-		int num = efiboot_number(x->name);
+		int num = efivars_numbered(x->name, "Boot");
 		struct loadopt o;
 		bool same;
 

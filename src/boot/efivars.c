@@ -18,22 +18,17 @@
 /* GUIDs in RFC 4122 byte order (as printed); on disk they are mixed-endian. */
 const uint8_t efivars_global_guid[16] = { 0x8b, 0xe4, 0xdf, 0x61, 0x93, 0xca, 0x11, 0xd2,
 					  0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t efivars_nv_fv_guid[16] = { 0xff, 0xf1, 0x2b, 0x8d, 0x76, 0x96, 0x4c, 0x8b,
-						0xa9, 0x85, 0x27, 0x47, 0x07, 0x5b, 0x4f, 0x50 };
-static const uint8_t efivars_auth_store_guid[16] = { 0xaa, 0xf3, 0x2c, 0x78, 0x94, 0x7b,
-						     0x43, 0x9a, 0xa1, 0x80, 0x2e, 0x14,
-						     0x4e, 0xc3, 0x77, 0x92 };
+const uint8_t efivars_nv_fv_guid[16] = { 0xff, 0xf1, 0x2b, 0x8d, 0x76, 0x96, 0x4c, 0x8b,
+					 0xa9, 0x85, 0x27, 0x47, 0x07, 0x5b, 0x4f, 0x50 };
+const uint8_t efivars_auth_store_guid[16] = { 0xaa, 0xf3, 0x2c, 0x78, 0x94, 0x7b, 0x43, 0x9a,
+					      0xa1, 0x80, 0x2e, 0x14, 0x4e, 0xc3, 0x77, 0x92 };
 static const uint8_t efivars_store_guid[16] = { 0xdd, 0xcf, 0x36, 0x16, 0x32, 0x75, 0x41, 0x64,
 						0x98, 0xb6, 0xfe, 0x85, 0x70, 0x7f, 0xfe, 0x7d };
-static const uint8_t efivars_ftw_guid[16] = { 0x9e, 0x58, 0x29, 0x2b, 0x7c, 0x68, 0x49, 0x7d,
-					      0xa0, 0xce, 0x65, 0x00, 0xfd, 0x9f, 0x1b, 0x95 };
+const uint8_t efivars_ftw_guid[16] = { 0x9e, 0x58, 0x29, 0x2b, 0x7c, 0x68, 0x49, 0x7d,
+				       0xa0, 0xce, 0x65, 0x00, 0xfd, 0x9f, 0x1b, 0x95 };
 
 #define EFIVARS_FV_SIGNATURE_VALUE "_FVH"
 #define EFIVARS_FV_REVISION_VALUE 2
-#define EFIVARS_STORE_FORMATTED 0x5a
-#define EFIVARS_STORE_HEALTHY 0xfe
-#define EFIVARS_FTW_QUEUE_SIZE 24 /* le64 WriteQueueSize in the working block header */
-#define EFIVARS_FTW_HDR_SIZE 32
 
 DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
 
@@ -110,13 +105,15 @@ static int efivars_decode_fv(struct efivars *v, struct diag *d, uint32_t *ret_bl
 		if (!block)
 			block = (uint32_t)l;
 		total += n * l; /* at most 2^64 / 2^3 entries of < 2^64: checked below */
-		if (total > v->fv_len)
+		if (total > v->len)
 			break;
 	}
-	if (total != v->fv_len)
+	/* AAVMF's flash driver maps the whole flash bank (64 MiB) in a volume of 768 KiB */
+	if (total < v->fv_len || total > v->len)
 		return diag_fail(d, -EBADMSG,
-				 "firmware volume: BlockMap covers %llu bytes, FvLength is %llu",
-				 (unsigned long long)total, (unsigned long long)v->fv_len);
+				 "firmware volume: BlockMap covers %llu bytes, want FvLength %llu "
+				 "up to the file's %zu",
+				 (unsigned long long)total, (unsigned long long)v->fv_len, v->len);
 	v->store_off = hlen;
 	*ret_block = block;
 	return 0;
@@ -258,11 +255,11 @@ static int efivars_decode_ftw(struct efivars *v, uint32_t block, struct diag *d)
 	if (!block)
 		return 0;
 	for (uint64_t off = ROUND_UP(v->store_end, block);
-	     off < v->fv_len && v->fv_len - off >= EFIVARS_FTW_HDR_SIZE; off += block) {
+	     off < v->fv_len && v->fv_len - off >= EFIVARS_FTW_HEADER; off += block) {
 		if (!efivars_guid_eq(v->buf + off, efivars_ftw_guid))
 			continue;
-		q = le64_get(v->buf + off + EFIVARS_FTW_QUEUE_SIZE);
-		if (q > v->fv_len - off - EFIVARS_FTW_HDR_SIZE)
+		q = le64_get(v->buf + off + EFIVARS_FTW_QUEUE);
+		if (q > v->fv_len - off - EFIVARS_FTW_HEADER)
 			return diag_fail(d, -EBADMSG,
 					 "fault-tolerant-write block at byte %llu: WriteQueueSize "
 					 "%llu runs past FvLength %llu",
@@ -300,6 +297,12 @@ int efivars_decode(const uint8_t *buf, size_t len, struct diag *d, struct efivar
 	return 0;
 }
 
+bool efivars_probe(const uint8_t *head, size_t len)
+{
+	return len >= EFIVARS_FV_MIN_SIZE &&
+	       memcmp(head + EFIVARS_FV_SIGNATURE, EFIVARS_FV_SIGNATURE_VALUE, 4) == 0;
+}
+
 int efivars_load(const char *path, struct diag *d, struct efivars **ret)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -313,6 +316,11 @@ int efivars_load(const char *path, struct diag *d, struct efivars **ret)
 	if (r < 0)
 		return diag_fail(d, r, "%s: cannot read the variable-store template: %s", path,
 				 strerror(-r));
+	if (efivars_is_erased(buf, len)) {
+		r = efivars_format_erased(buf, len, d);
+		if (r < 0)
+			return diag_prepend(d, r, "%s", path);
+	}
 	r = efivars_decode(buf, len, d, ret);
 	if (r < 0)
 		return diag_prepend(d, r, "%s", path);

@@ -36,6 +36,17 @@ enum {
 	EFIVARS_STORE_STATE = 21,    /* 0xfe: healthy */
 	EFIVARS_STORE_HDR_SIZE = 28,
 };
+#define EFIVARS_STORE_FORMATTED 0x5a
+#define EFIVARS_STORE_HEALTHY 0xfe
+
+/* EFI_FAULT_TOLERANT_WORKING_BLOCK_HEADER (MdeModulePkg/Include/Guid/SystemNvDataGuid.h). */
+enum {
+	EFIVARS_FTW_SIGNATURE = 0, /* gEdkiiWorkingBlockSignatureGuid */
+	EFIVARS_FTW_CRC = 16,      /* le32: CRC-32 of the header, Crc and flags erased */
+	EFIVARS_FTW_FLAGS = 20,    /* bit 0 WorkingBlockValid, bit 1 Invalid; 0 = programmed */
+	EFIVARS_FTW_QUEUE = 24,    /* le64 WriteQueueSize: the working block less this header */
+	EFIVARS_FTW_HEADER = 32,
+};
 
 /* AUTHENTICATED_VARIABLE_HEADER; VARIABLE_HEADER lacks MonotonicCount, TimeStamp and
  * PubKeyIndex, so NameSize, DataSize and VendorGuid sit at 8, 12, 16 there. */
@@ -67,8 +78,12 @@ enum {
 #define EFIVARS_ATTR_BOOTSERVICE_ACCESS 0x2u
 #define EFIVARS_ATTR_RUNTIME_ACCESS 0x4u
 
-/* EFI_GLOBAL_VARIABLE, RFC 4122 byte order. */
+/* RFC 4122 byte order: EFI_GLOBAL_VARIABLE, the NV store volume's FileSystemGuid
+ * (gEfiSystemNvDataFvGuid), gEfiAuthenticatedVariableGuid, the FTW working block's signature. */
 extern const uint8_t efivars_global_guid[16];
+extern const uint8_t efivars_nv_fv_guid[16];
+extern const uint8_t efivars_auth_store_guid[16];
+extern const uint8_t efivars_ftw_guid[16];
 
 struct efivars_var {
 	uint64_t off;       /* header, from the start of the file */
@@ -98,6 +113,10 @@ struct efivars {
 
 /* Parse a template (copied). -EBADMSG naming the field when it is not a variable store. */
 int efivars_decode(const uint8_t *buf, size_t len, struct diag *d, struct efivars **ret);
+/* A firmware volume header's signature in the first EFIVARS_FV_MIN_SIZE bytes: worth decoding
+ * as a variable store (which may still refuse it: a firmware code volume has one too). */
+bool efivars_probe(const uint8_t *head, size_t len);
+/* Load a template; an erased one (efivars_is_erased) is formatted first. */
 int efivars_load(const char *path, struct diag *d, struct efivars **ret);
 struct efivars *efivars_free(struct efivars *v);
 
@@ -110,3 +129,37 @@ const struct efivars_var *efivars_find(const struct efivars *v, const uint8_t ve
  * monotonic count and public key index are zero. -ENOSPC when the store is full. */
 int efivars_set(struct efivars *v, const uint8_t vendor[16], const char *name,
 		uint32_t attributes, const void *data, size_t len, struct diag *d);
+
+/* efivars-format.c. True when every byte is 0x00, or every byte is 0xff (erased flash): a
+ * store the firmware formats on first boot (Debian's AAVMF_VARS.fd). */
+bool efivars_is_erased(const uint8_t *buf, size_t len);
+/* Format an erased template in place as the firmware would on first boot: the volume header,
+ * an empty authenticated store and the FTW working block, the spare area erased; bytes past
+ * the NV range kept. The layout is chosen by the file size; -EBADMSG for an unknown one. */
+int efivars_format_erased(uint8_t *buf, size_t len, struct diag *d);
+
+/* efivars-value.c: the number in PREFIX#### ("Boot0001": 1; uppercase hex only), else -1. */
+int efivars_numbered(const char *name, const char *prefix);
+
+/* A live variable's value decoded, for inspect: load options (Boot####, Driver####,
+ * SysPrep####, PlatformRecovery####), the *Order lists, BootCurrent/BootNext/Timeout. Other
+ * variables are EFIVARS_VALUE_OTHER. -EBADMSG naming the field when a known one is malformed. */
+enum efivars_value_kind {
+	EFIVARS_VALUE_OTHER,
+	EFIVARS_VALUE_LOAD_OPTION,
+	EFIVARS_VALUE_ORDER,
+	EFIVARS_VALUE_U16,
+};
+struct efivars_value {
+	enum efivars_value_kind kind;
+	uint32_t attributes; /* load option: LOADOPT_ACTIVE & co */
+	char *description;
+	char *path;          /* device path text */
+	size_t optional_len;
+	uint16_t *order;
+	size_t n_order;
+	uint16_t u16;
+};
+int efivars_value_decode(const struct efivars *v, const struct efivars_var *x, struct diag *d,
+			 struct efivars_value *ret);
+void efivars_value_done(struct efivars_value *val);

@@ -11,7 +11,7 @@
 # qemu-system-aarch64, AAVMF or the arm64 packages.
 . "$(dirname "$0")/../lib.sh"
 
-require qemu-system-aarch64 fsck.fat e2fsck sgdisk python3 mdir mtype
+require qemu-system-aarch64 fsck.fat e2fsck sgdisk sfdisk python3 mdir mtype mdel
 [ -f /usr/share/AAVMF/AAVMF_CODE.fd ] && [ -f /usr/share/AAVMF/AAVMF_VARS.fd ] ||
 	skip "needs AAVMF (qemu-efi-aarch64)"
 ADIR=$("$TESTS/boot/fetch-kernel.sh" arm64 systemd-boot-efi busybox-static) ||
@@ -87,6 +87,67 @@ out=$("$MKDISKIMAGE" boot-test "$T/svc.qcow2" --firmware bios 2>&1) || rc=$?
 [ "$rc" -eq 1 ] || fail "boot-test --firmware bios on aarch64: exit $rc: $out"
 grep -q "an aarch64 image boots only with --firmware uefi" <<<"$out" || fail "message: $out"
 rm -f "$T/svc.qcow2" "$T/a.img"
+
+# touchEFIVars on aarch64: Debian's AAVMF_VARS.fd is 64 MiB of zeros, which the build formats as
+# AAVMF does on first boot before adding Boot0000 and BootOrder. An independent reader checks
+# the store; then AAVMF boots a copy of the disk without EFI/BOOT/BOOTAA64.EFI, so only
+# Boot0000 (HD(ESP)/\EFI\systemd\systemd-bootaa64.efi) can start systemd-boot; the same disk
+# with the pristine template falls through to AAVMF's shell instead.
+AAVARS=/usr/share/AAVMF/AAVMF_VARS.fd
+echo efivars >"$T/root/mkdiskimage-marker"
+mkdir -p "$T/ev" "$T/ev2"
+build "${BOOT[@]}" --touch-efi-vars --efi-vars-template "$AAVARS" -o "$T/ev"
+build "${BOOT[@]}" --touch-efi-vars --efi-vars-template "$AAVARS" -o "$T/ev2"
+cmp "$T/ev/efi-vars.fd" "$T/ev2/efi-vars.fd" || fail "two builds give different efi-vars.fd"
+rm -rf "$T/ev2"
+read -r start size < <(part_geometry "$T/ev/nixos.img" 1)
+partuuid=$(sfdisk --part-uuid "$T/ev/nixos.img" 1 | tr 'A-Z' 'a-z')
+python3 - "$T/ev/efi-vars.fd" "$start" "$size" "$partuuid" <<'PY' || fail "efi-vars.fd"
+import struct, sys, uuid
+b = open(sys.argv[1], "rb").read()
+start, size, partuuid = int(sys.argv[2]), int(sys.argv[3]), uuid.UUID(sys.argv[4])
+assert len(b) == 64 << 20, len(b)
+assert b[40:44] == b"_FVH" and b[55] == 2, "FV signature/revision"
+fv_len, = struct.unpack_from("<Q", b, 32)
+hlen, = struct.unpack_from("<H", b, 48)
+assert fv_len == 0xc0000 and hlen == 0x48, (fv_len, hlen)  # ArmVirtQemu: 3 x 256 KiB
+assert uuid.UUID(bytes_le=b[16:32]) == uuid.UUID("fff12b8d-7696-4c8b-a985-2747075b4f50")
+assert sum(struct.unpack_from("<36H", b, 0)) & 0xffff == 0, "FV checksum"
+assert uuid.UUID(bytes_le=b[hlen:hlen + 16]) == uuid.UUID("aaf32c78-947b-439a-a180-2e144ec37792")
+ssize, fmt, state = struct.unpack_from("<IBB", b, hlen + 16)
+assert (ssize, fmt, state) == (0x40000 - hlen, 0x5a, 0xfe), (ssize, fmt, state)
+assert uuid.UUID(bytes_le=b[0x40000:0x40010]) == uuid.UUID("9e58292b-7c68-497d-a0ce-6500fd9f1b95")
+assert all(c == 0 for c in b[0xc0000:]), "bytes past the NV range are not the template's"
+off, found = (hlen + 28 + 3) & ~3, {}
+while struct.unpack_from("<H", b, off)[0] == 0x55aa:
+    ns, ds = struct.unpack_from("<II", b, off + 36)
+    name = b[off + 60:off + 60 + ns].decode("utf-16-le").rstrip("\0")
+    assert b[off + 2] == 0x3f and uuid.UUID(bytes_le=b[off + 44:off + 60]) == \
+        uuid.UUID("8be4df61-93ca-11d2-aa0d-00e098032b8c"), name
+    found[name] = b[off + 60 + ns:off + 60 + ns + ds]
+    off = (off + 60 + ns + ds + 3) & ~3
+assert sorted(found) == ["Boot0000", "BootOrder"], sorted(found)
+assert found["BootOrder"] == b"\0\0", found["BootOrder"]
+opt = found["Boot0000"]
+hd = struct.pack("<BBHIQQ", 4, 1, 42, 1, start, size) + partuuid.bytes_le + b"\2\2"
+path = "\\EFI\\systemd\\systemd-bootaa64.efi\0".encode("utf-16-le")
+assert hd + struct.pack("<BBH", 4, 4, 4 + len(path)) + path + b"\x7f\xff\4\0" in opt, opt.hex()
+assert all(c == 0xff for c in b[off:0x40000]), "free space not erased"
+PY
+cp --sparse=always "$T/ev/nixos.img" "$T/noremovable.img"
+MTOOLS_SKIP_CHECK=1 mdel -i "$T/noremovable.img@@$((start * 512))" ::/EFI/BOOT/BOOTAA64.EFI ||
+	fail "mdel BOOTAA64.EFI"
+! MTOOLS_SKIP_CHECK=1 mdir -b -i "$T/noremovable.img@@$((start * 512))" ::/EFI/BOOT/BOOTAA64.EFI \
+	>/dev/null 2>&1 || fail "BOOTAA64.EFI still on the ESP copy"
+out=$("$MKDISKIMAGE" boot-test "$T/noremovable.img" --efi-vars "$T/ev/efi-vars.fd" --expect-serial \
+	"MKDISKIMAGE-BOOT-OK efivars" --timeout 600) ||
+	fail "boot-test through Boot0000 (no BOOTAA64.EFI): $out"
+log "boot aarch64 through efi-vars.fd's Boot0000: $(tail -n1 <<<"$out")"
+# the control: with systemd-boot started the shell never comes, so this cannot pass by luck
+out=$("$MKDISKIMAGE" boot-test "$T/noremovable.img" --efi-vars "$AAVARS" --expect-serial \
+	"Shell> " --timeout 300) ||
+	fail "control: the pristine AAVMF_VARS.fd did not fall through to the shell: $out"
+rm -rf "$T/ev" "$T/noremovable.img"
 
 echo repro >"$T/root/mkdiskimage-marker"
 assert_reproducible "${BOOT[@]}"
