@@ -167,6 +167,8 @@ int cli_inspect(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (cli_inspect_is_efivars(path))
+		return cli_inspect_efivars(path, json);
 	r = image_reader_open(path, /* format= */ NULL, &d, &in);
 	if (r < 0) {
 		log_error("%s", diag_message(&d, r));

@@ -178,6 +178,83 @@ bad "the ESP has no EFI/systemd/systemd-bootx64.efi" --partition-table efi \
 	--esp "$T/empty-esp" --boot-size 40M --touch-efi-vars \
 	--efi-vars-template "$OVMF/OVMF_VARS_4M.fd" -o "$T/bad"
 
+head -c 540672 /dev/zero >"$T/zeros.fd"
+bad "only AAVMF (ArmVirtQemu)'s 64 MiB layout is known" "${args[@]}" \
+	--efi-vars-template "$T/zeros.fd" -o "$T/bad"
+
+# An erased 64 MiB template (Debian's AAVMF_VARS.fd is one) is formatted as AAVMF formats it
+# on first boot; tests/integration/boot-aarch64.sh boots it. Here: it parses and holds ours.
+log "erased 64 MiB template: formatted, then Boot0000"
+truncate -s 64M "$T/erased.fd"
+build "${args[@]}" --efi-vars-template "$T/erased.fd" --efi-vars-out "$T/erased-vars.fd" \
+	-o "$T/erased.img"
+[ "$(stat -c %s "$T/erased-vars.fd")" -eq $((64 << 20)) ] || fail "erased: size changed"
+cmp -s -i 786432 "$T/erased-vars.fd" "$T/erased.fd" || fail "erased: bytes past the store changed"
+
+# inspect_names FILE: the live variables' names by `mkdiskimage inspect --json`, one a line.
+inspect_names()
+{
+	"$MKDISKIMAGE" inspect --json "$1" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["type"] == "efi-variable-store", j
+for v in j["variables"]:
+    print(v["name"])'
+}
+
+log "inspect: the stores we made and the untouched templates"
+read -r start size < <(part_geometry "$T/out/nixos.img" 1)
+partuuid=$(sfdisk --part-uuid "$T/out/nixos.img" 1 | tr 'A-Z' 'a-z')
+hd=$(printf 'HD(1,GPT,%s,0x%x,0x%x)' "$partuuid" "$start" "$size")
+out=$("$MKDISKIMAGE" inspect "$vars") || fail "inspect efi-vars.fd: $out"
+printf '%s\n' "$out" >&2
+grep -qxF "  Boot0000 8be4df61-93ca-11d2-aa0d-00e098032b8c NV|BS|RT, $(
+	awk '$1 == "3f" && $2 == "Boot0000" { print length($6) / 2 - 57 - 18 }' "$T/vars.txt"
+) bytes: \"Linux Boot Manager\" $hd/\\EFI\\systemd\\systemd-bootx64.efi" <<<"$out" ||
+	fail "inspect: Boot0000 line, want $hd"
+grep -qxF "  BootOrder 8be4df61-93ca-11d2-aa0d-00e098032b8c NV|BS|RT, 2 bytes: 0000" <<<"$out" ||
+	fail "inspect: BootOrder line"
+"$MKDISKIMAGE" inspect --json "$vars" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = {x["name"]: x for x in j["variables"]}
+assert sorted(v) == ["Boot0000", "BootOrder"], v
+assert v["BootOrder"]["order"] == [0] and v["BootOrder"]["attributes"] == 7, v
+b = v["Boot0000"]
+assert b["active"] and b["description"] == "Linux Boot Manager", b
+assert b["devicePath"] == sys.argv[1] + "\\EFI\\systemd\\systemd-bootx64.efi", b
+' "$hd/" || fail "inspect --json efi-vars.fd"
+"$MKDISKIMAGE" inspect "$T/erased-vars.fd" | grep -qF "\"Linux Boot Manager\" HD(1,GPT," ||
+	fail "inspect: the formatted erased template has no Boot0000"
+# against the independent reader above: the same live variables, in store order
+for f in "$OVMF"/OVMF_VARS*.fd "$T/ms-vars.fd"; do
+	[ -e "$f" ] || continue
+	# (read_store's lines split at spaces: "Attempt 1" compares as "Attempt")
+	diff <(inspect_names "$f" | cut -d' ' -f1) \
+		<(read_store "$f" | awk '$1 == "3f" { print $2 }') ||
+		fail "inspect $f: variables differ from the reader's"
+done
+if [ -e "$T/ms-vars.fd" ]; then
+	out=$("$MKDISKIMAGE" inspect "$T/ms-vars.fd")
+	grep -q '^  Boot0002 .*: "EFI Internal Shell" Path(4,7)/Path(4,6)$' <<<"$out" ||
+		fail "inspect ms: Boot0002"
+	grep -q '^  BootOrder .*: 0003$' <<<"$out" || fail "inspect ms: BootOrder"
+fi
+# hostile: Boot0000's FilePathListLength past its data is reported, the rest still listed
+cp "$vars" "$T/hostile.fd"
+boff=$(awk '$1 == "3f" && $2 == "Boot0000" { print $5 }' "$T/vars.txt")
+printf '\xff\x7f' | dd of="$T/hostile.fd" bs=1 seek=$((boff + 60 + 18 + 4)) conv=notrunc \
+	status=none
+out=$("$MKDISKIMAGE" inspect "$T/hostile.fd") || fail "inspect hostile.fd: $out"
+grep -q "Boot0000 .*undecodable: load option: FilePathListLength 32767 runs past" <<<"$out" ||
+	fail "inspect hostile: $out"
+grep -q "BootOrder .*: 0000$" <<<"$out" || fail "inspect hostile: BootOrder lost"
+rc=0
+out=$("$MKDISKIMAGE" inspect "$T/truncated.fd" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && grep -q "FvLength" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ] ||
+	fail "inspect truncated.fd: exit $rc: $out"
+rm -f "$T/erased.fd" "$T/erased-vars.fd" "$T/erased.img" "$T/hostile.fd"
+
 [ -n "${QUICK:-}" ] && exit 0
 require qemu-system-x86_64 timeout
 
