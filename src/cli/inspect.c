@@ -158,7 +158,8 @@ int cli_inspect(int argc, char **argv)
 		if (c == 'j')
 			json = true;
 		else {
-			fputs("usage: mkdiskimage inspect IMAGE [--json]\n", c == 'h' ? stdout : stderr);
+			fputs("usage: mkdiskimage inspect IMAGE|efi-vars.fd [--json]\n",
+			      c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
