@@ -211,3 +211,21 @@ TEST(raw_sink_buffered_writes_match_a_mirror)
 {
 	writes_match_mirror(_failed, true);
 }
+
+TEST(raw_sink_abort_with_a_window_in_flight_leaves_no_file)
+{
+	static uint8_t buf[3 << 20];
+	struct diag d = { 0 };
+	struct outfile *o;
+	struct sink *s;
+	struct format_params p = { .virtual_size = 8 << 20 };
+	char *dir = tmpdir(), path[128];
+
+	memset(buf, 0x5a, sizeof(buf));
+	snprintf(path, sizeof(path), "%s/out.img", dir);
+	ASSERT_OK(outfile_open(path, &d, &o));
+	ASSERT_OK(sink_open(format_find("raw"), &p, o, &d, &s));
+	ASSERT_OK(sink_write(s, 4096, buf, sizeof(buf), &d)); /* hands windows to the writer */
+	sink_abort(s);
+	ASSERT_EQ(rmdir(dir), 0);
+}
