@@ -134,6 +134,10 @@ path = "\\EFI\\systemd\\systemd-bootaa64.efi\0".encode("utf-16-le")
 assert hd + struct.pack("<BBH", 4, 4, 4 + len(path)) + path + b"\x7f\xff\4\0" in opt, opt.hex()
 assert all(c == 0xff for c in b[off:0x40000]), "free space not erased"
 PY
+hd=$(printf 'HD(1,GPT,%s,0x%x,0x%x)' "$partuuid" "$start" "$size")
+out=$("$MKDISKIMAGE" inspect "$T/ev/efi-vars.fd") || fail "inspect efi-vars.fd: $out"
+grep -qF ": \"Linux Boot Manager\" $hd/\EFI\systemd\systemd-bootaa64.efi" <<<"$out" ||
+	fail "inspect: want Boot0000 $hd: $out"
 cp --sparse=always "$T/ev/nixos.img" "$T/noremovable.img"
 MTOOLS_SKIP_CHECK=1 mdel -i "$T/noremovable.img@@$((start * 512))" ::/EFI/BOOT/BOOTAA64.EFI ||
 	fail "mdel BOOTAA64.EFI"
