@@ -39,18 +39,22 @@ struct qcow2_job {
 };
 
 /* Compression workers: batches are numbered in submission (cluster) order, compressed in any
- * order and retired strictly in order by the sink's thread, so the output does not depend on
- * timing or on the number of threads. */
+ * order and written out strictly in order, one worker at a time (whichever finds the oldest
+ * batch finished), so the output does not depend on timing or on the number of threads, and
+ * the sink's thread only reads. */
 struct qcow2_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
 	pthread_t *threads;
 	unsigned n_threads, n_started;
+	struct qcow2_sink *sink; /* written to by the writing worker only, until drained */
 	struct qcow2_job *jobs;
 	/* batches [retire_seq, submit_seq) are with the workers; jobs[submit_seq % depth] fills */
 	uint64_t depth, submit_seq, take_seq, retire_seq;
 	size_t batch; /* clusters per batch */
 	bool quit;
+	bool writing; /* a worker is writing batches out */
+	int err;      /* the first write error */
 	enum qcow2_compression_type type;
 	size_t cs;
 };
@@ -98,6 +102,36 @@ static void job_compress(struct qcow2_codec *c, uint8_t *scratch, struct qcow2_j
 	}
 }
 
+static int job_write(struct qcow2_sink *s, const struct qcow2_job *j);
+
+/* With the lock held, by a worker that finished a batch: unless another worker is at it,
+ * write out every finished batch from the oldest on, in order, without the lock. */
+static void pool_write_finished(struct qcow2_pool *p)
+{
+	if (p->writing)
+		return; /* that worker looks again after each batch */
+	p->writing = true;
+	while (p->retire_seq < p->take_seq) {
+		struct qcow2_job *j = &p->jobs[p->retire_seq % p->depth];
+		bool failed = p->err < 0;
+		int r = 0;
+
+		if (!j->done)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		if (!failed)
+			r = job_write(p->sink, j);
+		pthread_mutex_lock(&p->lock);
+		if (r < 0)
+			p->err = r;
+		j->n = 0;
+		j->done = false;
+		p->retire_seq++;
+		pthread_cond_signal(&p->done); /* only the sink's thread waits on it */
+	}
+	p->writing = false;
+}
+
 static void *pool_worker(void *arg)
 {
 	struct qcow2_pool *p = arg;
@@ -117,7 +151,7 @@ static void *pool_worker(void *arg)
 		job_compress(c, scratch, j, p->cs);
 		pthread_mutex_lock(&p->lock);
 		j->done = true;
-		pthread_cond_signal(&p->done); /* only the sink's thread waits on it */
+		pool_write_finished(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(scratch);
@@ -150,12 +184,13 @@ static struct qcow2_pool *pool_free(struct qcow2_pool *p)
 	return NULL;
 }
 
-static int pool_new(unsigned n_threads, enum qcow2_compression_type type, size_t cs,
-		    struct qcow2_pool **ret)
+static int pool_new(struct qcow2_sink *s, unsigned n_threads, enum qcow2_compression_type type,
+		    size_t cs, struct qcow2_pool **ret)
 {
 	struct qcow2_pool *p = xcalloc(1, sizeof(*p));
 	int r;
 
+	p->sink = s;
 	if (n_threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		n_threads = n > 0 ? (unsigned)n : 1;
@@ -165,7 +200,7 @@ static int pool_new(unsigned n_threads, enum qcow2_compression_type type, size_t
 	p->cs = cs;
 	p->batch = MAX((size_t)1, QCOW2_BATCH_BYTES / cs);
 	/* two batches per worker (one compressing, one queued so that a worker never waits while
-	 * the sink's thread reads or writes), one being filled, one waiting to be written */
+	 * the sink's thread reads), one being filled, one waiting to be written */
 	p->depth = 2 * (uint64_t)p->n_threads + 2;
 	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
 	for (uint64_t i = 0; i < p->depth; i++) {
@@ -209,7 +244,9 @@ static int write_fail(struct qcow2_sink *s, struct diag *d, int r)
 	return diag_fail(d, r, "%s: write failed: %s", s->out->path, strerror(-r));
 }
 
-static int wbuf_flush(struct qcow2_sink *s, struct diag *d)
+/* The write side (wbuf_flush, append, put_*, job_write) runs in the writing worker while
+ * compressing: it returns -errno and the sink's thread words the message (write_fail). */
+static int wbuf_flush(struct qcow2_sink *s)
 {
 	int r;
 
@@ -217,27 +254,22 @@ static int wbuf_flush(struct qcow2_sink *s, struct diag *d)
 		return 0;
 	r = pwrite_full(s->out->fd, s->wbuf, s->wbuf_len, s->wbuf_off);
 	s->wbuf_len = 0;
-	if (r < 0)
-		return write_fail(s, d, r);
-	return 0;
+	return r;
 }
 
 /* Data bytes go out in 1 MiB writes: the data area only grows, mostly contiguously. */
-static int append(struct qcow2_sink *s, uint64_t host, const void *data, size_t len,
-		  struct diag *d)
+static int append(struct qcow2_sink *s, uint64_t host, const void *data, size_t len)
 {
 	int r;
 
 	if (s->wbuf_len && (s->wbuf_off + s->wbuf_len != host ||
 			    len > QCOW2_WBUF_SIZE - s->wbuf_len)) {
-		r = wbuf_flush(s, d);
+		r = wbuf_flush(s);
 		if (r < 0)
 			return r;
 	}
-	if (len >= QCOW2_WBUF_SIZE) {
-		r = pwrite_full(s->out->fd, data, len, host);
-		return r < 0 ? write_fail(s, d, r) : 0;
-	}
+	if (len >= QCOW2_WBUF_SIZE)
+		return pwrite_full(s->out->fd, data, len, host);
 	if (s->wbuf_len == 0)
 		s->wbuf_off = host;
 	memcpy(s->wbuf + s->wbuf_len, data, len);
@@ -246,11 +278,10 @@ static int append(struct qcow2_sink *s, uint64_t host, const void *data, size_t 
 }
 
 /* A whole cluster stored as is, at the next cluster boundary of the data area. */
-static int put_plain(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
-		     struct diag *d)
+static int put_plain(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data)
 {
 	uint64_t host = ROUND_UP(s->host_end, (uint64_t)s->cs);
-	int r = append(s, host, data, s->cs, d);
+	int r = append(s, host, data, s->cs);
 
 	if (r < 0)
 		return r;
@@ -264,7 +295,7 @@ static int put_plain(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *d
 /* A compressed cluster packed right after the previous one, as qemu's byte allocator does.
  * Every host cluster its sector-rounded range touches gains a reference (qemu-img check). */
 static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
-			  size_t len, struct diag *d)
+			  size_t len)
 {
 	uint64_t host = s->host_end, first, last;
 	int r;
@@ -272,7 +303,7 @@ static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8
 	rc_ensure(s, (host >> s->cluster_bits) + 1);
 	if (s->rc[host >> s->cluster_bits] == UINT16_MAX)
 		host = ROUND_UP(host, (uint64_t)s->cs); /* a 16-bit refcount is full */
-	r = append(s, host, data, len, d);
+	r = append(s, host, data, len);
 	if (r < 0)
 		return r;
 	first = (host & ~511ull) >> s->cluster_bits;
@@ -286,26 +317,17 @@ static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8
 	return 0;
 }
 
-/* Waits for the oldest batch with the workers and appends its clusters in order. */
-static int pool_retire(struct qcow2_sink *s, struct diag *d)
+/* Appends a finished batch's clusters in order. */
+static int job_write(struct qcow2_sink *s, const struct qcow2_job *j)
 {
-	struct qcow2_pool *p = s->pool;
-	struct qcow2_job *j = &p->jobs[p->retire_seq % p->depth];
 	int r = 0;
 
-	pthread_mutex_lock(&p->lock);
-	while (!j->done)
-		pthread_cond_wait(&p->done, &p->lock);
-	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < j->n && r >= 0; i++) {
 		if (j->kind[i] == QCOW2_JOB_PLAIN)
-			r = put_plain(s, j->guest_clus[i], j->buf + i * s->cs, d);
+			r = put_plain(s, j->guest_clus[i], j->buf + i * s->cs);
 		else if (j->kind[i] == QCOW2_JOB_COMPRESSED)
-			r = put_compressed(s, j->guest_clus[i], j->buf + i * s->cs, j->out_len[i],
-					   d);
+			r = put_compressed(s, j->guest_clus[i], j->buf + i * s->cs, j->out_len[i]);
 	}
-	j->n = 0;
-	p->retire_seq++;
 	return r;
 }
 
@@ -314,31 +336,37 @@ static int pool_retire(struct qcow2_sink *s, struct diag *d)
  * its compressed clusters in place. */
 static void pool_dispatch(struct qcow2_pool *p)
 {
-	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
-
-	if (j->n == 0 || p->submit_seq - p->retire_seq == p->depth)
-		return;
-	j->done = false;
 	pthread_mutex_lock(&p->lock);
-	p->submit_seq++;
-	pthread_cond_signal(&p->work);
+	if (p->submit_seq - p->retire_seq < p->depth && p->jobs[p->submit_seq % p->depth].n > 0) {
+		p->submit_seq++;
+		pthread_cond_signal(&p->work);
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* The batch being filled, with room for at least one cluster. */
-static int pool_room(struct qcow2_sink *s, struct qcow2_job **ret, struct diag *d)
+/* Waits until the workers wrote out every batch but the newest max_pending, or failed. */
+static int pool_wait(struct qcow2_sink *s, uint64_t max_pending, struct diag *d)
 {
 	struct qcow2_pool *p = s->pool;
 	int r;
 
-	if (p->submit_seq - p->retire_seq == p->depth) {
-		/* the slot to fill is the oldest batch's: write that one out first */
-		r = pool_retire(s, d);
-		if (r < 0)
-			return r;
-	}
+	pthread_mutex_lock(&p->lock);
+	while (p->submit_seq - p->retire_seq > max_pending && p->err == 0)
+		pthread_cond_wait(&p->done, &p->lock);
+	r = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return r < 0 ? write_fail(s, d, r) : 0;
+}
+
+/* The batch being filled, with room for at least one cluster: its slot no longer holds the
+ * oldest batch. */
+static int pool_room(struct qcow2_sink *s, struct qcow2_job **ret, struct diag *d)
+{
+	struct qcow2_pool *p = s->pool;
+	int r = pool_wait(s, p->depth - 1, d);
+
 	*ret = &p->jobs[p->submit_seq % p->depth];
-	return 0;
+	return r;
 }
 
 /* The next n clusters of the filling batch, from guest_clus on, hold their data. */
@@ -368,22 +396,21 @@ static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t 
 /* Everything submitted, written in order. */
 static int pool_drain(struct qcow2_sink *s, struct diag *d)
 {
-	int r = 0;
-
 	pool_dispatch(s->pool);
-	while (r >= 0 && s->pool->retire_seq < s->pool->submit_seq)
-		r = pool_retire(s, d);
-	return r;
+	return pool_wait(s, 0, d);
 }
 
 static int emit_cluster(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
 			struct diag *d)
 {
+	int r;
+
 	if (s->compressed)
 		return pool_submit(s, guest_clus, data, d); /* the workers test for zeros */
 	if (mem_is_zero(data, s->cs))
 		return 0; /* unallocated clusters read as zeros */
-	return put_plain(s, guest_clus, data, d);
+	r = put_plain(s, guest_clus, data);
+	return r < 0 ? write_fail(s, d, r) : 0;
 }
 
 static int flush_cur(struct qcow2_sink *s, struct diag *d)
@@ -554,6 +581,16 @@ static int write_metadata(struct qcow2_sink *s, struct diag *d)
 	return 0;
 }
 
+static void qcow2_abort(struct sink *base)
+{
+	struct qcow2_sink *s = (struct qcow2_sink *)base;
+
+	/* the writing worker may still be at the file */
+	s->pool = pool_free(s->pool);
+	outfile_abort(s->out);
+	sink_free(s);
+}
+
 static int qcow2_finish(struct sink *base, struct diag *d)
 {
 	struct qcow2_sink *s = (struct qcow2_sink *)base;
@@ -562,24 +599,17 @@ static int qcow2_finish(struct sink *base, struct diag *d)
 	r = flush_cur(s, d);
 	if (r >= 0 && s->pool)
 		r = pool_drain(s, d);
-	if (r >= 0)
-		r = wbuf_flush(s, d);
+	if (r >= 0 && (r = wbuf_flush(s)) < 0)
+		r = write_fail(s, d, r);
 	if (r >= 0)
 		r = write_metadata(s, d);
-	if (r >= 0)
-		r = outfile_commit(s->out, d);
-	else
-		outfile_abort(s->out);
+	if (r < 0) {
+		qcow2_abort(base);
+		return r;
+	}
+	r = outfile_commit(s->out, d); /* frees out either way */
 	sink_free(s);
 	return r;
-}
-
-static void qcow2_abort(struct sink *base)
-{
-	struct qcow2_sink *s = (struct qcow2_sink *)base;
-
-	outfile_abort(s->out);
-	sink_free(s);
 }
 
 static int open_common(const struct format_params *p, struct outfile *out, bool compressed,
@@ -609,7 +639,7 @@ static int open_common(const struct format_params *p, struct outfile *out, bool 
 	if (compressed) {
 		s->ctype = p->compression == FORMAT_COMPRESSION_ZSTD ? QCOW2_COMPRESSION_ZSTD
 								     : QCOW2_COMPRESSION_ZLIB;
-		r = pool_new(p->n_threads, s->ctype, cs, &s->pool);
+		r = pool_new(s, p->n_threads, s->ctype, cs, &s->pool);
 		if (r < 0) {
 			sink_free(s);
 			return diag_fail(d, r, "cannot start compression threads: %s",
