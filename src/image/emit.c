@@ -76,10 +76,12 @@ static int emit_open_fd(struct emit_state *st, const struct tree_node *node)
 	if (!node->src_in_parent)
 		return open(node->src_path, flags);
 	if (st->open_dir != node->parent) {
+		_cleanup_free_ char *dir = tree_node_src_path(node->parent);
+
 		if (st->dir_fd >= 0)
 			(void)close(st->dir_fd);
 		st->open_dir = NULL;
-		st->dir_fd = open(node->parent->src_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		st->dir_fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (st->dir_fd < 0)
 			return -1;
 		st->open_dir = node->parent;

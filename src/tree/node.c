@@ -508,12 +508,31 @@ uint32_t tree_node_st_mode(const struct tree_node *n)
 
 char *tree_node_src_path(const struct tree_node *n)
 {
-	const char *dir;
+	const struct tree_node *top = n;
+	size_t base, len;
+	char *s, *p;
 
-	if (!n->src_in_parent)
-		return n->src_path ? xstrdup(n->src_path) : NULL;
-	dir = n->parent->src_path;
-	return xasprintf("%s/%.*s", strcmp(dir, "/") == 0 ? "" : dir, (int)n->name_len, n->name);
+	/* Up to the nearest node that stores its path; then its path plus the names below. */
+	while (top->src_in_parent)
+		top = top->parent;
+	if (!top->src_path)
+		return NULL;
+	base = strcmp(top->src_path, "/") == 0 ? 0 : strlen(top->src_path);
+	len = base;
+	for (const struct tree_node *x = n; x != top; x = x->parent)
+		len += 1 + x->name_len;
+	if (len == 0)
+		return xstrdup("/");
+	s = xmalloc(len + 1);
+	memcpy(s, top->src_path, base);
+	p = s + len;
+	*p = '\0';
+	for (const struct tree_node *x = n; x != top; x = x->parent) {
+		p -= x->name_len;
+		memcpy(p, x->name, x->name_len);
+		*--p = '/';
+	}
+	return s;
 }
 
 char *tree_node_path(const struct tree_node *n)

@@ -543,11 +543,28 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 	DIR *dir;
 	int fd, r = 0;
 
-	/* Files find their host path through the directory's (see tree.h, src_in_parent);
-	 * only the first scan into a directory names it, files of later ones keep their own. */
-	if (!it->node->src_path)
-		it->node->src_path = tree_strndup(c->t, dir_path, plen);
-	in_parent = strcmp(it->node->src_path, dir_path) == 0;
+	/* Files find their host path through the directory's, and a directory through its
+	 * parent's when it is the parent's host directory plus its name (see tree.h,
+	 * src_in_parent): only the first scan into a directory names it, files of later ones
+	 * keep their own. */
+	if (!it->node->src_path && !it->node->src_in_parent) {
+		_cleanup_free_ char *pp = it->node->parent ? tree_node_src_path(it->node->parent)
+							   : NULL;
+		size_t pl = pp ? strlen(pp) : 0;
+
+		if (pp && strcmp(pp, "/") == 0)
+			pl = 0;
+		if (pp && plen == pl + 1 + it->node->name_len && memcmp(dir_path, pp, pl) == 0 &&
+		    dir_path[pl] == '/' &&
+		    memcmp(dir_path + pl + 1, it->node->name, it->node->name_len) == 0)
+			it->node->src_in_parent = true;
+		else
+			it->node->src_path = tree_strndup(c->t, dir_path, plen);
+	}
+	path = tree_node_src_path(it->node);
+	in_parent = strcmp(path, dir_path) == 0;
+	free(path);
+	path = NULL;
 	fd = open_rel(c->root_fd, it->rel);
 	if (fd < 0)
 		return diag_fail(c->d, fd, "%s: cannot read: %s", dir_path, strerror(-fd));

@@ -116,7 +116,14 @@ TEST(every_node_type)
 	n = tree_lookup(t, "/sub");
 	ASSERT_EQ(n->type, TREE_DIR);
 	ASSERT_EQ(n->mode, 03710);
-	ASSERT_TRUE(n->src_path != NULL); /* a directory names the host directory it came from */
+	{
+		/* a directory names the host directory it came from, through its parent's */
+		_cleanup_free_ char *sp = tree_node_src_path(n);
+		_cleanup_free_ char *want = xasprintf("%s/sub", dir);
+
+		ASSERT_STR_EQ(sp, want);
+		ASSERT_TRUE(n->src_in_parent && n->src_path == NULL);
+	}
 	if (root) {
 		n = tree_lookup(t, "/chr");
 		ASSERT_EQ(n->type, TREE_CHR);
