@@ -19,9 +19,10 @@
 
 #define QCOW2_MAX_THREADS 64u
 #define QCOW2_WBUF_SIZE (1u << 20)
-/* Clusters go to the workers in batches of about 1 MiB: one lock round trip per batch, not per
- * cluster, and bounded memory (one buffer per batch, 2 * n_threads + 2 batches in flight). */
-#define QCOW2_BATCH_BYTES (1u << 20)
+/* Clusters go to the workers in batches of about 512 KiB: one lock round trip per batch, not per
+ * cluster, and bounded memory (one buffer per batch, 2 * n_threads + 2 batches in flight: 3 MiB
+ * with 2 threads). */
+#define QCOW2_BATCH_BYTES (512u << 10)
 
 enum qcow2_job_kind {
 	QCOW2_JOB_ZERO,       /* all zeros: left unallocated */
