@@ -20,6 +20,7 @@
 #define EMIT_CHUNK (1024u * 1024u)
 
 struct emit_state {
+	const struct image_plan *plan;
 	struct sink *sink;
 	uint8_t *buf;
 	const struct tree_node *open_node; /* the source whose fd is cached */
@@ -50,7 +51,7 @@ static int emit_fill(struct emit_state *st, const struct image_range *r, struct 
 		int ret;
 
 		memset(st->buf, 0, n);
-		ret = r->fill(r->ctx, r->arg, done, st->buf, n, d);
+		ret = image_range_fill(st->plan, r, done, st->buf, n, d);
 		if (ret < 0)
 			return ret;
 		ret = emit_chunk(st, r->off + done, st->buf, n, d);
@@ -135,27 +136,27 @@ static ssize_t emit_copy(struct emit_state *st, const struct image_range *r, str
 
 	if (st->no_copy)
 		return 0;
-	n = sink_copy_from_fd(st->sink, r->off, st->fd, r->file_off, (size_t)r->len, d);
+	n = sink_copy_from_fd(st->sink, r->off, st->fd, r->arg, (size_t)r->len, d);
 	if (n >= 0)
 		return n;
 	if (sink_copy_unsupported(n)) {
 		st->no_copy = true;
 		return 0;
 	}
-	path = tree_node_src_path(r->node);
-	return diag_prepend(d, (int)n, "%s", path ? path : r->node->name);
+	path = tree_node_src_path(image_range_node(r));
+	return diag_prepend(d, (int)n, "%s", path ? path : image_range_node(r)->name);
 }
 
 static int emit_file(struct emit_state *st, const struct image_range *r, struct diag *d)
 {
-	const struct tree_node *node = r->node;
+	const struct tree_node *node = image_range_node(r);
 	ssize_t copied;
 	int ret;
 
-	if (r->file_off + r->len > node->size)
+	if (r->arg + r->len > node->size)
 		return emit_fail(d, -EINVAL, node, "internal error: file range past the end");
 	if (node->src_data)
-		return emit_chunk(st, r->off, node->src_data + r->file_off, (size_t)r->len, d);
+		return emit_chunk(st, r->off, node->src_data + r->arg, (size_t)r->len, d);
 
 	ret = emit_open_source(st, node, d);
 	if (ret < 0)
@@ -166,7 +167,7 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 	for (uint64_t done = (uint64_t)copied; done < r->len;) {
 		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
 
-		ret = pread_full(st->fd, st->buf, n, r->file_off + done);
+		ret = pread_full(st->fd, st->buf, n, r->arg + done);
 		if (ret == -EIO)
 			return emit_fail(d, -ESTALE, node,
 					 "shrank while building; rebuild from a stable tree");
@@ -188,13 +189,13 @@ int image_emit(const struct image_plan *p, struct sink *s, const struct image_em
 	       struct diag *d)
 {
 	_cleanup_free_ uint8_t *buf = xmalloc(EMIT_CHUNK);
-	struct emit_state st = { .sink = s, .buf = buf, .fd = -1, .dir_fd = -1 };
+	struct emit_state st = { .plan = p, .sink = s, .buf = buf, .fd = -1, .dir_fd = -1 };
 	int ret = 0;
 
 	for (size_t i = 0; i < p->n_ranges && ret >= 0; i++) {
 		const struct image_range *r = &p->ranges[i];
 
-		ret = r->kind == IMAGE_RANGE_FILL ? emit_fill(&st, r, d) : emit_file(&st, r, d);
+		ret = image_range_is_file(r) ? emit_file(&st, r, d) : emit_fill(&st, r, d);
 		st.bytes_done += r->len;
 		if (prog && prog->update && ret >= 0)
 			prog->update(prog->ctx, st.bytes_done, 0, st.files_done);

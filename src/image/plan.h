@@ -3,6 +3,7 @@
  * code add ranges; image_emit() walks them in ascending order and feeds one sink. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,34 +15,43 @@ struct tree_node;
 typedef int (*image_fill_fn)(const void *ctx, uint64_t arg, uint64_t off, uint8_t *buf,
 			     size_t len, struct diag *d);
 
-enum image_range_kind {
-	IMAGE_RANGE_FILL, /* bytes from fill(ctx, arg, ...) */
-	IMAGE_RANGE_FILE, /* bytes [file_off, file_off + len) of a tree node's source */
-};
-
-/* One per file extent and per metadata run: 200k of them for a Nix store, so the two kinds
- * share their storage (48 bytes instead of 64). Read only the kind's own fields. */
+/* One per file extent and per metadata run: 130k of them for a Nix store, so a range is 32
+ * bytes: a file range holds its tree node, a fill range the index of its (fill, ctx) pair in
+ * the plan's filler table, told apart by the low bit (nodes are 8-byte aligned). Read them
+ * through the accessors below. */
 struct image_range {
 	uint64_t off, len; /* on the disk, in bytes */
-	enum image_range_kind kind;
-	union {
-		struct { /* IMAGE_RANGE_FILL */
-			image_fill_fn fill;
-			const void *ctx;
-			uint64_t arg;
-		};
-		struct { /* IMAGE_RANGE_FILE */
-			const struct tree_node *node;
-			uint64_t file_off;
-		};
-	};
+	uint64_t arg;      /* fill: the producer's argument; file: offset in the node's source */
+	uintptr_t src;     /* file: the tree node; fill: filler index << 1 | 1 */
+};
+
+struct image_filler {
+	image_fill_fn fill;
+	const void *ctx;
 };
 
 struct image_plan {
 	struct image_range *ranges;
 	size_t n_ranges, cap_ranges;
+	struct image_filler *fillers; /* distinct (fill, ctx) pairs: a few dozen */
+	size_t n_fillers, cap_fillers;
 	uint64_t size; /* the disk's virtual size in bytes */
 };
+
+static inline bool image_range_is_file(const struct image_range *r)
+{
+	return !(r->src & 1);
+}
+
+/* A file range's node; its bytes are [arg, arg + len) of the node's source. */
+static inline const struct tree_node *image_range_node(const struct image_range *r)
+{
+	return (const struct tree_node *)r->src;
+}
+
+/* Produce bytes [off, off + len) of fill range r (as image_fill_fn). */
+int image_range_fill(const struct image_plan *p, const struct image_range *r, uint64_t off,
+		     uint8_t *buf, size_t len, struct diag *d);
 
 struct image_plan *image_plan_new(uint64_t size);
 struct image_plan *image_plan_free(struct image_plan *p);

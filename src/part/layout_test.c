@@ -241,9 +241,9 @@ static int write_layout(const struct part_layout *l, char *path)
 		_cleanup_free_ uint8_t *buf = xcalloc(1, r->len);
 
 		/* two chunks, to exercise partial fills */
-		if (r->fill(r->ctx, r->arg, 0, buf, r->len / 2, &d) < 0 ||
-		    r->fill(r->ctx, r->arg, r->len / 2, buf + r->len / 2, r->len - r->len / 2, &d) <
-			    0 ||
+		if (image_range_fill(plan, r, 0, buf, r->len / 2, &d) < 0 ||
+		    image_range_fill(plan, r, r->len / 2, buf + r->len / 2, r->len - r->len / 2,
+				     &d) < 0 ||
 		    pwrite_full(fd, buf, r->len, r->off) < 0)
 			abort();
 	}

@@ -44,7 +44,7 @@ static int make_image(enum part_table t, struct part_layout *l)
 		const struct image_range *r = &plan->ranges[i];
 		_cleanup_free_ uint8_t *buf = xcalloc(1, r->len);
 
-		if (r->fill(r->ctx, r->arg, 0, buf, r->len, &d) < 0 ||
+		if (image_range_fill(plan, r, 0, buf, r->len, &d) < 0 ||
 		    pwrite_full(fd, buf, r->len, r->off) < 0)
 			abort();
 	}

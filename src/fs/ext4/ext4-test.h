@@ -42,17 +42,17 @@ static inline int et_emit(const struct ext4_plan *pl, const char *path)
 			size_t n = (size_t)(g->len - off < (1 << 16) ? g->len - off : (1 << 16));
 
 			memset(buf, 0, n);
-			if (g->kind == IMAGE_RANGE_FILL) {
-				r = g->fill(g->ctx, g->arg, off, buf, n, &d);
-			} else if (g->node->src_data) {
-				memcpy(buf, g->node->src_data + g->file_off + off, n);
+			if (!image_range_is_file(g)) {
+				r = image_range_fill(ip, g, off, buf, n, &d);
+			} else if (image_range_node(g)->src_data) {
+				memcpy(buf, image_range_node(g)->src_data + g->arg + off, n);
 			} else {
-				char *sp = tree_node_src_path(g->node);
+				char *sp = tree_node_src_path(image_range_node(g));
 				int sfd = open(sp, O_RDONLY | O_CLOEXEC);
 
 				free(sp);
 
-				r = sfd < 0 ? -errno : pread_full(sfd, buf, n, g->file_off + off);
+				r = sfd < 0 ? -errno : pread_full(sfd, buf, n, g->arg + off);
 				if (sfd >= 0)
 					close(sfd);
 			}

@@ -64,10 +64,10 @@ static int emit_to(const struct fat_plan *pl, uint64_t size, const char *path)
 			size_t n = (size_t)(g->len - off < 1000 ? g->len - off : 1000);
 
 			memset(buf, 0, n);
-			if (g->kind == IMAGE_RANGE_FILL)
-				r = g->fill(g->ctx, g->arg, off, buf, n, &d);
+			if (!image_range_is_file(g))
+				r = image_range_fill(ip, g, off, buf, n, &d);
 			else
-				memcpy(buf, g->node->src_data + g->file_off + off, n);
+				memcpy(buf, image_range_node(g)->src_data + g->arg + off, n);
 			if (r >= 0)
 				r = pwrite_full(fd, buf, n, g->off + off);
 		}
