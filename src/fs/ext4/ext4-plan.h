@@ -47,16 +47,16 @@ enum ext4_ino_kind {
 	EXT4_INO_NODE, /* a tree node (also /lost+found when the tree has one) */
 };
 
-struct ext4_ino {
+struct ext4_ino { /* 40 bytes: one per inode (120k on a Nix store) */
 	const struct tree_node *node; /* NULL for synthesized inodes */
-	uint8_t kind;
-	bool xattr_block;
-	uint32_t links;
+	uint64_t n_blocks : 48;  /* all blocks charged to the inode (data, tree, xattr) */
+	uint64_t kind : 8;       /* enum ext4_ino_kind */
+	uint64_t xattr_block : 1; /* the xattrs take an external block */
+	uint64_t xattr_blk : 48; /* ext4 block numbers have 48 bits */
+	uint64_t links : 16;     /* i_links_count: at most EXT4_LINK_MAX */
 	uint32_t dir;              /* index into plan->dirs, directories only */
 	uint32_t ext_first, n_ext; /* into plan->ext */
 	uint32_t tree_first;       /* into plan->tree_blk, ext4_extent_tree_blocks(n_ext) */
-	uint64_t xattr_blk;
-	uint64_t n_blocks; /* all blocks charged to the inode (data, tree, xattr) */
 };
 
 /* What the planner keeps of a directory: its size and format. The layout itself (every

@@ -212,3 +212,24 @@ TEST(too_small_names_needed_size)
 	ASSERT_TRUE(strstr(d.msg, " MiB)") != NULL);
 	tree_free(t);
 }
+
+/* i_links_count has 16 bits: more names than ext4 allows is an error naming the file, not
+ * a count that wraps. */
+TEST(too_many_hard_links_refused)
+{
+	struct tree *t = small_tree();
+	struct ext4_params p;
+	struct ext4_plan *pl = NULL;
+	struct diag d = { 0 };
+
+	tree_lookup(t, "/hello")->n_links = 65001;
+	et_params(&p);
+	p.size_bytes = 8 << 20;
+	ASSERT_ERR(ext4_plan(&p, t, &d, &pl), -EMLINK);
+	ASSERT_STR_EQ(d.msg, "/hello: 65001 hard links; ext4 allows at most 65000 names for one "
+			     "file (copy it instead of linking)");
+	tree_lookup(t, "/hello")->n_links = 65000;
+	ASSERT_OK(ext4_plan(&p, t, &d, &pl));
+	ext4_plan_free(pl);
+	tree_free(t);
+}

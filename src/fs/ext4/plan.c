@@ -166,6 +166,13 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 			continue;
 		e->node = n;
 		e->kind = i == 0 ? EXT4_INO_ROOT : EXT4_INO_NODE;
+		if (n->n_links > EXT4_LINK_MAX) {
+			_cleanup_free_ char *path = tree_node_path(n);
+
+			return diag_fail(d, -EMLINK, "%s: %u hard links; ext4 allows at most %u "
+					 "names for one file (copy it instead of linking)",
+					 path, n->n_links, EXT4_LINK_MAX);
+		}
 		e->links = n->n_links ? n->n_links : 1;
 		if (n->type == TREE_DIR) {
 			r = plan_dir(pl, ino, n, d);
@@ -178,10 +185,13 @@ static int plan_inodes(struct ext4_plan *pl, struct diag *d)
 			pl->fixed_blocks++;
 		}
 		if (tree_node_n_xattrs(n)) {
+			bool in_block;
+
 			r = ext4_xattr_placement(tree_node_xattrs(n), tree_node_n_xattrs(n), d,
-						 &e->xattr_block);
+						 &in_block);
 			if (r < 0)
 				return r;
+			e->xattr_block = in_block;
 			pl->fixed_blocks += e->xattr_block;
 		}
 	}
@@ -421,9 +431,12 @@ static int layout(struct ext4_plan *pl, uint64_t n_blocks)
 			    e->kind == EXT4_INO_JOURNAL)
 				continue;
 			if (pass == 0 && e->xattr_block) {
-				r = alloc_one_block(pl, &a, &e->xattr_blk);
+				uint64_t blk;
+
+				r = alloc_one_block(pl, &a, &blk);
 				if (r < 0)
 					return r;
+				e->xattr_blk = blk;
 				e->n_blocks++;
 			}
 			if (file != (pass == 1))
