@@ -18,7 +18,7 @@
 #include "util/xalloc.h"
 
 #define QCOW2_MAX_THREADS 64u
-#define QCOW2_WBUF_SIZE (1u << 20)
+#define QCOW2_WBUF_SIZE (256u << 10)
 /* Clusters go to the workers in batches of about 512 KiB: one lock round trip per batch, not per
  * cluster, and bounded memory (one buffer per batch, 2 * n_threads + 2 batches in flight: 3 MiB
  * with 2 threads). */
@@ -258,7 +258,7 @@ static int wbuf_flush(struct qcow2_sink *s)
 	return r;
 }
 
-/* Data bytes go out in 1 MiB writes: the data area only grows, mostly contiguously. */
+/* Data bytes go out in 256 KiB writes: the data area only grows, mostly contiguously. */
 static int append(struct qcow2_sink *s, uint64_t host, const void *data, size_t len)
 {
 	int r;
