@@ -332,6 +332,7 @@ static void build_format_params(const struct image_spec *s, const struct build_e
 			       : s->compression == FORMAT_COMPRESSION_ZSTD ? FORMAT_COMPRESSION_ZSTD
 									    : FORMAT_COMPRESSION_DEFLATE,
 		.n_threads = s->threads,
+		.compression_level = (int)s->compression_level,
 		.vpc_subformat = s->vpc_subformat,
 		.seed = seed,
 		.timestamp = env->has_epoch      ? env->source_date_epoch

@@ -26,6 +26,7 @@ struct format_params {
 	uint64_t virtual_size; /* bytes */
 	uint32_t cluster_size; /* qcow2; 0 = default 64 KiB */
 	enum format_compression compression; /* qcow2-compressed: DEFLATE unless ZSTD */
+	int compression_level; /* 0: the sink's default (deflate 2, zstd 1) */
 	unsigned n_threads;    /* compression workers; 0 = one per core. Output is identical for
 				* any value. */
 	enum format_vpc_subformat vpc_subformat;

@@ -131,6 +131,8 @@ SPEC_JSON_TEXT_KEY(spec_json_cluster_size, true, "a size such as \"64K\"",
 		   spec_set_cluster_size(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_compression, false, "a string",
 		   spec_set_compression(s, t, what, c->d))
+SPEC_JSON_TEXT_KEY(spec_json_compression_level, true, "a compression level",
+		   spec_set_compression_level(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_threads, true, "a number of threads",
 		   spec_set_threads(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_closure_info, false, "a path",
@@ -352,6 +354,7 @@ static const struct {
 	{ "reservedPercent", spec_json_reserved_percent },
 	{ "clusterSize", spec_json_cluster_size },
 	{ "compression", spec_json_compression },
+	{ "compressionLevel", spec_json_compression_level },
 	{ "threads", spec_json_threads },
 	{ "vpcSubformat", spec_json_vpc_subformat },
 	{ "installBootLoader", spec_json_install_bootloader },

@@ -352,8 +352,9 @@ TEST(json_format_options)
 	struct diag d;
 
 	ASSERT_OK(load("{\"clusterSize\": 2097152, \"compression\": \"deflate\", \"threads\": 2, "
-		       "\"vpcSubformat\": \"dynamic\"}",
+		       "\"vpcSubformat\": \"dynamic\", \"compressionLevel\": 9}",
 		       &s, &d));
+	ASSERT_EQ(s->compression_level, 9);
 	ASSERT_EQ(s->cluster_size, 2u << 20);
 	ASSERT_EQ(s->compression, FORMAT_COMPRESSION_DEFLATE);
 	ASSERT_EQ(s->threads, 2);
@@ -364,6 +365,9 @@ TEST(json_format_options)
 	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_FIXED);
 	ASSERT_LOAD_FAILS("{\"clusterSize\": 1000}", -EINVAL,
 			  ": clusterSize 1000: not a power of two from 512 to 2M (use e.g. 64K)");
+	ASSERT_LOAD_FAILS("{\"compressionLevel\": 23}", -EINVAL,
+			  ": compressionLevel 23: not a compression level from 0 to 22 (0: the "
+			  "default)");
 	ASSERT_LOAD_FAILS("{\"compression\": \"xz\"}", -EINVAL,
 			  ": compression \"xz\": unknown (use deflate or zstd)");
 	ASSERT_LOAD_FAILS("{\"threads\": 5000}", -EINVAL,

@@ -38,6 +38,8 @@ void spec_contents_clear(struct image_spec *s);
 int spec_set_bootloader(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_compression(struct image_spec *s, const char *v, const char *what, struct diag *d);
+int spec_set_compression_level(struct image_spec *s, const char *v, const char *what,
+			       struct diag *d);
 int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_vpc_subformat(struct image_spec *s, const char *v, const char *what,
 			   struct diag *d);

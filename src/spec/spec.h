@@ -50,6 +50,7 @@ struct image_spec {
 	enum format_compression compression; /* "compression": NONE = deflate, for
 					      * qcow2-compressed only */
 	uint32_t threads;      /* "threads": compression workers, 0 = one per core */
+	uint32_t compression_level; /* "compressionLevel": 0 = the sink's default (speed first) */
 	enum format_vpc_subformat vpc_subformat; /* "vpcSubformat": dynamic or fixed */
 	char *base_name; /* "baseName": file name (without extension) in an output directory */
 	char *output;    /* -o: the image file; spec_validate() resolves a directory */

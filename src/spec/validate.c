@@ -31,6 +31,16 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 				 "compression applies to format qcow2-compressed, not %s (remove "
 				 "compression or set format = qcow2-compressed)",
 				 s->format);
+	if (s->compression_level && strcmp(s->format, "qcow2-compressed") != 0)
+		return diag_fail(d, -EINVAL,
+				 "compressionLevel applies to format qcow2-compressed, not %s "
+				 "(remove it or set format = qcow2-compressed)",
+				 s->format);
+	if (s->compression_level > 12 && s->compression != FORMAT_COMPRESSION_ZSTD)
+		return diag_fail(d, -EINVAL,
+				 "compressionLevel %u: deflate levels go from 1 to 12 (22 is zstd's "
+				 "highest: set compression = zstd)",
+				 s->compression_level);
 	return 0;
 }
 

@@ -177,6 +177,19 @@ TEST(unsupported_choices)
 		       "compression applies to format qcow2-compressed, not raw (remove "
 		       "compression or set format = qcow2-compressed)");
 	s->compression = FORMAT_COMPRESSION_NONE;
+	s->compression_level = 5;
+	ASSERT_INVALID(s, -EINVAL,
+		       "compressionLevel applies to format qcow2-compressed, not raw (remove it "
+		       "or set format = qcow2-compressed)");
+	free(s->format);
+	s->format = xstrdup("qcow2-compressed");
+	s->compression_level = 13;
+	ASSERT_INVALID(s, -EINVAL,
+		       "compressionLevel 13: deflate levels go from 1 to 12 (22 is zstd's highest: "
+		       "set compression = zstd)");
+	s->compression_level = 0;
+	free(s->format);
+	s->format = xstrdup("raw");
 
 	s->install_bootloader = true;
 	ASSERT_INVALID(s, -EINVAL,

@@ -226,16 +226,23 @@ int spec_set_arch(struct image_spec *s, const char *v, const char *what, struct 
 	return 0;
 }
 
+/* A whole number from 0 to max into *field, or a message: what, then expect. */
+static int set_u32(const char *v, uint32_t max, uint32_t *field, const char *what,
+		   const char *expect, struct diag *d)
+{
+	uint32_t n;
+
+	if (spec_parse_u32(v, max, &n) < 0)
+		return diag_fail(d, -EINVAL, "%s: %s", what, expect);
+	*field = n;
+	return 0;
+}
+
 int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *what,
 			      struct diag *d)
 {
-	uint32_t p;
-
-	if (spec_parse_u32(v, 50, &p) < 0)
-		return diag_fail(d, -EINVAL,
-				 "%s: not a whole percentage from 0 to 50 (mke2fs's -m limit)", what);
-	s->reserved_percent = p;
-	return 0;
+	return set_u32(v, 50, &s->reserved_percent, what,
+		       "not a whole percentage from 0 to 50 (mke2fs's -m limit)", d);
 }
 
 /* qcow2 allows 512 bytes to 2 MiB, a power of two (qcow2.txt, cluster_bits 9..21). */
@@ -261,16 +268,18 @@ int spec_set_compression(struct image_spec *s, const char *v, const char *what, 
 	return 0;
 }
 
+int spec_set_compression_level(struct image_spec *s, const char *v, const char *what,
+			       struct diag *d)
+{
+	/* the range per algorithm is checked with the rest of the spec (validate.c) */
+	return set_u32(v, 22, &s->compression_level, what,
+		       "not a compression level from 0 to 22 (0: the default)", d);
+}
+
 int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d)
 {
-	uint32_t n;
-
-	if (spec_parse_u32(v, 1024, &n) < 0)
-		return diag_fail(d, -EINVAL,
-				 "%s: not a number of threads from 0 to 1024 (0: one per core)",
-				 what);
-	s->threads = n;
-	return 0;
+	return set_u32(v, 1024, &s->threads, what,
+		       "not a number of threads from 0 to 1024 (0: one per core)", d);
 }
 
 int spec_set_vpc_subformat(struct image_spec *s, const char *v, const char *what,

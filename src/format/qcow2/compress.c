@@ -21,6 +21,7 @@
 
 struct qcow2_codec {
 	enum qcow2_compression_type type;
+	int level;
 	bool inflate_ready;
 	struct libdeflate_compressor *def;
 	z_stream inf;
@@ -34,6 +35,11 @@ struct qcow2_codec *qcow2_codec_new(enum qcow2_compression_type type)
 
 	c->type = type;
 	return c;
+}
+
+void qcow2_codec_set_level(struct qcow2_codec *c, int level)
+{
+	c->level = level;
 }
 
 struct qcow2_codec *qcow2_codec_free(struct qcow2_codec *c)
@@ -59,7 +65,7 @@ static int deflate_cluster(struct qcow2_codec *c, const void *in, size_t in_len,
 	size_t n;
 
 	if (!c->def) {
-		c->def = libdeflate_alloc_compressor(QCOW2_DEFLATE_LEVEL);
+		c->def = libdeflate_alloc_compressor(c->level ? c->level : QCOW2_DEFLATE_LEVEL);
 		if (!c->def)
 			abort(); /* only fails for lack of memory */
 	}
@@ -101,7 +107,8 @@ static int zstd_cluster(struct qcow2_codec *c, const void *in, size_t in_len, vo
 		c->cctx = ZSTD_createCCtx();
 		if (!c->cctx ||
 		    ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel,
-							QCOW2_ZSTD_LEVEL)))
+							c->level ? c->level
+								 : QCOW2_ZSTD_LEVEL)))
 			abort();
 	}
 	n = ZSTD_compress2(c->cctx, out, out_cap, in, in_len);

@@ -150,6 +150,9 @@ int qcow2_refcount_write(const uint16_t *data_rc, uint64_t n_data, uint64_t n_cl
 struct qcow2_codec;
 
 struct qcow2_codec *qcow2_codec_new(enum qcow2_compression_type type);
+/* Compression level for the codec's algorithm (libdeflate 1-12, zstd 1-22); 0: the default,
+ * QCOW2_DEFLATE_LEVEL or QCOW2_ZSTD_LEVEL. Set before the first compress call. */
+void qcow2_codec_set_level(struct qcow2_codec *c, int level);
 struct qcow2_codec *qcow2_codec_free(struct qcow2_codec *c);
 /* Compressed length into *ret_len, or -ENOSPC when it would not fit in out_cap bytes. */
 int qcow2_codec_compress(struct qcow2_codec *c, const void *in, size_t in_len, void *out,

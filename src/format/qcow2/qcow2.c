@@ -57,6 +57,7 @@ struct qcow2_pool {
 	bool writing; /* a worker is writing batches out */
 	int err;      /* the first write error */
 	enum qcow2_compression_type type;
+	int level; /* 0: the codec's default */
 	size_t cs;
 };
 
@@ -139,6 +140,7 @@ static void *pool_worker(void *arg)
 	struct qcow2_codec *c = qcow2_codec_new(p->type);
 	uint8_t *scratch = xmalloc(p->cs);
 
+	qcow2_codec_set_level(c, p->level);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct qcow2_job *j;
@@ -186,7 +188,7 @@ static struct qcow2_pool *pool_free(struct qcow2_pool *p)
 }
 
 static int pool_new(struct qcow2_sink *s, unsigned n_threads, enum qcow2_compression_type type,
-		    size_t cs, struct qcow2_pool **ret)
+		    int level, size_t cs, struct qcow2_pool **ret)
 {
 	struct qcow2_pool *p = xcalloc(1, sizeof(*p));
 	int r;
@@ -198,6 +200,7 @@ static int pool_new(struct qcow2_sink *s, unsigned n_threads, enum qcow2_compres
 	}
 	p->n_threads = MIN(n_threads, QCOW2_MAX_THREADS);
 	p->type = type;
+	p->level = level;
 	p->cs = cs;
 	p->batch = MAX((size_t)1, QCOW2_BATCH_BYTES / cs);
 	/* two batches per worker (one compressing, one queued so that a worker never waits while
@@ -640,7 +643,7 @@ static int open_common(const struct format_params *p, struct outfile *out, bool 
 	if (compressed) {
 		s->ctype = p->compression == FORMAT_COMPRESSION_ZSTD ? QCOW2_COMPRESSION_ZSTD
 								     : QCOW2_COMPRESSION_ZLIB;
-		r = pool_new(s, p->n_threads, s->ctype, cs, &s->pool);
+		r = pool_new(s, p->n_threads, s->ctype, p->compression_level, cs, &s->pool);
 		if (r < 0) {
 			sink_free(s);
 			return diag_fail(d, r, "cannot start compression threads: %s",

@@ -777,6 +777,19 @@ TEST(qcow2_deflate_cluster_inflates_as_qemu_and_is_no_larger)
 	ASSERT_OK(qcow2_codec_decompress(c, ours, len, back, sizeof(back)));
 	ASSERT_MEM_EQ(back, data, sizeof(data));
 	qcow2_codec_free(c);
+	/* a higher level finds more (level 12: near-optimal parsing), and still decodes */
+	{
+		struct qcow2_codec *c12 = qcow2_codec_new(QCOW2_COMPRESSION_ZLIB);
+		size_t len12;
+
+		qcow2_codec_set_level(c12, 12);
+		ASSERT_OK(qcow2_codec_compress(c12, data, sizeof(data), ours, sizeof(ours) - 1,
+					       &len12));
+		ASSERT_TRUE(len12 < len);
+		ASSERT_OK(qcow2_codec_decompress(c12, ours, len12, back, sizeof(back)));
+		ASSERT_MEM_EQ(back, data, sizeof(data));
+		qcow2_codec_free(c12);
+	}
 	if (run(NULL, argv) != 0) {
 		fprintf(stderr, "  qemu-img missing: skipping\n");
 		return;
