@@ -25,6 +25,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/outfile.h"
@@ -662,7 +663,10 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	progress_init(&prog, s->progress_set ? s->progress : env->stderr_is_tty, total,
 		      t->n_inodes);
 
-	r = outfile_open(s->output, d, &out);
+	/* from here until the output is committed, SIGINT & co stop the build cleanly */
+	interrupt_arm();
+	r = s->output_device ? outfile_open_device(s->output, layout.disk_bytes, d, &out)
+			     : outfile_open(s->output, d, &out);
 	if (r < 0)
 		return r;
 	build_format_params(s, env, seed, layout.disk_bytes, &fp);
@@ -721,6 +725,16 @@ int cli_build(int argc, char **argv)
 		r = read_env(&env, &d);
 	if (r >= 0)
 		r = build_run(s, &env, &d);
+	interrupt_disarm();
+	if (interrupt_pending()) {
+		/* whatever failed on the way out, the signal is what happened */
+		if (r < 0)
+			log_error("%s: interrupted by %s; %s", s->output,
+				  interrupt_name(interrupt_pending()),
+				  s->output_device ? "the device holds a partial image"
+						   : "not written (an existing file is unchanged)");
+		interrupt_reraise();
+	}
 	if (r < 0) {
 		log_error("%s", diag_message(&d, r));
 		return 1;

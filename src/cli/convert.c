@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "util/outfile.h"
 #include "util/progress.h"
@@ -35,6 +36,7 @@ struct convert_opts {
 	struct format_params fp;
 	bool compression_set;
 	bool progress_set, progress;
+	bool output_device; /* OUT is a block device, written in place */
 };
 
 static const char convert_usage[] =
@@ -42,7 +44,8 @@ static const char convert_usage[] =
 	"\n"
 	"Converts a disk image between raw, qcow2 (plain or compressed with deflate or zstd),\n"
 	"VDI and VHD. The input format is detected; the output format comes from --format or\n"
-	"OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc).\n"
+	"OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc). An existing OUT file is\n"
+	"replaced when the image is complete; devices, FIFOs and sockets are refused.\n"
 	"\n"
 	"      --format FORMAT        raw, qcow2, qcow2-compressed, vdi or vpc\n"
 	"      --input-format FORMAT  read IN as FORMAT instead of detecting it\n"
@@ -52,6 +55,8 @@ static const char convert_usage[] =
 	"      --vpc-subformat TYPE   dynamic (default) or fixed\n"
 	"      --seed SEED            derives the VDI/VHD identifiers (default: from OUT's\n"
 	"                             file name and the disk size)\n"
+	"      --output-device        OUT is a block device: write the raw image onto it in\n"
+	"                             place (it must not be mounted; format raw)\n"
 	"      --progress, --no-progress\n"
 	"                             progress on stderr (default: when it is a terminal)\n"
 	"  -h, --help                 show this help\n";
@@ -134,6 +139,9 @@ static int convert_apply(struct convert_opts *o, int c, const char *arg, struct 
 			return diag_fail(d, -EINVAL, "--seed: empty");
 		o->seed = arg;
 		return 0;
+	case 'D':
+		o->output_device = true;
+		return 0;
 	case 'p':
 	case 'P':
 		o->progress_set = true;
@@ -154,6 +162,7 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		{ "cluster-size", required_argument, NULL, 'C' },
 		{ "vpc-subformat", required_argument, NULL, 'v' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "output-device", no_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -184,7 +193,7 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 	o->in = argv[optind];
 	o->out = argv[optind + 1];
 	if (!o->format)
-		o->format = convert_format_from_name(o->out);
+		o->format = o->output_device ? "raw" : convert_format_from_name(o->out);
 	/* as qemu-img -c: compression makes a qcow2 output compressed */
 	if (o->format && o->compression_set && strcmp(o->format, "qcow2") == 0)
 		o->format = "qcow2-compressed";
@@ -199,6 +208,9 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
 	} else if (o->compression_set)
 		return diag_fail(d, -EINVAL, "--compression applies to qcow2-compressed, not %s",
+				 o->format);
+	if (o->output_device && strcmp(o->format, "raw") != 0)
+		return diag_fail(d, -EINVAL, "--output-device writes raw images only, not format %s",
 				 o->format);
 	return 0;
 }
@@ -254,6 +266,9 @@ static int convert_stream(struct image_input *in, struct sink *s, struct progres
 			if (end > start + len)
 				end = start + len;
 			n = (size_t)(end - pos);
+			r = interrupt_check(d); /* zero chunks reach no sink_write */
+			if (r < 0)
+				return r;
 			r = image_input_read(in, pos, buf, n, d);
 			if (r < 0)
 				return r;
@@ -285,15 +300,14 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	struct outfile *out = NULL;
 	struct sink *s = NULL;
 	struct progress prog;
-	struct stat st;
 	int r;
 
 	if (!ops)
 		return diag_fail(d, -ENOTSUP, "format %s is not supported by this build (use one "
 				 "of %s)", o->format, format_names());
-	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
-		return diag_fail(d, -EISDIR, "%s: is a directory (give the output file's name)",
-				 o->out);
+	r = outfile_check(o->out, o->output_device, d);
+	if (r < 0)
+		return r;
 	r = image_reader_open(o->in, o->input_format, d, &in);
 	if (r < 0)
 		return r;
@@ -318,7 +332,10 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 		o->fp.timestamp = v;
 	}
 
-	r = outfile_open(o->out, d, &out);
+	/* from here until the output is committed, SIGINT & co stop the conversion cleanly */
+	interrupt_arm();
+	r = o->output_device ? outfile_open_device(o->out, o->fp.virtual_size, d, &out)
+			     : outfile_open(o->out, d, &out);
 	if (r < 0)
 		return r;
 	r = sink_open(ops, &o->fp, out, d, &s);
@@ -354,6 +371,14 @@ int cli_convert(int argc, char **argv)
 		return 2;
 	}
 	r = convert_run(&o, &d);
+	interrupt_disarm();
+	if (interrupt_pending()) {
+		if (r < 0)
+			log_error("%s: interrupted by %s; %s", o.out, interrupt_name(interrupt_pending()),
+				  o.output_device ? "the device holds a partial image"
+						  : "not written (an existing file is unchanged)");
+		interrupt_reraise();
+	}
 	if (r < 0) {
 		log_error("%s", diag_message(&d, r));
 		return 1;

@@ -5,6 +5,7 @@
 
 #include "format/format-internal.h"
 #include "util/diag.h"
+#include "util/interrupt.h"
 
 
 
@@ -64,6 +65,9 @@ int sink_write(struct sink *s, uint64_t off, const void *buf, size_t len, struct
 {
 	int r = sink_check(s, off, len, d);
 
+	/* every write is a point where a SIGINT or SIGTERM stops the build (util/interrupt.h) */
+	if (r >= 0)
+		r = interrupt_check(d);
 	if (r < 0)
 		return r;
 	r = s->ops->write(s, off, buf, len, d);
@@ -83,6 +87,8 @@ ssize_t sink_copy_from_fd(struct sink *s, uint64_t off, int fd, uint64_t src_off
 	if (!s->ops->copy_from_fd)
 		return -EOPNOTSUPP;
 	r = sink_check(s, off, len, d);
+	if (r >= 0)
+		r = interrupt_check(d);
 	if (r < 0)
 		return r;
 	n = s->ops->copy_from_fd(s, off, fd, src_off, len, d);

@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/outfile.h"
 #include "util/xalloc.h"
 
@@ -28,6 +29,8 @@
 #define RAW_BLOCK 4096u
 #define RAW_WINDOW (1u << 20)
 #define RAW_WINDOW_BLOCKS (RAW_WINDOW / RAW_BLOCK)
+/* copy_file_range calls are bounded so that an interrupt is seen between them */
+#define RAW_COPY_STEP (64u << 20)
 
 struct raw_window {
 	uint8_t *buf; /* RAW_WINDOW bytes, RAW_BLOCK-aligned; zero where not touched */
@@ -169,13 +172,20 @@ static void raw_stop_writer(struct raw_sink *s)
 
 static void raw_start_writer(struct raw_sink *s)
 {
+	sigset_t old;
+	int r;
+
 	if (pthread_mutex_init(&s->lock, NULL) != 0)
 		return;
 	if (pthread_cond_init(&s->cond, NULL) != 0) {
 		pthread_mutex_destroy(&s->lock);
 		return;
 	}
-	if (pthread_create(&s->thread, NULL, raw_writer, s) != 0) {
+	/* the writer starts with SIGINT & co blocked: they reach the main thread */
+	interrupt_block(&old);
+	r = pthread_create(&s->thread, NULL, raw_writer, s);
+	interrupt_unblock(&old);
+	if (r != 0) {
 		pthread_cond_destroy(&s->cond);
 		pthread_mutex_destroy(&s->lock);
 		return;
@@ -283,8 +293,12 @@ static ssize_t raw_copy_range(struct raw_sink *s, uint64_t off, int fd, uint64_t
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = copy_file_range(fd, &in, s->out->fd, &out, len - done, 0);
+		ssize_t n;
+		int r = interrupt_check(d);
 
+		if (r < 0)
+			return r;
+		n = copy_file_range(fd, &in, s->out->fd, &out, MIN(len - done, RAW_COPY_STEP), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* after some progress, the caller writes the rest (and meets a lasting error) */
@@ -314,8 +328,10 @@ static ssize_t raw_copy_from_fd(struct sink *base, uint64_t off, int fd, uint64_
 	while (done < len) {
 		size_t room;
 		ssize_t n;
-		int r = raw_window_at(s, off + done, &room, d);
+		int r = interrupt_check(d);
 
+		if (r >= 0)
+			r = raw_window_at(s, off + done, &room, d);
 		if (r < 0)
 			return r;
 		n = pread(fd, s->cur->buf + (off + done - s->cur->off), MIN(len - done, room),
@@ -350,7 +366,7 @@ static int raw_finish(struct sink *base, struct diag *d)
 	 * that reached past the end) */
 	if (r < 0)
 		outfile_abort(s->out);
-	else if (ftruncate(s->out->fd, (off_t)base->virtual_size) < 0) {
+	else if (!s->out->in_place && ftruncate(s->out->fd, (off_t)base->virtual_size) < 0) {
 		r = diag_fail(d, -errno, "%s: cannot set size: %s", s->out->path,
 			      strerror(errno));
 		outfile_abort(s->out);

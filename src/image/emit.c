@@ -14,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/xalloc.h"
 
 /* Large enough to amortize syscalls, small enough to stay cache- and memory-friendly. */
@@ -50,6 +51,10 @@ static int emit_fill(struct emit_state *st, const struct image_range *r, struct 
 		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
 		int ret;
 
+		/* all-zero chunks reach no sink_write: look for an interrupt here too */
+		ret = interrupt_check(d);
+		if (ret < 0)
+			return ret;
 		memset(st->buf, 0, n);
 		ret = image_range_fill(st->plan, r, done, st->buf, n, d);
 		if (ret < 0)
@@ -167,6 +172,9 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 	for (uint64_t done = (uint64_t)copied; done < r->len;) {
 		size_t n = (size_t)MIN(r->len - done, (uint64_t)EMIT_CHUNK);
 
+		ret = interrupt_check(d);
+		if (ret < 0)
+			return ret;
 		ret = pread_full(st->fd, st->buf, n, r->arg + done);
 		if (ret == -EIO)
 			return emit_fail(d, -ESTALE, node,

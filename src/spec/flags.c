@@ -59,6 +59,7 @@ enum {
 	OPT_GRUB_DIR,
 	OPT_GRUB_EFI_DIR,
 	OPT_JSON,
+	OPT_OUTPUT_DEVICE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 };
@@ -111,6 +112,7 @@ static const struct option spec_long_options[] = {
 	{ "grub-dir", required_argument, NULL, OPT_GRUB_DIR },
 	{ "grub-efi-dir", required_argument, NULL, OPT_GRUB_EFI_DIR },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "output-device", no_argument, NULL, OPT_OUTPUT_DEVICE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
@@ -130,7 +132,11 @@ static const char spec_usage_text[] =
 	"\n"
 	"      --spec FILE              read a JSON spec (repeatable; later files override)\n"
 	"  -o, --output OUT             the image file, or an existing directory to hold\n"
-	"                               BASENAME.img (.qcow2, .vdi, .vhd) (required)\n"
+	"                               BASENAME.img (.qcow2, .vdi, .vhd) (required). An\n"
+	"                               existing file is replaced when the image is complete;\n"
+	"                               devices, FIFOs and sockets are refused\n"
+	"      --output-device          -o is a block device: write the raw image onto it in\n"
+	"                               place (its first diskSize bytes; it must not be mounted)\n"
 	"      --root DIR               [root] staging tree copied whole onto /\n"
 	"      --esp DIR                [esp] tree copied onto the ESP (FAT; efi, efixbootldr,\n"
 	"                               hybrid); without it the ESP is empty\n"
@@ -417,6 +423,9 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 		return 0;
 	case OPT_JSON:
 		s->json = true;
+		return 0;
+	case OPT_OUTPUT_DEVICE:
+		s->output_device = true;
 		return 0;
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:

@@ -292,7 +292,7 @@ TEST(flags_usage_lists_every_flag_and_key)
 		"--reserved-percent",		      "[reservedPercent]",
 		"--cluster-size", "[clusterSize]", "--compression", "[compression]",
 		"--threads", "[threads]", "--vpc-subformat", "[vpcSubformat]",
-		"--json",	   "--progress",      "--no-progress",
+		"--json",	   "--progress",      "--no-progress", "--output-device",
 		"--help",	   "installBootLoader", "touchEFIVars",
 		"onlyNixStore",	   "copyChannel",     "additionalPaths",
 		"configFile",	   "memSize",

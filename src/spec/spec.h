@@ -99,6 +99,7 @@ struct image_spec {
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */
+	bool output_device;          /* --output-device: -o is a block device, written in place */
 	bool progress_set, progress; /* --progress / --no-progress override the tty check */
 	bool help;                   /* --help: print spec_usage() and stop */
 };

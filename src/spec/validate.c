@@ -10,6 +10,7 @@
 
 #include "boot/boot.h"
 #include "util/diag.h"
+#include "util/outfile.h"
 #include "util/xalloc.h"
 
 #define SPEC_ESP_START (8ull * PART_MIB)       /* efi, hybrid, efixbootldr */
@@ -289,15 +290,28 @@ static int spec_check_boot_trees(const struct image_spec *s, struct diag *d)
 }
 
 /* -o names the image file, or an existing directory to put <baseName>.<ext> in (as
- * make-disk-image's $out/nixos.img). */
+ * make-disk-image's $out/nixos.img), or with --output-device a block device. Devices, FIFOs
+ * and sockets are refused here, before any work (util/outfile.h). */
 static int spec_resolve_output(struct image_spec *s, struct diag *d)
 {
 	struct stat st;
 	size_t n;
+	int r;
 
 	if (!s->output || !*s->output)
 		return diag_fail(d, -EINVAL, "no output: use -o FILE, or -o DIR for DIR/%s.%s",
 				 s->base_name, spec_format_extension(s->format));
+	if (s->efi_vars_out) {
+		r = outfile_check(s->efi_vars_out, /* device= */ false, d);
+		if (r < 0)
+			return diag_prepend(d, r, "efiVarsOut");
+	}
+	if (s->output_device) {
+		if (strcmp(s->format, "raw") != 0)
+			return diag_fail(d, -EINVAL, "--output-device writes raw images only, not "
+					 "format %s", s->format);
+		return outfile_check(s->output, /* device= */ true, d);
+	}
 	n = strlen(s->output);
 	if (stat(s->output, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char *f = xasprintf("%s%s%s.%s", s->output, s->output[n - 1] == '/' ? "" : "/",
@@ -308,7 +322,7 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 	} else if (s->output[n - 1] == '/')
 		return diag_fail(d, -ENOENT, "-o %s: no such directory (create it first)",
 				 s->output);
-	return 0;
+	return outfile_check(s->output, /* device= */ false, d);
 }
 
 int spec_validate(struct image_spec *s, struct diag *d)

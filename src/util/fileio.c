@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/interrupt.h"
 #include "util/xalloc.h"
 
 int pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -17,7 +18,8 @@ int pread_full(int fd, void *buf, size_t len, uint64_t off)
 		ssize_t n = pread(fd, p, len, (off_t)off);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			/* a signal that asks us to stop ends the retries (util/interrupt.h) */
+			if (errno == EINTR && !interrupt_pending())
 				continue;
 			return -errno;
 		}
@@ -38,7 +40,8 @@ int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			/* a signal that asks us to stop ends the retries (util/interrupt.h) */
+			if (errno == EINTR && !interrupt_pending())
 				continue;
 			return -errno;
 		}
@@ -70,7 +73,8 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0) {
-			if (errno == EINTR)
+			/* a signal that asks us to stop ends the retries (util/interrupt.h) */
+			if (errno == EINTR && !interrupt_pending())
 				continue;
 			return -errno;
 		}

@@ -14,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/outfile.h"
 #include "util/xalloc.h"
 
@@ -54,6 +55,7 @@ struct qcow2_pool {
 	uint64_t depth, submit_seq, take_seq, retire_seq;
 	size_t batch; /* clusters per batch */
 	bool quit;
+	bool cancel;  /* abort: workers take no more batches and write nothing more */
 	bool writing; /* a worker is writing batches out */
 	int err;      /* the first write error */
 	enum qcow2_compression_type type;
@@ -121,7 +123,7 @@ static void pool_write_finished(struct qcow2_pool *p)
 		if (!j->done)
 			break;
 		pthread_mutex_unlock(&p->lock);
-		if (!failed)
+		if (!failed && !p->cancel)
 			r = job_write(p->sink, j);
 		pthread_mutex_lock(&p->lock);
 		if (r < 0)
@@ -147,7 +149,7 @@ static void *pool_worker(void *arg)
 
 		while (p->take_seq == p->submit_seq && !p->quit)
 			pthread_cond_wait(&p->work, &p->lock);
-		if (p->take_seq == p->submit_seq)
+		if (p->take_seq == p->submit_seq || p->cancel)
 			break;
 		j = &p->jobs[p->take_seq++ % p->depth];
 		pthread_mutex_unlock(&p->lock);
@@ -218,7 +220,12 @@ static int pool_new(struct qcow2_sink *s, unsigned n_threads, enum qcow2_compres
 	pthread_cond_init(&p->done, NULL);
 	p->threads = xcalloc(p->n_threads, sizeof(*p->threads));
 	for (unsigned i = 0; i < p->n_threads; i++) {
+		sigset_t old;
+
+		/* workers start with SIGINT & co blocked: they reach the main thread */
+		interrupt_block(&old);
 		r = pthread_create(&p->threads[i], NULL, pool_worker, p);
+		interrupt_unblock(&old);
 		if (r != 0) {
 			pool_free(p);
 			return -r;
@@ -481,8 +488,10 @@ static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint6
 		struct qcow2_job *j = NULL;
 		uint8_t *dst;
 		ssize_t n;
-		int r;
+		int r = interrupt_check(d);
 
+		if (r < 0)
+			return r;
 		if (s->cur_dirty && s->cur_clus != clus) {
 			r = flush_cur(s, d);
 			if (r < 0)
@@ -589,7 +598,13 @@ static void qcow2_abort(struct sink *base)
 {
 	struct qcow2_sink *s = (struct qcow2_sink *)base;
 
-	/* the writing worker may still be at the file */
+	/* the workers stop first (the writing one may still be at the file): queued batches are
+	 * neither compressed nor written */
+	if (s->pool) {
+		pthread_mutex_lock(&s->pool->lock);
+		s->pool->cancel = true;
+		pthread_mutex_unlock(&s->pool->lock);
+	}
 	s->pool = pool_free(s->pool);
 	outfile_abort(s->out);
 	sink_free(s);
@@ -605,6 +620,8 @@ static int qcow2_finish(struct sink *base, struct diag *d)
 		r = pool_drain(s, d);
 	if (r >= 0 && (r = wbuf_flush(s)) < 0)
 		r = write_fail(s, d, r);
+	if (r >= 0)
+		r = interrupt_check(d);
 	if (r >= 0)
 		r = write_metadata(s, d);
 	if (r < 0) {
