@@ -210,8 +210,8 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		return diag_fail(d, -EINVAL, "--compression applies to qcow2-compressed, not %s",
 				 o->format);
 	if (o->output_device && strcmp(o->format, "raw") != 0)
-		return diag_fail(d, -EINVAL, "--output-device writes raw images only, not format %s",
-				 o->format);
+		return diag_fail(d, -EINVAL, "%s: --output-device writes raw images only, not "
+				 "format %s", o->out, o->format);
 	return 0;
 }
 

@@ -308,8 +308,8 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 	}
 	if (s->output_device) {
 		if (strcmp(s->format, "raw") != 0)
-			return diag_fail(d, -EINVAL, "--output-device writes raw images only, not "
-					 "format %s", s->format);
+			return diag_fail(d, -EINVAL, "%s: --output-device writes raw images only, "
+					 "not format %s", s->output, s->format);
 		return outfile_check(s->output, /* device= */ true, d);
 	}
 	n = strlen(s->output);
