@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/diag.h"
@@ -31,8 +32,11 @@ static int raw_read(struct image_reader *base, uint64_t off, void *buf, size_t l
 {
 	struct raw_reader *r = (struct raw_reader *)base;
 	int e = pread_full(r->fd, buf, len, off);
+	struct stat st;
 
-	if (e == -EIO)
+	/* -EIO is both an early end of file and a failing device: the size tells them apart */
+	if (e == -EIO && fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size < off + len)
 		return diag_fail(d, e, "file ended before byte %llu (did it shrink?)",
 				 (unsigned long long)(off + len));
 	if (e < 0)

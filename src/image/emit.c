@@ -152,6 +152,13 @@ static ssize_t emit_copy(struct emit_state *st, const struct image_range *r, str
 	return diag_prepend(d, (int)n, "%s", path ? path : image_range_node(r)->name);
 }
 
+static bool emit_shrank(int fd, const struct tree_node *node)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && (uint64_t)sb.st_size < node->size;
+}
+
 static int emit_file(struct emit_state *st, const struct image_range *r, struct diag *d)
 {
 	const struct tree_node *node = image_range_node(r);
@@ -176,7 +183,9 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 		if (ret < 0)
 			return ret;
 		ret = pread_full(st->fd, st->buf, n, r->arg + done);
-		if (ret == -EIO)
+		/* -EIO is both an early end of file and a failing device: the size tells them
+		 * apart */
+		if (ret == -EIO && emit_shrank(st->fd, node))
 			return emit_fail(d, -ESTALE, node,
 					 "shrank while building; rebuild from a stable tree");
 		if (ret < 0) {
