@@ -374,7 +374,8 @@ int cli_convert(int argc, char **argv)
 	interrupt_disarm();
 	if (interrupt_pending()) {
 		if (r < 0)
-			log_error("%s: interrupted by %s; %s", o.out, interrupt_name(interrupt_pending()),
+			log_error("%s: interrupted by %s; %s", o.out,
+				  interrupt_name(interrupt_pending()),
 				  o.output_device ? "the device holds a partial image"
 						  : "not written (an existing file is unchanged)");
 		interrupt_reraise();

@@ -85,7 +85,8 @@ int outfile_check(const char *path, bool device, struct diag *d)
  * with a mode of our choice. */
 static int outfile_create_tmp(struct outfile *o, mode_t mode)
 {
-	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789";
 	const char *slash = strrchr(o->path, '/');
 	size_t dir_len = slash ? (size_t)(slash - o->path) + 1 : 0;
 
@@ -173,7 +174,8 @@ static int outfile_zero_device(struct outfile *o, uint64_t size, struct diag *d)
 			return diag_fail(d, -errno, "%s: cannot zero the device: %s", o->path,
 					 strerror(errno));
 	}
-	if (size > whole && pwrite(o->fd, tail, size - whole, (off_t)whole) != (ssize_t)(size - whole))
+	if (size > whole &&
+	    pwrite(o->fd, tail, size - whole, (off_t)whole) != (ssize_t)(size - whole))
 		return diag_fail(d, -errno, "%s: write failed: %s", o->path, strerror(errno));
 	return 0;
 }
@@ -197,8 +199,8 @@ int outfile_open_device(const char *path, uint64_t size, struct diag *d, struct 
 		r = -errno;
 		outfile_free(o);
 		if (r == -EBUSY)
-			return diag_fail(d, r, "%s: the device is in use (mounted?); unmount it first",
-					 path);
+			return diag_fail(d, r, "%s: the device is in use (mounted?); unmount it "
+					 "first", path);
 		return diag_fail(d, r, "%s: cannot open: %s", path, strerror(-r));
 	}
 	if (fstat(o->fd, &st) < 0 || !S_ISBLK(st.st_mode) ||
@@ -209,8 +211,8 @@ int outfile_open_device(const char *path, uint64_t size, struct diag *d, struct 
 	}
 	if (dev_size < size) {
 		outfile_free(o);
-		return diag_fail(d, -ENOSPC, "%s: the device holds %llu bytes, the image needs %llu",
-				 path, (unsigned long long)dev_size, (unsigned long long)size);
+		return diag_fail(d, -ENOSPC, "%s: the device holds %llu bytes, the image needs "
+				 "%llu", path, (unsigned long long)dev_size, (unsigned long long)size);
 	}
 	r = outfile_zero_device(o, size, d);
 	if (r < 0) {

@@ -83,8 +83,8 @@ static int fault_check(int fd, int op)
 		FILE *f = fopen(log, "a");
 
 		if (f) {
-			fprintf(f, "%s %lu\n", op == OP_READ ? "read" : op == OP_WRITE ? "write" : "fsync",
-				n);
+			fprintf(f, "%s %lu\n",
+				op == OP_READ ? "read" : op == OP_WRITE ? "write" : "fsync", n);
 			fclose(f);
 		}
 	}
