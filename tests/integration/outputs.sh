@@ -124,7 +124,7 @@ if can_loop_mount; then
 	[ -b "$loop" ] || fail "$loop is no longer a block device"
 	cmp -n $((64 << 20)) "$loop" "$T/ref.img" || fail "--output-device: device differs from -o FILE"
 	# the rest of the device is not touched
-	cmp -s -i $((64 << 20)) -n $((16 << 20)) "$loop" <(python3 -c \
+	cmp -s -i $((64 << 20)):0 -n $((16 << 20)) "$loop" <(python3 -c \
 		'import sys; sys.stdout.buffer.write(b"\xa5" * (16 << 20))') ||
 		fail "--output-device wrote past the image"
 	# convert: the format defaults to raw
