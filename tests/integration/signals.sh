@@ -6,6 +6,7 @@
 # run is still writing when the signal comes; the test waits for the temporary file first.
 . "$(dirname "$0")/../lib.sh"
 require cc python3 qemu-img
+env --default-signal=INT true 2>/dev/null || skip "env lacks --default-signal (coreutils 8.31)"
 
 cc -shared -fPIC -o "$T/interpose.so" "$TESTS/fault/interpose.c" -ldl ||
 	fail "cannot compile tests/fault/interpose.c"
