@@ -552,7 +552,9 @@ static int build_efi_vars_write(const struct image_spec *s, const struct efivars
 	return 0;
 }
 
-static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d)
+/* *ret_committed: the image is in place (whatever happened after). */
+static int build_run(struct image_spec *s, const struct build_env *env, struct diag *d,
+		     bool *ret_committed)
 {
 	_cleanup_(efivars_freep) struct efivars *vars = NULL;
 	struct outfile *vars_out = NULL;
@@ -691,6 +693,7 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 		outfile_abort(vars_out);
 		return r;
 	}
+	*ret_committed = true;
 	if (vars_out) {
 		r = outfile_commit(vars_out, d);
 		if (r < 0)
@@ -712,6 +715,7 @@ int cli_build(int argc, char **argv)
 	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
 	struct build_env env;
 	struct diag d = { 0 };
+	bool committed = false;
 	int r;
 
 	r = spec_parse_args(s, argc, argv, &d);
@@ -724,9 +728,9 @@ int cli_build(int argc, char **argv)
 	if (r >= 0)
 		r = read_env(&env, &d);
 	if (r >= 0)
-		r = build_run(s, &env, &d);
+		r = build_run(s, &env, &d, &committed);
 	interrupt_disarm();
-	if (interrupt_pending()) {
+	if (interrupt_pending() && !committed) {
 		/* whatever failed on the way out, the signal is what happened */
 		if (r < 0)
 			log_error("%s: interrupted by %s; %s", s->output,
@@ -735,9 +739,8 @@ int cli_build(int argc, char **argv)
 						   : "not written (an existing file is unchanged)");
 		interrupt_reraise();
 	}
-	if (r < 0) {
-		log_error("%s", diag_message(&d, r));
-		return 1;
-	}
-	return 0;
+	if (r < 0)
+		log_error("%s", diag_message(&d, r)); /* e.g. efi-vars.fd after the image */
+	interrupt_reraise(); /* the image is complete: still die of the signal, as asked */
+	return r < 0 ? 1 : 0;
 }

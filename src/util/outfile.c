@@ -242,8 +242,8 @@ int outfile_commit(struct outfile *o, struct diag *d)
 		return r;
 	}
 	/* the last moment to give up: after the rename the new image is the output */
-	if (r == 0)
-		r = interrupt_check(d);
+	if (r == 0 && (r = interrupt_check(d)) < 0)
+		r = diag_prepend(d, r, "%s", o->path);
 	/* the path may have become something we do not replace while we wrote */
 	if (r == 0 && stat(o->path, &st) == 0)
 		r = outfile_check_stat(o->path, &st, /* device= */ false, d);
