@@ -323,7 +323,7 @@ TEST(emit_copy_still_refuses_a_source_that_changed)
 	fixture_init(&f);
 	write_host_file(f.dir, "b", more, sizeof(more)); /* shrinks b after the plan */
 	ASSERT_ERR(emit_into(&f, &mem_ops, COPY_FULL, &s, &log, &d), -ESTALE);
-	ASSERT_TRUE(strstr(d.msg, "/b: changed while building") != NULL);
+	ASSERT_TRUE(strstr(d.msg, "/b: changed since it was scanned (size 100, scanned ") != NULL);
 	mem_sink_free(&s);
 	fixture_free(&f);
 }
