@@ -73,6 +73,7 @@ os.chdir(sys.argv[1])
 for i in range(40):
     n = 'd%02d' % i + 'x' * 197
     os.mkdir(n)
+    open('f', 'w').write('level %d\n' % i) # copied after the levels below: emit comes back up
     os.chdir(n)
 open('leaf', 'w').write('deep leaf\n')
 os.mkdir('under')
@@ -85,6 +86,11 @@ e2fsck_clean "$T/deep.img"
 	fail "the deepest file does not read back"
 [ "$(debugfs -R "cat /$deep/under/second" "$T/deep.img" 2>/dev/null)" = "second" ] ||
 	fail "a file below the deepest directory does not read back"
+for i in 0 1 17 23 38 39; do
+	f=$(python3 -c "import sys; print(''.join('/d%02d' % i + 'x' * 197 for i in range(int(sys.argv[1]))) + '/f')" "$i")
+	[ "$(debugfs -R "cat $f" "$T/deep.img" 2>/dev/null)" = "level $i" ] ||
+		fail "the file at level $i does not read back"
+done
 if can_loop_mount; then
 	loop_mount "$T/deep.img" "$T/mnt"
 	(cd "$T/mnt" && python3 - "$deep" <<'PY'
@@ -93,6 +99,9 @@ for n in sys.argv[1].split('/'):
     os.chdir(n)
 assert open('leaf').read() == 'deep leaf\n'
 assert open('under/second').read() == 'second\n'
+for i in range(39, -1, -1):
+    os.chdir('..')
+    assert open('f').read() == 'level %d\n' % i, i
 PY
 	) || fail "the kernel does not read the deep files back"
 	unmount "$T/mnt"
