@@ -55,6 +55,21 @@ for format in raw qcow2 qcow2-compressed; do
 done
 [ "$checked" -eq 15 ] || fail "checked $checked fault cases, want 15"
 
+# A `contents` entry's file (opened by its own host path, not its directory's fd) is checked
+# the same way.
+mkdir -p "$T/empty"
+for action in swap-symlink modify; do
+	fixture
+	rm -f "$T/fault.log"
+	EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/fault.so" FAULT_PATH="$T/src/d/big"
+		FAULT_ACTION="$action" FAULT_TARGET="$T/secret" FAULT_LOG="$T/fault.log" timeout 20)
+	expect_fail "src/d/big: changed since it was scanned (" \
+		--root "$T/empty" --contents "$T/src/d/big:/etc/big" --partition-table none
+	grep -q "^fault: $action " "$T/fault.log" || fail "contents $action: the interposer did not act"
+	checked=$((checked + 1))
+done
+EXPECT_FAIL_PREFIX=()
+
 # Unchanged sources still build through the same paths (the interposer loaded, acting on a
 # file that is not in the tree), and the image holds them.
 fixture
@@ -142,4 +157,4 @@ if is_root && command -v losetup >/dev/null 2>&1 && loop=$(losetup -f --show "$T
 else
 	log "no loop device (not root or no losetup): the block-device input is not checked"
 fi
-log "ok: $checked fault cases, a tree deeper than PATH_MAX, FIFO inputs"
+log "ok: $checked fault cases (2 through contents), a tree deeper than PATH_MAX, FIFO inputs"
