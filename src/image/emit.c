@@ -195,7 +195,8 @@ static int emit_dir_fd(struct emit_state *st, const struct tree_node *dir, struc
 	size_t n_up = 0, k;
 	const struct tree_node *root;
 
-	if (st->n_chain && st->chain[st->n_chain - 1].node == dir && st->chain[st->n_chain - 1].fd >= 0)
+	if (st->n_chain && st->chain[st->n_chain - 1].node == dir &&
+	    st->chain[st->n_chain - 1].fd >= 0)
 		return st->chain[st->n_chain - 1].fd;
 	for (const struct tree_node *x = dir;; x = x->parent) {
 		if (n_up == st->cap_up) {

@@ -61,8 +61,8 @@ int tree_src_check(const struct tree_node *n, const struct stat *st, char *why, 
 		return -ESTALE;
 	}
 	if (tree_src_stamp(st) != n->src_stamp) {
-		snprintf(why, why_len, "another file, or modified: device, inode, mtime or ctime "
-				       "differ");
+		snprintf(why, why_len,
+			 "another file, or modified: device, inode, mtime or ctime differ");
 		return -ESTALE;
 	}
 	return 0;
