@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/efivars.h"
@@ -23,12 +24,16 @@ DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
 bool cli_inspect_is_efivars(const char *path)
 {
 	uint8_t head[EFIVARS_FV_MIN_SIZE];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* not waiting on a FIFO: only a file or a block device is looked at (image_reader_open
+	 * refuses the rest with a message) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	bool is = false;
 
 	if (fd < 0)
 		return false;
-	if (pread_full(fd, head, sizeof(head), 0) == 0)
+	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) &&
+	    pread_full(fd, head, sizeof(head), 0) == 0)
 		is = efivars_probe(head, sizeof(head));
 	close(fd);
 	return is;

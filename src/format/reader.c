@@ -100,13 +100,22 @@ int image_reader_open(const char *path, const char *format, struct diag *d,
 	int r;
 
 	in->path = xstrdup(path);
-	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below, and the
+	 * flag is cleared for what stays (a regular file or a block device). */
+	in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (in->fd < 0)
 		return diag_fail(d, -errno, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(in->fd, &st) < 0)
 		return diag_fail(d, -errno, "%s: cannot stat: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return diag_fail(d, -EISDIR, "%s: is a directory, not a disk image", path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return diag_fail(d, -EINVAL,
+				 "%s: not a regular file or block device (a FIFO, socket or "
+				 "character device cannot be read as a disk image)",
+				 path);
+	if (fcntl(in->fd, F_SETFL, fcntl(in->fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return diag_fail(d, -errno, "%s: cannot open: %s", path, strerror(errno));
 	/* block devices report size 0 through stat */
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(in->fd, 0, SEEK_END);

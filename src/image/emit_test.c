@@ -323,7 +323,7 @@ TEST(emit_copy_still_refuses_a_source_that_changed)
 	fixture_init(&f);
 	write_host_file(f.dir, "b", more, sizeof(more)); /* shrinks b after the plan */
 	ASSERT_ERR(emit_into(&f, &mem_ops, COPY_FULL, &s, &log, &d), -ESTALE);
-	ASSERT_TRUE(strstr(d.msg, "/b: changed while building") != NULL);
+	ASSERT_TRUE(strstr(d.msg, "/b: changed since it was scanned (size 100, scanned ") != NULL);
 	mem_sink_free(&s);
 	fixture_free(&f);
 }
@@ -367,4 +367,92 @@ TEST(emit_into_raw_direct)
 TEST(emit_into_raw_buffered)
 {
 	emit_raw(_failed, true);
+}
+
+/* Files in a host tree deeper than PATH_MAX, planned in an order that jumps up and down it:
+ * emit reaches each through its chain of directory fds (reopening levels it closed to stay
+ * within its fd budget), the disk holds every file, and no fd is left open. */
+#define DEEP_LEVELS 60
+
+static int count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+TEST(emit_deep_tree_in_any_order)
+{
+	static const unsigned order[] = { 59, 0, 30, 58, 1, 45, 2, 17, 57, 16, 3, 40, 41, 39, 29 };
+	char top[64], name[120];
+	struct diag d = { 0 };
+	struct format_params fp = { .virtual_size = DISK_SIZE };
+	struct mem_sink s = { .mode = COPY_NONE };
+	struct sink *base;
+	struct tree *t = tree_new();
+	struct image_plan *p = image_plan_new(DISK_SIZE);
+	const struct tree_node *file;
+	int fd, fds_before;
+
+	snprintf(top, sizeof(top), "/tmp/emit_test.XXXXXX");
+	ASSERT_TRUE(mkdtemp(top) != NULL);
+	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+		char data[16] = { 0 };
+		int f, next;
+
+		snprintf(data, sizeof(data), "level %03u", i);
+		f = openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_TRUE(f >= 0);
+		ASSERT_OK(pwrite_full(f, data, 16, 0));
+		(void)close(f);
+		snprintf(name, sizeof(name), "%03u%0100u", i, 0);
+		ASSERT_OK(mkdirat(fd, name, 0755));
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ASSERT_TRUE(next >= 0);
+		(void)close(fd);
+		fd = next;
+	}
+	(void)close(fd);
+	ASSERT_OK(tree_add_host_dir(t, top, "/", NULL, &d));
+	ASSERT_OK(tree_finalize(t, NULL, &d));
+	for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		char path[DEEP_LEVELS * 105 + 8];
+		size_t n = 0;
+
+		for (unsigned i = 0; i < order[k]; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "/%03u%0100u", i, 0);
+		snprintf(path + n, sizeof(path) - n, "/f");
+		file = tree_lookup(t, path);
+		ASSERT_TRUE(file != NULL);
+		image_plan_add_file(p, (uint64_t)k * 4096, 16, file, 0);
+	}
+	ASSERT_OK(image_plan_seal(p, &d));
+	s.disk = xcalloc(1, DISK_SIZE);
+	s.touched = xcalloc(1, DISK_SIZE);
+	mem_open_sink = &s;
+	ASSERT_OK(sink_open(&mem_ops_nocopy, &fp, NULL, &d, &base));
+	fds_before = count_fds();
+	ASSERT_OK(image_emit(p, base, NULL, &d));
+	ASSERT_EQ(count_fds(), fds_before);
+	for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		char want[16] = { 0 };
+
+		snprintf(want, sizeof(want), "level %03u", order[k]);
+		ASSERT_MEM_EQ(s.disk + (uint64_t)k * 4096, want, 16);
+	}
+	free(s.disk);
+	free(s.touched);
+	image_plan_free(p);
+	tree_free(t);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+		ASSERT_OK(system(cmd));
+	}
 }

@@ -318,8 +318,7 @@ static int fill_leaf(struct scan_ctx *c, struct tree_node *n, int dfd, const cha
 		n->size = (uint64_t)st->st_size;
 		if (!n->src_in_parent)
 			n->src_path = tree_strndup(c->t, host_path, strlen(host_path));
-		n->src_mtime_sec = st->st_mtim.tv_sec;
-		n->src_mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+		n->src_stamp = tree_src_stamp(st);
 		if ((uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size)
 			return scan_sparse(c, n, dfd, name, host_path);
 		if (!mode_says_readable(c, st) && faccessat(dfd, name, R_OK, AT_EACCESS) < 0)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct diag;
+struct stat;
 struct tree_arena;
 
 enum tree_type {
@@ -73,12 +74,14 @@ struct tree_node {
 	};
 	int64_t mtime_sec; /* after SOURCE_DATE_EPOCH clamping (tree_finalize) */
 	uint64_t size;     /* regular file: bytes; symlink: target length */
-	int64_t src_mtime_sec; /* host mtime as scanned, for the -ESTALE check at emit */
+	/* A scanned host file's identity and change times (tree_src_stamp: device, inode, mtime,
+	 * ctime mixed into 64 bits, where the exact values would take 40 bytes): emit compares it,
+	 * with type and size, before and after reading the file (tree_src_check). */
+	uint64_t src_stamp;
 
 	uint32_t mode; /* permission bits with setuid/setgid/sticky: mode & 07777 */
 	uint32_t uid, gid;
 	uint32_t mtime_nsec;
-	uint32_t src_mtime_nsec;
 	uint32_t n_links; /* on a primary: names in the tree sharing its inode (>= 1) */
 	uint32_t index; /* preorder position, 0 = root (tree_finalize) */
 	uint32_t n_children;
@@ -163,6 +166,16 @@ void *tree_memdup(struct tree *t, const void *p, size_t n);
 
 /* Sort, map owners, clamp times, group hard links, assign indices and counts. */
 int tree_finalize(struct tree *t, const struct tree_finalize_opts *o, struct diag *d);
+
+/* A host file's (device, inode, mtime, ctime) mixed into 64 bits for tree_node.src_stamp. */
+uint64_t tree_src_stamp(const struct stat *st);
+/* Compare what fstat says of a node's open host file now with what the scan recorded (type,
+ * size, src_stamp): 0 when equal, else -ESTALE with what differs in why ("now a FIFO", "size
+ * 12, scanned 10", ...). */
+int tree_src_check(const struct tree_node *n, const struct stat *st, char *why, size_t why_len);
+/* The reason for an open of a node's host file (O_NOFOLLOW) failing with err that means the
+ * file changed since the scan ("now a symbolic link", "removed"), or NULL. */
+const char *tree_src_open_changed(int err);
 
 /* Inode-style mode for a node: type bits | permission bits. */
 uint32_t tree_node_st_mode(const struct tree_node *n);

@@ -57,9 +57,15 @@ int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = 0, cap = 4096;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
+		return -errno;
+	/* Opened without blocking (a FIFO with no writer, a tty); a pipe still reads to its
+	 * end, blocking as reads do. */
+	r = fcntl(fd, F_GETFL);
+	if (r < 0 || fcntl(fd, F_SETFL, r & ~O_NONBLOCK) < 0)
 		return -errno;
 	buf = xmalloc(cap + 1);
 	for (;;) {
