@@ -60,7 +60,7 @@ if command -v qemu-system-aarch64 >/dev/null && [ -f /usr/share/AAVMF/AAVMF_CODE
 	[ "$(field accel_reason)" = "an aarch64 guest: KVM runs only the host's architecture" ] ||
 		fail "aarch64 guest: $out"
 fi
-! pgrep -f "file=$T/empty.img" >/dev/null || fail "boot-test left QEMU running"
+assert_not_running "file=$T/empty.img" "boot-test left QEMU running"
 
 for bad in "--accel fast" "--arch mips"; do
 	rc=0

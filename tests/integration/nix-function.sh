@@ -237,7 +237,7 @@ if NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link "$PROBE" \
 		fail "sandboxed rebuild: $(tail -n 5 "$T/sandbox.err")"
 	log "ok: sandboxed rebuild gives the same bytes"
 else
-	log "no sandbox here ($(tail -n 1 "$T/sbprobe.err")): sandboxed rebuild not checked"
+	skip_case "sandboxed rebuild (no sandbox here: $(tail -n 1 "$T/sbprobe.err"))"
 fi
 
 # Determinism: nix-build --check rebuilds and compares the outputs bit for bit.
@@ -271,7 +271,7 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
 	rm -f "$T/esp.fat"
 	log "ok: installBootLoader with boot.loader.systemd-boot.enable"
 else
-	log "no /usr/lib/systemd/boot/efi/systemd-bootx64.efi (systemd-boot-efi): not checked"
+	skip_case "installBootLoader with systemd-boot (needs systemd-boot-efi)"
 fi
 if [ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ]; then
 	nixbuild OUTG --argstr bootLoader grub --arg installBootLoader true
@@ -299,7 +299,7 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] && [ -f "$VARS" ]; then
 		fail "efi-vars.fd has no Boot0000"
 	log "ok: touchEFIVars gives \$out/efi-vars.fd with Boot0000"
 else
-	log "no systemd-boot-efi or ovmf: touchEFIVars not checked"
+	skip_case "touchEFIVars (needs systemd-boot-efi and ovmf)"
 fi
 # The systemd-boot image boots: OVMF with the function's efi-vars.fd, Debian's cloud kernel and
 # tests/boot's initramfs as the toplevel's kernel and initrd; the initramfs mounts the root by
@@ -326,7 +326,7 @@ if [ -z "$boot_skip" ]; then
 		fail "boot-test: $out"
 	log "ok: the function's systemd-boot image boots ($(head -n 1 <<<"$out"))"
 else
-	log "boot not checked: $boot_skip"
+	skip_case "booting the systemd-boot image ($boot_skip)"
 fi
 
 # ... or the tool refuses it, with its message.
