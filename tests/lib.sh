@@ -248,6 +248,7 @@ expect_fail()
 {
 	local msg=$1 rc=0 outdir= i err
 	shift
+	[ -n "$msg" ] || fail "expect_fail: an empty expected message matches any error"
 	local args=("$@")
 	for ((i = 0; i < ${#args[@]}; i++)); do
 		if [ "${args[i]}" = -o ] && [ $((i + 1)) -lt ${#args[@]} ]; then
