@@ -19,13 +19,14 @@ ADIR=$("$TESTS/boot/fetch-kernel.sh" arm64 systemd-boot-efi busybox-static) ||
 KERNEL=$(ls "$ADIR"/boot/vmlinuz-* | head -n1)
 SDBOOT=$ADIR/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
 [ -f "$SDBOOT" ] || fail "fetch-kernel.sh arm64 gave no $SDBOOT"
-# The PE reader sees Debian's real arm64 loader as aarch64: refused for an x86-64 image.
-mkdir -p "$T/pe-root"
-expect_fail "systemd-boot $SDBOOT: built for aarch64 (PE machine 0xaa64), but the image is for x86_64" \
-	--root "$T/pe-root" --partition-table efi --systemd-boot-efi "$SDBOOT"
 rc=0
 "$TESTS/boot/make-initramfs.sh" "$ADIR" "$T/initrd" "$ADIR/bin/busybox" || rc=$?
 [ "$rc" -eq 0 ] || fail "make-initramfs.sh failed (exit $rc)"
+# The PE reader sees Debian's real arm64 loader as aarch64: refused for an x86-64 image.
+mkdir -p "$T/pe-root"
+expect_fail "systemd-boot $SDBOOT: built for aarch64 (PE machine 0xaa64), but the image is for x86-64" \
+	--root "$T/pe-root" --partition-table efi --kernel "$KERNEL" --initrd "$T/initrd" \
+	--systemd-boot-efi "$SDBOOT"
 
 mkdir -p "$T/root"
 CMDLINE="console=ttyAMA0 mdi.root=LABEL=nixos"
