@@ -33,13 +33,21 @@ for t in "${tests[@]}"; do
 	strict=()
 	if [ "$rc" -eq 77 ]; then
 		s="$name: $(printf '%s\n' "$out" | grep ': SKIP: ' | tail -n1 | sed 's/^.*SKIP: //')"
-		skips+=("SKIP $s")
-		skip_is_failure "$s" && strict+=("$s")
+		if skip_is_failure "$s"; then
+			strict+=("$s")
+			skips+=("SKIP (a failure: STRICT_SKIPS=1, not in tests/skips-allowed) $s")
+		else
+			skips+=("SKIP $s")
+		fi
 	fi
 	while IFS= read -r s; do
 		cases=$((cases + 1))
-		skips+=("SKIP-CASE $s")
-		skip_is_failure "$s" && strict+=("$s")
+		if skip_is_failure "$s"; then
+			strict+=("$s")
+			skips+=("SKIP-CASE (a failure: STRICT_SKIPS=1, not in tests/skips-allowed) $s")
+		else
+			skips+=("SKIP-CASE $s")
+		fi
 	done <"$skiplog"
 	if [ ${#strict[@]} -gt 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
 		out="$out

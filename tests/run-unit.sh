@@ -28,7 +28,7 @@ for t in "$@"; do
 		s=${s#SKIP }
 		skipped=$((skipped + 1))
 		if skip_is_failure "$s"; then
-			skips+=("FAIL (STRICT_SKIPS=1, not in tests/skips-allowed) $s")
+			skips+=("SKIP (a failure: STRICT_SKIPS=1, not in tests/skips-allowed) $s")
 			failed=$((failed + 1))
 		else
 			skips+=("SKIP $s")
