@@ -55,6 +55,8 @@ integration: $(BUILD)/mkdiskimage
 
 # The README's test command: everything, then the unit tests and the quick integration tests
 # again under AddressSanitizer + UBSan.
+# Under STRICT_SKIPS=1 a skipped test or sub-case fails unless tests/skips-allowed allows it.
+check: export STRICT_SKIPS = 1
 check: unit integration
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration-quick

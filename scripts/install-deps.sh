@@ -12,7 +12,7 @@ pkgs=(
 	libsqlite3-dev
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
-	python3 xxd
+	python3 xxd procps
 	grub-pc-bin grub-efi-amd64-bin qemu-system-x86 seabios busybox-static
 	nix-bin sqlite3
 	jq

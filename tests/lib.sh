@@ -66,6 +66,27 @@ skip()
 	exit 77
 }
 
+# skip_case REASON: one sub-case did not run (a missing tool, privilege or device). Logged, and
+# recorded in $MKDISKIMAGE_SKIP_LOG (set by tests/run-integration.sh, which lists every
+# recorded case in its summary and, with STRICT_SKIPS=1, fails the test unless
+# tests/skips-allowed allows "NAME: REASON").
+skip_case()
+{
+	log "SKIP-CASE: $*"
+	[ -z "${MKDISKIMAGE_SKIP_LOG:-}" ] || printf '%s: %s\n' "$TEST_NAME" "$*" >>"$MKDISKIMAGE_SKIP_LOG"
+}
+
+# assert_not_running PATTERN WHAT: no process's command line matches PATTERN (pgrep -f, from
+# procps). A missing pgrep or a pgrep error fails the check: it never passes unchecked.
+assert_not_running()
+{
+	local rc=0
+	command -v pgrep >/dev/null 2>&1 || fail "pgrep missing (apt-get install procps): cannot check $2"
+	pgrep -f "$1" >/dev/null || rc=$?
+	[ "$rc" -ne 0 ] || fail "$2: $(pgrep -af "$1")"
+	[ "$rc" -eq 1 ] || fail "pgrep -f '$1' failed (exit $rc): cannot check $2"
+}
+
 # require TOOL...: skip (77) unless every tool is on PATH.
 require()
 {
@@ -227,6 +248,7 @@ expect_fail()
 {
 	local msg=$1 rc=0 outdir= i err
 	shift
+	[ -n "$msg" ] || fail "expect_fail: an empty expected message matches any error"
 	local args=("$@")
 	for ((i = 0; i < ${#args[@]}; i++)); do
 		if [ "${args[i]}" = -o ] && [ $((i + 1)) -lt ${#args[@]} ]; then
@@ -280,7 +302,7 @@ compare_tree()
 		diff -u "$T/$tag.src.manifest" "$T/$tag.mnt.manifest" | head -n 80 >"$T/$tag.diff" || true
 		[ ! -s "$T/$tag.diff" ] || { cat "$T/$tag.diff" >&2; fail "$img (mounted) differs from $src"; }
 	else
-		log "not root: compared through debugfs only (no loop mount)"
+		skip_case "loop-mount comparison of $(basename "$img") (needs root and loop devices)"
 	fi
 }
 

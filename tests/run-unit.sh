@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
-# Runs every unit-test binary given; prints the totals as "N passed, N failed".
+# Runs every unit-test binary given; lists the skipped tests (name and reason) and prints the
+# totals as "unit: N passed, N failed, N skipped". With STRICT_SKIPS=1 a skip that
+# tests/skips-allowed does not allow is a failure.
 set -u
-passed=0 failed=0
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/skip-policy.sh"
+passed=0 failed=0 skipped=0
+skips=()
 for t in "$@"; do
 	out=$("$t" 2>&1)
 	rc=$?
 	line=$(printf '%s\n' "$out" | tail -n1)
-	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$line")
-	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$line")
-	if [ -z "$p" ] || [ $rc -ne 0 ]; then
+	re='^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
+	if [[ $line =~ $re ]] && [ $rc -eq 0 ]; then
+		passed=$((passed + BASH_REMATCH[1]))
+	else
 		printf '%s\n' "$out" | grep -v '^ok  ' >&2
 		echo "FAIL $t (exit $rc)" >&2
-		failed=$((failed + ${f:-1}))
-		passed=$((passed + ${p:-0}))
-	else
-		passed=$((passed + p))
+		if [[ $line =~ $re ]]; then
+			passed=$((passed + BASH_REMATCH[1]))
+			failed=$((failed + BASH_REMATCH[2]))
+		else
+			failed=$((failed + 1))
+		fi
 	fi
+	while IFS= read -r s; do
+		s=${s#SKIP }
+		skipped=$((skipped + 1))
+		if skip_is_failure "$s"; then
+			skips+=("SKIP (a failure: STRICT_SKIPS=1, not in tests/skips-allowed) $s")
+			failed=$((failed + 1))
+		else
+			skips+=("SKIP $s")
+		fi
+	done < <(printf '%s\n' "$out" | grep '^SKIP ')
 done
-echo "unit: $passed passed, $failed failed"
+for s in "${skips[@]+"${skips[@]}"}"; do
+	echo "$s"
+done
+echo "unit: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

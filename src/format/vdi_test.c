@@ -182,8 +182,7 @@ TEST(vdi_sink_passes_qemu_img_check_info_compare)
 	char *dir = ftest_tmpdir("vdi_test"), path[256], raw[256], out[4096];
 
 	if (!ftest_have_qemu_img()) {
-		fprintf(stderr, "  skip: no qemu-img\n");
-		return;
+		TEST_SKIP("no qemu-img");
 	}
 	ASSERT_OK(build(dir, "a.vdi", "seed-1", path, sizeof(path), &d));
 	snprintf(raw, sizeof(raw), "%s/pattern.raw", dir);
@@ -214,8 +213,7 @@ TEST(vdi_reader_reads_ours_and_qemu_img_files)
 	ASSERT_OK(ftest_reader_equals_raw(&reader_vdi, path, raw, 6 * MIB + 1024, &d));
 	ASSERT_TRUE(reader_vdi.probe((const uint8_t *)"x", 1, 1) == 0);
 	if (!ftest_have_qemu_img()) {
-		fprintf(stderr, "  skip: no qemu-img\n");
-		return;
+		TEST_SKIP("no qemu-img");
 	}
 	snprintf(q, sizeof(q), "%s/q.vdi", dir);
 	snprintf(qs, sizeof(qs), "%s/qs.vdi", dir);
@@ -252,6 +250,8 @@ TEST(vdi_large_sparse_disk_stays_small)
 
 		ASSERT_EQ(ftest_run(argv, NULL, 0), 0);
 		ASSERT_EQ(ftest_qemu_virtual_size(path, "vdi"), 100ull << 30);
+	} else {
+		test_skip("no qemu-img");
 	}
 	cleanup_dir(dir);
 }

@@ -71,8 +71,7 @@ TEST(vhd_geometry_matches_qemu_img)
 	char *dir = ftest_tmpdir("vhd_test"), path[256];
 
 	if (!ftest_have_qemu_img()) {
-		fprintf(stderr, "  skip: no qemu-img\n");
-		return;
+		TEST_SKIP("no qemu-img");
 	}
 	snprintf(path, sizeof(path), "%s/g.vhd", dir);
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -293,6 +292,8 @@ TEST(vhd_large_sparse_disk_stays_small)
 	ASSERT_EQ(st.st_size, 1536 + 51200 * 4 + 2 * BLK + 512);
 	if (ftest_have_qemu_img())
 		ASSERT_EQ(ftest_qemu_virtual_size(path, "vpc"), 100ull << 30);
+	else
+		test_skip("no qemu-img");
 	cleanup_dir(dir);
 }
 
@@ -315,8 +316,7 @@ TEST(vhd_sinks_pass_qemu_img_info_and_compare)
 	char *dir = ftest_tmpdir("vhd_test"), path[256], raw[256], out[4096];
 
 	if (!ftest_have_qemu_img()) {
-		fprintf(stderr, "  skip: no qemu-img\n");
-		return;
+		TEST_SKIP("no qemu-img");
 	}
 	snprintf(raw, sizeof(raw), "%s/pattern.raw", dir);
 	ASSERT_OK(build(dir, "a.vhd", false, "seed-1", path, sizeof(path), &d));
@@ -347,8 +347,7 @@ TEST(vhd_reader_reads_ours_and_qemu_img_files)
 	ASSERT_OK(build(dir, "f.vhd", true, "seed-1", path, sizeof(path), &d));
 	ASSERT_OK(ftest_reader_equals_raw(&reader_vpc, path, raw, FIXED_SIZE, &d));
 	if (!ftest_have_qemu_img()) {
-		fprintf(stderr, "  skip: no qemu-img\n");
-		return;
+		TEST_SKIP("no qemu-img");
 	}
 	snprintf(q, sizeof(q), "%s/q.vhd", dir);
 	{ /* creator "qemu": the size is the CHS product, rounded up from the raw size */

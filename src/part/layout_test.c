@@ -341,8 +341,7 @@ TEST(layout_oracle_sgdisk_and_sfdisk)
 		close(fd);
 		(void)unlink(path);
 		if (r == -ENOENT) {
-			fprintf(stderr, "  skipped: sfdisk not installed\n");
-			return;
+			TEST_SKIP("sfdisk not installed");
 		}
 		ASSERT_EQ(r, 0);
 		if (tables[t] == PART_TABLE_LEGACY) {

@@ -139,7 +139,7 @@ TEST(every_node_type)
 		ASSERT_EQ(n->rdev_major, 259);
 		ASSERT_EQ(n->rdev_minor, 1048575);
 	} else
-		fprintf(stderr, "  (device nodes skipped: not root)\n");
+		test_skip("device nodes not checked: not root");
 }
 
 static void run_as_nobody(const char *dir, int want_err, const char *want, int *_failed);
@@ -478,8 +478,7 @@ TEST(unreadable_file_and_dir_name_the_path)
 	_cleanup_free_ char *f = tt_path("%s/secret", dir), *sub = tt_path("%s/closed", dir);
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "  (skipped: needs root to switch to an unprivileged user)\n");
-		return;
+		TEST_SKIP("needs root to switch to an unprivileged user");
 	}
 	ASSERT_OK(chmod(dir, 0755));
 	ASSERT_OK(tt_write(f, "x", 0600));

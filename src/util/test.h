@@ -1,5 +1,6 @@
 /* Minimal unit-test harness: TEST(name) { ... } with ASSERT_* macros. Link with test_main.c.
- * The runner prints "N passed, N failed" as its last line. */
+ * The runner prints "N passed, N failed, N skipped" as its last line; each skipped test also
+ * gets a line "SKIP BINARY/NAME: REASON" (tests/run-unit.sh lists them). */
 #pragma once
 
 #include <errno.h>
@@ -14,6 +15,17 @@ struct test_case {
 };
 
 void test_register(struct test_case *t);
+
+/* The running test did not run all its checks (a missing tool, not root): it counts as skipped,
+ * not passed, with REASON listed in the summary. May be called more than once (the reasons
+ * are joined) and from helpers; TEST_SKIP() also returns from the test. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define TEST_SKIP(...)                  \
+	do {                            \
+		test_skip(__VA_ARGS__); \
+		return;                 \
+	} while (0)
 
 #define TEST(name)                                                              \
 	static void test_##name(int *_failed);                                  \

@@ -64,7 +64,7 @@ check_free legacy 0 1
 check_free none 1G 0
 
 # Too small: the error names the size that fits; that size works, one MiB less fails.
-expect_fail "" --root "$T/src" --partition-table legacy --disk-size 4
+expect_fail "diskSize 4 MiB is too small" --root "$T/src" --partition-table legacy --disk-size 4
 need=$(grep -oE '[0-9]+ ?(M|MiB)\b' "$T/fail.err" | tail -n1 | grep -oE '^[0-9]+') ||
 	fail "too-small disk: no size in: $(cat "$T/fail.err")"
 log "needed size: $need MiB ($(cat "$T/fail.err"))"

@@ -33,7 +33,7 @@ else
 fi
 
 # A fixed disk size that is too small names the size that would fit.
-expect_fail "" "${ok[@]}" --disk-size 1
+expect_fail "diskSize 1 MiB too small" "${ok[@]}" --disk-size 1
 grep -qE '[0-9]+ ?(M|MiB)' "$T/fail.err" || fail "too-small disk: no needed size in: $(cat "$T/fail.err")"
 
 # Malformed values name themselves.

@@ -22,6 +22,11 @@ SDBOOT=$ADIR/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
 rc=0
 "$TESTS/boot/make-initramfs.sh" "$ADIR" "$T/initrd" "$ADIR/bin/busybox" || rc=$?
 [ "$rc" -eq 0 ] || fail "make-initramfs.sh failed (exit $rc)"
+# The PE reader sees Debian's real arm64 loader as aarch64: refused for an x86-64 image.
+mkdir -p "$T/pe-root"
+expect_fail "systemd-boot $SDBOOT: built for aarch64 (PE machine 0xaa64), but the image is for x86-64" \
+	--root "$T/pe-root" --partition-table efi --kernel "$KERNEL" --initrd "$T/initrd" \
+	--systemd-boot-efi "$SDBOOT"
 
 mkdir -p "$T/root"
 CMDLINE="console=ttyAMA0 mdi.root=LABEL=nixos"
@@ -79,7 +84,7 @@ done
 grep -q "^accel: tcg (.*), arch aarch64$" <<<"$out" || fail "arch not inferred: $out"
 grep -q "cloud-arm64" <<<"$out" || fail "guest-get-osinfo is not the arm64 kernel: $out"
 log "boot aarch64 services (qcow2): $(tail -n1 <<<"$out")"
-! pgrep -f "file=$T/svc.qcow2" >/dev/null || fail "boot-test left QEMU running"
+assert_not_running "file=$T/svc.qcow2" "boot-test left QEMU running"
 
 # aarch64 has no BIOS: refused before QEMU starts.
 rc=0

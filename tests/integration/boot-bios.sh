@@ -102,7 +102,7 @@ JSON
 if is_root && command -v nix-store >/dev/null; then
 	toplevel_case || fail "toplevel: nix-store could not add the fixture paths"
 else
-	log "toplevel case skipped (needs root and nix-store)"
+	skip_case "toplevel case (needs root and nix-store)"
 fi
 
 # GRUB for UEFI (x86_64-efi) as the ESP's removable path: efi alone under OVMF; hybrid with both
@@ -131,7 +131,7 @@ if [ -f "$grub_efi_dir/kernel.img" ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]; 
 	expect_fail "grubEfiDir: partitionTableType legacy has no ESP" "${common[@]}" \
 		"${grub[@]}" --grub-efi-dir "$grub_efi_dir"
 else
-	log "GRUB x86_64-efi cases skipped (needs grub-efi-amd64-bin and ovmf)"
+	skip_case "GRUB x86_64-efi cases (needs grub-efi-amd64-bin and ovmf)"
 fi
 
 # bad inputs

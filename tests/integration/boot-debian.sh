@@ -111,5 +111,5 @@ if [ -f "$sdboot" ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && command -v sgdi
 	rm "$T/root.ext4"
 	boot_full "$img" uefi "OVMF + systemd-boot"
 else
-	log "efi + systemd-boot case skipped (needs systemd-boot-efi, ovmf and sgdisk)"
+	skip_case "efi + systemd-boot case (needs systemd-boot-efi, ovmf and sgdisk)"
 fi

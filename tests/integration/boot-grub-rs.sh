@@ -108,7 +108,7 @@ for layout in legacy legacy+gpt; do
 		log "$name: identical to grub-bios-setup's embedding of the same core.img"
 		rm -f "$T/$name-setup.img"
 	else
-		log "$name: grub-bios-setup comparison skipped (needs root, loop devices and" \
+		skip_case "$name: grub-bios-setup comparison (needs root, loop devices, mke2fs and" \
 			"$grub_dir/grub-bios-setup)"
 	fi
 

@@ -103,7 +103,7 @@ out=$("$MKDISKIMAGE" boot-test "$T/svc.qcow2" --expect-serial "NEVER-PRINTED" --
 [ "$rc" -eq 1 ] || fail "boot-test with an unmatched regex: exit $rc, want 1: $out"
 python3 -c 'import json, sys; j = json.load(sys.stdin); assert not j["pass"], j' <<<"$out" ||
 	fail "boot-test --json: $out"
-! pgrep -f "file=$T/svc.qcow2" >/dev/null || fail "boot-test left QEMU running"
+assert_not_running "file=$T/svc.qcow2" "boot-test left QEMU running"
 rm -f "$T/svc.qcow2"
 
 # Determinism.

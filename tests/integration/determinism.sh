@@ -53,7 +53,7 @@ if is_root; then
 	build --root "$T/nobodys" "${args[@]}" -o "$T/mapped.img"
 	cmp -s "$T/one.img" "$T/mapped.img" && fail "owners do not reach the image"
 else
-	log "not root: root-vs-nobody case skipped"
+	skip_case "root-vs-nobody case (needs root)"
 fi
 
 # SOURCE_DATE_EPOCH clamps mtimes newer than it and leaves older ones.

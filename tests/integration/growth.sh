@@ -58,7 +58,7 @@ grow()
 		log "$layout: online resize to $(dumpe2fs_field "$dev" 'Block count') blocks"
 		losetup -d "$dev"
 	else
-		log "$layout: online resize skipped (needs root with CAP_SYS_RESOURCE)"
+		skip_case "$layout: online resize (needs root, loop devices and CAP_SYS_RESOURCE)"
 	fi
 }
 

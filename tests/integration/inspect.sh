@@ -62,5 +62,15 @@ PY
 done
 echo "not an image" >"$T/junk.img"
 truncate -s 1M "$T/junk.img"
-out=$("$MKDISKIMAGE" inspect "$T/junk.img" 2>&1) || true
+# junk: no table, no filesystem, and inspect says so (exit 0) in text and JSON
+out=$("$MKDISKIMAGE" inspect "$T/junk.img" 2>&1) || fail "inspect of a junk image failed: $out"
+grep -q "partition table: none" <<<"$out" || fail "junk: no 'partition table: none' in: $out"
+grep -q "filesystem: unknown or empty" <<<"$out" || fail "junk: a filesystem seen in: $out"
+"$MKDISKIMAGE" inspect --json "$T/junk.img" >"$T/junk.json" || fail "inspect --json of junk failed"
+python3 - "$T/junk.json" <<'PY' || fail "junk: inspect --json: $(cat "$T/junk.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["format"] == "raw" and j["partitionTableType"] == "none", j
+assert j["partitions"] == [{"offset": 0, "size": 1048576}], j
+PY
 log "junk: $out"

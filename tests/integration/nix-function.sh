@@ -6,10 +6,12 @@
 # vpc; the image is e2fsck-clean, real Nix verifies the store inside it, the profiles,
 # configuration.nix, channel and contents owners are nixos-install's; onlyNixStore; the root
 # partition type follows hostPlatform; installBootLoader installs the configuration's
-# systemd-boot or GRUB, and the systemd-boot image boots under OVMF; `nix-build --check`
+# systemd-boot or GRUB, the systemd-boot image boots under OVMF (efi-vars.fd read by
+# tests/efivars-reader.sh) and the GRUB image under SeaBIOS; `nix-build --check`
 # rebuilds to identical bytes, also under the sandbox; the tool's refusals fail the build. The
 # flake (nixpkgs faked) and package.nix give the same tool and function.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS/efivars-reader.sh"
 require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img sfdisk fsck.fat mtype
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
 
@@ -237,7 +239,7 @@ if NIX_CONFIG=$NIX_CONFIG$sandbox_conf nix-build --no-out-link "$PROBE" \
 		fail "sandboxed rebuild: $(tail -n 5 "$T/sandbox.err")"
 	log "ok: sandboxed rebuild gives the same bytes"
 else
-	log "no sandbox here ($(tail -n 1 "$T/sbprobe.err")): sandboxed rebuild not checked"
+	skip_case "sandboxed rebuild (no sandbox here: $(tail -n 1 "$T/sbprobe.err"))"
 fi
 
 # Determinism: nix-build --check rebuilds and compares the outputs bit for bit.
@@ -256,6 +258,17 @@ if nix-build --no-out-link "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr fsTy
 fi
 grep -q 'mkdiskimage: error: fsType "xfs" is not supported' "$T/fs.err" ||
 	fail "fsType = xfs: $(tail -n 2 "$T/fs.err")"
+# Booting the images below needs Debian's cloud kernel, tests/boot's initramfs and QEMU.
+boot_skip=""
+command -v qemu-system-x86_64 >/dev/null || boot_skip="no qemu-system-x86_64"
+[ -n "$boot_skip" ] || [ "$(uname -m)" = x86_64 ] || boot_skip="not x86-64"
+[ -n "$boot_skip" ] || KDIR=$("$TESTS/boot/fetch-kernel.sh") || boot_skip="no Debian kernel"
+if [ -z "$boot_skip" ]; then
+	rc=0
+	"$TESTS/boot/make-initramfs.sh" "$KDIR" "$T/initrd" || rc=$?
+	[ "$rc" -eq 77 ] && boot_skip="no busybox-static"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "make-initramfs.sh failed"
+fi
 # installBootLoader = true installs the loader the configuration enables, natively.
 if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
 	nixbuild OUTB --argstr partitionTableType efi --argstr bootLoader systemd-boot \
@@ -271,20 +284,36 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ]; then
 	rm -f "$T/esp.fat"
 	log "ok: installBootLoader with boot.loader.systemd-boot.enable"
 else
-	log "no /usr/lib/systemd/boot/efi/systemd-bootx64.efi (systemd-boot-efi): not checked"
+	skip_case "installBootLoader with systemd-boot (needs systemd-boot-efi)"
 fi
+# GRUB: SeaBIOS boots the image through GRUB to the toplevel's kernel and initramfs, which
+# prints the marker from the root it mounted by label.
 if [ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ]; then
-	nixbuild OUTG --argstr bootLoader grub --arg installBootLoader true
+	kargs=()
+	[ -n "$boot_skip" ] || kargs=(--argstr kernel "$(ls "$KDIR"/boot/vmlinuz-* | head -n 1)"
+		--argstr initrd "$T/initrd" --argstr marker nix-function-grub)
+	nixbuild OUTG --argstr bootLoader grub --arg installBootLoader true "${kargs[@]}"
+	nixbuild CIG --argstr bootLoader grub --arg installBootLoader true "${kargs[@]}" -A closureInfo
+	TOPLEVEL_G=$(grep -- '-nixos-system-minimal-24.11$' "$CIG/store-paths") ||
+		fail "GRUB: no toplevel"
 	check_outputs "$OUTG" img raw
-	head -c 440 "$OUTG/nixos.img" | grep -aq GRUB || fail "no GRUB boot code in the MBR"
 	extract_partition "$OUTG/nixos.img" 1 "$T/grub.ext4"
 	e2fsck_clean "$T/grub.ext4"
 	debugfs -R 'cat /boot/grub/grub.cfg' "$T/grub.ext4" 2>/dev/null >"$T/grub.cfg"
-	grep -q "$TOPLEVEL" "$T/grub.cfg" || fail "grub.cfg does not boot the toplevel"
+	grep -q "init=$TOPLEVEL_G/init" "$T/grub.cfg" ||
+		fail "grub.cfg does not boot the toplevel: $(cat "$T/grub.cfg")"
 	rm -f "$T/grub.ext4"
+	if [ -z "$boot_skip" ]; then
+		out=$("$MKDISKIMAGE" boot-test "$OUTG/nixos.img" --firmware bios \
+			--expect-serial "MKDISKIMAGE-BOOT-OK nix-function-grub" --timeout 240 2>&1) ||
+			fail "GRUB image: boot-test --firmware bios: $out"
+		log "ok: SeaBIOS boots the function's GRUB image ($(head -n 1 <<<"$out"))"
+	else
+		skip_case "booting the GRUB image ($boot_skip)"
+	fi
 	log "ok: installBootLoader with boot.loader.grub (grubDir from boot.loader.grub.package)"
 else
-	log "no /usr/lib/grub/i386-pc or grub-mkimage (grub-pc-bin): GRUB not checked"
+	skip_case "installBootLoader with GRUB (needs grub-pc-bin)"
 fi
 # touchEFIVars: $out/efi-vars.fd, the template (OVMF.fd.variables) with Boot0000 added.
 VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
@@ -294,27 +323,25 @@ if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] && [ -f "$VARS" ]; then
 	check_outputs "$OUTE" img raw efivars
 	[ "$(stat -c %s "$OUTE/efi-vars.fd")" = "$(stat -c %s "$VARS")" ] ||
 		fail "efi-vars.fd is not the template's size"
-	# the variable's name, UCS-2
-	LC_ALL=C grep -qaP 'B\x00o\x00o\x00t\x000\x000\x000\x000\x00' "$OUTE/efi-vars.fd" ||
-		fail "efi-vars.fd has no Boot0000"
-	log "ok: touchEFIVars gives \$out/efi-vars.fd with Boot0000"
+	# the independent reader: the store parses, Boot0000 points at this image's ESP and
+	# systemd-boot, BootOrder is 0000
+	read_store "$OUTE/efi-vars.fd" >"$T/vars.txt" || fail "efi-vars.fd does not parse"
+	order=$(awk '$1 == "3f" && $2 == "BootOrder" { print substr($6, length($6) - 3) }' \
+		"$T/vars.txt")
+	[ "$order" = 0000 ] || fail "efi-vars.fd: BootOrder '$order'"
+	read -r start size < <(part_geometry "$OUTE/nixos.img" 1)
+	partuuid=$(sfdisk --part-uuid "$OUTE/nixos.img" 1 | tr 'A-Z' 'a-z')
+	want="1|Linux Boot Manager|1|$start|$size|$partuuid|\\EFI\\systemd\\systemd-bootx64.efi"
+	got=$(boot_entry "$OUTE/efi-vars.fd") || fail "efi-vars.fd: no readable Boot0000"
+	[ "$got" = "$want" ] || fail "efi-vars.fd Boot0000: got $got, want $want"
+	log "ok: touchEFIVars gives \$out/efi-vars.fd with Boot0000 ($got)"
 else
-	log "no systemd-boot-efi or ovmf: touchEFIVars not checked"
+	skip_case "touchEFIVars (needs systemd-boot-efi and ovmf)"
 fi
 # The systemd-boot image boots: OVMF with the function's efi-vars.fd, Debian's cloud kernel and
 # tests/boot's initramfs as the toplevel's kernel and initrd; the initramfs mounts the root by
-# label and prints the marker the contents put there (skipped without a kernel, busybox, QEMU).
-boot_skip=""
-command -v qemu-system-x86_64 >/dev/null || boot_skip="no qemu-system-x86_64"
-[ -n "$boot_skip" ] || [ "$(uname -m)" = x86_64 ] || boot_skip="not x86-64"
+# label and prints the marker the contents put there.
 [ -n "$boot_skip" ] || [ -n "${OUTE:-}" ] || boot_skip="no systemd-boot-efi or ovmf"
-[ -n "$boot_skip" ] || KDIR=$("$TESTS/boot/fetch-kernel.sh") || boot_skip="no Debian kernel"
-if [ -z "$boot_skip" ]; then
-	rc=0
-	"$TESTS/boot/make-initramfs.sh" "$KDIR" "$T/initrd" || rc=$?
-	[ "$rc" -eq 77 ] && boot_skip="no busybox-static"
-	[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "make-initramfs.sh failed"
-fi
 if [ -z "$boot_skip" ]; then
 	nixbuild OUTK --argstr partitionTableType efi --argstr bootLoader systemd-boot \
 		--arg installBootLoader true --arg extraArgs '{ touchEFIVars = true; }' \
@@ -326,7 +353,7 @@ if [ -z "$boot_skip" ]; then
 		fail "boot-test: $out"
 	log "ok: the function's systemd-boot image boots ($(head -n 1 <<<"$out"))"
 else
-	log "boot not checked: $boot_skip"
+	skip_case "booting the systemd-boot image ($boot_skip)"
 fi
 
 # ... or the tool refuses it, with its message.

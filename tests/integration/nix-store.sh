@@ -164,6 +164,8 @@ if [ -z "${QUICK:-}" ] && id nobody >/dev/null 2>&1; then
 	build_as nobody "${NIXARGS[@]}" --partition-table efi -o "$T/nobody/nobody.img"
 	cmp "$T/root.img" "$T/nobody/nobody.img" || fail "a build as nobody differs from root's"
 	rm -rf "$T/root.img" "$T/nobody"
+elif [ -z "${QUICK:-}" ]; then
+	skip_case "build as nobody (no user nobody)"
 fi
 
 # --only-nix-store: the store at the root, label nix-store, nothing else.

@@ -75,7 +75,7 @@ static bool have_qemu_img(void)
 	bool ok = run(NULL, argv) == 0;
 
 	if (!ok)
-		fprintf(stderr, "  qemu-img missing: skipping its checks\n");
+		test_skip("qemu-img missing: its checks not run");
 	return ok;
 }
 
@@ -619,8 +619,7 @@ TEST(qcow2_reader_reads_qemu_zero_clusters)
 	uint64_t start, len;
 
 	if (run(NULL, create) != 0 || run(NULL, io) != 0) {
-		fprintf(stderr, "  qemu-img/qemu-io missing: skipping\n");
-		return;
+		TEST_SKIP("qemu-img/qemu-io missing");
 	}
 	ASSERT_OK(image_reader_open(img, NULL, &d, &in));
 	ASSERT_OK(image_input_read(in, 0, buf, sizeof(buf), &d));
@@ -791,8 +790,7 @@ TEST(qcow2_deflate_cluster_inflates_as_qemu_and_is_no_larger)
 		qcow2_codec_free(c12);
 	}
 	if (run(NULL, argv) != 0) {
-		fprintf(stderr, "  qemu-img missing: skipping\n");
-		return;
+		TEST_SKIP("qemu-img missing");
 	}
 	fd = open(img, O_RDONLY | O_CLOEXEC);
 	ASSERT_TRUE(fd >= 0);

@@ -57,8 +57,7 @@ TEST(fat_probe_reads_mkfs_fat_images)
 		struct diag d = { 0 };
 
 		if (make_ref(cases[i].bits, cases[i].kib, &m) == -ENOENT) {
-			fprintf(stderr, "  mkfs.fat missing: skipped\n");
-			return;
+			TEST_SKIP("mkfs.fat missing");
 		}
 		ASSERT_OK(fat_probe(mem_read, &m, m.len, &d, &info));
 		ASSERT_EQ(info.type, cases[i].type);
@@ -79,7 +78,7 @@ TEST(fat_probe_rejects_hostile_boot_sectors)
 	uint8_t saved[512];
 
 	if (make_ref("32", 40960, &m) == -ENOENT)
-		return;
+		TEST_SKIP("mkfs.fat missing");
 	memcpy(saved, m.buf, 512);
 	le32_put(m.buf + 0x20, 0xffffffffu); /* total sectors past the partition */
 	ASSERT_ERR(fat_probe(mem_read, &m, m.len, &d, &info), -EBADMSG);
