@@ -1,6 +1,9 @@
 #include "util/jsonw.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#include "util/textesc.h"
 
 void jsonw_init(struct jsonw *w, FILE *f)
 {
@@ -9,16 +12,29 @@ void jsonw_init(struct jsonw *w, FILE *f)
 	w->need_comma[0] = false;
 }
 
+/* Always valid JSON: controls (C0, DEL, C1) as \u00XX, bytes that are not UTF-8 as U+FFFD. */
 static void jsonw_raw_string(struct jsonw *w, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
 	fputc('"', w->f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(w->f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(w->f, "\\u%04x", *p);
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = utf8_seq_len(p + i, n - i, &cp);
+
+		if (k == 0) {
+			fputs("\\ufffd", w->f);
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\')
+			fprintf(w->f, "\\%c", (char)cp);
+		else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			fprintf(w->f, "\\u%04x", (unsigned)cp);
 		else
-			fputc(*p, w->f);
+			fwrite(p + i, 1, k, w->f);
+		i += k;
 	}
 	fputc('"', w->f);
 }
