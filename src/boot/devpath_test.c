@@ -130,3 +130,14 @@ TEST(device_path_text_is_linear_in_nodes)
 	ASSERT_TRUE(w4 <= 5 * w1);
 	ASSERT_TRUE(w4 <= 3 * (10 * 16000)); /* text plus amortised growth */
 }
+
+/* Variable names and descriptions come out of the store printable: controls and non-ASCII
+ * code units as '?', so an ESC in a Boot#### description never reaches a terminal. */
+TEST(ucs2_decode_keeps_controls_out)
+{
+	static const uint8_t s[] = { 0x1b, 0, '[', 0, '2', 0, 'J', 0, 0x07, 0, 0xe9, 0, 0x2e, 0x20, 0, 0 };
+	char *t = devpath_ucs2_decode(s, sizeof(s));
+
+	ASSERT_STR_EQ(t, "?[2J???");
+	free(t);
+}
