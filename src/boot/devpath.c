@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/endian.h"
+#include "util/strbuf.h"
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
@@ -92,11 +93,10 @@ int devpath_esp_file(const struct devpath_hd *hd, const char *file, struct diag 
 	return 0;
 }
 
-/* Append one node's text to *s (a growing xasprintf'd string). */
-static char *devpath_node_text(char *s, const uint8_t *n, size_t len)
+/* Append one node's text to b: linear in the node, whatever b holds already. */
+static void devpath_node_text(struct strbuf *b, const uint8_t *n, size_t len)
 {
-	_cleanup_free_ char *old = s;
-	char *r;
+	const char *sep = b->len ? "/" : "";
 
 	if (n[DEVPATH_TYPE] == DEVPATH_TYPE_MEDIA &&
 	    n[DEVPATH_SUBTYPE] == DEVPATH_MEDIA_HARDDRIVE && len == DEVPATH_HD_SIZE) {
@@ -107,26 +107,25 @@ static char *devpath_node_text(char *s, const uint8_t *n, size_t len)
 		uuid_format(u, us);
 		if (n[DEVPATH_HD_SIG_TYPE] != DEVPATH_HD_SIG_TYPE_GUID)
 			snprintf(us, sizeof(us), "sigtype%u", n[DEVPATH_HD_SIG_TYPE]);
-		r = xasprintf("%s%sHD(%u,%s,%s,0x%llx,0x%llx)", old, *old ? "/" : "",
-			      le32_get(n + DEVPATH_HD_PART_NUMBER),
-			      n[DEVPATH_HD_MBR_TYPE] == DEVPATH_HD_MBR_TYPE_GPT ? "GPT" : "MBR", us,
-			      (unsigned long long)le64_get(n + DEVPATH_HD_PART_START),
-			      (unsigned long long)le64_get(n + DEVPATH_HD_PART_SIZE));
+		strbuf_appendf(b, "%sHD(%u,%s,%s,0x%llx,0x%llx)", sep,
+			       le32_get(n + DEVPATH_HD_PART_NUMBER),
+			       n[DEVPATH_HD_MBR_TYPE] == DEVPATH_HD_MBR_TYPE_GPT ? "GPT" : "MBR", us,
+			       (unsigned long long)le64_get(n + DEVPATH_HD_PART_START),
+			       (unsigned long long)le64_get(n + DEVPATH_HD_PART_SIZE));
 	} else if (n[DEVPATH_TYPE] == DEVPATH_TYPE_MEDIA &&
 		   n[DEVPATH_SUBTYPE] == DEVPATH_MEDIA_FILEPATH) {
 		_cleanup_free_ char *f = devpath_ucs2_decode(n + DEVPATH_HDR_SIZE,
 							     len - DEVPATH_HDR_SIZE);
 
-		r = xasprintf("%s%s%s", old, *old ? "/" : "", f);
+		strbuf_append(b, sep);
+		strbuf_append(b, f);
 	} else
-		r = xasprintf("%s%sPath(%u,%u)", old, *old ? "/" : "", n[DEVPATH_TYPE],
-			      n[DEVPATH_SUBTYPE]);
-	return r;
+		strbuf_appendf(b, "%sPath(%u,%u)", sep, n[DEVPATH_TYPE], n[DEVPATH_SUBTYPE]);
 }
 
 int devpath_to_text(const uint8_t *p, size_t len, struct diag *d, char **ret)
 {
-	_cleanup_free_ char *s = xstrdup("");
+	_cleanup_(strbuf_done) struct strbuf s = { 0 };
 	size_t off = 0;
 
 	for (unsigned i = 0;; i++) {
@@ -146,9 +145,9 @@ int devpath_to_text(const uint8_t *p, size_t len, struct diag *d, char **ret)
 		if (p[off + DEVPATH_TYPE] == DEVPATH_TYPE_END &&
 		    p[off + DEVPATH_SUBTYPE] == DEVPATH_END_ENTIRE)
 			break;
-		s = devpath_node_text(TAKE_PTR(s), p + off, n);
+		devpath_node_text(&s, p + off, n);
 		off += n;
 	}
-	*ret = TAKE_PTR(s);
+	*ret = strbuf_steal(&s);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "util/diag.h"
+#include "util/strbuf.h"
 #include "util/test.h"
 #include "util/uuid.h"
 
@@ -94,4 +95,49 @@ TEST(non_ascii_file_path_is_refused)
 
 	hd_fixture(&hd);
 	ASSERT_ERR(devpath_esp_file(&hd, "/EFI/\xc3\xa9.efi", &d, &p, &len), -EINVAL);
+}
+
+/* A path of n 4-byte nodes Path(5,1) and an End node; the work (bytes written and moved by the
+ * text builder) to render it. */
+static uint64_t render_work(size_t n, int *failed_)
+{
+	size_t len = 4 * n + 4;
+	uint8_t *p = malloc(len);
+	struct diag d = { 0 };
+	char *s = NULL;
+	uint64_t before = strbuf_bytes_moved;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(p + 4 * i, "\x05\x01\x04\x00", 4);
+	memcpy(p + 4 * n, "\x7f\xff\x04\x00", 4);
+	if (devpath_to_text(p, len, &d, &s) < 0 || strlen(s) != 10 * n - 1 ||
+	    strncmp(s, "Path(5,1)/Path(5,1)", 19) != 0)
+		*failed_ = 1;
+	free(s);
+	free(p);
+	return strbuf_bytes_moved - before;
+}
+
+/* Rendering is linear in the nodes: 4x the nodes costs about 4x, not 16x (it was quadratic:
+ * each node re-formatted the whole string). Counts work, not time. */
+TEST(device_path_text_is_linear_in_nodes)
+{
+	int bad = 0;
+	uint64_t w1 = render_work(4000, &bad), w4 = render_work(16000, &bad);
+
+	ASSERT_TRUE(!bad);
+	ASSERT_TRUE(w1 >= 10 * 4000 - 1);
+	ASSERT_TRUE(w4 <= 5 * w1);
+	ASSERT_TRUE(w4 <= 3 * (10 * 16000)); /* text plus amortised growth */
+}
+
+/* Variable names and descriptions come out of the store printable: controls and non-ASCII
+ * code units as '?', so an ESC in a Boot#### description never reaches a terminal. */
+TEST(ucs2_decode_keeps_controls_out)
+{
+	static const uint8_t s[] = { 0x1b, 0, '[', 0, '2', 0, 'J', 0, 0x07, 0, 0xe9, 0, 0x2e, 0x20, 0, 0 };
+	char *t = devpath_ucs2_decode(s, sizeof(s));
+
+	ASSERT_STR_EQ(t, "?[2J???");
+	free(t);
 }

@@ -158,6 +158,16 @@ static size_t efivars_hdr_size(const struct efivars *v)
 	return v->authenticated ? EFIVARS_AVAR_HDR_SIZE : EFIVARS_VAR_HDR_SIZE;
 }
 
+/* Append x to v->vars, doubling its room: a store of n variables costs O(n) moves. */
+static void efivars_push(struct efivars *v, const struct efivars_var *x)
+{
+	if (v->n_vars == v->vars_cap) {
+		v->vars_cap = v->vars_cap ? 2 * v->vars_cap : 16;
+		v->vars = xreallocarray(v->vars, v->vars_cap, sizeof(*v->vars));
+	}
+	v->vars[v->n_vars++] = *x;
+}
+
 /* One variable header at off (StartId already checked); appended to v->vars. */
 static int efivars_decode_var(struct efivars *v, uint64_t off, struct diag *d, uint64_t *ret_next)
 {
@@ -197,29 +207,62 @@ static int efivars_decode_var(struct efivars *v, uint64_t off, struct diag *d, u
 				 "UTF-16 name",
 				 v->n_vars, (unsigned long long)off, x.name_size);
 	x.name = devpath_ucs2_decode(v->buf + x.name_off, x.name_size);
-	v->vars = xreallocarray(v->vars, v->n_vars + 1, sizeof(*v->vars));
-	v->vars[v->n_vars++] = x;
+	efivars_push(v, &x);
 	*ret_next = MIN(efivars_align(x.data_off + x.data_size), v->store_end);
 	return 0;
 }
 
-static bool efivars_same(const struct efivars *v, const struct efivars_var *a,
-			 const struct efivars_var *b)
+/* A variable's identity: vendor and UTF-16 name. */
+struct efivars_key {
+	const uint8_t *vendor, *name;
+	uint32_t name_size;
+};
+
+static int efivars_key_cmp(const void *a, const void *b)
 {
-	return memcmp(a->vendor, b->vendor, 16) == 0 && a->name_size == b->name_size &&
-	       memcmp(v->buf + a->name_off, v->buf + b->name_off, a->name_size) == 0;
+	const struct efivars_key *x = a, *y = b;
+	int c = memcmp(x->vendor, y->vendor, 16);
+
+	if (c)
+		return c;
+	if (x->name_size != y->name_size)
+		return x->name_size < y->name_size ? -1 : 1;
+	return memcmp(x->name, y->name, x->name_size);
 }
 
-/* A copy in deleted transition is live only while no completed copy exists (edk2). */
+static struct efivars_key efivars_key_of(const struct efivars *v, const struct efivars_var *x)
+{
+	return (struct efivars_key){ x->vendor, v->buf + x->name_off, x->name_size };
+}
+
+/* A copy in deleted transition is live only while no completed copy exists (edk2). The
+ * completed copies are sorted once and looked up: O(n log n) for a store of n variables. */
 static void efivars_resolve_transitions(struct efivars *v)
 {
+	_cleanup_free_ struct efivars_key *added = NULL;
+	size_t n_added = 0, n_trans = 0;
+
 	for (size_t i = 0; i < v->n_vars; i++) {
+		n_added += v->vars[i].state == EFIVARS_STATE_ADDED;
+		n_trans += v->vars[i].state ==
+			   (EFIVARS_STATE_ADDED & EFIVARS_STATE_IN_DELETED_TRANSITION);
+	}
+	if (n_added == 0 || n_trans == 0)
+		return;
+	added = xreallocarray(NULL, n_added, sizeof(*added));
+	n_added = 0;
+	for (size_t i = 0; i < v->n_vars; i++)
+		if (v->vars[i].state == EFIVARS_STATE_ADDED)
+			added[n_added++] = efivars_key_of(v, &v->vars[i]);
+	qsort(added, n_added, sizeof(*added), efivars_key_cmp);
+	for (size_t i = 0; i < v->n_vars; i++) {
+		struct efivars_key k;
+
 		if (v->vars[i].state != (EFIVARS_STATE_ADDED & EFIVARS_STATE_IN_DELETED_TRANSITION))
 			continue;
-		for (size_t j = 0; j < v->n_vars; j++)
-			if (v->vars[j].state == EFIVARS_STATE_ADDED &&
-			    efivars_same(v, &v->vars[i], &v->vars[j]))
-				v->vars[i].live = false;
+		k = efivars_key_of(v, &v->vars[i]);
+		if (bsearch(&k, added, n_added, sizeof(*added), efivars_key_cmp))
+			v->vars[i].live = false;
 	}
 }
 
@@ -309,7 +352,7 @@ int efivars_load(const char *path, struct diag *d, struct efivars **ret)
 	size_t len;
 	int r;
 
-	r = read_file(path, EFIVARS_MAX_SIZE, &buf, &len);
+	r = read_file(path, EFIVARS_MAX_SIZE + 1, &buf, &len); /* up to 128 MiB included */
 	if (r == -EFBIG)
 		return diag_fail(d, r, "%s: larger than %u MiB: not a variable-store template",
 				 path, EFIVARS_MAX_SIZE >> 20);
@@ -422,8 +465,7 @@ int efivars_set(struct efivars *v, const uint8_t vendor[16], const char *name,
 		.data_size = (uint32_t)len,
 	};
 	memcpy(x.vendor, vendor, 16);
-	v->vars = xreallocarray(v->vars, v->n_vars + 1, sizeof(*v->vars));
-	v->vars[v->n_vars++] = x;
+	efivars_push(v, &x);
 	v->free_off = at + total;
 	return 0;
 }

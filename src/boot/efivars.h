@@ -108,7 +108,7 @@ struct efivars {
 	bool has_ftw;                  /* an FTW working block was found after the store */
 	uint64_t ftw_off;
 	struct efivars_var *vars; /* in store order, deleted ones too */
-	size_t n_vars;
+	size_t n_vars, vars_cap;
 };
 
 /* Parse a template (copied). -EBADMSG naming the field when it is not a variable store. */

@@ -369,3 +369,30 @@ TEST(every_truncation_is_refused_or_parsed)
 	}
 	free(b);
 }
+
+/* A copy in deleted transition is dead when a completed copy of the same variable exists
+ * (before or after it), live otherwise; vendor and name both count. */
+TEST(transition_copies_resolve_against_completed_ones)
+{
+	static const uint8_t other_vendor[16] = { 1, 2, 3 };
+	struct diag d = { 0 };
+	struct efivars *v = NULL;
+	unsigned end, off = T_FIRST_VAR, at;
+	uint8_t *b = t_template(&end);
+
+	memset(b + T_FIRST_VAR, 0xff, T_STORE_END - T_FIRST_VAR);
+	t_var(b, &off, 0x3e, "A", "1", 1); /* completed copy after it: dead */
+	t_var(b, &off, 0x3e, "B", "1", 1); /* none: live */
+	t_var(b, &off, 0x3f, "A", "2", 1);
+	t_var(b, &off, 0x3f, "C", "2", 1);
+	t_var(b, &off, 0x3e, "C", "1", 1); /* completed copy before it: dead */
+	at = t_var(b, &off, 0x3e, "B", "2", 1); /* "B" of another vendor: live */
+	memcpy(b + at + 44, other_vendor, 16);
+	t_var(b, &off, 0x3f, "BB", "2", 1); /* another name */
+	ASSERT_OK(efivars_decode(b, T_LEN, &d, &v));
+	ASSERT_EQ(v->n_vars, 7);
+	ASSERT_TRUE(!v->vars[0].live && v->vars[1].live && v->vars[2].live && v->vars[3].live);
+	ASSERT_TRUE(!v->vars[4].live && v->vars[5].live && v->vars[6].live);
+	efivars_free(v);
+	free(b);
+}

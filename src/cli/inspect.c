@@ -16,6 +16,7 @@
 #include "util/diag.h"
 #include "util/jsonw.h"
 #include "util/log.h"
+#include "util/textesc.h"
 #include "util/uuid.h"
 
 struct fs_info {
@@ -76,6 +77,7 @@ static void print_fs_text(const struct fs_info *fs)
 {
 	char u[UUID_STR_LEN];
 	const struct ext4_probe_info *e = &fs->ext4;
+	_cleanup_free_ char *label = NULL;
 	uint64_t avail;
 
 	if (!fs->known) {
@@ -85,8 +87,9 @@ static void print_fs_text(const struct fs_info *fs)
 	if (fs->fat) {
 		const struct fat_probe_info *f = &fs->fat_info;
 
+		label = text_escape(f->label);
 		printf("    filesystem: vfat (FAT%d), label \"%s\", UUID %04X-%04X\n", f->type,
-		       f->label, f->volume_id >> 16, f->volume_id & 0xffff);
+		       label, f->volume_id >> 16, f->volume_id & 0xffff);
 		printf("    size %llu bytes, free %llu bytes, %u clusters of %u bytes\n",
 		       (unsigned long long)f->size_bytes,
 		       (unsigned long long)f->free_clus * f->cluster_bytes, f->n_clus,
@@ -95,7 +98,8 @@ static void print_fs_text(const struct fs_info *fs)
 	}
 	uuid_format(e->uuid, u);
 	avail = e->free_blocks > e->reserved_blocks ? e->free_blocks - e->reserved_blocks : 0;
-	printf("    filesystem: ext4, label \"%s\", UUID %s\n", e->label, u);
+	label = text_escape(e->label);
+	printf("    filesystem: ext4, label \"%s\", UUID %s\n", label, u);
 	printf("    size %llu bytes, free %llu bytes (%llu available), inodes %u (%u free)\n",
 	       (unsigned long long)(e->n_blocks * e->block_size),
 	       (unsigned long long)(e->free_blocks * e->block_size),
@@ -204,12 +208,20 @@ static const char *probe_kind_name(const struct part_probe *l)
 	}
 }
 
+/* The type's name, or for a type we do not know its GUID (MBR: its byte). */
 static const char *entry_type_name(const struct part_probe *l, const struct part_probe_entry *p,
-				   char buf[16])
+				   char buf[UUID_STR_LEN + 16])
 {
-	if (l->kind == PART_PROBE_GPT)
-		return part_type_name(p->type_uuid);
-	snprintf(buf, 16, "MBR type 0x%02x", p->mbr_type);
+	const char *name;
+
+	if (l->kind == PART_PROBE_GPT) {
+		name = part_type_name(p->type_uuid);
+		if (name)
+			return name;
+		uuid_format(p->type_uuid, buf);
+		return buf;
+	}
+	snprintf(buf, UUID_STR_LEN + 16, "MBR type 0x%02x", p->mbr_type);
 	return buf;
 }
 
@@ -229,19 +241,27 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 		jsonw_uint(&w, "size", size);
 		jsonw_uint(&w, "fileSize", in->file_size);
 		jsonw_string(&w, "partitionTableType", probe_kind_name(l));
+		if (l->kind == PART_PROBE_GPT) {
+			jsonw_string(&w, "gptHeader", l->backup_used ? "backup" : "primary");
+			if (l->gpt_problem[0])
+				jsonw_string(&w, "gptProblem", l->gpt_problem);
+		}
 		jsonw_array_begin(&w, "partitions");
 	} else {
 		printf("%s: %llu bytes, partition table: %s\n", path, (unsigned long long)size,
 		       probe_kind_name(l));
 		printf("  format %s, file %llu bytes\n", format,
 		       (unsigned long long)in->file_size);
+		if (l->gpt_problem[0]) /* our words and numbers only */
+			printf("  GPT damaged: read the %s copy; %s\n",
+			       l->backup_used ? "backup" : "primary", l->gpt_problem);
 	}
 
 	for (size_t i = 0; i < (l->kind == PART_PROBE_NONE ? 1 : l->n_parts); i++) {
 		uint64_t off = 0, len = size;
 		const struct part_probe_entry *p = l->kind == PART_PROBE_NONE ? NULL : &l->parts[i];
 		struct fs_info fs;
-		char u[UUID_STR_LEN], tbuf[16];
+		char u[UUID_STR_LEN], tbuf[UUID_STR_LEN + 16];
 
 		if (p) {
 			off = p->first_lba * PART_SECTOR;

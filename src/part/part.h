@@ -123,7 +123,10 @@ struct part_probe {
 	uint32_t mbr_signature;
 	uint64_t first_usable_lba, last_usable_lba; /* GPT */
 	bool backup_used; /* GPT: the primary header was bad, the backup was read */
-	bool backup_bad;  /* GPT: the backup header or array is missing or corrupt */
+	bool backup_bad;  /* GPT: the backup header or array is missing, corrupt or misplaced */
+	/* GPT: what is wrong with the copy not used (or with the backup's place, or how the
+	 * copies disagree), "" when both copies are sound and agree. */
+	char gpt_problem[256];
 	struct part_probe_entry *parts; /* used entries, in number order */
 	size_t n_parts;
 };

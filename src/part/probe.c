@@ -3,6 +3,7 @@
 #include "part/part.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,11 +202,29 @@ static int gpt_decode_entries(struct part_probe *p, const struct gpt_header *h,
 	return check_overlaps(p, d);
 }
 
+/* How the backup copy differs from the primary in what both must say (UEFI 2.10 §5.3.2). */
+static const char *gpt_copies_differ(const struct gpt_header *h, const struct gpt_header *bh)
+{
+	if (memcmp(h->disk_uuid, bh->disk_uuid, 16) != 0)
+		return "DiskGUID";
+	if (h->first_usable_lba != bh->first_usable_lba ||
+	    h->last_usable_lba != bh->last_usable_lba)
+		return "usable LBAs";
+	if (h->n_entries != bh->n_entries || h->entry_size != bh->entry_size)
+		return "entry count or size";
+	if (h->entries_crc != bh->entries_crc)
+		return "entries (PartitionEntryArrayCRC32)";
+	if (bh->alternate_lba != h->my_lba)
+		return "AlternateLBA";
+	return NULL;
+}
+
 static int probe_gpt(const struct part_probe_io *io, uint64_t disk_lba, struct part_probe *p, struct diag *d)
 {
 	_cleanup_free_ uint8_t *array = NULL, *backup_array = NULL;
 	struct gpt_header h, bh;
-	struct diag scratch;
+	struct diag scratch = { 0 };
+	const char *differ;
 	int r;
 
 	r = gpt_read_copy(io, disk_lba, 1, d, &h, &array);
@@ -215,9 +234,29 @@ static int probe_gpt(const struct part_probe_io *io, uint64_t disk_lba, struct p
 		    gpt_read_copy(io, disk_lba, disk_lba - 1, &scratch, &h, &array) < 0)
 			return diag_prepend(d, r, "primary GPT (no valid backup either)");
 		p->backup_used = true;
-	} else if (h.alternate_lba >= disk_lba ||
-		   gpt_read_copy(io, disk_lba, h.alternate_lba, &scratch, &bh, &backup_array) < 0) {
+		snprintf(p->gpt_problem, sizeof(p->gpt_problem), "primary GPT: %s",
+			 diag_message(d, r));
+	} else if (h.alternate_lba >= disk_lba) {
 		p->backup_bad = true;
+		snprintf(p->gpt_problem, sizeof(p->gpt_problem),
+			 "backup GPT: AlternateLBA %llu is past the %llu-sector image (truncated?)",
+			 (unsigned long long)h.alternate_lba, (unsigned long long)disk_lba);
+	} else if ((r = gpt_read_copy(io, disk_lba, h.alternate_lba, &scratch, &bh,
+				      &backup_array)) < 0) {
+		p->backup_bad = true;
+		snprintf(p->gpt_problem, sizeof(p->gpt_problem), "backup GPT at LBA %llu: %s",
+			 (unsigned long long)h.alternate_lba, diag_message(&scratch, r));
+	} else if ((differ = gpt_copies_differ(&h, &bh)) != NULL) {
+		p->backup_bad = true;
+		snprintf(p->gpt_problem, sizeof(p->gpt_problem),
+			 "backup GPT at LBA %llu: its %s differ from the primary's",
+			 (unsigned long long)h.alternate_lba, differ);
+	} else if (h.alternate_lba != disk_lba - 1) {
+		p->backup_bad = true;
+		snprintf(p->gpt_problem, sizeof(p->gpt_problem),
+			 "backup GPT at LBA %llu is not in the last sector (LBA %llu): the image "
+			 "was grown?",
+			 (unsigned long long)h.alternate_lba, (unsigned long long)(disk_lba - 1));
 	}
 	p->kind = PART_PROBE_GPT;
 	memcpy(p->disk_uuid, h.disk_uuid, 16);

@@ -96,6 +96,7 @@ TEST(probe_round_trips_every_layout)
 			  tables[t] == PART_TABLE_LEGACY ? PART_PROBE_MBR : PART_PROBE_GPT);
 		ASSERT_EQ(p->n_parts, l.n_parts);
 		ASSERT_TRUE(!p->backup_used && !p->backup_bad);
+		ASSERT_STR_EQ(p->gpt_problem, "");
 		for (size_t i = 0; i < l.n_parts; i++) {
 			ASSERT_EQ(p->parts[i].number, l.parts[i].number);
 			ASSERT_EQ(p->parts[i].first_lba, l.parts[i].first_lba);
@@ -159,6 +160,7 @@ TEST(probe_bad_primary_crc_falls_back_to_backup)
 	ASSERT_OK(part_probe(fd, l.disk_bytes, &d, &p));
 	ASSERT_TRUE(p->backup_used);
 	ASSERT_EQ(p->n_parts, 2);
+	ASSERT_TRUE(strstr(p->gpt_problem, "primary GPT: GPT header: header CRC32") != NULL);
 	p = part_probe_free(p);
 
 	zero_sector(fd, l.disk_bytes / 512 - 1);
@@ -179,6 +181,61 @@ TEST(probe_bad_backup_is_reported)
 	ASSERT_OK(pwrite_full(fd, &b, 1, l.disk_bytes - 33 * 512 + 100));
 	ASSERT_OK(part_probe(fd, l.disk_bytes, &d, &p));
 	ASSERT_TRUE(!p->backup_used && p->backup_bad);
+	ASSERT_TRUE(strstr(p->gpt_problem, "backup GPT at LBA") != NULL);
+	ASSERT_TRUE(strstr(p->gpt_problem, "PartitionEntryArrayCRC32") != NULL);
+}
+
+TEST(probe_bad_primary_array_falls_back_to_backup)
+{
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct part_layout l;
+	struct diag d = { 0 };
+	uint8_t b = 0x01;
+
+	fd = make_image(PART_TABLE_EFI, &l);
+	ASSERT_OK(pwrite_full(fd, &b, 1, 2 * 512 + 100));
+	ASSERT_OK(part_probe(fd, l.disk_bytes, &d, &p));
+	ASSERT_TRUE(p->backup_used);
+	ASSERT_EQ(p->n_parts, 2);
+	ASSERT_TRUE(strstr(p->gpt_problem, "primary GPT") != NULL);
+	ASSERT_TRUE(strstr(p->gpt_problem, "PartitionEntryArrayCRC32") != NULL);
+}
+
+TEST(probe_backup_missing_or_misplaced)
+{
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct part_layout l;
+	struct diag d = { 0 };
+
+	fd = make_image(PART_TABLE_EFI, &l);
+	/* truncated by one sector: the backup header is gone */
+	ASSERT_OK(part_probe(fd, l.disk_bytes - 512, &d, &p));
+	ASSERT_TRUE(!p->backup_used && p->backup_bad);
+	ASSERT_TRUE(strstr(p->gpt_problem, "truncated?") != NULL);
+	p = part_probe_free(p);
+	/* grown by 1 MiB: the backup is sound but not in the last sector */
+	ASSERT_TRUE(ftruncate(fd, (off_t)(l.disk_bytes + PART_MIB)) == 0);
+	ASSERT_OK(part_probe(fd, l.disk_bytes + PART_MIB, &d, &p));
+	ASSERT_TRUE(!p->backup_used && p->backup_bad);
+	ASSERT_TRUE(strstr(p->gpt_problem, "not in the last sector") != NULL);
+	ASSERT_EQ(p->n_parts, 2);
+}
+
+TEST(probe_backup_disagreeing_with_primary)
+{
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct part_layout l;
+	struct diag d = { 0 };
+
+	fd = make_image(PART_TABLE_EFI, &l);
+	/* a valid backup header (CRC restamped) with another disk GUID */
+	poke_header(fd, l.disk_bytes / 512 - 1, GPT_HDR_DISK_GUID, 0x1122334455667788ull, 8);
+	ASSERT_OK(part_probe(fd, l.disk_bytes, &d, &p));
+	ASSERT_TRUE(!p->backup_used && p->backup_bad);
+	ASSERT_TRUE(strstr(p->gpt_problem, "DiskGUID differ") != NULL);
 }
 
 TEST(probe_entry_array_past_the_end)

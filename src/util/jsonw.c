@@ -1,6 +1,9 @@
 #include "util/jsonw.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#include "util/textesc.h"
 
 void jsonw_init(struct jsonw *w, FILE *f)
 {
@@ -9,17 +12,38 @@ void jsonw_init(struct jsonw *w, FILE *f)
 	w->need_comma[0] = false;
 }
 
+/* Always valid JSON: controls (C0, DEL, C1) as \u00XX, bytes that are not UTF-8 as U+FFFD.
+ * Runs of bytes that need no escape are written at once. */
 static void jsonw_raw_string(struct jsonw *w, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), run = 0;
+
 	fputc('"', w->f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(w->f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(w->f, "\\u%04x", *p);
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k;
+
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\') {
+			i++;
+			continue;
+		}
+		k = utf8_seq_len(p + i, n - i, &cp);
+		if (k > 1 && cp >= 0xa0) {
+			i += k;
+			continue;
+		}
+		fwrite(p + run, 1, i - run, w->f);
+		if (k == 0)
+			fputs("\\ufffd", w->f);
+		else if (cp == '"' || cp == '\\')
+			fprintf(w->f, "\\%c", (char)cp);
 		else
-			fputc(*p, w->f);
+			fprintf(w->f, "\\u%04x", (unsigned)cp);
+		i += k ? k : 1;
+		run = i;
 	}
+	fwrite(p + run, 1, n - run, w->f);
 	fputc('"', w->f);
 }
 

@@ -160,3 +160,7 @@ int qcow2_codec_compress(struct qcow2_codec *c, const void *in, size_t in_len, v
 /* Fill exactly out_len bytes from in (trailing input ignored, as qemu); -EBADMSG otherwise. */
 int qcow2_codec_decompress(struct qcow2_codec *c, const void *in, size_t in_len, void *out,
 			   size_t out_len);
+
+/* L2 lookups by the qcow2 reader over the process: a work counter for the unit tests that
+ * check a hostile table costs work linear in the file. */
+extern uint64_t qcow2_reader_lookups;

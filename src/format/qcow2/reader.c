@@ -17,6 +17,8 @@
 
 #define QCOW2_L2_CACHE 4
 
+uint64_t qcow2_reader_lookups;
+
 struct qcow2_reader {
 	struct image_reader base;
 	int fd;
@@ -30,6 +32,7 @@ struct qcow2_reader {
 		uint8_t *data;
 	} l2[QCOW2_L2_CACHE];
 	unsigned l2_next;
+	uint64_t empty_l2; /* host offset of an L2 table seen to map no data; 0: none */
 	struct qcow2_codec *codec;
 	uint8_t *cbuf;  /* compressed bytes of one cluster */
 	uint8_t *dbuf;  /* the last decompressed cluster */
@@ -154,6 +157,7 @@ static int lookup(struct qcow2_reader *r, uint64_t clus, struct qcow2_cluster *r
 	struct qcow2_cluster c;
 	int err;
 
+	qcow2_reader_lookups++;
 	if (l1_idx >= r->h.l1_size || r->l1[l1_idx] == 0) {
 		*ret = (struct qcow2_cluster){ .type = QCOW2_CLUSTER_UNALLOCATED };
 		return 0;
@@ -260,18 +264,28 @@ static int qcow2_next_data(struct image_reader *base, uint64_t off, uint64_t *re
 	uint64_t size = r->h.size, n_clus = DIV_ROUND_UP(size, r->cs);
 	uint64_t per_l2 = r->cs / 8, clus = off >> r->cluster_bits, end;
 	struct qcow2_cluster c;
+	bool from_start = false; /* this table scanned from its first entry */
 	int e;
 
+	/* Hostile L1 tables may point every entry at one empty L2 table: one scan of it is
+	 * remembered, so the work stays linear in the file, not in the virtual size. */
 	for (; off < size && clus < n_clus; clus++) {
-		if (r->l1[clus / per_l2] == 0) {
+		uint64_t l2 = r->l1[clus / per_l2];
+
+		if (clus % per_l2 == 0)
+			from_start = true;
+		if (l2 == 0 || l2 == r->empty_l2) {
 			clus = ROUND_UP(clus + 1, per_l2) - 1; /* skip the whole table */
 			continue;
 		}
 		e = lookup(r, clus, &c, d);
 		if (e < 0)
 			return e;
-		if (!holds_data(&c))
+		if (!holds_data(&c)) {
+			if (from_start && (clus + 1) % per_l2 == 0)
+				r->empty_l2 = l2;
 			continue;
+		}
 		/* extend over the following allocated clusters of this table */
 		for (end = clus + 1; end < n_clus && end % per_l2 != 0; end++) {
 			e = lookup(r, end, &c, d);
