@@ -189,7 +189,7 @@ TEST(min_size_is_exact)
 		uint64_t size;
 
 		p.extra_bytes = extras[i];
-		ASSERT_OK(ext4_min_size(&p, t, &d, &size));
+		ASSERT_OK(ext4_min_size(&p, t, NULL, &d, &size));
 		ASSERT_EQ(size % 4096, 0);
 		ASSERT_TRUE(fits(&p, t, size, extras[i] / 4096));
 		for (uint64_t less = 4096; less <= 16 * 4096; less += 4096)
