@@ -377,6 +377,10 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 
 	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
 	r = ext4_min_size(&min_ep, t, s->disk_size_auto ? &fit : NULL, d, &root_min);
+	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes)
+		return diag_fail(d, r, "additionalSpace of %llu bytes with the contents needs a root "
+				 "filesystem over ext4's 16 TiB limit; ask for less",
+				 (unsigned long long)s->additional_space_bytes);
 	if (r < 0)
 		return r;
 	if (s->disk_size_auto) {

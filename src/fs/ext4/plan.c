@@ -399,7 +399,10 @@ static uint64_t used_total(const struct ext4_plan *pl)
  * mke2fs gives a filesystem of that much free space), so the added space is usable. */
 static uint64_t min_inodes(const struct ext4_plan *pl)
 {
-	return (uint64_t)pl->n_used + DIV_ROUND_UP(pl->p.extra_bytes, pl->p.inode_ratio);
+	uint64_t extra = pl->p.extra_bytes;
+
+	/* no DIV_ROUND_UP: extra + ratio - 1 may overflow */
+	return (uint64_t)pl->n_used + extra / pl->p.inode_ratio + (extra % pl->p.inode_ratio != 0);
 }
 
 /* Lay the filesystem out on n_blocks. -EDOM when the metadata does not fit, -ENOSPC when
@@ -622,9 +625,16 @@ static int plan_new(const struct ext4_params *p, const struct tree *t, struct di
  * size where the filesystem fits, then, while what the caller offers for it does not (its
  * journal tier or a group's metadata may take more than the rounding adds), the first size
  * at or above that offer that fits. */
+static uint64_t extra_blocks(const struct ext4_plan *pl)
+{
+	uint64_t extra = pl->p.extra_bytes;
+
+	return extra / EXT4_BLOCK_SIZE + (extra % EXT4_BLOCK_SIZE != 0); /* cannot overflow */
+}
+
 static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, uint64_t *ret)
 {
-	uint64_t want = DIV_ROUND_UP(pl->p.extra_bytes, EXT4_BLOCK_SIZE), n, m, offer;
+	uint64_t want = extra_blocks(pl), n, m, offer;
 	int r;
 
 	r = min_blocks(pl, want, 0, &n);
@@ -677,7 +687,7 @@ int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
 	if (r < 0)
 		return r;
 	if (!p->size_bytes) {
-		r = min_blocks(pl, DIV_ROUND_UP(p->extra_bytes, EXT4_BLOCK_SIZE), 0, &n);
+		r = min_blocks(pl, extra_blocks(pl), 0, &n);
 		if (r < 0)
 			return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 	}
