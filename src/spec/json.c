@@ -255,6 +255,9 @@ static int spec_json_entry_field(struct spec_json_ctx *c, size_t i, const char *
 				 strcmp(field, "mode") == 0 ? "a string such as \"0644\"" :
 							      "a string",
 				 json_type_to_name(json_object_get_type(v)));
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return diag_fail(c->d, -EINVAL,
+				 "contents[%zu].%s: contains a NUL character (\\u0000)", i, field);
 	*ret = xstrdup(json_object_get_string(v));
 	return 0;
 }

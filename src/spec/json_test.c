@@ -337,6 +337,8 @@ TEST(json_bad_values)
 			  ": label: contains a NUL character (\\u0000)");
 	ASSERT_LOAD_FAILS("{\"root\": \"/a\\u0000b\"}", -EINVAL,
 			  ": root: contains a NUL character (\\u0000)");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\\u0000b\", \"target\": \"/x\"}]}",
+			  -EINVAL, ": contents[0].source: contains a NUL character (\\u0000)");
 	ASSERT_LOAD_FAILS("{\"label\": \"ab\xc3\x28\"}", -EINVAL,
 			  ": label: not valid UTF-8 (byte 2 is 0xc3); use UTF-8 text");
 	ASSERT_LOAD_FAILS("{\"label\": \"a-label-of-17-byt\"}", -EINVAL,
