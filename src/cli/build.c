@@ -345,6 +345,7 @@ static void build_format_params(const struct image_spec *s, const struct build_e
 struct root_fit {
 	struct part_params pp;
 	struct diag *d;
+	bool failed; /* the layout refused a size: its message stands */
 };
 
 static int root_fit_fn(void *ctx, uint64_t min_bytes, uint64_t *ret)
@@ -357,8 +358,10 @@ static int root_fit_fn(void *ctx, uint64_t min_bytes, uint64_t *ret)
 	f->pp.disk_bytes = 0;
 	f->pp.root_min_bytes = min_bytes;
 	r = part_layout_plan(&f->pp, f->d, &l);
-	if (r < 0)
+	if (r < 0) {
+		f->failed = true;
 		return r;
+	}
 	part_layout_root(&l, &off, ret);
 	return 0;
 }
@@ -377,7 +380,7 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 
 	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
 	r = ext4_min_size(&min_ep, t, s->disk_size_auto ? &fit : NULL, d, &root_min);
-	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes)
+	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes && !rf.failed)
 		return diag_fail(d, r, "additionalSpace of %llu bytes with the contents needs a root "
 				 "filesystem over ext4's 16 TiB limit; ask for less",
 				 (unsigned long long)s->additional_space_bytes);

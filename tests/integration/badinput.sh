@@ -71,6 +71,7 @@ expect_fail "--additional-space 99999999999999999999999: too large" "${ok[@]}" \
 	--additional-space 99999999999999999999999
 expect_fail "--additional-space 17T: too large" "${ok[@]}" --additional-space 17T
 expect_fail "ext4's 16 TiB" "${ok[@]}" --additional-space 16T
+expect_fail "MBR addresses at most 2 TiB" "${ok[@]}" --partition-table legacy --additional-space 3T
 expect_fail "--boot-size 18446744073709551615: too large" "${ok[@]}" --partition-table efi \
 	--boot-size 18446744073709551615
 expect_fail "--boot-size 16E: too large" "${ok[@]}" --partition-table efi --boot-size 16E

@@ -632,7 +632,8 @@ static uint64_t extra_blocks(const struct ext4_plan *pl)
 	return extra / EXT4_BLOCK_SIZE + (extra % EXT4_BLOCK_SIZE != 0); /* cannot overflow */
 }
 
-static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, uint64_t *ret)
+static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, struct diag *d,
+		   uint64_t *ret)
 {
 	uint64_t want = extra_blocks(pl), n, m, offer;
 	int r;
@@ -645,10 +646,11 @@ static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, uint64
 		}
 		r = fit->fn(fit->ctx, n * EXT4_BLOCK_SIZE, &offer);
 		if (r < 0)
-			return r;
+			return r; /* the caller's message */
 		offer /= EXT4_BLOCK_SIZE;
 		if (offer < n)
-			return -ERANGE; /* a caller bug: the offer must hold the request */
+			return diag_fail(d, -ERANGE, "root filesystem: offered %" PRIu64 " blocks "
+					 "for %" PRIu64, offer, n); /* a caller bug */
 		r = offer == n ? 0 : min_blocks(pl, want, offer, &m);
 		if (r >= 0 && (offer == n || m == offer)) {
 			*ret = n * EXT4_BLOCK_SIZE;
@@ -656,7 +658,7 @@ static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, uint64
 		}
 		n = m;
 	}
-	return r;
+	return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 }
 
 int ext4_min_size(const struct ext4_params *p, const struct tree *t,
@@ -668,12 +670,7 @@ int ext4_min_size(const struct ext4_params *p, const struct tree *t,
 	r = plan_new(p, t, d, &pl);
 	if (r < 0)
 		return r;
-	r = min_fit(pl, fit, ret);
-	if (r == -EOVERFLOW)
-		return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
-	if (r < 0)
-		return diag_prepend(d, r, "root filesystem size");
-	return 0;
+	return min_fit(pl, fit, d, ret);
 }
 
 int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
