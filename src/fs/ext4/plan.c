@@ -621,10 +621,7 @@ static int plan_new(const struct ext4_params *p, const struct tree *t, struct di
 	return 0;
 }
 
-/* The smallest request that the caller's fit turns into a filesystem that fits: the first
- * size where the filesystem fits, then, while what the caller offers for it does not (its
- * journal tier or a group's metadata may take more than the rounding adds), the first size
- * at or above that offer that fits. */
+/* Blocks of extra_bytes, rounded up. */
 static uint64_t extra_blocks(const struct ext4_plan *pl)
 {
 	uint64_t extra = pl->p.extra_bytes;
@@ -632,6 +629,10 @@ static uint64_t extra_blocks(const struct ext4_plan *pl)
 	return extra / EXT4_BLOCK_SIZE + (extra % EXT4_BLOCK_SIZE != 0); /* cannot overflow */
 }
 
+/* The smallest request that the caller's fit turns into a filesystem that fits: the first
+ * size where the filesystem fits, then, while what the caller offers for it does not (its
+ * journal tier or a group's metadata may take more than the rounding adds), the first size
+ * at or above that offer that fits. */
 static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, struct diag *d,
 		   uint64_t *ret)
 {
