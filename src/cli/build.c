@@ -342,17 +342,49 @@ static void build_format_params(const struct image_spec *s, const struct build_e
 	};
 }
 
-/* Size the disk: exact for "auto", checked against the contents for a fixed diskSize. */
+/* The root partition of the smallest whole-MiB disk that holds a root of min_bytes. */
+struct root_fit {
+	struct part_params pp;
+	struct diag *d;
+	bool failed; /* the layout refused a size: its message stands */
+};
+
+static int root_fit_fn(void *ctx, uint64_t min_bytes, uint64_t *ret)
+{
+	struct root_fit *f = ctx;
+	struct part_layout l;
+	uint64_t off;
+	int r;
+
+	f->pp.disk_bytes = 0;
+	f->pp.root_min_bytes = min_bytes;
+	r = part_layout_plan(&f->pp, f->d, &l);
+	if (r < 0) {
+		f->failed = true;
+		return r;
+	}
+	part_layout_root(&l, &off, ret);
+	return 0;
+}
+
+/* Size the disk: exact for "auto" (the smallest whole MiB whose root leaves additionalSpace
+ * available), checked against the contents for a fixed diskSize. */
 static int build_layout(const struct image_spec *s, const struct tree *t,
 			const struct ext4_params *ep, struct part_params *pp, struct diag *d,
 			struct part_layout *ret, uint64_t *ret_root_min)
 {
 	struct ext4_params min_ep = *ep;
+	struct root_fit rf = { .pp = *pp, .d = d };
+	struct ext4_size_fit fit = { root_fit_fn, &rf };
 	uint64_t root_min = 0;
 	int r;
 
 	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
-	r = ext4_min_size(&min_ep, t, d, &root_min);
+	r = ext4_min_size(&min_ep, t, s->disk_size_auto ? &fit : NULL, d, &root_min);
+	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes && !rf.failed)
+		return diag_fail(d, r, "additionalSpace of %llu bytes with the contents needs a root "
+				 "filesystem over ext4's 16 TiB limit; ask for less",
+				 (unsigned long long)s->additional_space_bytes);
 	if (r < 0)
 		return r;
 	if (s->disk_size_auto) {
@@ -613,6 +645,8 @@ static int build_run(struct image_spec *s, const struct build_env *env, struct d
 	r = build_layout(s, t, &ep, &pp, d, &layout, &root_min);
 	if (r < 0)
 		return r;
+	/* the free inodes auto sizing promised (a fixed diskSize adds none) */
+	ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
 	part_layout_root(&layout, &root_off, &root_len);
 	if (s->boot_install == SPEC_BOOTLOADER_GRUB && s->grub_efi_dir) {
 		char u[UUID_STR_LEN];

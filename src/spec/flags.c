@@ -325,9 +325,11 @@ static int spec_apply_flag(struct image_spec *s, int c, const char *arg, bool *c
 	case OPT_DISK_SIZE:
 		return spec_set_disk_size(s, arg, what, d);
 	case OPT_ADDITIONAL_SPACE:
-		return spec_set_size(&s->additional_space_bytes, arg, what, d);
+		return spec_set_size(&s->additional_space_bytes, SPEC_ADDITIONAL_SPACE_MAX,
+				     SPEC_ADDITIONAL_SPACE_LIMIT, arg, what, d);
 	case OPT_BOOT_SIZE:
-		return spec_set_size(&s->boot_size_bytes, arg, what, d);
+		return spec_set_size(&s->boot_size_bytes, SPEC_BOOT_SIZE_MAX,
+				     SPEC_BOOT_SIZE_LIMIT, arg, what, d);
 	case OPT_FORMAT:
 		return spec_set_format(s, arg, what, d);
 	case OPT_BASE_NAME:

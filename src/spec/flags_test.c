@@ -239,6 +239,35 @@ TEST(flags_bad_values_name_the_flag)
 			   "--reserved-percent -1: not a whole percentage from 0 to 50 (mke2fs's -m "
 			   "limit)",
 			   "--reserved-percent=-1");
+	/* issue #11: sizes past what the disk can hold are refused, not wrapped */
+	ASSERT_PARSE_FAILS(-ERANGE,
+			   "--additional-space 18446744073709551615: too large (at most 16T: an "
+			   "ext4 root holds at most 16 TiB)",
+			   "--additional-space", "18446744073709551615");
+	ASSERT_PARSE_FAILS(-ERANGE,
+			   "--additional-space 99999999999999999999999: too large (at most 16T: an "
+			   "ext4 root holds at most 16 TiB)",
+			   "--additional-space", "99999999999999999999999");
+	ASSERT_PARSE_FAILS(-ERANGE,
+			   "--boot-size 3T: too large (at most 2T: a FAT boot partition holds at "
+			   "most 2 TiB)",
+			   "--boot-size", "3T");
+	ASSERT_PARSE_FAILS(-EINVAL, "label: not valid UTF-8 (byte 2 is 0xff); use UTF-8 text",
+			   "--label", "ab\xff");
+	ASSERT_PARSE_FAILS(-EINVAL, "label: not valid UTF-8 (byte 0 is 0xed); use UTF-8 text",
+			   "--label", "\xed\xa0\x80"); /* a UTF-16 surrogate */
+}
+
+TEST(flags_sizes_at_their_limits)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	struct diag d;
+
+	ASSERT_OK(PARSE(s, &d, "--additional-space", "16T", "--boot-size", "2T", "--label",
+			"\xc3\xa9t\xc3\xa9"));
+	ASSERT_EQ(s->additional_space_bytes, 16ull << 40);
+	ASSERT_EQ(s->boot_size_bytes, 2ull << 40);
+	ASSERT_STR_EQ(s->label, "\xc3\xa9t\xc3\xa9");
 }
 
 TEST(flags_usage_errors)

@@ -56,6 +56,10 @@ static int spec_json_text(struct spec_json_ctx *c, const char *key, struct json_
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
+		/* a JSON NUL character would cut the C string short: refuse, not truncate */
+		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+			return diag_fail(c->d, -EINVAL, "%s: contains a NUL character (\\u0000)",
+					 key);
 		t = xstrdup(json_object_get_string(v));
 		*ret_what = xasprintf("%s \"%s\"", key, t);
 		break;
@@ -112,9 +116,11 @@ SPEC_JSON_TEXT_KEY(spec_json_label, false, "a string", spec_set_label(s, t, what
 SPEC_JSON_TEXT_KEY(spec_json_disk_size, true, "\"auto\" or a number of MiB",
 		   spec_set_disk_size(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_additional_space, true, "a size such as \"512M\"",
-		   spec_set_size(&s->additional_space_bytes, t, what, c->d))
+		   spec_set_size(&s->additional_space_bytes, SPEC_ADDITIONAL_SPACE_MAX,
+				     SPEC_ADDITIONAL_SPACE_LIMIT, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_boot_size, true, "a size such as \"256M\"",
-		   spec_set_size(&s->boot_size_bytes, t, what, c->d))
+		   spec_set_size(&s->boot_size_bytes, SPEC_BOOT_SIZE_MAX,
+				     SPEC_BOOT_SIZE_LIMIT, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_format, false, "a string", spec_set_format(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_base_name, false, "a string", spec_set_base_name(s, t, what, c->d))
 SPEC_JSON_TEXT_KEY(spec_json_seed, false, "a string", spec_set_seed(s, t, what, c->d))
@@ -249,6 +255,9 @@ static int spec_json_entry_field(struct spec_json_ctx *c, size_t i, const char *
 				 strcmp(field, "mode") == 0 ? "a string such as \"0644\"" :
 							      "a string",
 				 json_type_to_name(json_object_get_type(v)));
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return diag_fail(c->d, -EINVAL,
+				 "contents[%zu].%s: contains a NUL character (\\u0000)", i, field);
 	*ret = xstrdup(json_object_get_string(v));
 	return 0;
 }

@@ -321,7 +321,26 @@ TEST(json_bad_values)
 			  ": additionalSpace \"1Ki\": not a size (use a number with an optional K, "
 			  "M, G, T, P or E suffix, e.g. 512M)");
 	ASSERT_LOAD_FAILS("{\"bootSize\": \"16E\"}", -ERANGE,
-			  ": bootSize \"16E\": too large (at most 16E minus one byte)");
+			  ": bootSize \"16E\": too large (at most 2T: a FAT boot partition holds "
+			  "at most 2 TiB)");
+	/* issue #11: sizes past what the disk can hold are refused, not wrapped */
+	ASSERT_LOAD_FAILS("{\"additionalSpace\": 18446744073709551615}", -ERANGE,
+			  ": additionalSpace 18446744073709551615: too large (at most 16T: an ext4 "
+			  "root holds at most 16 TiB)");
+	ASSERT_LOAD_FAILS("{\"additionalSpace\": \"16777217M\"}", -ERANGE,
+			  ": additionalSpace \"16777217M\": too large (at most 16T: an ext4 root "
+			  "holds at most 16 TiB)");
+	ASSERT_LOAD_FAILS("{\"bootSize\": 2199024304128}", -ERANGE,
+			  ": bootSize 2199024304128: too large (at most 2T: a FAT boot partition "
+			  "holds at most 2 TiB)");
+	ASSERT_LOAD_FAILS("{\"label\": \"ab\\u0000cd\"}", -EINVAL,
+			  ": label: contains a NUL character (\\u0000)");
+	ASSERT_LOAD_FAILS("{\"root\": \"/a\\u0000b\"}", -EINVAL,
+			  ": root: contains a NUL character (\\u0000)");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"/a\\u0000b\", \"target\": \"/x\"}]}",
+			  -EINVAL, ": contents[0].source: contains a NUL character (\\u0000)");
+	ASSERT_LOAD_FAILS("{\"label\": \"ab\xc3\x28\"}", -EINVAL,
+			  ": label: not valid UTF-8 (byte 2 is 0xc3); use UTF-8 text");
 	ASSERT_LOAD_FAILS("{\"label\": \"a-label-of-17-byt\"}", -EINVAL,
 			  ": label \"a-label-of-17-byt\": 17 bytes long; a label holds at most 16 "
 			  "bytes");

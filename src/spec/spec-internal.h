@@ -21,7 +21,16 @@ int spec_set_part_table(struct image_spec *s, const char *v, const char *what, s
 int spec_set_fs_type(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_label(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_disk_size(struct image_spec *s, const char *v, const char *what, struct diag *d);
-int spec_set_size(uint64_t *field, const char *v, const char *what, struct diag *d);
+/* A size of at most max bytes; `limit` says why, e.g. "at most 16T: ext4's limit". */
+int spec_set_size(uint64_t *field, uint64_t max, const char *limit, const char *v,
+		  const char *what, struct diag *d);
+/* additionalSpace: the root filesystem (ext4, 2^32 blocks of 4 KiB) holds at most 16 TiB. */
+#define SPEC_ADDITIONAL_SPACE_MAX (16ull << 40)
+#define SPEC_ADDITIONAL_SPACE_LIMIT "at most 16T: an ext4 root holds at most 16 TiB"
+/* bootSize ends the boot partitions: FAT (32-bit sector counts) holds at most 2 TiB. */
+#define SPEC_BOOT_SIZE_MAX (2ull << 40)
+#define SPEC_BOOT_SIZE_LIMIT "at most 2T: a FAT boot partition holds at most 2 TiB"
+
 int spec_set_format(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_base_name(struct image_spec *s, const char *v, const char *what, struct diag *d);
 int spec_set_seed(struct image_spec *s, const char *v, const char *what, struct diag *d);

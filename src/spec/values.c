@@ -11,6 +11,7 @@
 
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/utf8.h"
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
@@ -103,6 +104,12 @@ int spec_set_label(struct image_spec *s, const char *v, const char *what, struct
 {
 	size_t n = strlen(v);
 
+	size_t ok = utf8_valid_prefix(v, n);
+
+	/* not `what`: it holds the invalid bytes, which would reach the terminal */
+	if (ok < n)
+		return diag_fail(d, -EINVAL, "label: not valid UTF-8 (byte %zu is 0x%02x); use "
+				 "UTF-8 text", ok, (unsigned)(uint8_t)v[ok]);
 	if (n > SPEC_LABEL_MAX)
 		return diag_fail(d, -EINVAL, "%s: %zu bytes long; a label holds at most %u bytes",
 				 what, n, SPEC_LABEL_MAX);
@@ -145,17 +152,20 @@ int spec_set_disk_size(struct image_spec *s, const char *v, const char *what, st
 	return 0;
 }
 
-int spec_set_size(uint64_t *field, const char *v, const char *what, struct diag *d)
+int spec_set_size(uint64_t *field, uint64_t max, const char *limit, const char *v,
+		  const char *what, struct diag *d)
 {
-	int r = size_parse(v, field);
+	uint64_t n;
+	int r = size_parse(v, &n);
 
-	if (r == -ERANGE)
-		return diag_fail(d, r, "%s: too large (at most 16E minus one byte)", what);
+	if (r == -ERANGE || (r == 0 && n > max))
+		return diag_fail(d, -ERANGE, "%s: too large (%s)", what, limit);
 	if (r < 0)
 		return diag_fail(d, r,
 				 "%s: not a size (use a number with an optional K, M, G, T, P or "
 				 "E suffix, e.g. 512M)",
 				 what);
+	*field = n;
 	return 0;
 }
 

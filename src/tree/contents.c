@@ -48,8 +48,12 @@ static int resolve_id(struct tree *t, const char *file, const char *host_file, c
 {
 	int r;
 
-	if (passwd_parse_id(name, ret) == 0)
+	r = passwd_parse_id(name, ret);
+	if (r == 0)
 		return 0;
+	if (r == -ERANGE)
+		return diag_fail(d, r, "contents %s: %s id %s is out of range (at most 4294967294)",
+				 target, what, name);
 	if (host_file) {
 		/* --passwd / --group: the ids the configuration declares, for images that have
 		 * no /etc/passwd before first boot (NixOS) */

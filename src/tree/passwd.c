@@ -56,6 +56,7 @@ int tree_path_normalize(const char *path, char **ret)
 int passwd_parse_id(const char *s, uint32_t *ret)
 {
 	uint64_t v = 0;
+	bool big = false;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -63,9 +64,13 @@ int passwd_parse_id(const char *s, uint32_t *ret)
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
 		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > 4294967294u) /* (uid_t)-1 means "no change" to chown */
-			return -EINVAL;
+		if (v > 4294967294u) { /* (uid_t)-1 means "no change" to chown */
+			big = true;
+			v = 4294967295u; /* stays bounded: no overflow however many digits */
+		}
 	}
+	if (big)
+		return -ERANGE;
 	*ret = (uint32_t)v;
 	return 0;
 }

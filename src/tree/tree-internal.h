@@ -63,5 +63,6 @@ int passwd_lookup_id(const struct tree *t, const char *file, const char *name,
 		     uint32_t *ret_id);
 /* As passwd_lookup_id, in a host file: -ESRCH when the name is not in it. */
 int passwd_lookup_host(const char *path, const char *name, uint32_t *ret_id);
-/* A decimal id (0..4294967294) into *ret; -EINVAL otherwise. */
+/* A decimal id (0..4294967294) into *ret; -ERANGE for more digits' worth, -EINVAL for a
+ * non-number. */
 int passwd_parse_id(const char *s, uint32_t *ret);

@@ -64,6 +64,52 @@ build "${ok[@]}" --contents "$T/file:/etc/x:0640:alice:users" -o "$T/good.img"
 printf '{"diskSize": ' >"$T/broken.json"
 expect_fail "broken.json" --spec "$T/broken.json" --root "$T/src"
 
+# Sizes too large for any disk name themselves (issue #11: 2^64-1 wrapped to a 1 MiB root).
+expect_fail "--additional-space 18446744073709551615: too large" "${ok[@]}" \
+	--additional-space 18446744073709551615
+expect_fail "--additional-space 99999999999999999999999: too large" "${ok[@]}" \
+	--additional-space 99999999999999999999999
+expect_fail "--additional-space 17T: too large" "${ok[@]}" --additional-space 17T
+expect_fail "ext4's 16 TiB" "${ok[@]}" --additional-space 16T
+expect_fail "MBR addresses at most 2 TiB" "${ok[@]}" --partition-table legacy --additional-space 3T
+expect_fail "--boot-size 18446744073709551615: too large" "${ok[@]}" --partition-table efi \
+	--boot-size 18446744073709551615
+expect_fail "--boot-size 16E: too large" "${ok[@]}" --partition-table efi --boot-size 16E
+expect_fail "--disk-size 99999999999: too large" "${ok[@]}" --disk-size 99999999999
+expect_fail "--disk-size 18446744073709551615: too large" "${ok[@]}" \
+	--disk-size 18446744073709551615
+expect_fail "--cluster-size 18446744073709551615" "${ok[@]}" --format qcow2 \
+	--cluster-size 18446744073709551615
+# ...and in a JSON spec, naming the key.
+n_huge=0
+for kv in 'additionalSpace 18446744073709551615' 'additionalSpace "16E"' \
+	'bootSize 18446744073709551615' 'diskSize 99999999999'; do
+	printf '{"%s": %s, "partitionTableType": "efi"}\n' "${kv%% *}" "${kv#* }" >"$T/huge.json"
+	expect_fail "huge.json: $kv: too large" --spec "$T/huge.json" --root "$T/src"
+	n_huge=$((n_huge + 1))
+done
+[ "$n_huge" -eq 4 ] || fail "only $n_huge JSON size cases ran"
+
+# Spec text: a NUL in a label is refused (it used to empty the label), a label is UTF-8.
+printf '{"label": "ab\\u0000cd"}\n' >"$T/nul.json"
+expect_fail "label: contains a NUL character" --spec "$T/nul.json" --root "$T/src"
+printf '{"label": "ab\xff"}\n' >"$T/latin.json"
+expect_fail "label: not valid UTF-8" --spec "$T/latin.json" --root "$T/src"
+expect_fail "label: not valid UTF-8" "${ok[@]}" --label $'ab\xffcd'
+expect_fail "label: not valid UTF-8" "${ok[@]}" --label $'\xc0\xafx' # overlong "/"
+build "${ok[@]}" --label $'\xc3\xa9t\xc3\xa9' -o "$T/utf8.img"
+# Numeric ids past 32 bits are out of range, not unknown names.
+expect_fail "user id 4294967296 is out of range" "${ok[@]}" \
+	--contents "$T/file:/etc/z:0644:4294967296:users"
+expect_fail "group id 99999999999 is out of range" "${ok[@]}" \
+	--contents "$T/file:/etc/z:0644:alice:99999999999"
+printf '{"contents": [{"source": "%s", "target": "/etc/z", "user": "99999999999", "group": "0"}]}\n' \
+	"$T/file" >"$T/uid.json"
+expect_fail "user id 99999999999 is out of range" --spec "$T/uid.json" --root "$T/src"
+printf '{"contents": [{"source": "%s", "target": "/etc/z", "user": 4294967296, "group": 0}]}\n' \
+	"$T/file" >"$T/uid.json"
+expect_fail "user id 4294967296 is out of range" --spec "$T/uid.json" --root "$T/src"
+
 # A source that changes size between plan and emit. We cannot pause the build between the two,
 # so a background writer appends to a file in a ~400 MB tree while it builds: the build must
 # fail naming the file with "changed", or (if it happened to see a stable file) succeed.

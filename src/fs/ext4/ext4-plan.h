@@ -34,6 +34,9 @@ struct ext4_geom {
 	uint32_t n_inodes;
 	uint64_t reserved_blocks;
 	uint32_t journal_blocks;
+	/* When mke2fs's rule dropped a too-small last group (n_blocks is less than asked): a
+	 * lower bound of the sizes that keep it. 0 otherwise. */
+	uint64_t keep_last_from;
 	uint64_t *bb_loc, *ib_loc, *it_loc; /* per group */
 };
 

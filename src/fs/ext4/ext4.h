@@ -13,7 +13,7 @@ struct ext4_params {
 	/* Filesystem size in bytes (rounded down to whole blocks). 0 = auto: the smallest size
 	 * that holds the tree and leaves extra_bytes available to unprivileged users. */
 	uint64_t size_bytes;
-	uint64_t extra_bytes;
+	uint64_t extra_bytes; /* also with size_bytes: extra_bytes / inode_ratio inodes free */
 	char label[17];             /* up to 16 bytes */
 	uint8_t uuid[16];           /* filesystem UUID (rootFSUID) */
 	uint8_t hash_seed[16];      /* directory hash seed */
@@ -38,10 +38,19 @@ struct ext4_plan;
 /* Lay out the whole filesystem. -ENOSPC naming the size needed when size_bytes is too small. */
 int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
 	      struct ext4_plan **ret);
+/* What a caller can offer for a filesystem of at least min_bytes (>= min_bytes): e.g. the
+ * root partition of the smallest whole-MiB disk that holds it. */
+struct ext4_size_fit {
+	int (*fn)(void *ctx, uint64_t min_bytes, uint64_t *ret_bytes);
+	void *ctx;
+};
+
 /* The smallest size in bytes (whole blocks) that ext4_plan would accept for this tree with
- * p->extra_bytes available (p->size_bytes is ignored). */
-int ext4_min_size(const struct ext4_params *p, const struct tree *t, struct diag *d,
-		  uint64_t *ret);
+ * p->extra_bytes available and p->extra_bytes / p->inode_ratio inodes free (p->size_bytes is
+ * ignored). With fit (may be NULL), the smallest request whose offer fits: every smaller
+ * request's offer leaves less. */
+int ext4_min_size(const struct ext4_params *p, const struct tree *t,
+		  const struct ext4_size_fit *fit, struct diag *d, uint64_t *ret);
 uint64_t ext4_plan_size(const struct ext4_plan *plan);
 void ext4_plan_stats(const struct ext4_plan *plan, struct ext4_stats *ret);
 /* Add every non-zero block of the filesystem, at byte offset base on the disk. The plan must

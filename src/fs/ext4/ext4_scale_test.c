@@ -29,7 +29,7 @@ TEST(store_of_200k_entries)
 	ASSERT_OK(tree_finalize(t, &fo, &d));
 	et_params(&p);
 	p.extra_bytes = 100 << 20;
-	ASSERT_OK(ext4_min_size(&p, t, &d, &size));
+	ASSERT_OK(ext4_min_size(&p, t, NULL, &d, &size));
 	ASSERT_OK(ext4_plan(&p, t, &d, &pl));
 	ext4_plan_stats(pl, &s);
 	ASSERT_EQ(s.size_bytes, size);

@@ -189,11 +189,87 @@ TEST(min_size_is_exact)
 		uint64_t size;
 
 		p.extra_bytes = extras[i];
-		ASSERT_OK(ext4_min_size(&p, t, &d, &size));
+		ASSERT_OK(ext4_min_size(&p, t, NULL, &d, &size));
 		ASSERT_EQ(size % 4096, 0);
 		ASSERT_TRUE(fits(&p, t, size, extras[i] / 4096));
 		for (uint64_t less = 4096; less <= 16 * 4096; less += 4096)
 			ASSERT_TRUE(!fits(&p, t, size - less, extras[i] / 4096));
+	}
+	tree_free(t);
+}
+
+static int fit_mib(void *ctx, uint64_t min_bytes, uint64_t *ret)
+{
+	(void)ctx;
+	*ret = DIV_ROUND_UP(min_bytes, 1u << 20) << 20;
+	return 0;
+}
+
+static uint32_t free_inodes_at(const struct ext4_params *p0, const struct tree *t, uint64_t size)
+{
+	struct ext4_params p = *p0;
+	struct ext4_plan *pl = NULL;
+	struct diag d = { 0 };
+	struct ext4_stats s = { 0 };
+
+	p.size_bytes = size;
+	if (ext4_plan(&p, t, &d, &pl) == 0)
+		ext4_plan_stats(pl, &s);
+	ext4_plan_free(pl);
+	return s.free_inodes;
+}
+
+/* Issue #11: 128M, 256M, 512M, 1G... gave about twice the space (a dropped short last group
+ * counted as no free space at all), and a size at a journal tier could be one that does not
+ * fit. In whole MiB: the size fits, every smaller whole MiB does not, sizes never shrink as
+ * the space asked for grows, and extra / inode_ratio inodes are free. */
+TEST(min_size_in_whole_mib_is_minimal_and_monotone)
+{
+	static const uint64_t extras_mib[] = { 1,   127,  128,  129,  255,  256,  257,  511,
+					       512, 513,  1000, 1023, 1024, 1025, 2047, 2048 };
+	struct ext4_size_fit fit = { fit_mib, NULL };
+	struct tree *t = small_tree();
+	struct ext4_params p;
+	uint64_t prev = 0;
+
+	et_params(&p);
+	/* and every MiB around the 1 GiB journal tier (4096 -> 8192 blocks at 2^18 blocks) */
+	for (size_t i = 0; i < ARRAY_SIZE(extras_mib) + 40; i++) {
+		uint64_t mib = i < ARRAY_SIZE(extras_mib) ? extras_mib[i]
+							  : 900 + i - ARRAY_SIZE(extras_mib);
+		uint64_t extra = mib << 20, size, want = extra / 4096;
+		struct diag d = { 0 };
+
+		p.extra_bytes = extra;
+		ASSERT_OK(ext4_min_size(&p, t, &fit, &d, &size));
+		size = DIV_ROUND_UP(size, 1u << 20) << 20;
+		ASSERT_TRUE(fits(&p, t, size, want));
+		ASSERT_TRUE(free_inodes_at(&p, t, size) >= extra / 16384);
+		ASSERT_TRUE(size >= prev);
+		ASSERT_TRUE(size < extra + extra / 4 + (64u << 20)); /* not doubled */
+		for (uint64_t m = extra; m < size; m += 1u << 20)
+			ASSERT_TRUE(!fits(&p, t, m, want));
+		prev = size;
+		if (i + 1 == ARRAY_SIZE(extras_mib))
+			prev = 0; /* the tier scan starts lower */
+	}
+	tree_free(t);
+}
+
+TEST(min_size_of_huge_extra_is_an_error)
+{
+	static const uint64_t extras[] = { UINT64_MAX, UINT64_MAX - 4095, 16ull << 40 };
+	struct tree *t = small_tree();
+	struct ext4_params p;
+
+	et_params(&p);
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++) {
+		struct diag d = { 0 };
+		uint64_t size = 0;
+
+		p.extra_bytes = extras[i];
+		ASSERT_ERR(ext4_min_size(&p, t, NULL, &d, &size), -EOVERFLOW);
+		ASSERT_EQ(size, 0);
 	}
 	tree_free(t);
 }

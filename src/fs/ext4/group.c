@@ -278,6 +278,9 @@ static int geom_counts(struct ext4_plan *pl, uint64_t n_blocks, uint64_t min_ino
 		if (g->n_groups == 1 && rem && rem < overhead)
 			return -ENOSPC;
 		if (rem && rem < overhead + 50) {
+			/* overhead does not shrink as the last group grows */
+			if (!g->keep_last_from)
+				g->keep_last_from = n_blocks - rem + overhead + 50;
 			n_blocks -= rem;
 			continue;
 		}

@@ -395,6 +395,16 @@ static uint64_t used_total(const struct ext4_plan *pl)
 	return n;
 }
 
+/* Inodes the layout must have: the tree's, plus one per inode_ratio bytes of extra space (what
+ * mke2fs gives a filesystem of that much free space), so the added space is usable. */
+static uint64_t min_inodes(const struct ext4_plan *pl)
+{
+	uint64_t extra = pl->p.extra_bytes;
+
+	/* no DIV_ROUND_UP: extra + ratio - 1 may overflow */
+	return (uint64_t)pl->n_used + extra / pl->p.inode_ratio + (extra % pl->p.inode_ratio != 0);
+}
+
 /* Lay the filesystem out on n_blocks. -EDOM when the metadata does not fit, -ENOSPC when
  * the contents do not. */
 static int layout(struct ext4_plan *pl, uint64_t n_blocks)
@@ -404,7 +414,7 @@ static int layout(struct ext4_plan *pl, uint64_t n_blocks)
 	int r;
 
 	layout_reset(pl);
-	r = ext4_geom_init(pl, n_blocks, pl->n_used);
+	r = ext4_geom_init(pl, n_blocks, min_inodes(pl));
 	if (r < 0)
 		return r == -ENOSPC ? -EDOM : r; /* the metadata alone does not fit */
 	/* res_gdt.c's goal for the resize inode's dind block. */
@@ -498,15 +508,24 @@ static uint64_t kernel_resv_blocks(uint64_t n_blocks)
 	return MIN(n_blocks / 50, (uint64_t)4096);
 }
 
-/* Smallest n_blocks whose layout leaves free - reserved >= want; with want > 0 also after the
- * kernel's own reserve, so that df's "Avail" on the mounted image shows `want`. Each step adds
- * at most the deficit, and no metadata shrinks as the size grows, so no feasible size is
- * skipped. */
-static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
+/* The smallest n >= from such that a filesystem made on n blocks (mke2fs's rule may drop a
+ * short last group, so it can be smaller) leaves free - reserved >= want; with want > 0 also
+ * after the kernel's own reserve, so that df's "Avail" on the mounted image shows `want`.
+ *
+ * free(n) is not monotone (the journal grows in tiers, a group appears with its metadata),
+ * but it never grows faster than n: free(m) <= free(n) + (m - n) for m >= n when n keeps
+ * its last group, and the blocks held back never shrink as n grows. So when n lacks k
+ * blocks, no size below n + k can fit, and stepping by the deficit finds the smallest size;
+ * sizes whose last group is dropped make the same filesystem as the group boundary and are
+ * skipped to the first size that could keep that group. */
+static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t from, uint64_t *ret)
 {
 	uint64_t data_min = pl->fixed_blocks + tree_file_blocks(pl->tree);
-	uint64_t n = MAX((uint64_t)64, data_min + want);
+	uint64_t n;
 
+	if (min_inodes(pl) > UINT32_MAX || want > EXT4_MAX_BLOCKS || data_min > EXT4_MAX_BLOCKS)
+		return -EOVERFLOW;
+	n = MAX(MAX((uint64_t)64, data_min + want), from);
 	for (;;) {
 		int r = layout(pl, n);
 		uint64_t have, need;
@@ -514,7 +533,7 @@ static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 		if (r == -EOVERFLOW)
 			return r;
 		if (r == -EDOM) {
-			uint64_t groups = DIV_ROUND_UP(pl->n_used, 8 * EXT4_BLOCK_SIZE);
+			uint64_t groups = DIV_ROUND_UP(min_inodes(pl), 8 * EXT4_BLOCK_SIZE);
 			uint64_t floor_blocks = (groups - 1) * EXT4_BLOCKS_PER_GROUP + 64;
 
 			n = MAX(n + 1, floor_blocks);
@@ -527,13 +546,16 @@ static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 			n += need > n ? need - n : 1;
 			continue;
 		}
-		have = pl->g.n_blocks < n ? 0 : pl->free_blocks;
-		need = want + pl->g.reserved_blocks + (want ? kernel_resv_blocks(n) : 0);
-		if (pl->g.n_blocks == n && have >= need) {
+		have = pl->free_blocks;
+		need = want + pl->g.reserved_blocks + (want ? kernel_resv_blocks(pl->g.n_blocks) : 0);
+		if (have >= need) {
 			*ret = n;
 			return 0;
 		}
-		n += MAX((uint64_t)1, need > have ? need - have : 1);
+		if (pl->g.n_blocks < n)
+			n = MAX(n + 1, pl->g.keep_last_from);
+		else
+			n += need - have;
 	}
 }
 
@@ -599,21 +621,57 @@ static int plan_new(const struct ext4_params *p, const struct tree *t, struct di
 	return 0;
 }
 
-int ext4_min_size(const struct ext4_params *p, const struct tree *t, struct diag *d,
-		  uint64_t *ret)
+/* Blocks of extra_bytes, rounded up. */
+static uint64_t extra_blocks(const struct ext4_plan *pl)
+{
+	uint64_t extra = pl->p.extra_bytes;
+
+	return extra / EXT4_BLOCK_SIZE + (extra % EXT4_BLOCK_SIZE != 0); /* cannot overflow */
+}
+
+/* The smallest request that the caller's fit turns into a filesystem that fits: the first
+ * size where the filesystem fits, then, while what the caller offers for it does not (its
+ * journal tier or a group's metadata may take more than the rounding adds), the first size
+ * at or above that offer that fits. */
+static int min_fit(struct ext4_plan *pl, const struct ext4_size_fit *fit, struct diag *d,
+		   uint64_t *ret)
+{
+	uint64_t want = extra_blocks(pl), n, m, offer;
+	int r;
+
+	r = min_blocks(pl, want, 0, &n);
+	for (; r >= 0;) {
+		if (!fit || !fit->fn) {
+			*ret = n * EXT4_BLOCK_SIZE;
+			return 0;
+		}
+		r = fit->fn(fit->ctx, n * EXT4_BLOCK_SIZE, &offer);
+		if (r < 0)
+			return r; /* the caller's message */
+		offer /= EXT4_BLOCK_SIZE;
+		if (offer < n)
+			return diag_fail(d, -ERANGE, "root filesystem: offered %" PRIu64 " blocks "
+					 "for %" PRIu64, offer, n); /* a caller bug */
+		r = offer == n ? 0 : min_blocks(pl, want, offer, &m);
+		if (r >= 0 && (offer == n || m == offer)) {
+			*ret = n * EXT4_BLOCK_SIZE;
+			return 0;
+		}
+		n = m;
+	}
+	return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
+}
+
+int ext4_min_size(const struct ext4_params *p, const struct tree *t,
+		  const struct ext4_size_fit *fit, struct diag *d, uint64_t *ret)
 {
 	_cleanup_(ext4_plan_freep) struct ext4_plan *pl = NULL;
-	uint64_t n;
 	int r;
 
 	r = plan_new(p, t, d, &pl);
 	if (r < 0)
 		return r;
-	r = min_blocks(pl, DIV_ROUND_UP(p->extra_bytes, EXT4_BLOCK_SIZE), &n);
-	if (r < 0)
-		return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
-	*ret = n * EXT4_BLOCK_SIZE;
-	return 0;
+	return min_fit(pl, fit, d, ret);
 }
 
 int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
@@ -627,7 +685,7 @@ int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
 	if (r < 0)
 		return r;
 	if (!p->size_bytes) {
-		r = min_blocks(pl, DIV_ROUND_UP(p->extra_bytes, EXT4_BLOCK_SIZE), &n);
+		r = min_blocks(pl, extra_blocks(pl), 0, &n);
 		if (r < 0)
 			return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 	}
@@ -638,7 +696,7 @@ int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
 	if (r < 0) {
 		uint64_t need;
 
-		r = min_blocks(pl, 0, &need);
+		r = min_blocks(pl, 0, 0, &need);
 		if (r < 0)
 			return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 		return diag_fail(d, -ENOSPC, "root filesystem needs %" PRIu64 " bytes (%" PRIu64
