@@ -72,6 +72,7 @@ integration: $(BUILD)/mkdiskimage
 # The README's test command: everything, then the unit tests and the quick integration tests
 # again under AddressSanitizer + UBSan.
 check: unit integration
+	$(MAKE) fuzz-smoke
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration-quick
 
