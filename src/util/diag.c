@@ -4,6 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A message is one line, whatever the input it quotes holds (a spec key, a GPT name, a path):
+ * control characters become '?'. */
+static void diag_one_line(struct diag *d)
+{
+	for (char *p = d->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 int diag_fail(struct diag *d, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -13,6 +22,7 @@ int diag_fail(struct diag *d, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
+	diag_one_line(d);
 	d->err = err;
 	return err;
 }
@@ -37,6 +47,7 @@ int diag_prepend(struct diag *d, int err, const char *fmt, ...)
 			snprintf(d->msg + n, sizeof(d->msg) - (size_t)n, "%.*s",
 				 (int)(sizeof(d->msg) - (size_t)n - 1), old);
 	}
+	diag_one_line(d);
 	d->err = err;
 	return err;
 }
