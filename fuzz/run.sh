@@ -13,7 +13,7 @@ seconds=${FUZZ_SECONDS:-30}
 artifacts=${FUZZ_ARTIFACTS:-build-fuzz/artifacts}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-common=(-rss_limit_mb=2048 -timeout=10 -jobs=1 -workers=1 -print_final_stats=1)
+common=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
 n=0
 for bin in "$@"; do
 	t=${bin#fuzz_}
