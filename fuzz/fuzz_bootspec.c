@@ -10,6 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	int r;
 
+	fuzz_begin(data, size);
 	r = bootspec_json_parse((const char *)data, size, "boot.json", &d, &e);
 	fuzz_check_error(&d, r);
 	boot_entry_free(e);

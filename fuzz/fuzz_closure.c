@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	int r;
 
+	fuzz_begin(data, size);
 	r = nix_closure_parse((const char *)data, n_paths, (const char *)reg, n_reg,
 			      "closure-info", &d, &c);
 	fuzz_check_error(&d, r);

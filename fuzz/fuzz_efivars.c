@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	int r;
 
+	fuzz_begin(data, size);
 	(void)efivars_probe(data, size);
 	r = efivars_decode(data, size, &d, &v);
 	fuzz_check_error(&d, r);

@@ -10,6 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ext4_probe_info info;
 	struct diag d = { 0 };
 
+	fuzz_begin(data, size);
 	memcpy(sb, data, size < sizeof(sb) ? size : sizeof(sb));
 	fuzz_check_error(&d, ext4_probe(sb, &d, &info));
 	return 0;

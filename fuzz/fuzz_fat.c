@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	uint64_t fs_size = size;
 
+	fuzz_begin(data, size);
 	/* BPB_TotSec16 at 19, BPB_TotSec32 at 32, BPB_BytsPerSec at 11 */
 	if (size >= 36) {
 		uint64_t sec = data[19] | data[20] << 8;

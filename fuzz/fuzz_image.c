@@ -5,6 +5,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	fuzz_begin(data, size);
 	fuzz_reader(data, size, /* format= */ NULL);
 	return 0;
 }

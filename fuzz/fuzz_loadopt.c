@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = NULL;
 	int r;
 
+	fuzz_begin(data, size);
 	r = loadopt_decode(data, size, &d, &o);
 	fuzz_check_error(&d, r);
 	if (r == 0) {

@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	int r;
 
+	fuzz_begin(data, size);
 	r = part_probe_io(&(struct part_probe_io){ buf_read, &b }, size, &d, &l);
 	fuzz_check_error(&d, r);
 	if (r == 0)

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t id;
 	int r;
 
+	fuzz_begin(data, size);
 	n = line(&p, end, &n_len);
 	l = line(&p, end, &l_len);
 	name = fuzz_strndup(n, n_len);

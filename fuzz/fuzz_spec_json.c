@@ -11,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	int fd = fuzz_memfd(data, size, path);
 
+	fuzz_begin(data, size);
 	fuzz_check_error(&d, spec_load_json(s, path, &d));
 	(void)close(fd);
 	image_spec_free(s);
