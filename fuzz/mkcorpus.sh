@@ -21,6 +21,8 @@ printf 'label: dos\nstart=1, size=63, type=ef, bootable\nstart=64, type=83\n' |
 	sfdisk -q $t/mbr.raw
 cp $t/mbr.raw $c/part/mbr
 head -c 17408 $t/tiny.raw >$c/part/gpt-no-backup # the primary table alone
+# odd sizes: fuzz_part recomputes the CRCs (and fuzz_efivars the volume checksum)
+(cat $t/tiny.raw && printf x) >$c/part/gpt-crcs-recomputed
 
 # Filesystems: FAT12/16/32 boot sector, FSInfo and the start of the FAT; ext4/ext2
 # superblocks.
@@ -56,6 +58,7 @@ qemu-img convert -c -O qcow2 -o cluster_size=512,compression_type=zstd $t/disk.r
 	$c/qcow2/disk-zstd.qcow2
 qemu-img convert -O qcow2 -o cluster_size=4096 $t/tiny.raw $c/qcow2/tiny.qcow2
 python3 fuzz/mkseeds.py $t/tiny.raw $t/disk.raw
+(cat $c/efivars/auth-boot.fd && printf '\377') >$c/efivars/auth-boot-checksum-recomputed.fd
 # The probing harness: one of each format, and a bare FAT filesystem.
 cp $c/part/gpt $c/image/tiny.raw
 cp $c/qcow2/disk-zlib.qcow2 $c/vdi/tiny-4k.vdi $c/vhd/tiny-4k.vhd $c/vhd/tiny-fixed.vhd \
