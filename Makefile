@@ -1,9 +1,16 @@
 # mkdiskimage build. `make` builds build/mkdiskimage; `make check` runs every test;
-# `make SANITIZE=1` builds into build-san/ with AddressSanitizer and UBSan.
+# `make SANITIZE=1` builds into build-san/ with AddressSanitizer and UBSan; `make fuzz` builds
+# the libFuzzer harnesses of fuzz/ with clang into build-fuzz/ and runs each (fuzz/README.md).
 
 PKGS := zlib nettle json-c libzstd sqlite3 libdeflate
 CC ?= cc
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+CC := clang
+BUILD ?= build-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+OPT := -O1 -g
+else ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT := -O1 -g
@@ -28,8 +35,13 @@ LIB_O := $(LIB_C:%.c=$(BUILD)/%.o)
 CLI_O := $(CLI_C:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 
+FUZZ_C := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(FUZZ_C:fuzz/%.c=%)
+FUZZ_SECONDS ?= 30
+
 .SECONDARY:
-.PHONY: all check unit integration integration-quick clean bench example
+.PHONY: all check unit integration integration-quick clean bench example \
+	fuzz fuzz-smoke fuzz-regress fuzz-build
 all: $(BUILD)/mkdiskimage
 
 $(BUILD)/%.o: %.c
@@ -47,6 +59,10 @@ $(BUILD)/tests/%: $(BUILD)/src/%.o $(BUILD)/src/util/test_main.o $(BUILD)/libmkd
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h fuzz/fuzz-reader.h $(BUILD)/libmkdiskimage.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libmkdiskimage.a $(LDLIBS_ALL)
+
 unit: $(TEST_BIN)
 	@tests/run-unit.sh $(TEST_BIN)
 
@@ -58,6 +74,7 @@ integration: $(BUILD)/mkdiskimage
 # Under STRICT_SKIPS=1 a skipped test or sub-case fails unless tests/skips-allowed allows it.
 check: export STRICT_SKIPS = 1
 check: unit integration
+	$(MAKE) fuzz-smoke
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration-quick
 
@@ -70,7 +87,23 @@ example: $(BUILD)/mkdiskimage
 bench: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage bench/run
 
+# Fuzzing: FUZZ_SECONDS per harness on a copy of fuzz/corpus/<target> (the tree is not
+# modified), after replaying fuzz/regress/<target>; fails on the first crash, leak or timeout.
+# fuzz-regress only replays corpus and regression inputs; fuzz-smoke (CI, in `check`) is both,
+# at 20 seconds a harness.
+fuzz-build:
+	$(MAKE) FUZZ=1 $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh fuzz build-fuzz/fuzz $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@fuzz/run.sh regress build-fuzz/fuzz $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_SECONDS=20 fuzz/run.sh fuzz build-fuzz/fuzz $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -10,6 +10,8 @@ pkgs=(
 	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
 	libdeflate-dev
 	libsqlite3-dev
+	# make fuzz: libFuzzer harnesses (clang -fsanitize=fuzzer)
+	clang libclang-rt-14-dev
 	# test oracles
 	e2fsprogs gdisk fdisk util-linux qemu-utils attr acl libcap2-bin debootstrap
 	python3 xxd procps

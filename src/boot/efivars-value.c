@@ -64,8 +64,9 @@ static int efivars_value_load_option(const uint8_t *p, size_t len, struct diag *
 		return r;
 	r = devpath_to_text(o.path, o.path_len, d, &ret->path);
 	if (r < 0) {
+		diag_prepend(d, r, "load option \"%s\"", o.description);
 		loadopt_done(&o);
-		return diag_prepend(d, r, "load option \"%s\"", o.description);
+		return r;
 	}
 	ret->kind = EFIVARS_VALUE_LOAD_OPTION;
 	ret->attributes = o.attributes;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "boot/efiboot.h"
+#include "boot/loadopt.h"
 #include "util/diag.h"
 #include "util/test.h"
 
@@ -103,6 +104,31 @@ TEST(malformed_values_are_refused)
 	ASSERT_OK(efivars_value_decode(v, x, &d, &val));
 	ASSERT_EQ(val.kind, EFIVARS_VALUE_OTHER);
 	efivars_value_done(&val);
+	efivars_free(v);
+}
+
+/* A device path without an End node: the message names the option by its description, which
+ * used to be freed first and printed as "(null)" (seen writing fuzz_efivars, whose message
+ * check now refuses "(null)"). */
+TEST(bad_device_path_names_the_option)
+{
+	static const uint8_t path[] = { 0x04, 0x04, 0x06, 0x00, 'A', 0x00 };
+	struct efivars *v = NULL;
+	const struct efivars_var *x;
+	struct efivars_value val;
+	struct diag d = { 0 };
+	uint8_t *opt = NULL;
+	size_t len;
+
+	t_store(_failed, &v);
+	ASSERT_TRUE(v != NULL);
+	ASSERT_OK(loadopt_encode("Broken", path, sizeof(path), &d, &opt, &len));
+	ASSERT_OK(efivars_set(v, efivars_global_guid, "Boot0002", 7, opt, len, &d));
+	x = efivars_find(v, efivars_global_guid, "Boot0002");
+	ASSERT_ERR(efivars_value_decode(v, x, &d, &val), -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "load option \"Broken\": device path") == d.msg);
+	efivars_value_done(&val);
+	free(opt);
 	efivars_free(v);
 }
 

@@ -70,6 +70,15 @@ void diag_elide(const char *s, char *out, size_t cap)
 	memcpy(out + head + strlen(ELLIPSIS), s + tail, len - tail + 1);
 }
 
+/* A message is one line, whatever the input it quotes holds (a spec key, a GPT name, a path):
+ * control characters become '?'. */
+static void diag_one_line(struct diag *d)
+{
+	for (char *p = d->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 int diag_fail(struct diag *d, int err, const char *fmt, ...)
 {
 	char *s = NULL;
@@ -86,6 +95,7 @@ int diag_fail(struct diag *d, int err, const char *fmt, ...)
 	else
 		snprintf(d->msg, sizeof(d->msg), "out of memory formatting a message");
 	free(s);
+	diag_one_line(d);
 	d->err = err;
 	return err;
 }
@@ -112,6 +122,7 @@ int diag_prepend(struct diag *d, int err, const char *fmt, ...)
 		diag_elide(s, d->msg, sizeof(d->msg));
 	free(s);
 	free(prefix);
+	diag_one_line(d);
 	d->err = err;
 	return err;
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Remakes the seed corpora of fuzz/corpus/ from images made by the reference tools (sgdisk,
+# sfdisk, mkfs.fat, mke2fs, qemu-img) and hand-made ones (mkseeds.py: variable stores, load
+# options, small-block VDI/VHD). Run from the repository root; the seeds are checked in, so
+# this is documentation as much as a tool. Keep fuzz/corpus small (< 2 MB in all).
+set -euo pipefail
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+c=fuzz/corpus
+mkdir -p $c/part $c/ext4 $c/fat $c/qcow2 $c/image
+
+# Partition tables: a 64 KiB GPT disk, the same with a hybrid MBR, an MBR disk.
+truncate -s 64K $t/tiny.raw
+sgdisk -n 1:34:+32 -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8304 -c 2:root $t/tiny.raw >/dev/null
+cp $t/tiny.raw $c/part/gpt
+cp $t/tiny.raw $t/hybrid.raw
+sgdisk -h 1 $t/hybrid.raw >/dev/null
+cp $t/hybrid.raw $c/part/gpt-hybrid
+truncate -s 64K $t/mbr.raw
+printf 'label: dos\nstart=1, size=63, type=ef, bootable\nstart=64, type=83\n' |
+	sfdisk -q $t/mbr.raw
+cp $t/mbr.raw $c/part/mbr
+head -c 17408 $t/tiny.raw >$c/part/gpt-no-backup # the primary table alone
+# odd sizes: fuzz_part recomputes the CRCs (and fuzz_efivars the volume checksum)
+(cat $t/tiny.raw && printf x) >$c/part/gpt-crcs-recomputed
+
+# Filesystems: FAT12/16/32 boot sector, FSInfo and the start of the FAT; ext4/ext2
+# superblocks.
+for f in 12:200K 16:8M 32:33M; do
+	truncate -s ${f#*:} $t/fat.img
+	mkfs.fat -F ${f%%:*} -s 1 -n ESP -i 12345678 $t/fat.img >/dev/null
+	head -c 12288 $t/fat.img >$c/fat/fat${f%%:*}
+	rm $t/fat.img
+done
+truncate -s 256K $t/ext.img
+mke2fs -q -t ext4 -b 1024 -N 32 -O ^has_journal,^resize_inode -L root $t/ext.img
+dd if=$t/ext.img of=$c/ext4/ext4-1k bs=1024 skip=1 count=1 status=none
+truncate -s 4M $t/ext2.img
+mke2fs -q -t ext2 -L old $t/ext2.img
+dd if=$t/ext2.img of=$c/ext4/ext2 bs=1024 skip=1 count=1 status=none
+truncate -s 8M $t/ext64.img
+mke2fs -q -t ext4 -b 4096 -O 64bit,metadata_csum $t/ext64.img
+dd if=$t/ext64.img of=$c/ext4/ext4-64bit bs=1024 skip=1 count=1 status=none
+
+# A 512 KiB GPT disk with a FAT12 ESP and an ext4 root, as qcow2 of 512-byte clusters (plain,
+# zlib- and zstd-compressed), VDI and VHD (mkseeds.py), and raw for the probing harness.
+cp $t/tiny.raw $t/disk.raw
+truncate -s 0 $t/disk.raw
+truncate -s 512K $t/disk.raw
+sgdisk -n 1:40:439 -t 1:ef00 -c 1:ESP -n 2:448:959 -t 2:8304 -c 2:root $t/disk.raw >/dev/null
+truncate -s 200K $t/fat.img
+mkfs.fat -F 12 -n ESP -i 12345678 $t/fat.img >/dev/null
+dd if=$t/fat.img of=$t/disk.raw bs=512 seek=40 conv=notrunc status=none
+dd if=$t/ext.img of=$t/disk.raw bs=512 seek=448 conv=notrunc status=none
+qemu-img convert -O qcow2 -o cluster_size=512 $t/disk.raw $c/qcow2/disk.qcow2
+qemu-img convert -c -O qcow2 -o cluster_size=512 $t/disk.raw $c/qcow2/disk-zlib.qcow2
+qemu-img convert -c -O qcow2 -o cluster_size=512,compression_type=zstd $t/disk.raw \
+	$c/qcow2/disk-zstd.qcow2
+qemu-img convert -O qcow2 -o cluster_size=4096 $t/tiny.raw $c/qcow2/tiny.qcow2
+python3 fuzz/mkseeds.py $t/tiny.raw $t/disk.raw
+(cat $c/efivars/auth-boot.fd && printf '\377') >$c/efivars/auth-boot-checksum-recomputed.fd
+# The probing harness: one of each format, and a bare FAT filesystem.
+cp $c/part/gpt $c/image/tiny.raw
+cp $c/qcow2/disk-zlib.qcow2 $c/vdi/tiny-4k.vdi $c/vhd/tiny-4k.vhd $c/vhd/tiny-fixed.vhd \
+	$c/image/
+cp $c/fat/fat12 $c/image/fat12.raw
+du -sh $c
