@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The build and convert flags no other test exercised, each judged by an independent oracle:
+#   --compression-level   qemu-img check clean, compare equal to raw; level 9 and 12 are smaller
+#                         than level 1 on compressible data (deflate), zstd 19 smaller than 1;
+#                         a deflate level above 12 is refused
+#   --reserved-percent    dumpe2fs "Reserved block count" = Block count * N / 100 (mke2fs -m)
+#   --generic-root-type   sgdisk -i: the root partition's type is Linux filesystem data
+#   --base-name           the file name in an -o directory, per format extension
+#   --additional-paths    accepted and a no-op (the paths are in the closure info): same bytes
+#   --spec FILE           the file's settings take effect (label, table, reserved blocks,
+#                         format) and flags override them wherever they stand on the line
+#   --cluster-size        qemu-img info's cluster-size for 512 .. 2M; check clean; compare equal
+#   --fs                  ext4 is accepted (same bytes as without); anything else is refused
+#   convert --seed        the VDI/VHD UUIDs (at their documented offsets) follow the seed:
+#                         same seed same bytes, another seed differs only in the UUID bytes
+#   convert --cluster-size  qemu-img info's cluster-size
+#   convert OUT name      .qcow2 .vdi .vhd .vpc .raw .img (any case) give qemu-img info's format,
+#                         which inspect --json detects too; an unknown extension is refused
+# quick
+. "$(dirname "$0")/../lib.sh"
+require qemu-img python3 dumpe2fs sgdisk debugfs
+
+mkdir -p "$T/root/etc" "$T/root/data"
+echo hello >"$T/root/etc/hello"
+seq 1 200000 >"$T/root/data/numbers.txt"
+for i in $(seq 1 300); do echo "line $i of a compressible text file, again and again"; done \
+	>"$T/root/data/text.txt"
+base=(--root "$T/root" --additional-space 4M --boot-size 16M)
+
+# qemu_info FILE KEY: one field of `qemu-img info --output=json`.
+qemu_info()
+{
+	qemu-img info --output=json "$1" | python3 -c '
+import json, sys
+print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
+}
+
+# qcheck FILE FORMAT RAW: qemu-img check clean (qcow2, vdi) and compare equal to RAW.
+qcheck()
+{
+	local f=$1 fmt=$2 raw=$3
+	if [ "$fmt" = qcow2 ] || [ "$fmt" = vdi ]; then
+		qemu-img check -f "$fmt" "$f" >"$T/qcheck.out" 2>&1 ||
+			{ cat "$T/qcheck.out" >&2; fail "qemu-img check $f is not clean"; }
+	fi
+	qemu-img compare -f raw -F "$fmt" "$raw" "$f" >/dev/null ||
+		fail "$f: qemu-img compare says it differs from $raw"
+}
+
+build "${base[@]}" --partition-table efi -o "$T/raw.img"
+raw=$T/raw.img
+
+# --- --compression-level
+declare -A csize=()
+for v in deflate:1 deflate:9 deflate:12 zstd:1 zstd:19; do
+	alg=${v%:*} lvl=${v#*:}
+	out=$T/c-$alg-$lvl.qcow2
+	build "${base[@]}" --partition-table efi --format qcow2-compressed --compression "$alg" \
+		--compression-level "$lvl" -o "$out"
+	qcheck "$out" qcow2 "$raw"
+	csize[$v]=$(stat -c %s "$out")
+	log "compression $alg level $lvl: ${csize[$v]} bytes"
+done
+[ "${csize[deflate:9]}" -lt "${csize[deflate:1]}" ] ||
+	fail "deflate level 9 (${csize[deflate:9]}) is not smaller than level 1 (${csize[deflate:1]})"
+[ "${csize[deflate:12]}" -lt "${csize[deflate:1]}" ] ||
+	fail "deflate level 12 (${csize[deflate:12]}) is not smaller than level 1"
+[ "${csize[zstd:19]}" -lt "${csize[zstd:1]}" ] ||
+	fail "zstd level 19 (${csize[zstd:19]}) is not smaller than level 1 (${csize[zstd:1]})"
+expect_fail "deflate levels go from 1 to 12" "${base[@]}" --format qcow2-compressed \
+	--compression-level 13
+expect_fail "compressionLevel applies to format qcow2-compressed" "${base[@]}" --format qcow2 \
+	--compression-level 5
+
+# --- --reserved-percent (mke2fs -m: reserved = blocks * N / 100, rounded down)
+for pct in 0 1 5 17 50; do
+	build "${base[@]}" --partition-table none --reserved-percent "$pct" -o "$T/r$pct.img"
+	e2fsck_clean "$T/r$pct.img"
+	blocks=$(dumpe2fs_field "$T/r$pct.img" 'Block count')
+	got=$(dumpe2fs_field "$T/r$pct.img" 'Reserved block count')
+	[ "$got" = $((blocks * pct / 100)) ] ||
+		fail "--reserved-percent $pct: $got reserved blocks of $blocks (expected $((blocks * pct / 100)))"
+done
+[ "$(dumpe2fs_field "$T/r0.img" 'Reserved block count')" = 0 ] || fail "reserved 0 is not 0"
+expect_fail "not a whole percentage from 0 to 50" "${base[@]}" --reserved-percent 51
+
+# --- --generic-root-type: the root partition (the last one on efi) gets 0FC63DAF-...
+LINUX_FS=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+root_type() { sgdisk -i "$2" "$1" | sed -n 's/^Partition GUID code: \([0-9A-F-]*\).*/\1/p'; }
+build "${base[@]}" --partition-table efi --generic-root-type -o "$T/generic.img"
+sgdisk -v "$T/generic.img" | grep -q "No problems found" || fail "generic.img: sgdisk -v"
+[ "$(root_type "$T/generic.img" 2)" = "$LINUX_FS" ] ||
+	fail "--generic-root-type: root type is $(root_type "$T/generic.img" 2), not $LINUX_FS"
+# the default is the architecture's root type, and the ESP keeps its type either way
+[ "$(root_type "$raw" 2)" != "$LINUX_FS" ] || fail "without --generic-root-type the type is generic"
+[ "$(root_type "$T/generic.img" 1)" = "$TYPE_ESP" ] || fail "--generic-root-type changed the ESP"
+build "${base[@]}" --partition-table efi --arch aarch64 -o "$T/arm.img"
+[ "$(root_type "$T/arm.img" 2)" = "$TYPE_ROOT_AARCH64" ] || fail "--arch aarch64: wrong root type"
+
+# --- --base-name: the name of the file in an -o directory
+for v in raw:img qcow2:qcow2 vdi:vdi vpc:vhd; do
+	fmt=${v%:*} ext=${v#*:}
+	mkdir "$T/dir-$fmt"
+	build "${base[@]}" --format "$fmt" --base-name my-disk -o "$T/dir-$fmt"
+	[ "$(ls -A "$T/dir-$fmt")" = "my-disk.$ext" ] ||
+		fail "--base-name my-disk --format $fmt: the directory holds $(ls -A "$T/dir-$fmt")"
+	[ "$(qemu_info "$T/dir-$fmt/my-disk.$ext" format)" = "$fmt" ] || fail "my-disk.$ext: format"
+done
+mkdir "$T/dir-default"
+build "${base[@]}" -o "$T/dir-default"
+[ "$(ls -A "$T/dir-default")" = nixos.img ] || fail "default base name: $(ls -A "$T/dir-default")"
+expect_fail "not a file name" "${base[@]}" --base-name a/b
+
+# --- --additional-paths: accepted (make-disk-image's flag), and changes nothing
+build "${base[@]}" --partition-table efi --additional-paths /nix/store/aaaa-x \
+	--additional-paths /nix/store/bbbb-y -o "$T/addl.img"
+cmp "$raw" "$T/addl.img" || fail "--additional-paths changed the image"
+
+# --- --fs: ext4 accepted (same bytes), others refused
+build "${base[@]}" --partition-table efi --fs ext4 -o "$T/fs-ext4.img"
+cmp "$raw" "$T/fs-ext4.img" || fail "--fs ext4 changed the image"
+for fs in xfs btrfs vfat; do
+	expect_fail "fsType \"$fs\" is not supported (only ext4)" "${base[@]}" --fs "$fs"
+done
+expect_fail "empty (use ext4)" "${base[@]}" --fs ""
+
+# --- --spec FILE: its settings take effect; flags override it wherever they stand
+cat >"$T/spec.json" <<EOF
+{
+  "root": "root",
+  "partitionTableType": "efi",
+  "label": "from-spec",
+  "reservedPercent": 10,
+  "additionalSpace": "4M",
+  "bootSize": "16M",
+  "format": "qcow2",
+  "clusterSize": "4K"
+}
+EOF
+build --spec "$T/spec.json" -o "$T/spec.qcow2"
+[ "$(qemu_info "$T/spec.qcow2" format)" = qcow2 ] || fail "spec format qcow2 not applied"
+[ "$(qemu_info "$T/spec.qcow2" cluster-size)" = 4096 ] || fail "spec clusterSize 4K not applied"
+qemu-img convert -f qcow2 -O raw "$T/spec.qcow2" "$T/spec.raw"
+sgdisk -v "$T/spec.raw" | grep -q "No problems found" || fail "spec.raw: sgdisk -v"
+[ "$(root_type "$T/spec.raw" 1)" = "$TYPE_ESP" ] || fail "spec partitionTableType efi not applied"
+extract_partition "$T/spec.raw" 2 "$T/spec.root"
+e2fsck_clean "$T/spec.root"
+[ "$(dumpe2fs_field "$T/spec.root" 'Filesystem volume name')" = from-spec ] ||
+	fail "spec label not applied"
+blocks=$(dumpe2fs_field "$T/spec.root" 'Block count')
+[ "$(dumpe2fs_field "$T/spec.root" 'Reserved block count')" = $((blocks / 10)) ] ||
+	fail "spec reservedPercent 10 not applied"
+debugfs -R 'cat /etc/hello' "$T/spec.root" 2>/dev/null | grep -qx hello ||
+	fail "spec root (relative to the spec's directory) not copied"
+# flags override, before or after --spec
+build --label from-flag --format raw --spec "$T/spec.json" --reserved-percent 0 -o "$T/over.img"
+[ "$(qemu_info "$T/over.img" format)" = raw ] || fail "--format raw did not override the spec"
+extract_partition "$T/over.img" 2 "$T/over.root"
+[ "$(dumpe2fs_field "$T/over.root" 'Filesystem volume name')" = from-flag ] ||
+	fail "--label did not override the spec"
+[ "$(dumpe2fs_field "$T/over.root" 'Reserved block count')" = 0 ] ||
+	fail "--reserved-percent 0 did not override the spec"
+# a later spec file overrides an earlier one
+echo '{"label": "second"}' >"$T/second.json"
+build --spec "$T/spec.json" --spec "$T/second.json" --format raw -o "$T/two.img"
+extract_partition "$T/two.img" 2 "$T/two.root"
+[ "$(dumpe2fs_field "$T/two.root" 'Filesystem volume name')" = second ] ||
+	fail "the second --spec did not override the first"
+
+# --- --cluster-size (build)
+for cs in 512 4K 64K 512K 2M; do
+	bytes=$(numfmt --from=iec "$cs")
+	build "${base[@]}" --partition-table efi --format qcow2 --cluster-size "$cs" -o "$T/cs-$cs.qcow2"
+	[ "$(qemu_info "$T/cs-$cs.qcow2" cluster-size)" = "$bytes" ] ||
+		fail "--cluster-size $cs: qemu-img info says $(qemu_info "$T/cs-$cs.qcow2" cluster-size)"
+	qcheck "$T/cs-$cs.qcow2" qcow2 "$raw"
+done
+expect_fail "not a power of two from 512 to 2M" "${base[@]}" --format qcow2 --cluster-size 4M
+
+# --- convert
+convert()
+{
+	"$MKDISKIMAGE" convert --no-progress "$@" >"$T/convert.out" 2>"$T/convert.err" || {
+		cat "$T/convert.err" >&2
+		fail "mkdiskimage convert $* failed"
+	}
+}
+
+# output format from the name
+for v in qcow2:qcow2 vdi:vdi vhd:vpc vpc:vpc raw:raw img:raw QCOW2:qcow2 VHD:vpc; do
+	ext=${v%:*} fmt=${v#*:}
+	convert "$raw" "$T/inf.$ext"
+	[ "$(qemu_info "$T/inf.$ext" format)" = "$fmt" ] ||
+		fail "convert to .$ext: qemu-img info says $(qemu_info "$T/inf.$ext" format), not $fmt"
+	qcheck "$T/inf.$ext" "$fmt" "$raw"
+	# and our own inspect detects what qemu-img sees
+	got=$("$MKDISKIMAGE" inspect --json "$T/inf.$ext" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])') ||
+		fail "inspect --json $T/inf.$ext failed"
+	[ "$got" = "$fmt" ] || fail "inspect says $T/inf.$ext is $got, qemu-img says $fmt"
+	rm -f "$T/inf.$ext"
+done
+rc=0
+"$MKDISKIMAGE" convert --no-progress "$raw" "$T/out.foo" 2>"$T/convert.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "convert to .foo: exit $rc (expected an error)"
+grep -q "cannot tell the output format from the name" "$T/convert.err" ||
+	fail "convert to .foo: $(cat "$T/convert.err")"
+[ ! -e "$T/out.foo" ] || fail "convert to .foo left a file"
+
+# --cluster-size
+for cs in 512 16K 2M; do
+	bytes=$(numfmt --from=iec "$cs")
+	convert --cluster-size "$cs" "$raw" "$T/ccs-$cs.qcow2"
+	[ "$(qemu_info "$T/ccs-$cs.qcow2" cluster-size)" = "$bytes" ] ||
+		fail "convert --cluster-size $cs: qemu-img info says $(qemu_info "$T/ccs-$cs.qcow2" cluster-size)"
+	qcheck "$T/ccs-$cs.qcow2" qcow2 "$raw"
+done
+
+# --seed: the UUIDs, read at the offsets the formats document (VDI header 0x188 image UUID,
+# 0x198 last snapshot UUID; VHD footer byte 68, footer copy at 0 in a dynamic VHD)
+uuid_at() { xxd -p -s "$2" -l 16 "$1"; }
+# differ_only_in FILE1 FILE2 RANGES...: cmp -l's differing bytes all fall in [start, end)
+differ_only_in()
+{
+	local a=$1 b=$2
+	shift 2
+	local rc=0
+	cmp -l "$a" "$b" >"$T/cmp.out" 2>&1 || rc=$?
+	[ "$rc" -le 1 ] || fail "cmp $a $b: $(cat "$T/cmp.out")"
+	awk -v r="$*" '
+		BEGIN { n = split(r, x, " ") }
+		{ off = $1 - 1; ok = 0
+		  for (i = 1; i <= n; i++) { split(x[i], se, "-"); if (off >= se[1] && off < se[2]) ok = 1 }
+		  if (!ok) { print "byte " off " differs outside the UUIDs"; bad = 1 } }
+		END { exit bad }' "$T/cmp.out" || fail "$a and $b differ outside the UUIDs"
+}
+for fmt in vdi vhd; do
+	convert --seed one "$raw" "$T/s1.$fmt"
+	convert --seed one "$raw" "$T/s1b.$fmt"
+	convert --seed two "$raw" "$T/s2.$fmt"
+	cmp "$T/s1.$fmt" "$T/s1b.$fmt" || fail "convert --seed one twice: $fmt files differ"
+	! cmp -s "$T/s1.$fmt" "$T/s2.$fmt" || fail "convert --seed one / two: $fmt files are the same"
+	qcheck "$T/s2.$fmt" "$(qemu_info "$T/s2.$fmt" format)" "$raw"
+	size=$(stat -c %s "$T/s1.$fmt")
+	if [ "$fmt" = vdi ]; then
+		offs=(392 408) # 0x188, 0x198
+		ranges="392-424"
+	else
+		offs=(68 $((size - 512 + 68)))
+		ranges="68-84 $((size - 512 + 64))-$((size - 512 + 84))"
+		# the footer's checksum (byte 64) covers the UUID
+		ranges="64-84 $ranges"
+	fi
+	for o in "${offs[@]}"; do
+		[ "$(uuid_at "$T/s1.$fmt" "$o")" != "$(uuid_at "$T/s2.$fmt" "$o")" ] ||
+			fail "$fmt: the UUID at byte $o does not follow the seed"
+		[ "$(uuid_at "$T/s1.$fmt" "$o")" != 00000000000000000000000000000000 ] ||
+			fail "$fmt: the UUID at byte $o is null"
+	done
+	differ_only_in "$T/s1.$fmt" "$T/s2.$fmt" "$ranges"
+	# without --seed, the seed is the output's name and size: same name same bytes
+	mkdir -p "$T/n1" "$T/n2"
+	convert "$raw" "$T/n1/x.$fmt"
+	convert "$raw" "$T/n2/x.$fmt"
+	cmp "$T/n1/x.$fmt" "$T/n2/x.$fmt" || fail "convert without --seed is not reproducible ($fmt)"
+done
+[ "$(uuid_at "$T/s1.vdi" 392)" != "$(uuid_at "$T/s1.vdi" 408)" ] ||
+	fail "vdi: the image and last-snapshot UUIDs are the same"
+log "ok"
