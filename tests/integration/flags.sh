@@ -16,6 +16,8 @@
 #   convert --cluster-size  qemu-img info's cluster-size
 #   convert OUT name      .qcow2 .vdi .vhd .vpc .raw .img (any case) give qemu-img info's format,
 #                         which inspect --json detects too; an unknown extension is refused
+#   --help (every command), --output, --deterministic (the default: same bytes),
+#   --progress / --no-progress (build and convert): progress on stderr or none
 # quick
 . "$(dirname "$0")/../lib.sh"
 require qemu-img python3 dumpe2fs sgdisk debugfs
@@ -265,4 +267,24 @@ for fmt in vdi vhd; do
 done
 [ "$(uuid_at "$T/s1.vdi" 392)" != "$(uuid_at "$T/s1.vdi" 408)" ] ||
 	fail "vdi: the image and last-snapshot UUIDs are the same"
+
+# --- --help of every command, --output, --deterministic, --progress / --no-progress
+for c in build convert inspect boot-test; do
+	"$MKDISKIMAGE" "$c" --help >"$T/help.out" 2>&1 || fail "$c --help exits non-zero"
+	grep -qi "^usage: mkdiskimage $c" "$T/help.out" || fail "$c --help: no usage: $(head -1 "$T/help.out")"
+done
+build "${base[@]}" --partition-table efi --deterministic --output "$T/det.img"
+cmp "$raw" "$T/det.img" || fail "--deterministic --output changed the image"
+"$MKDISKIMAGE" build "${base[@]}" --progress -o "$T/prog.img" 2>"$T/prog.err" ||
+	fail "build --progress failed: $(cat "$T/prog.err")"
+grep -q $'\r.*files' "$T/prog.err" || fail "build --progress: no progress on stderr"
+build "${base[@]}" --no-progress -o "$T/noprog.img"
+! grep -q $'\r' "$T/build.err" || fail "build --no-progress: progress on stderr"
+cmp "$T/prog.img" "$T/noprog.img" || fail "--progress changed the image"
+"$MKDISKIMAGE" convert --progress "$raw" "$T/prog.qcow2" 2>"$T/prog.err" ||
+	fail "convert --progress failed: $(cat "$T/prog.err")"
+grep -q $'\r.*MiB' "$T/prog.err" || fail "convert --progress: no progress on stderr"
+"$MKDISKIMAGE" convert --no-progress "$raw" "$T/noprog.qcow2" 2>"$T/prog.err" ||
+	fail "convert --no-progress failed"
+[ ! -s "$T/prog.err" ] || fail "convert --no-progress wrote to stderr: $(cat "$T/prog.err")"
 log "ok"
