@@ -29,7 +29,7 @@ CLI_O := $(CLI_C:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all check unit integration integration-quick clean bench example
+.PHONY: all check unit integration integration-quick clean bench example mutation
 all: $(BUILD)/mkdiskimage
 
 $(BUILD)/%.o: %.c
@@ -58,6 +58,11 @@ integration: $(BUILD)/mkdiskimage
 check: unit integration
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration-quick
+	$(MAKE) mutation
+
+# Key tests against deliberately broken builds (tests/mutation/mutants): each must fail.
+mutation: $(BUILD)/mkdiskimage
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/mutation/run.sh
 
 integration-quick: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 tests/run-integration.sh
