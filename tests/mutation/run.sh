@@ -39,8 +39,23 @@ run()
 	MUTANT=$m MUTANT_REAL=$real MUTANT_LOG=$work/$m.$t.log MKDISKIMAGE=$here/mutant.py \
 		QUICK=1 bash "$repo/tests/integration/$t.sh" >"$work/$m.$t.out" 2>&1
 	rc=$?
-	secs=$((SECONDS - start))
+	secs="$((SECONDS - start))s"
+	# CPU seconds of the test and all it ran (wall time depends on the machine's load)
+	cpu_now
+	secs="$secs, cpu $(awk -v a="$CPU" -v b="$cpu_before" 'BEGIN { printf "%.1f", a - b }')s"
+	cpu_before=$CPU
 }
+
+# cpu_now: CPU=user + system seconds of this shell's finished children (`times` must run in
+# this shell, not in a $(...) subshell).
+cpu_now()
+{
+	times >"$work/times"
+	CPU=$(sed -n 2p "$work/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, p, "m");
+		n += p[1] * 60 + p[2] } printf "%.2f", n }')
+}
+cpu_now
+cpu_before=$CPU
 
 failed=0 start_all=$SECONDS
 declare -A control=()
@@ -51,10 +66,10 @@ for m in "${order[@]}"; do
 		control[$t]=$rc
 		if [ "$rc" -ne 0 ]; then
 			tail -n 20 "$work/none.$t.out" | sed 's/^/    /'
-			echo "CONTROL-FAIL $t: exit $rc without a mutant (${secs}s)"
+			echo "CONTROL-FAIL $t: exit $rc without a mutant (${secs})"
 			failed=1
 		else
-			echo "control $t passes through the wrapper (${secs}s)"
+			echo "control $t passes through the wrapper (${secs})"
 		fi
 	done
 done
@@ -69,18 +84,19 @@ for m in "${order[@]}"; do
 			echo "ERROR $m: the wrapper failed while running $t"
 			survived=$((survived + 1))
 		elif ! grep -q "^applied " "$work/$m.$t.log"; then
-			echo "SURVIVED $m: $t never gave it anything to damage (${secs}s)"
+			echo "SURVIVED $m: $t never gave it anything to damage (${secs})"
 			survived=$((survived + 1))
 		elif [ "$rc" -eq 1 ]; then
 			why=$(grep -m1 'FAIL' "$work/$m.$t.out" | cut -c1-150)
-			echo "killed $m by $t (${secs}s): $why"
+			echo "killed $m by $t (${secs}): $why"
 			killed=$((killed + 1))
 		else
 			sed -n '1,3p' "$work/$m.$t.log" | sed 's/^/    /'
-			echo "SURVIVED $m: $t exited $rc with the damage applied (${secs}s)"
+			echo "SURVIVED $m: $t exited $rc with the damage applied (${secs})"
 			survived=$((survived + 1))
 		fi
 	done
 done
-echo "mutation: $killed killed, $survived survived ($((SECONDS - start_all))s)"
+cpu_now
+echo "mutation: $killed killed, $survived survived ($((SECONDS - start_all))s, cpu ${CPU}s)"
 [ "$survived" -eq 0 ] && [ "$failed" -eq 0 ]
