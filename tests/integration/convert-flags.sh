@@ -4,7 +4,8 @@
 #                         same seed same bytes, another seed differs only in the UUID bytes
 #   --cluster-size        qemu-img info's cluster-size; check clean; compare equal
 #   OUT's name            .qcow2 .vdi .vhd .vpc .raw .img (any case) give qemu-img info's format,
-#                         which inspect --json detects too; an unknown extension is refused
+#                         which inspect --json and convert (back to raw: the same bytes) detect
+#                         too; an unknown extension is refused
 #   --progress / --no-progress: progress on stderr or nothing on stderr
 # quick
 . "$(dirname "$0")/../lib.sh"
@@ -60,6 +61,10 @@ for v in qcow2:qcow2 vdi:vdi vhd:vpc vpc:vpc raw:raw img:raw QCOW2:qcow2 VHD:vpc
 	got=$("$MKDISKIMAGE" inspect --json "$T/inf.$ext" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])') ||
 		fail "inspect --json $T/inf.$ext failed"
 	[ "$got" = "$fmt" ] || fail "inspect says $T/inf.$ext is $got, qemu-img says $fmt"
+	# and convert detects it as input: back to raw gives the same bytes
+	convert "$T/inf.$ext" "$T/back.img"
+	cmp "$raw" "$T/back.img" || fail "convert .$ext → .img: not the bytes of the raw image"
+	rm -f "$T/back.img"
 	rm -f "$T/inf.$ext"
 done
 rc=0

@@ -376,10 +376,11 @@ def m_vdi_vhd_map(img):
 
 
 def m_random_bytes(img):
-    if partitions(img) or not is_ext4(img, 0):
-        raise Skip("not a bare ext4 image (layout none)")
-    write_at(img, 16, os.urandom(16))  # ext4's unused boot area
-    return "16 random bytes at offset 16 (the ext4 boot area)"
+    # bytes 16..31: MBR boot code (unused without a BIOS bootloader) or ext4's boot area
+    if read_at(img, 16, 16) != bytes(16):
+        raise Skip("bytes 16..31 are in use")
+    write_at(img, 16, os.urandom(16))
+    return "16 random bytes at offset 16 (boot code area)"
 
 
 FILE_MUTANTS = {

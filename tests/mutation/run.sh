@@ -6,14 +6,15 @@
 # First a control pass runs every named test through the wrapper with MUTANT=none: each must
 # pass, so a failure later is the mutant's doing. Then, per mutant and test: the test must exit
 # 1 (a skip or a pass is a surviving mutant) and the wrapper must have applied the damage at
-# least once (its log); a wrapper error fails the run. Tests run with QUICK=1.
-# Exit 1 if any mutant survives.
+# least once (its log); a wrapper error fails the run. Tests run with QUICK=1, MUTATION_JOBS
+# (default 2) at a time. Exit 1 if any mutant survives or any control fails.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 real=${MKDISKIMAGE:-$repo/build/mkdiskimage}
 [ -x "$real" ] || { echo "mutation: $real is not an executable (run make first)" >&2; exit 1; }
 real=$(cd "$(dirname "$real")" && pwd)/$(basename "$real")
+jobs_max=${MUTATION_JOBS:-2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkdiskimage-mutation.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -31,72 +32,95 @@ if [ $# -gt 0 ]; then
 	order=("$@")
 fi
 
-# run MUTANT TEST: run one test through the wrapper; sets rc and secs, the log in $work.
+# run MUTANT TEST (in a subshell): one test through the wrapper; writes $work/M.T.rc as
+# "EXIT WALL_SECONDS CPU_SECONDS" (CPU: `times` of this subshell's children, i.e. the test
+# and all it ran; the wall time depends on the machine's load).
 run()
 {
 	local m=$1 t=$2 start=$SECONDS
 	: >"$work/$m.$t.log"
 	MUTANT=$m MUTANT_REAL=$real MUTANT_LOG=$work/$m.$t.log MKDISKIMAGE=$here/mutant.py \
 		QUICK=1 bash "$repo/tests/integration/$t.sh" >"$work/$m.$t.out" 2>&1
-	rc=$?
-	secs="$((SECONDS - start))s"
-	# CPU seconds of the test and all it ran (wall time depends on the machine's load)
-	cpu_now
-	secs="$secs, cpu $(awk -v a="$CPU" -v b="$cpu_before" 'BEGIN { printf "%.1f", a - b }')s"
-	cpu_before=$CPU
+	local rc=$?
+	times >"$work/$m.$t.times"
+	echo "$rc $((SECONDS - start)) $(sed -n 2p "$work/$m.$t.times" | awk '{ n = 0
+		for (i = 1; i <= 2; i++) { split($i, p, "m"); n += p[1] * 60 + p[2] }
+		printf "%.1f", n }')" >"$work/$m.$t.rc"
 }
 
-# cpu_now: CPU=user + system seconds of this shell's finished children (`times` must run in
-# this shell, not in a $(...) subshell).
-cpu_now()
+# launch MUTANT TEST: run it in the background, at most jobs_max at once.
+launch()
 {
-	times >"$work/times"
-	CPU=$(sed -n 2p "$work/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, p, "m");
-		n += p[1] * 60 + p[2] } printf "%.2f", n }')
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n
+	done
+	(run "$1" "$2") &
 }
-cpu_now
-cpu_before=$CPU
 
-failed=0 start_all=$SECONDS
+# result MUTANT TEST: sets rc, took ("Ns, cpu Ns").
+result()
+{
+	local w c
+	read -r rc w c <"$work/$1.$2.rc"
+	took="${w}s, cpu ${c}s"
+}
+
+start_all=$SECONDS
 declare -A control=()
+ctests=()
 for m in "${order[@]}"; do
 	for t in ${tests_of[$m]}; do
 		[ -n "${control[$t]+x}" ] && continue
-		run none "$t"
-		control[$t]=$rc
-		if [ "$rc" -ne 0 ]; then
-			tail -n 20 "$work/none.$t.out" | sed 's/^/    /'
-			echo "CONTROL-FAIL $t: exit $rc without a mutant (${secs})"
-			failed=1
-		else
-			echo "control $t passes through the wrapper (${secs})"
-		fi
+		control[$t]=pending
+		ctests+=("$t")
+		launch none "$t"
 	done
 done
-
-killed=0 survived=0
 for m in "${order[@]}"; do
 	for t in ${tests_of[$m]}; do
-		[ "${control[$t]}" -eq 0 ] || { echo "SURVIVED $m: $t cannot judge it (control failed)"; survived=$((survived + 1)); continue; }
-		run "$m" "$t"
-		if grep -q "^error " "$work/$m.$t.log"; then
-			cat "$work/$m.$t.log" | sed 's/^/    /'
+		launch "$m" "$t"
+	done
+done
+wait
+
+failed=0 killed=0 survived=0 cpu=0
+for t in "${ctests[@]}"; do
+	result none "$t"
+	cpu=$(awk -v a="$cpu" -v b="${took##* }" 'BEGIN { printf "%.1f", a + b }')
+	control[$t]=$rc
+	if [ "$rc" -ne 0 ]; then
+		tail -n 20 "$work/none.$t.out" | sed 's/^/    /'
+		echo "CONTROL-FAIL $t: exit $rc without a mutant ($took)"
+		failed=1
+	else
+		echo "control $t passes through the wrapper ($took)"
+	fi
+done
+for m in "${order[@]}"; do
+	for t in ${tests_of[$m]}; do
+		result "$m" "$t"
+		cpu=$(awk -v a="$cpu" -v b="${took##* }" 'BEGIN { printf "%.1f", a + b }')
+		if [ "${control[$t]}" -ne 0 ]; then
+			echo "SURVIVED $m: $t cannot judge it (its control failed)"
+			survived=$((survived + 1))
+		elif grep -q "^error " "$work/$m.$t.log"; then
+			sed 's/^/    /' "$work/$m.$t.log"
 			echo "ERROR $m: the wrapper failed while running $t"
 			survived=$((survived + 1))
 		elif ! grep -q "^applied " "$work/$m.$t.log"; then
-			echo "SURVIVED $m: $t never gave it anything to damage (${secs})"
+			echo "SURVIVED $m: $t never gave it anything to damage ($took)"
 			survived=$((survived + 1))
 		elif [ "$rc" -eq 1 ]; then
-			why=$(grep -m1 'FAIL' "$work/$m.$t.out" | cut -c1-150)
-			echo "killed $m by $t (${secs}): $why"
+			why=$(grep -m1 'FAIL' "$work/$m.$t.out" | cut -c1-160)
+			echo "killed $m by $t ($took): $why"
 			killed=$((killed + 1))
 		else
 			sed -n '1,3p' "$work/$m.$t.log" | sed 's/^/    /'
-			echo "SURVIVED $m: $t exited $rc with the damage applied (${secs})"
+			echo "SURVIVED $m: $t exited $rc with the damage applied ($took)"
 			survived=$((survived + 1))
 		fi
 	done
 done
-cpu_now
-echo "mutation: $killed killed, $survived survived ($((SECONDS - start_all))s, cpu ${CPU}s)"
+echo "mutation: $killed killed, $survived survived (${MUTATION_JOBS:-2} jobs:" \
+	"$((SECONDS - start_all))s, cpu ${cpu%s}s)"
 [ "$survived" -eq 0 ] && [ "$failed" -eq 0 ]
