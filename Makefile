@@ -40,7 +40,7 @@ FUZZ_TARGETS := $(FUZZ_C:fuzz/%.c=%)
 FUZZ_SECONDS ?= 30
 
 .SECONDARY:
-.PHONY: all check unit integration integration-quick clean bench example \
+.PHONY: all check unit integration integration-quick clean bench example mutation \
 	fuzz fuzz-smoke fuzz-regress fuzz-build
 all: $(BUILD)/mkdiskimage
 
@@ -77,6 +77,11 @@ check: unit integration
 	$(MAKE) fuzz-smoke
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration-quick
+	$(MAKE) mutation
+
+# Key tests against deliberately broken builds (tests/mutation/mutants): each must fail.
+mutation: $(BUILD)/mkdiskimage
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/mutation/run.sh
 
 integration-quick: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 tests/run-integration.sh
