@@ -29,7 +29,7 @@ CLI_O := $(CLI_C:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all check unit integration integration-quick clean bench example
+.PHONY: all check unit integration integration-quick clean bench example property
 all: $(BUILD)/mkdiskimage
 
 $(BUILD)/%.o: %.c
@@ -67,6 +67,12 @@ example: $(BUILD)/mkdiskimage
 
 bench: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage bench/run
+
+# Property tests, the long run: PROPERTY_SEEDS random trees, layouts and formats, each judged
+# by e2fsck, fsck.fat, sgdisk, qemu-img and a full round trip (tests/property/run.sh).
+PROPERTY_SEEDS ?= 200
+property: $(BUILD)/mkdiskimage
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/property/run.sh --seeds $(PROPERTY_SEEDS)
 
 clean:
 	rm -rf build build-san
