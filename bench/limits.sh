@@ -4,10 +4,11 @@
 # (a) a tree of N (default 1,000,000) small and empty files in a wide and deep layout, built by
 #     mkdiskimage and, side by side, by mkfs.ext4 -d on a file of the same size; both images are
 #     checked by e2fsck -fn;
-# (b) a 1 TiB sparse file with 4 x 1 MiB of data, raw (e2fsck -fn) and qcow2 (qemu-img check);
+# (b) a 1 TiB sparse file with 4 x 1 MiB of data, raw (e2fsck -fn) and qcow2 (qemu-img check),
+#     auto-sized and on a 2 TiB disk;
 # (c) the largest virtual qcow2 the tool accepts: 16 TiB is tried first (its message is kept if
 #     refused), then 16 TiB minus 1 MiB; qemu-img check, and the same tree at 1 GiB as the
-#     memory baseline: peak RSS must not grow with the virtual size.
+#     memory baseline; and mkfs.ext4 on a 16 TiB - 1 MiB sparse file for comparison.
 # Reports wall time, peak RSS (/usr/bin/time %M), bytes of RSS per entry, output size (apparent
 # and allocated) and the load average, to bench/work/limits/results.tsv and stdout.
 # MKDISKIMAGE names the binary (default build/mkdiskimage). The trees are generated once into
@@ -172,6 +173,14 @@ if want sparse; then
 		fi
 		rm -f "$img"
 	done
+	# The same file on a 2 TiB filesystem (auto sizing counts allocated blocks, not holes).
+	img=$work/sparse-1t-disk2t.raw
+	rm -f "$img"
+	if measure "sparse-1t-raw-disk2t" 2 "$img" \
+		"$mki" build --root "$stree" --partition-table none --disk-size 2097152 -o "$img"; then
+		fsck_verdict "$img"
+	fi
+	rm -f "$img"
 fi
 
 # (c) The largest virtual qcow2: 16 TiB (2^32 ext4 blocks) first, then 16 TiB - 1 MiB. A small
@@ -194,6 +203,16 @@ if want qcow2-16t; then
 		fi
 		rm -f "$img"
 	done
+	# mkfs.ext4 on the largest raw file the host's ext4 holds (16 TiB - 4 KiB, rounded down
+	# to 16 TiB - 1 MiB): its memory and allocated bytes for the same empty filesystem.
+	img=$work/mkfs-16t.raw
+	rm -f "$img"
+	truncate -s $(((16777216 - 1) * 1048576)) "$img" &&
+		if measure "mkfs.ext4-16T-1M-raw" 2 "$img" \
+			mkfs.ext4 -q -F -d "$ctree" -b 4096 -I 256 -E root_owner=0:0 "$img"; then
+			fsck_verdict "$img"
+		fi
+	rm -f "$img"
 fi
 
 echo >&2
