@@ -178,6 +178,7 @@ class Gen:
                 f.write(b'bottom\n')
             self.nodes.append(os.path.join(p, 'bottom'))
         self.xattrs()
+        self.acls()
         if self.root:
             self.root_only(top)
         self.modes_times(top)
@@ -195,6 +196,29 @@ class Gen:
                 budget -= n + len(name) + 32
                 os.setxattr(p, name, self.data(n), follow_symlinks=False)
 
+    def acls(self):
+        """POSIX ACLs as the kernel stores them: access ACLs on files and directories, default
+        ACLs on directories (the xattr format: version 2, then tag/perm/id entries in order)."""
+        r = self.r
+
+        def acl():
+            e = [(0x01, r.randint(0, 7), 0xffffffff)]
+            for _ in range(r.randint(0, 3)):
+                e.append((0x02, r.randint(0, 7), r.randint(0, 70000)))
+            e.append((0x04, r.randint(0, 7), 0xffffffff))
+            for _ in range(r.randint(0, 2)):
+                e.append((0x08, r.randint(0, 7), r.randint(0, 70000)))
+            e = sorted({(t, i): (t, p, i) for t, p, i in e}.values(), key=lambda x: (x[0], x[2]))
+            e.append((0x10, r.randint(0, 7), 0xffffffff))
+            e.append((0x20, r.randint(0, 7), 0xffffffff))
+            return (2).to_bytes(4, 'little') + b''.join(
+                t.to_bytes(2, 'little') + p.to_bytes(2, 'little') + i.to_bytes(4, 'little')
+                for t, p, i in e)
+        for p in r.sample(self.files, min(len(self.files), r.randint(0, 3))):
+            os.setxattr(p, 'system.posix_acl_access', acl())
+        for p in r.sample(self.dirs[1:], min(len(self.dirs) - 1, r.randint(0, 2))):
+            os.setxattr(p, 'system.posix_acl_default', acl())
+
     def root_only(self, top):
         r = self.r
         for _ in range(r.randint(0, 6)):
@@ -205,6 +229,9 @@ class Gen:
             self.nodes.append(p)
         for p in r.sample(self.files, min(len(self.files), r.randint(0, 3))):
             os.setxattr(p, 'trusted.t', self.data(r.randint(1, 50)))
+        links = [p for p in self.nodes if os.path.islink(p)]
+        for p in r.sample(links, min(len(links), r.randint(0, 2))):
+            os.setxattr(p, 'trusted.on-link', self.data(r.randint(1, 30)), follow_symlinks=False)
         for p in r.sample(self.files, min(len(self.files), r.randint(0, 2))):
             # v2 file capabilities: cap_net_raw permitted and effective.
             os.setxattr(p, 'security.capability',
