@@ -43,7 +43,9 @@ done
 work=$here/work/limits
 mkdir -p "$work"
 res=$work/results.tsv
-printf 'case\twall_s\tpeak_rss_kib\tentries\trss_bytes_per_entry\tapparent_bytes\tallocated_bytes\tcheck\tload\n' >"$res"
+printf '%s\t' case wall_s peak_rss_kib entries rss_bytes_per_entry apparent_bytes \
+	allocated_bytes check >"$res"
+printf 'load\n' >>"$res"
 
 # measure NAME ENTRIES OUT CMD...: run CMD under /usr/bin/time; record wall, peak RSS, size.
 measure() {
@@ -67,7 +69,8 @@ measure() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t' "$name" "$wall" "$rss" "$entries" "$per" "$app" \
 		"$alloc" >>"$res"
 	LAST_LOAD=$load
-	echo "$name: ${wall}s, peak RSS ${rss} KiB ($per B/entry), $app bytes ($alloc allocated), load $load" >&2
+	echo "$name: ${wall}s, peak RSS ${rss} KiB ($per B/entry), $app bytes" \
+		"($alloc allocated), load $load" >&2
 }
 
 # verdict CHECK-RESULT: finish the row measure started.

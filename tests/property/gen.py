@@ -25,6 +25,7 @@ import sys
 LAYOUTS = ['none', 'legacy', 'legacy+gpt', 'efi', 'efixbootldr', 'hybrid']
 FORMATS = ['qcow2', 'qcow2-compressed', 'vdi', 'vpc']
 B = 4096
+EXT4_MAX_TIME = (1 << 34) - (1 << 31) - 1
 # Sizes at the edges the ext4 writer cares about: empty, inline-sized (60 bytes in i_block),
 # one block, two, the 4 extents an inode holds, 12 direct blocks, an extent's 32768-block max.
 SIZES = [0, 1, 59, 60, 61, 100, 4095, 4096, 4097, 8191, 8192, 8193, 12 * B - 1, 12 * B,
@@ -249,7 +250,7 @@ class Gen:
             k = r.random()
             # ext4's range with the extra epoch bits: -2^31 .. 2^34 - 2^31 - 1 (year 2446).
             sec = r.choice([0, 1, -1, 1 << 31, (1 << 31) - 1, 1 << 32, -(1 << 31), 4102444800,
-                            (1 << 34) - (1 << 31) - 1, r.randint(-(1 << 31), (1 << 34) - (1 << 31) - 1),
+                            EXT4_MAX_TIME, r.randint(-(1 << 31), EXT4_MAX_TIME),
                             r.randint(1500000000, 1800000000)]) \
                 if k < 0.5 else r.randint(0, 2000000000)
             return sec * 10**9 + (r.choice([0, 1, 999999999, r.randint(0, 10**9 - 1)]))

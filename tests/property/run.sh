@@ -135,7 +135,8 @@ run_seed() {
 	local params
 	params=$(python3 "$here/gen.py" "$seed" "$d/in" $small) || { seed_fail "gen.py failed"; return; }
 	eval "$params"
-	echo "property: seed $seed: layout $layout, format $format ${fmtargs[*]}, ${common[*]//$d\/in\//}" >&2
+	echo "property: seed $seed: layout $layout, format $format ${fmtargs[*]}," \
+		"${common[*]//$d\/in\//}" >&2
 	raw=$d/raw.img
 	if ! "$mki" build --root "$d/in/root" --partition-table "$layout" "${common[@]}" \
 		-o "$raw" >"$d/build.out" 2>"$d/build.err"; then
