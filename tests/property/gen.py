@@ -287,6 +287,13 @@ def esp_tree(r, top, small):
         n = r.choice([0, 1, 511, 512, 513, 2047, 2048, 2049, 4096, 65536, r.randint(0, 300000)])
         with open(os.path.join(d, name), 'wb') as f:
             f.write(r.getrandbits(8 * n).to_bytes(n, 'little') if n else b'')
+    if r.random() < 0.3:
+        # A wide directory: many long names sharing a prefix (short-name tails past ~9, ~99)
+        # spread over several clusters.
+        w = os.path.join(top, 'wide directory')
+        os.mkdir(w)
+        for i in range(r.randint(10, 300 if small else 1500)):
+            open(os.path.join(w, 'same long prefix %d.txt' % i), 'wb').close()
 
 
 def main():

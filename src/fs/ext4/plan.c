@@ -502,10 +502,10 @@ static uint64_t kernel_resv_blocks(uint64_t n_blocks)
  * kernel's own reserve, so that df's "Avail" on the mounted image shows `want`. Each step adds
  * at most the deficit, and no metadata shrinks as the size grows, so no feasible size is
  * skipped. */
-static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
+static int min_blocks_from(struct ext4_plan *pl, uint64_t want, uint64_t from, uint64_t *ret)
 {
 	uint64_t data_min = pl->fixed_blocks + tree_file_blocks(pl->tree);
-	uint64_t n = MAX((uint64_t)64, data_min + want);
+	uint64_t n = MAX(MAX((uint64_t)64, data_min + want), from);
 
 	for (;;) {
 		int r = layout(pl, n);
@@ -535,6 +535,32 @@ static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
 		}
 		n += MAX((uint64_t)1, need > have ? need - have : 1);
 	}
+}
+
+static int min_blocks(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
+{
+	return min_blocks_from(pl, want, 0, ret);
+}
+
+/* min_blocks() for a filesystem that fills a partition of whole MiB: the partition rounds the
+ * size up, and the journal grows in steps (2048, 32768, ... blocks: mke2fs's table), so when
+ * the rounding crosses a step the rounded filesystem gets a journal at least 1024 blocks
+ * larger, which the contents may not leave room for. Then the minimum is searched again from
+ * the step, with that journal. */
+static int min_blocks_mib(struct ext4_plan *pl, uint64_t want, uint64_t *ret)
+{
+	const uint64_t per_mib = 1024 * 1024 / EXT4_BLOCK_SIZE;
+	uint64_t n;
+	int r;
+
+	r = min_blocks(pl, want, &n);
+	while (r >= 0 && pl->p.journal &&
+	       ext4_journal_default_blocks(ROUND_UP(n, per_mib)) != ext4_journal_default_blocks(n))
+		r = min_blocks_from(pl, want, ROUND_UP(n, per_mib), &n);
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
 }
 
 static void ext4_plan_fixed_free(struct ext4_plan *pl)
@@ -609,7 +635,7 @@ int ext4_min_size(const struct ext4_params *p, const struct tree *t, struct diag
 	r = plan_new(p, t, d, &pl);
 	if (r < 0)
 		return r;
-	r = min_blocks(pl, DIV_ROUND_UP(p->extra_bytes, EXT4_BLOCK_SIZE), &n);
+	r = min_blocks_mib(pl, DIV_ROUND_UP(p->extra_bytes, EXT4_BLOCK_SIZE), &n);
 	if (r < 0)
 		return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 	*ret = n * EXT4_BLOCK_SIZE;
@@ -638,7 +664,7 @@ int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
 	if (r < 0) {
 		uint64_t need;
 
-		r = min_blocks(pl, 0, &need);
+		r = min_blocks_mib(pl, 0, &need);
 		if (r < 0)
 			return diag_fail(d, r, "root filesystem: contents need more than 16 TiB");
 		return diag_fail(d, -ENOSPC, "root filesystem needs %" PRIu64 " bytes (%" PRIu64
