@@ -40,7 +40,7 @@ FUZZ_TARGETS := $(FUZZ_C:fuzz/%.c=%)
 FUZZ_SECONDS ?= 30
 
 .SECONDARY:
-.PHONY: all check unit integration integration-quick clean bench example mutation \
+.PHONY: all check unit integration integration-quick clean bench example mutation property \
 	fuzz fuzz-smoke fuzz-regress fuzz-build
 all: $(BUILD)/mkdiskimage
 
@@ -107,6 +107,12 @@ fuzz-regress: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@FUZZ_SECONDS=20 fuzz/run.sh fuzz build-fuzz/fuzz $(FUZZ_TARGETS)
+
+# Property tests, the long run: PROPERTY_SEEDS random trees, layouts and formats, each judged
+# by e2fsck, fsck.fat, sgdisk, qemu-img and a full round trip (tests/property/run.sh).
+PROPERTY_SEEDS ?= 200
+property: $(BUILD)/mkdiskimage
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/property/run.sh --seeds $(PROPERTY_SEEDS)
 
 clean:
 	rm -rf build build-san build-fuzz

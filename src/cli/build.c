@@ -380,7 +380,8 @@ static int build_layout(const struct image_spec *s, const struct tree *t,
 	int r;
 
 	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
-	r = ext4_min_size(&min_ep, t, s->disk_size_auto ? &fit : NULL, d, &root_min);
+	/* with the fit also for a fixed diskSize: the minimum it names must build */
+	r = ext4_min_size(&min_ep, t, &fit, d, &root_min);
 	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes && !rf.failed)
 		return diag_fail(d, r, "additionalSpace of %llu bytes with the contents needs a root "
 				 "filesystem over ext4's 16 TiB limit; ask for less",
