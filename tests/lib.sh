@@ -371,3 +371,47 @@ assert_tables_kept()
 		<(dd if="$ref" bs=1 skip=440 count=72 status=none) ||
 		fail "$name: MBR bytes 440..511 differ from $ref"
 }
+
+# qemu_info FILE KEY: one field of `qemu-img info --output=json` (KEY may be dotted:
+# format-specific.data.compression-type).
+qemu_info()
+{
+	qemu-img info --output=json "$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k, {}) if isinstance(v, dict) else {}
+print(v if v != {} else "")' "$2"
+}
+
+# qcheck FILE FORMAT RAW: qemu-img check clean (qcow2, vdi) and compare equal to RAW.
+qcheck()
+{
+	local f=$1 fmt=$2 raw=$3
+	if [ "$fmt" = qcow2 ] || [ "$fmt" = vdi ]; then
+		qemu-img check -f "$fmt" "$f" >"$T/qcheck.out" 2>&1 ||
+			{ cat "$T/qcheck.out" >&2; fail "qemu-img check $f is not clean"; }
+	fi
+	qemu-img compare -f raw -F "$fmt" "$raw" "$f" >/dev/null ||
+		fail "$f: qemu-img compare says it differs from $raw"
+}
+
+# small_text_tree DIR: a few files, one of them compressible text (the flag tests' tree).
+small_text_tree()
+{
+	local i
+	mkdir -p "$1/etc" "$1/data"
+	echo hello >"$1/etc/hello"
+	seq 1 200000 >"$1/data/numbers.txt"
+	for i in $(seq 1 300); do echo "line $i of a compressible text file, again and again"; done \
+		>"$1/data/text.txt"
+}
+
+# build_interposer NAME: compile the LD_PRELOAD fault interposer tests/fault/NAME.c to
+# $T/NAME.so (interpose: errors and delays; swap: a source changed at a chosen moment).
+build_interposer()
+{
+	cc -shared -fPIC -O1 -o "$T/$1.so" "$TESTS/fault/$1.c" -ldl || fail "cannot compile tests/fault/$1.c"
+	# under AddressSanitizer (make SANITIZE=1) the preloaded library comes before its runtime
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}

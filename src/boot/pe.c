@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,12 +33,18 @@ int pe_machine(const uint8_t *buf, size_t len, uint16_t *ret)
 
 int pe_file_machine(const char *path, struct diag *d, uint16_t *ret)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* without blocking: a FIFO put in the loader's place must not hang the build */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	uint8_t head[PE_HEADERS_MAX];
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return diag_fail(d, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return diag_fail(d, -errno, "%s: cannot stat: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return diag_fail(d, -EBADMSG, "%s: not a regular file; give an EFI binary", path);
 	n = pread(fd, head, sizeof(head), 0);
 	if (n < 0)
 		return diag_fail(d, -errno, "%s: cannot read: %s", path, strerror(errno));

@@ -1,6 +1,9 @@
 #include "boot/pe.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,4 +78,18 @@ TEST(real_systemd_boot_binaries)
 	}
 	ASSERT_ERR(pe_file_machine("/etc/hostname", &d, &(uint16_t){ 0 }), -EBADMSG);
 	ASSERT_TRUE(strstr(d.msg, "/etc/hostname: not an EFI") != NULL);
+}
+
+TEST(pe_file_machine_refuses_a_fifo_without_blocking)
+{
+	char dir[] = "/tmp/pe_test.XXXXXX", path[64];
+	struct diag d = { 0 };
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/loader.efi", dir);
+	ASSERT_OK(mkfifo(path, 0600));
+	ASSERT_ERR(pe_file_machine(path, &d, &(uint16_t){ 0 }), -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "not a regular file") != NULL);
+	(void) unlink(path);
+	(void) rmdir(dir);
 }

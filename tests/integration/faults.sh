@@ -8,8 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 require cc python3 qemu-img
 
-cc -shared -fPIC -o "$T/interpose.so" "$TESTS/fault/interpose.c" -ldl ||
-	fail "cannot compile tests/fault/interpose.c"
+build_interposer interpose
 
 mkdir -p "$T/src" "$T/out"
 head -c $((6 << 20)) /dev/urandom >"$T/src/data"

@@ -18,32 +18,8 @@
 . "$(dirname "$0")/../lib.sh"
 require qemu-img python3 dumpe2fs sgdisk debugfs
 
-mkdir -p "$T/root/etc" "$T/root/data"
-echo hello >"$T/root/etc/hello"
-seq 1 200000 >"$T/root/data/numbers.txt"
-for i in $(seq 1 300); do echo "line $i of a compressible text file, again and again"; done \
-	>"$T/root/data/text.txt"
+small_text_tree "$T/root"
 base=(--root "$T/root" --additional-space 4M --boot-size 16M)
-
-# qemu_info FILE KEY: one field of `qemu-img info --output=json`.
-qemu_info()
-{
-	qemu-img info --output=json "$1" | python3 -c '
-import json, sys
-print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
-}
-
-# qcheck FILE FORMAT RAW: qemu-img check clean (qcow2, vdi) and compare equal to RAW.
-qcheck()
-{
-	local f=$1 fmt=$2 raw=$3
-	if [ "$fmt" = qcow2 ] || [ "$fmt" = vdi ]; then
-		qemu-img check -f "$fmt" "$f" >"$T/qcheck.out" 2>&1 ||
-			{ cat "$T/qcheck.out" >&2; fail "qemu-img check $f is not clean"; }
-	fi
-	qemu-img compare -f raw -F "$fmt" "$raw" "$f" >/dev/null ||
-		fail "$f: qemu-img compare says it differs from $raw"
-}
 
 build "${base[@]}" --partition-table efi -o "$T/raw.img"
 raw=$T/raw.img

@@ -23,17 +23,6 @@ variants=(
 	"vpc-fixed|--format vpc --vpc-subformat fixed"
 )
 
-# qemu_info FILE KEY: one field of `qemu-img info --output=json`.
-qemu_info()
-{
-	qemu-img info --output=json "$1" | python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v.get(k, {}) if isinstance(v, dict) else {}
-print(v if v != {} else "")' "$2"
-}
-
 tested=0
 for layout in none legacy legacy+gpt efi efixbootldr hybrid; do
 	raw=$T/$layout.img

@@ -11,8 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 require cc e2fsck debugfs python3 timeout mkfifo
 
-cc -shared -fPIC -O1 -o "$T/fault.so" "$REPO/tests/fault/swap.c" -ldl ||
-	fail "cannot build tests/fault/swap.c"
+build_interposer swap
 
 # A fresh source tree: a 2.7 MB file (several reads in every sink) and a small one.
 fixture()
@@ -32,7 +31,7 @@ fault()
 	local action=$1 file=$2 format=$3 msg=$4
 	fixture
 	rm -f "$T/fault.log"
-	EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/fault.so" FAULT_PATH="$T/src/d/$file"
+	EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/swap.so" FAULT_PATH="$T/src/d/$file"
 		FAULT_ACTION="$action" FAULT_TARGET="${FAULT_TARGET:-}" FAULT_LOG="$T/fault.log"
 		timeout 20)
 	expect_fail "src/d/$file: changed since it was scanned ($msg); rerun the build" \
@@ -61,7 +60,7 @@ mkdir -p "$T/empty"
 for action in swap-symlink modify; do
 	fixture
 	rm -f "$T/fault.log"
-	EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/fault.so" FAULT_PATH="$T/src/d/big"
+	EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/swap.so" FAULT_PATH="$T/src/d/big"
 		FAULT_ACTION="$action" FAULT_TARGET="$T/secret" FAULT_LOG="$T/fault.log" timeout 20)
 	expect_fail "src/d/big: changed since it was scanned (" \
 		--root "$T/empty" --contents "$T/src/d/big:/etc/big" --partition-table none
@@ -73,7 +72,7 @@ EXPECT_FAIL_PREFIX=()
 # Unchanged sources still build through the same paths (the interposer loaded, acting on a
 # file that is not in the tree), and the image holds them.
 fixture
-LD_PRELOAD="$T/fault.so" FAULT_PATH="$T/elsewhere" FAULT_ACTION=modify \
+LD_PRELOAD="$T/swap.so" FAULT_PATH="$T/elsewhere" FAULT_ACTION=modify \
 	"$MKDISKIMAGE" build --root "$T/src" --partition-table none -o "$T/ok.img" >/dev/null ||
 	fail "a build with the interposer loaded and nothing changing failed"
 e2fsck_clean "$T/ok.img"
@@ -125,7 +124,7 @@ fi
 # A source deep in that tree that changes: the message names it with the middle of its path
 # elided ("…") and keeps the reason.
 rm -f "$T/fault.log"
-EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/fault.so" FAULT_PATH=second FAULT_ACTION=swap-fifo
+EXPECT_FAIL_PREFIX=(env LD_PRELOAD="$T/swap.so" FAULT_PATH=second FAULT_ACTION=swap-fifo
 	FAULT_LOG="$T/fault.log" timeout 20)
 expect_fail "/under/second: changed since it was scanned (now a FIFO); rerun the build" \
 	--root "$T/deep" --partition-table none

@@ -8,8 +8,7 @@
 require cc python3 qemu-img
 env --default-signal=INT true 2>/dev/null || skip "env lacks --default-signal (coreutils 8.31)"
 
-cc -shared -fPIC -o "$T/interpose.so" "$TESTS/fault/interpose.c" -ldl ||
-	fail "cannot compile tests/fault/interpose.c"
+build_interposer interpose
 
 mkdir -p "$T/src" "$T/out"
 # incompressible data, so that qcow2-compressed has real work for its threads
