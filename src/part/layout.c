@@ -44,6 +44,7 @@ static uint64_t root_start_lba(const struct part_params *p)
 	case PART_TABLE_EFI:
 	case PART_TABLE_EFIXBOOTLDR:
 	case PART_TABLE_HYBRID:
+	default:
 		break;
 	}
 	return p->boot_bytes / PART_SECTOR;
@@ -127,6 +128,8 @@ static void add_part(struct part_layout *l, const struct part_params *p, enum pa
 	case PART_ROLE_BIOS_BOOT:
 		uuid_derive(p->seed, "gpt-partition:bios-boot", e->uuid);
 		break;
+	default:
+		break;
 	}
 }
 
@@ -158,6 +161,8 @@ static void add_parts(struct part_layout *l, const struct part_params *p, uint64
 		add_part(l, p, PART_ROLE_ESP, 1, ESP_START_LBA, boot_lba - 1, "ESP");
 		add_part(l, p, PART_ROLE_BIOS_BOOT, 2, GPT_FIRST_USABLE_LBA, MIB_LBA - 1, "no-fs");
 		add_part(l, p, PART_ROLE_ROOT, 3, boot_lba, root_last, "primary");
+		break;
+	default:
 		break;
 	}
 }

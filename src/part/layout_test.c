@@ -218,7 +218,9 @@ TEST(layout_names_parse)
 	ASSERT_OK(part_table_from_name("legacy+gpt", &t));
 	ASSERT_EQ(t, PART_TABLE_LEGACY_GPT);
 	ASSERT_STR_EQ(part_table_name(PART_TABLE_EFIXBOOTLDR), "efixbootldr");
-	ASSERT_ERR(part_table_from_name("gpt", &t), -EINVAL);
+	ASSERT_ERR(part_table_from_name("msdos", &t), -EINVAL);
+	ASSERT_OK(part_table_from_name("legacy+boot", &t));
+	ASSERT_EQ(t, PART_TABLE_LEGACY_BOOT);
 	ASSERT_OK(part_arch_from_name("aarch64", &a));
 	ASSERT_EQ(a, PART_ARCH_AARCH64);
 	ASSERT_ERR(part_arch_from_name("mips", &a), -EINVAL);

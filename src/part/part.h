@@ -19,6 +19,9 @@ enum part_table {
 	PART_TABLE_EFI,         /* GPT, ESP 8 MiB..bootSize, root bootSize..end */
 	PART_TABLE_EFIXBOOTLDR, /* GPT, ESP 8..100 MiB, XBOOTLDR 100 MiB..bootSize, root after */
 	PART_TABLE_HYBRID,      /* GPT (protective MBR, as nixpkgs): ESP (1), BIOS boot (2), root (3) */
+	PART_TABLE_LEGACY_BOOT, /* MBR, bootable FAT32 BOOT 1 MiB..bootSize, root after */
+	PART_TABLE_GPT,         /* GPT with the spec's own "partitions" list */
+	PART_TABLE_MBR,         /* MBR with the spec's own "partitions" list */
 };
 
 enum part_role {
@@ -26,6 +29,9 @@ enum part_role {
 	PART_ROLE_ESP,
 	PART_ROLE_XBOOTLDR,
 	PART_ROLE_BIOS_BOOT,
+	PART_ROLE_SWAP,
+	PART_ROLE_BOOT,  /* legacy+boot's FAT /boot (MBR) */
+	PART_ROLE_OTHER, /* any other partition: its type is given */
 };
 
 enum part_arch {

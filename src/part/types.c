@@ -18,6 +18,7 @@ struct type_name {
 #define TYPE_BIOS_BOOT "21686148-6449-6E6F-744E-656564454649"
 #define TYPE_XBOOTLDR "BC13C2FF-59E6-4262-A352-B275FD6F7172"
 #define TYPE_LINUX_DATA "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+#define TYPE_SWAP "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
 
 /* Indexed by enum part_arch. */
 static const struct type_name root_types[] = {
@@ -38,6 +39,7 @@ static const struct type_name other_types[] = {
 	{ TYPE_BIOS_BOOT, "BIOS boot" },
 	{ TYPE_XBOOTLDR, "Linux extended boot" },
 	{ TYPE_LINUX_DATA, "Linux filesystem" },
+	{ TYPE_SWAP, "Linux swap" },
 	{ "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", "Linux swap" },
 	{ "933AC7E1-2EB4-4F13-B844-0E14E2AEF915", "Linux home" },
 	{ "E6D6D379-F507-44C2-A23C-238F2A3DF928", "Linux LVM" },
@@ -65,6 +67,13 @@ void part_type_uuid(enum part_role role, enum part_arch arch, bool generic_root,
 		return;
 	case PART_ROLE_XBOOTLDR:
 		parse_const(TYPE_XBOOTLDR, out);
+		return;
+	case PART_ROLE_SWAP:
+		parse_const(TYPE_SWAP, out);
+		return;
+	case PART_ROLE_BOOT:
+	case PART_ROLE_OTHER:
+		parse_const(TYPE_LINUX_DATA, out);
 		return;
 	case PART_ROLE_ROOT:
 		break;
@@ -97,6 +106,9 @@ static const char *const table_names[] = {
 	[PART_TABLE_EFI] = "efi",
 	[PART_TABLE_EFIXBOOTLDR] = "efixbootldr",
 	[PART_TABLE_HYBRID] = "hybrid",
+	[PART_TABLE_LEGACY_BOOT] = "legacy+boot",
+	[PART_TABLE_GPT] = "gpt",
+	[PART_TABLE_MBR] = "mbr",
 };
 
 int part_table_from_name(const char *name, enum part_table *ret)

@@ -218,9 +218,9 @@ TEST(flags_bad_values_name_the_flag)
 			   "--root-gpuid xyz: not a UUID (expected 8-4-4-4-12 hex digits)",
 			   "--root-gpuid", "xyz");
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--partition-table gpt: unknown (use none, legacy, legacy+gpt, efi, "
-			   "efixbootldr or hybrid)",
-			   "--partition-table", "gpt");
+			   "--partition-table msdos: unknown (use none, legacy, legacy+boot, "
+			   "legacy+gpt, efi, efixbootldr or hybrid; gpt or mbr with partitions)",
+			   "--partition-table", "msdos");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "--additional-space 5m: not a size (use a number with an optional K, M, "
 			   "G, T, P or E suffix, e.g. 512M)",

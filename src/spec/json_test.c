@@ -303,9 +303,9 @@ TEST(json_bad_values)
 {
 	ASSERT_LOAD_FAILS("{\"rootGPUID\": \"xyz\"}", -EINVAL,
 			  ": rootGPUID \"xyz\": not a UUID (expected 8-4-4-4-12 hex digits)");
-	ASSERT_LOAD_FAILS("{\"partitionTableType\": \"gpt\"}", -EINVAL,
-			  ": partitionTableType \"gpt\": unknown (use none, legacy, legacy+gpt, efi, "
-			  "efixbootldr or hybrid)");
+	ASSERT_LOAD_FAILS("{\"partitionTableType\": \"msdos\"}", -EINVAL,
+			  ": partitionTableType \"msdos\": unknown (use none, legacy, legacy+boot, "
+			  "legacy+gpt, efi, efixbootldr or hybrid; gpt or mbr with partitions)");
 	ASSERT_LOAD_FAILS("{\"diskSize\": \"12X\"}", -EINVAL,
 			  ": diskSize \"12X\": not a size (use \"auto\" or MiB, e.g. 2048)");
 	ASSERT_LOAD_FAILS("{\"diskSize\": 0}", -EINVAL,

@@ -32,13 +32,44 @@ enum spec_bootloader {
 	SPEC_BOOTLOADER_GRUB,
 };
 
+/* One entry of "partitions": the disk model's partition as the user wrote it (part/ turns it
+ * into a placed partition; spec_validate() checks what can be checked without the disk). */
+struct spec_partition {
+	char *type;  /* "type": a role name (esp, xbootldr, bios-boot, swap, root, linux, home,
+		      * ...), a GPT type GUID, or an MBR type byte ("0x83"); required */
+	char *label; /* "label": GPT name, also the filesystem label unless "fsLabel" */
+	char *fs_label;  /* "fsLabel" */
+	bool uuid_set;   /* "uuid": PARTUUID (else derived from the seed) */
+	uint8_t uuid[16];
+	bool fs_uuid_set; /* "fsUuid": filesystem UUID */
+	uint8_t fs_uuid[16];
+	char *fs;        /* "fs": ext4, vfat, swap, raw, none (NULL: the role's default) */
+	char *contents;  /* "contents": host dir (ext4, vfat) or file (raw); root: spec root */
+	/* "size": a size, "auto" (fit the contents + additionalSpace) or "rest" (what is left
+	 * of a fixed diskSize); minSize/maxSize bound auto and rest. */
+	enum { SPEC_PART_SIZE_AUTO, SPEC_PART_SIZE_FIXED, SPEC_PART_SIZE_REST } size_kind;
+	uint64_t size_bytes;
+	uint64_t min_bytes, max_bytes;   /* "minSize", "maxSize" (0: none) */
+	bool additional_space_set;       /* "additionalSpace": free space auto keeps */
+	uint64_t additional_space_bytes;
+	bool bootable;  /* "bootable": MBR active flag / GPT legacy BIOS bootable (bit 2) */
+	bool required;  /* "required": GPT bit 0 */
+	bool no_auto;   /* "noAuto": GPT bit 63 (Discoverable Partitions) */
+	bool read_only; /* "readOnly": GPT bit 60 */
+	bool grow_fs;   /* "growFileSystem": GPT bit 59 */
+};
+
 struct image_spec {
 	char *root; /* "root" / --root: staging tree copied whole onto / (NULL: none) */
 	char *esp;      /* "esp" / --esp: host tree copied onto the ESP (NULL: an empty ESP) */
 	char *xbootldr; /* "xbootldr" / --xbootldr: host tree copied onto XBOOTLDR */
 	struct contents_entry *contents; /* "contents" / --contents, in order */
 	size_t n_contents;
-	enum part_table partition_table; /* "partitionTableType", default legacy */
+	enum part_table partition_table; /* "partitionTableType", default legacy; gpt or mbr
+					  * with "partitions" */
+	struct spec_partition *partitions; /* "partitions": the disk's own list (or NULL: the
+					    * partitionTableType preset) */
+	size_t n_partitions;
 	char *fs_type;                   /* "fsType": only "ext4" passes spec_validate() */
 	char *label;                     /* "label", at most SPEC_LABEL_MAX bytes */
 	bool disk_size_auto;             /* "diskSize": "auto" (default) ... */

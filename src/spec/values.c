@@ -85,8 +85,8 @@ int spec_set_part_table(struct image_spec *s, const char *v, const char *what, s
 
 	if (part_table_from_name(v, &t) < 0)
 		return diag_fail(d, -EINVAL,
-				 "%s: unknown (use none, legacy, legacy+gpt, efi, efixbootldr or "
-				 "hybrid)",
+				 "%s: unknown (use none, legacy, legacy+boot, legacy+gpt, efi, "
+				 "efixbootldr or hybrid; gpt or mbr with partitions)",
 				 what);
 	s->partition_table = t;
 	return 0;
