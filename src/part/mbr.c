@@ -97,7 +97,7 @@ void mbr_from_layout(const struct part_layout *l, struct mbr *ret)
 	uint64_t disk_lba = l->disk_bytes / PART_SECTOR;
 	struct mbr m = { 0 };
 
-	if (l->table == PART_TABLE_LEGACY) {
+	if (part_table_is_mbr(l->table)) {
 		m.signature = l->mbr_signature;
 		for (size_t i = 0; i < l->n_parts && i < MBR_N_ENTRIES; i++) {
 			const struct part_entry *p = &l->parts[i];

@@ -31,6 +31,10 @@ enum {
 
 #define MBR_N_ENTRIES 4
 #define MBR_TYPE_LINUX 0x83
+#define MBR_TYPE_SWAP 0x82
+#define MBR_TYPE_FAT32_LBA 0x0c /* W95 FAT32 (LBA), as parted writes fat32 */
+#define MBR_TYPE_ESP 0xef
+#define MBR_TYPE_XBOOTLDR 0xea /* Linux extended boot (systemd) */
 #define MBR_TYPE_GPT_PROTECTIVE 0xee
 
 /* The part of sector 0 part_plan_ranges() owns: signature, table and boot signature. */

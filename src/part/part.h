@@ -46,6 +46,41 @@ enum part_arch {
 	PART_ARCH_S390X,
 };
 
+#define PART_MAX 128u     /* GPT entries; an MBR holds 4 (no extended partitions) */
+
+/* GPT partition attribute bits (UEFI 2.10 table 5-8; Discoverable Partitions spec). */
+#define PART_ATTR_REQUIRED (1ull << 0)
+#define PART_ATTR_LEGACY_BIOS_BOOTABLE (1ull << 2)
+#define PART_ATTR_GROWFS (1ull << 59)
+#define PART_ATTR_READ_ONLY (1ull << 60)
+#define PART_ATTR_NO_AUTO (1ull << 63)
+
+/* How a requested partition's size is found. */
+enum part_size_rule {
+	PART_SIZE_FIXED, /* size_bytes */
+	PART_SIZE_FIT,   /* the contents' need (min_bytes); last on the disk: up to its end */
+	PART_SIZE_REST,  /* what a fixed disk leaves (at least min_bytes); auto disk: as FIT */
+};
+
+/* One partition of the disk model, as a preset or the spec's "partitions" list asks for it. */
+struct part_request {
+	enum part_role role;
+	const char *name;     /* GPT partition name ("" none) */
+	const char *uuid_key; /* PARTUUID = uuid_derive(seed, "gpt-partition:<key>") */
+	bool type_set;        /* type_uuid / mbr_type given, else from the role */
+	uint8_t type_uuid[16];
+	uint8_t mbr_type;
+	bool uuid_set;
+	uint8_t uuid[16];
+	uint64_t start_lba; /* fixed first sector; 0: 1 MiB aligned after the partitions before */
+	enum part_size_rule size_rule;
+	uint64_t size_bytes; /* FIXED */
+	uint64_t min_bytes;  /* FIT, REST: the contents' need */
+	uint64_t max_bytes;  /* REST: at most (0: no bound) */
+	uint64_t attributes; /* GPT PART_ATTR_* */
+	bool bootable;       /* MBR active flag (GPT: PART_ATTR_LEGACY_BIOS_BOOTABLE) */
+};
+
 struct part_entry {
 	enum part_role role;
 	uint32_t number;    /* 1-based, as the kernel names it */
@@ -53,15 +88,16 @@ struct part_entry {
 	uint64_t n_lba;
 	uint8_t type_uuid[16]; /* RFC 4122 byte order (GPT) */
 	uint8_t uuid[16];      /* PARTUUID, RFC 4122 byte order (GPT) */
-	uint8_t mbr_type;      /* MBR type byte (legacy, hybrid) */
+	uint8_t mbr_type;      /* MBR type byte (MBR tables) */
 	bool bootable;         /* MBR active flag / GPT legacy BIOS bootable attribute */
+	uint64_t attributes;   /* GPT attribute bits besides legacy BIOS bootable */
 	char name[72];         /* GPT partition name (ASCII subset of UTF-16LE) */
 };
 
 struct part_layout {
 	enum part_table table;
 	uint64_t disk_bytes; /* whole disk, a multiple of 1 MiB */
-	struct part_entry parts[4]; /* in partition-number order */
+	struct part_entry parts[PART_MAX]; /* in partition-number order */
 	size_t n_parts;
 	uint8_t disk_uuid[16]; /* GPT disk GUID, RFC 4122 byte order */
 	uint32_t mbr_signature; /* MBR disk identifier at 0x1b8 */
@@ -71,15 +107,38 @@ struct part_params {
 	enum part_table table;
 	enum part_arch arch;
 	bool generic_root_type; /* Linux filesystem data type instead of the DPS root type */
-	uint64_t boot_bytes;    /* bootSize: end of the ESP (efi, hybrid) or XBOOTLDR */
-	/* A fixed disk size, or the bytes the root filesystem needs (the disk is then the
-	 * smallest whole-MiB size that holds it). When both are set, disk_bytes is checked
-	 * against root_min_bytes (-ENOSPC naming the size that fits). */
+	uint64_t boot_bytes;    /* bootSize: end of the ESP (efi, hybrid), XBOOTLDR or BOOT */
+	/* A fixed disk size, or 0: the smallest whole-MiB disk that holds every partition. */
 	uint64_t disk_bytes;
+	/* The bytes the root filesystem needs (presets), also checked against a fixed disk
+	 * (-ENOSPC naming the size that fits). */
 	uint64_t root_min_bytes;
-	uint8_t root_uuid[16]; /* rootGPUID */
+	uint8_t root_uuid[16]; /* rootGPUID (presets; all zero: derived) */
 	const char *seed;      /* other GUIDs and the MBR signature: uuid_derive(seed, ...) */
+	/* PART_TABLE_GPT, PART_TABLE_MBR: the partitions, in number order (presets: NULL). */
+	const struct part_request *parts;
+	size_t n_parts;
 };
+
+/* GPT tables (legacy+gpt, efi, efixbootldr, hybrid, gpt) and MBR tables (legacy,
+ * legacy+boot, mbr). */
+bool part_table_is_gpt(enum part_table t);
+bool part_table_is_mbr(enum part_table t);
+
+/* A preset's partitions (make-disk-image's partitionTableType), in number order; at most
+ * PART_PRESET_MAX. -EINVAL for PART_TABLE_GPT/MBR (those have their own list). */
+#define PART_PRESET_MAX 3u
+int part_preset(const struct part_params *p, struct part_request ret[PART_PRESET_MAX],
+		size_t *ret_n);
+
+/* A role's name in identifier keys and messages: "root", "esp", "bios-boot", ... */
+const char *part_role_key(enum part_role role);
+
+/* The role of a "partitions" type name (esp, xbootldr, bios-boot, swap, root, linux, home,
+ * srv, var, tmp, linux-generic), a GPT type GUID or an MBR type byte ("0x83", "83"): fills
+ * r->role and, for GUIDs/bytes and names with a type of their own, r->type_set and the type.
+ * -EINVAL when not recognised. */
+int part_request_set_type(struct part_request *r, const char *type, bool gpt, enum part_arch a);
 
 /* Parse/print partitionTableType names: "none", "legacy", "legacy+gpt", "efi",
  * "efixbootldr", "hybrid". */
@@ -87,7 +146,9 @@ int part_table_from_name(const char *name, enum part_table *ret);
 const char *part_table_name(enum part_table t);
 int part_arch_from_name(const char *name, enum part_arch *ret); /* "x86-64", "aarch64", ... */
 
-/* Lay out the disk. -ENOSPC (with the size that would fit) when disk_bytes is too small. */
+/* Lay out the disk: the preset's or the given partitions, placed in order (fixed starts
+ * where given, else 1 MiB aligned after the previous ones), sized by their rules. -ENOSPC
+ * (with the size that would fit) when disk_bytes is too small. */
 int part_layout_plan(const struct part_params *p, struct diag *d, struct part_layout *ret);
 /* The root partition (or, for PART_TABLE_NONE, the whole disk) in bytes. */
 void part_layout_root(const struct part_layout *l, uint64_t *ret_off, uint64_t *ret_len);
