@@ -116,9 +116,14 @@ int grub_bios_location(const struct part_layout *l, struct diag *d, uint64_t *re
 {
 	const struct part_entry *bb = part_layout_find(l, PART_ROLE_BIOS_BOOT);
 
-	if (l->table == PART_TABLE_LEGACY) {
+	if (part_table_is_mbr(l->table)) {
+		/* the gap before the first partition (1 MiB: what GRUB_LEGACY_GAP_END_LBA says) */
+		uint64_t first = GRUB_LEGACY_GAP_END_LBA;
+
+		for (size_t i = 0; i < l->n_parts; i++)
+			first = l->parts[i].first_lba < first ? l->parts[i].first_lba : first;
 		*ret_lba = 1;
-		*ret_sect = GRUB_LEGACY_GAP_END_LBA - 1;
+		*ret_sect = first - 1;
 		return 0;
 	}
 	if (!bb)

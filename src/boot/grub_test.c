@@ -186,6 +186,11 @@ TEST(location_legacy_is_the_gap_gpt_the_bios_boot_partition)
 	ASSERT_EQ(lba, 1);
 	ASSERT_EQ(n, 2047);
 
+	layout(PART_TABLE_LEGACY_BOOT, &l); /* the same gap before BOOT */
+	ASSERT_OK(grub_bios_location(&l, &d, &lba, &n));
+	ASSERT_EQ(lba, 1);
+	ASSERT_EQ(n, 2047);
+
 	layout(PART_TABLE_LEGACY_GPT, &l);
 	ASSERT_OK(grub_bios_location(&l, &d, &lba, &n));
 	ASSERT_EQ(lba, 2048);

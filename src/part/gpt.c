@@ -160,7 +160,8 @@ void gpt_entries_encode(const struct part_layout *l, uint8_t *buf)
 		struct gpt_entry e = {
 			.first_lba = p->first_lba,
 			.last_lba = p->first_lba + p->n_lba - 1,
-			.attributes = p->bootable ? GPT_ATTR_LEGACY_BIOS_BOOTABLE : 0,
+			.attributes = p->attributes |
+				      (p->bootable ? GPT_ATTR_LEGACY_BIOS_BOOTABLE : 0),
 		};
 
 		memcpy(e.type_uuid, p->type_uuid, 16);

@@ -50,6 +50,12 @@ TEST(layout_offsets_match_make_disk_image)
 		const char *name[3];
 	} want[] = {
 		{ PART_TABLE_LEGACY, 1, { 1 }, { 2048 }, { 614399 }, { "primary" } },
+		{ PART_TABLE_LEGACY_BOOT,
+		  2,
+		  { 1, 2 },
+		  { 2048, 524288 },
+		  { 524287, 614399 },
+		  { "primary", "primary" } },
 		{ PART_TABLE_LEGACY_GPT,
 		  2,
 		  { 1, 2 },
@@ -320,9 +326,9 @@ static bool field_is(const char *line, const char *key, const char *want)
 
 TEST(layout_oracle_sgdisk_and_sfdisk)
 {
-	static const enum part_table tables[] = { PART_TABLE_LEGACY, PART_TABLE_LEGACY_GPT,
-						  PART_TABLE_EFI, PART_TABLE_EFIXBOOTLDR,
-						  PART_TABLE_HYBRID };
+	static const enum part_table tables[] = { PART_TABLE_LEGACY, PART_TABLE_LEGACY_BOOT,
+						  PART_TABLE_LEGACY_GPT, PART_TABLE_EFI,
+						  PART_TABLE_EFIXBOOTLDR, PART_TABLE_HYBRID };
 	struct diag d = { 0 };
 
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
@@ -339,14 +345,14 @@ TEST(layout_oracle_sgdisk_and_sfdisk)
 		fd = write_layout(&l, path);
 		r = run_capture(sfdisk, &dump);
 		/* sgdisk reads an MBR as a GPT to convert: its verdict is for GPTs only */
-		rv = tables[t] == PART_TABLE_LEGACY ? -ENOENT : run_capture(sgdisk, &verify);
+		rv = part_table_is_mbr(tables[t]) ? -ENOENT : run_capture(sgdisk, &verify);
 		close(fd);
 		(void)unlink(path);
 		if (r == -ENOENT) {
 			TEST_SKIP("sfdisk not installed");
 		}
 		ASSERT_EQ(r, 0);
-		if (tables[t] == PART_TABLE_LEGACY) {
+		if (part_table_is_mbr(tables[t])) {
 			snprintf(want, sizeof(want), "label-id: 0x%08x\n", l.mbr_signature);
 			ASSERT_TRUE(strstr(dump, "label: dos\n") != NULL);
 		} else {
@@ -371,8 +377,10 @@ TEST(layout_oracle_sgdisk_and_sfdisk)
 			ASSERT_TRUE(line != NULL);
 			ASSERT_EQ(field_u64(line, "start="), e->first_lba);
 			ASSERT_EQ(field_u64(line, "size="), e->n_lba);
-			if (tables[t] == PART_TABLE_LEGACY) {
-				ASSERT_TRUE(field_is(line, "type=", "83\n"));
+			if (part_table_is_mbr(tables[t])) {
+				snprintf(want, sizeof(want), "%x%s", e->mbr_type,
+					 e->bootable ? ", bootable\n" : "\n");
+				ASSERT_TRUE(field_is(line, "type=", want));
 				continue;
 			}
 			uuid_format(e->type_uuid, u);
@@ -394,4 +402,213 @@ TEST(layout_oracle_sgdisk_and_sfdisk)
 			ASSERT_TRUE(strstr(verify, "No problems found") != NULL);
 		}
 	}
+}
+
+TEST(layout_legacy_boot_is_mbr_with_bootable_fat32)
+{
+	struct part_params p = params(PART_TABLE_LEGACY_BOOT, 300);
+	struct diag d = { 0 };
+	struct part_layout l;
+
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.n_parts, 2);
+	ASSERT_EQ(l.parts[0].mbr_type, 0x0c);
+	ASSERT_TRUE(l.parts[0].bootable);
+	ASSERT_EQ(l.parts[0].role, PART_ROLE_BOOT);
+	ASSERT_EQ(l.parts[1].mbr_type, 0x83);
+	ASSERT_TRUE(!l.parts[1].bootable);
+	ASSERT_TRUE(l.mbr_signature != 0);
+	ASSERT_TRUE(part_params_bios_place(&p));
+	ASSERT_TRUE(part_params_has_role(&p, PART_ROLE_BOOT));
+	ASSERT_TRUE(!part_params_has_role(&p, PART_ROLE_ESP));
+	p.boot_bytes = PART_MIB;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "must exceed 1 MiB") != NULL);
+}
+
+/* ESP 64M + swap 32M + root fitted to 100 MiB of contents, as a "partitions" list. */
+static void custom_list(struct part_request r[3], bool gpt)
+{
+	r[0] = (struct part_request){ .role = PART_ROLE_ESP, .name = "esp", .uuid_key = "esp",
+				      .size_rule = PART_SIZE_FIXED, .size_bytes = 64 * PART_MIB };
+	r[1] = (struct part_request){ .role = PART_ROLE_SWAP, .name = "swap", .uuid_key = "swap",
+				      .size_rule = PART_SIZE_FIXED, .size_bytes = 32 * PART_MIB };
+	r[2] = (struct part_request){ .role = PART_ROLE_ROOT, .name = "root", .uuid_key = "root",
+				      .size_rule = PART_SIZE_FIT, .min_bytes = 100 * PART_MIB + 1,
+				      .attributes = PART_ATTR_GROWFS };
+	(void)gpt;
+}
+
+TEST(layout_custom_lists_gpt_and_mbr)
+{
+	struct part_request r[3];
+	struct diag d = { 0 };
+	struct part_layout l;
+	struct part_params p = params(PART_TABLE_GPT, 0);
+	uint8_t want[UUID_LEN];
+
+	custom_list(r, true);
+	p.parts = r;
+	p.n_parts = 3;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.n_parts, 3);
+	ASSERT_EQ(l.parts[0].first_lba, MIB_LBA);
+	ASSERT_EQ(l.parts[0].n_lba, 64 * MIB_LBA);
+	ASSERT_EQ(l.parts[1].first_lba, 65 * MIB_LBA);
+	ASSERT_EQ(l.parts[2].first_lba, 97 * MIB_LBA);
+	/* the smallest whole-MiB disk: root gets 101 MiB less the backup GPT's 33 sectors */
+	ASSERT_EQ(l.disk_bytes, 198 * PART_MIB);
+	ASSERT_EQ(l.parts[2].n_lba, 101 * MIB_LBA - 33);
+	ASSERT_TRUE(l.parts[2].n_lba * 512 >= 100 * PART_MIB + 1);
+	ASSERT_EQ(l.parts[2].attributes, PART_ATTR_GROWFS);
+	ASSERT_OK(uuid_parse("0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", want));
+	ASSERT_MEM_EQ(l.parts[1].type_uuid, want, UUID_LEN);
+	uuid_derive("test-seed", "gpt-partition:swap", want);
+	ASSERT_MEM_EQ(l.parts[1].uuid, want, UUID_LEN);
+
+	/* a fixed disk: the root takes the rest */
+	p.disk_bytes = 1024 * PART_MIB;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.parts[2].first_lba + l.parts[2].n_lba, 1024 * MIB_LBA - 33);
+	p.disk_bytes = 150 * PART_MIB;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -ENOSPC);
+	ASSERT_TRUE(strstr(diag_message(&d, -ENOSPC), "need at least 198 MiB") != NULL);
+
+	p = params(PART_TABLE_MBR, 0);
+	p.parts = r;
+	p.n_parts = 3;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.parts[0].mbr_type, 0xef);
+	ASSERT_EQ(l.parts[1].mbr_type, 0x82);
+	ASSERT_EQ(l.parts[2].mbr_type, 0x83);
+	ASSERT_EQ(l.disk_bytes, 198 * PART_MIB);
+	ASSERT_EQ(l.parts[2].n_lba, 101 * MIB_LBA); /* no backup GPT */
+	ASSERT_TRUE(part_params_bios_place(&p));
+}
+
+TEST(layout_custom_rest_in_the_middle)
+{
+	struct part_request r[3];
+	struct diag d = { 0 };
+	struct part_layout l;
+	struct part_params p = params(PART_TABLE_GPT, 500);
+
+	custom_list(r, true);
+	r[1].size_rule = PART_SIZE_REST; /* swap takes what is left, root after it */
+	r[1].min_bytes = PART_MIB;
+	r[2].min_bytes = 100 * PART_MIB;
+	p.parts = r;
+	p.n_parts = 3;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.parts[2].first_lba + l.parts[2].n_lba <= 500 * MIB_LBA - 33, true);
+	ASSERT_EQ(l.parts[2].n_lba, 100 * MIB_LBA);
+	ASSERT_EQ(l.parts[1].first_lba + l.parts[1].n_lba, l.parts[2].first_lba);
+	ASSERT_EQ(l.parts[2].first_lba % MIB_LBA, 0);
+	r[1].max_bytes = 10 * PART_MIB;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	ASSERT_EQ(l.parts[1].n_lba, 10 * MIB_LBA);
+	ASSERT_EQ(l.parts[2].first_lba, 75 * MIB_LBA);
+}
+
+TEST(layout_custom_errors)
+{
+	struct part_request r[5];
+	struct diag d = { 0 };
+	struct part_layout l;
+	struct part_params p = params(PART_TABLE_MBR, 500);
+
+	custom_list(r, false);
+	r[0].size_rule = r[1].size_rule = PART_SIZE_REST;
+	p.parts = r;
+	p.n_parts = 3;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "at most one may") != NULL);
+
+	custom_list(r, false);
+	r[0].role = PART_ROLE_BIOS_BOOT;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "needs a GPT") != NULL);
+
+	custom_list(r, false);
+	r[3] = r[4] = r[1];
+	p.n_parts = 5;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "no extended partitions") != NULL);
+	p.n_parts = 0;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -EINVAL);
+}
+
+TEST(layout_request_types)
+{
+	struct part_request r = { 0 };
+	uint8_t want[UUID_LEN];
+
+	ASSERT_OK(part_request_set_type(&r, "esp", true, PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_ESP);
+	ASSERT_TRUE(!r.type_set);
+	ASSERT_OK(part_request_set_type(&r, "home", true, PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_OTHER);
+	ASSERT_OK(uuid_parse("933AC7E1-2EB4-4F13-B844-0E14E2AEF915", want));
+	ASSERT_MEM_EQ(r.type_uuid, want, UUID_LEN);
+	ASSERT_OK(part_request_set_type(&r, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", true,
+					PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_ESP);
+	ASSERT_OK(part_request_set_type(&r, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", true,
+					PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_ROOT);
+	ASSERT_OK(part_request_set_type(&r, "0FC63DAF-8483-4772-8E79-3D69D8477DE4", true,
+					PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_OTHER);
+	memset(&r, 0, sizeof(r));
+	ASSERT_OK(part_request_set_type(&r, "0x82", false, PART_ARCH_X86_64));
+	ASSERT_EQ(r.role, PART_ROLE_SWAP);
+	ASSERT_EQ(r.mbr_type, 0x82);
+	ASSERT_OK(part_request_set_type(&r, "83", false, PART_ARCH_X86_64));
+	ASSERT_EQ(r.mbr_type, 0x83);
+	ASSERT_ERR(part_request_set_type(&r, "0xee", false, PART_ARCH_X86_64), -EINVAL);
+	ASSERT_ERR(part_request_set_type(&r, "0x05", false, PART_ARCH_X86_64), -EINVAL);
+	ASSERT_ERR(part_request_set_type(&r, "0x100", false, PART_ARCH_X86_64), -EINVAL);
+	ASSERT_ERR(part_request_set_type(&r, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", false,
+					 PART_ARCH_X86_64), -EINVAL);
+	ASSERT_ERR(part_request_set_type(&r, "00000000-0000-0000-0000-000000000000", true,
+					 PART_ARCH_X86_64), -EINVAL);
+	ASSERT_ERR(part_request_set_type(&r, "rooot", true, PART_ARCH_X86_64), -EINVAL);
+}
+
+TEST(layout_custom_oracle)
+{
+	struct part_request r[3];
+	struct diag d = { 0 };
+	struct part_layout l;
+	struct part_params p = params(PART_TABLE_GPT, 0);
+	char path[] = "/tmp/part-custom-XXXXXX.img";
+	_cleanup_free_ char *dump = NULL, *verify = NULL;
+	char *sgdisk[] = { "sgdisk", "-v", path, NULL };
+	char *sfdisk[] = { "sfdisk", "--dump", path, NULL };
+	const char *line;
+	int fd, r1, r2;
+
+	custom_list(r, true);
+	r[2].attributes |= PART_ATTR_NO_AUTO;
+	r[0].bootable = true;
+	p.parts = r;
+	p.n_parts = 3;
+	ASSERT_OK(part_layout_plan(&p, &d, &l));
+	fd = write_layout(&l, path);
+	r1 = run_capture(sfdisk, &dump);
+	r2 = run_capture(sgdisk, &verify);
+	close(fd);
+	(void)unlink(path);
+	if (r1 == -ENOENT || r2 == -ENOENT)
+		TEST_SKIP("sfdisk or sgdisk not installed");
+	ASSERT_EQ(r1, 0);
+	ASSERT_TRUE(strstr(verify, "No problems found") != NULL);
+	line = dump_line(dump, path, 1);
+	ASSERT_TRUE(line && field_is(line, "type=", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"));
+	ASSERT_TRUE(line && field_is(line, "attrs=", "\"LegacyBIOSBootable\""));
+	line = dump_line(dump, path, 2);
+	ASSERT_TRUE(line && field_is(line, "type=", "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"));
+	ASSERT_TRUE(line && field_is(line, "name=", "\"swap\""));
+	line = dump_line(dump, path, 3);
+	ASSERT_TRUE(line && field_is(line, "attrs=", "\"GUID:59,63\""));
 }

@@ -131,6 +131,12 @@ bool part_table_is_mbr(enum part_table t);
 int part_preset(const struct part_params *p, struct part_request ret[PART_PRESET_MAX],
 		size_t *ret_n);
 
+/* Whether the disk p describes has a partition of this role (preset or list); and a place
+ * for GRUB's core.img: an MBR gap or a BIOS boot partition. Only table, boot_bytes and the
+ * list are read. */
+bool part_params_has_role(const struct part_params *p, enum part_role role);
+bool part_params_bios_place(const struct part_params *p);
+
 /* A role's name in identifier keys and messages: "root", "esp", "bios-boot", ... */
 const char *part_role_key(enum part_role role);
 

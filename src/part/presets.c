@@ -116,3 +116,25 @@ const char *part_role_key(enum part_role role)
 {
 	return role_key(role);
 }
+
+bool part_params_has_role(const struct part_params *p, enum part_role role)
+{
+	struct part_request preset[PART_PRESET_MAX];
+	const struct part_request *r = p->parts;
+	size_t n = p->n_parts;
+
+	if (p->table != PART_TABLE_GPT && p->table != PART_TABLE_MBR) {
+		r = preset;
+		if (p->table == PART_TABLE_NONE || part_preset(p, preset, &n) < 0)
+			return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (r[i].role == role)
+			return true;
+	return false;
+}
+
+bool part_params_bios_place(const struct part_params *p)
+{
+	return part_table_is_mbr(p->table) || part_params_has_role(p, PART_ROLE_BIOS_BOOT);
+}

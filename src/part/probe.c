@@ -324,11 +324,16 @@ static enum part_table guess_layout(const struct part_probe *p)
 		{ PART_TABLE_HYBRID, 3, { PART_ROLE_ESP, PART_ROLE_BIOS_BOOT, PART_ROLE_ROOT } },
 	};
 
-	if (p->kind == PART_PROBE_MBR)
-		return p->n_parts == 1 && p->parts[0].number == 1 &&
-				       p->parts[0].mbr_type == MBR_TYPE_LINUX
-			       ? PART_TABLE_LEGACY
-			       : PART_TABLE_NONE;
+	if (p->kind == PART_PROBE_MBR) {
+		if (p->n_parts == 1 && p->parts[0].number == 1 &&
+		    p->parts[0].mbr_type == MBR_TYPE_LINUX)
+			return PART_TABLE_LEGACY;
+		if (p->n_parts == 2 && p->parts[0].number == 1 && p->parts[1].number == 2 &&
+		    p->parts[0].mbr_type == MBR_TYPE_FAT32_LBA && p->parts[0].bootable &&
+		    p->parts[1].mbr_type == MBR_TYPE_LINUX)
+			return PART_TABLE_LEGACY_BOOT;
+		return PART_TABLE_NONE;
+	}
 	if (p->kind != PART_PROBE_GPT)
 		return PART_TABLE_NONE;
 	for (size_t t = 0; t < ARRAY_SIZE(gpt_layouts); t++) {

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/cleanup.h"
@@ -40,7 +41,6 @@ static const struct type_name other_types[] = {
 	{ TYPE_XBOOTLDR, "Linux extended boot" },
 	{ TYPE_LINUX_DATA, "Linux filesystem" },
 	{ TYPE_SWAP, "Linux swap" },
-	{ "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", "Linux swap" },
 	{ "933AC7E1-2EB4-4F13-B844-0E14E2AEF915", "Linux home" },
 	{ "E6D6D379-F507-44C2-A23C-238F2A3DF928", "Linux LVM" },
 	{ "A19D880F-05FC-4D3B-A006-743F0F84911E", "Linux RAID" },
@@ -183,4 +183,68 @@ int part_type_role(const uint8_t type_uuid[16], enum part_role *ret)
 		}
 	}
 	return -ENOENT;
+}
+
+/* "partitions" type names: systemd-repart's well-known names where they have one. */
+static const struct {
+	const char *name;
+	enum part_role role;
+	const char *gpt; /* NULL: the role's type */
+} named_types[] = {
+	{ "esp", PART_ROLE_ESP, NULL },
+	{ "xbootldr", PART_ROLE_XBOOTLDR, NULL },
+	{ "bios-boot", PART_ROLE_BIOS_BOOT, NULL },
+	{ "swap", PART_ROLE_SWAP, NULL },
+	{ "root", PART_ROLE_ROOT, NULL },
+	{ "linux", PART_ROLE_OTHER, NULL },
+	{ "linux-generic", PART_ROLE_OTHER, NULL },
+	{ "home", PART_ROLE_OTHER, "933AC7E1-2EB4-4F13-B844-0E14E2AEF915" },
+	{ "srv", PART_ROLE_OTHER, "3B8F8425-20E0-4F3B-907F-1A25A76F98E8" },
+	{ "var", PART_ROLE_OTHER, "4D21B016-B534-45C2-A9FB-5C16E091FD2D" },
+	{ "tmp", PART_ROLE_OTHER, "7EC6F557-3BC5-4ACA-B293-16EF5DF639D1" },
+};
+
+int part_request_set_type(struct part_request *r, const char *type, bool gpt, enum part_arch a)
+{
+	uint8_t u[16];
+	unsigned long v;
+	char *end;
+
+	(void)a;
+	for (size_t i = 0; i < ARRAY_SIZE(named_types); i++) {
+		if (strcmp(type, named_types[i].name) != 0)
+			continue;
+		r->role = named_types[i].role;
+		r->type_set = gpt && named_types[i].gpt;
+		if (r->type_set)
+			parse_const(named_types[i].gpt, r->type_uuid);
+		return 0;
+	}
+	if (gpt && uuid_parse(type, u) == 0) {
+		enum part_role role;
+
+		uint8_t data[16];
+
+		parse_const(TYPE_LINUX_DATA, data);
+		r->role = part_type_role(u, &role) == 0 ? role
+			  : memcmp(u, data, 16) != 0 && part_type_is_linux_root(u) ? PART_ROLE_ROOT
+										  : PART_ROLE_OTHER;
+		if (memcmp(u, (uint8_t[16]){ 0 }, 16) == 0)
+			return -EINVAL; /* the unused-entry type */
+		r->type_set = true;
+		memcpy(r->type_uuid, u, 16);
+		return 0;
+	}
+	if (!gpt && *type) {
+		errno = 0;
+		v = strtoul(type, &end, 16);
+		if (errno || *end || v == 0 || v > 0xff || v == 0xee || v == 0x05 || v == 0x0f ||
+		    v == 0x85)
+			return -EINVAL; /* empty, protective GPT, extended partitions */
+		r->role = v == 0xef ? PART_ROLE_ESP : v == 0x82 ? PART_ROLE_SWAP : PART_ROLE_OTHER;
+		r->type_set = true;
+		r->mbr_type = (uint8_t)v;
+		return 0;
+	}
+	return -EINVAL;
 }
