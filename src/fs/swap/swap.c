@@ -25,7 +25,7 @@ void swap_header_encode(uint8_t page[SWAP_PAGE_SIZE], uint64_t size,
 	uint64_t pages = size / SWAP_PAGE_SIZE;
 	size_t n = strlen(label);
 
-	assert(pages >= SWAP_MIN_PAGES && n <= 16);
+	assert(pages >= SWAP_MIN_PAGES && n <= SWAP_LABEL_MAX);
 	memset(page, 0, SWAP_PAGE_SIZE);
 	le32_put(page + SWAP_HDR_VERSION, 1);
 	le32_put(page + SWAP_HDR_LAST_PAGE, pages - 1 > UINT32_MAX ? UINT32_MAX : pages - 1);
@@ -97,7 +97,7 @@ struct swap_plan {
 static int swap_fs_check(const struct fs_request *rq, struct diag *d, const char **ret_label)
 {
 	assert(!rq->tree);
-	return fs_request_label(rq, "swap", "", 16, d, ret_label);
+	return fs_request_label(rq, "swap", "", SWAP_LABEL_MAX, d, ret_label);
 }
 
 static int swap_fs_min_size(const struct fs_request *rq, struct diag *d, uint64_t *ret)

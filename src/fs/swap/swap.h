@@ -11,6 +11,8 @@ struct diag;
 #define SWAP_PAGE_SIZE 4096u     /* what we write: mkswap's page size on x86-64 and aarch64 */
 #define SWAP_MIN_PAGES 10u       /* mkswap refuses fewer ("at least 40 KiB") */
 #define SWAP_MAX_BADPAGES 637u   /* the kernel's MAX_SWAP_BADPAGES for 4 KiB pages */
+/* mkswap -L and swaplabel keep a NUL in the 16-byte field (blkid reads all 16) */
+#define SWAP_LABEL_MAX 15u
 
 /* Header fields, at byte offsets of the first page (host struct swap_header_v1_2). */
 enum {
@@ -34,7 +36,7 @@ struct swap_header {
 };
 
 /* The first page of a swap area of size bytes (whole pages of SWAP_PAGE_SIZE; past 2^32 pages
- * the last_page field holds the largest it can, as mkswap). label up to 16 bytes. */
+ * the last_page field holds the largest it can). label up to SWAP_LABEL_MAX bytes. */
 void swap_header_encode(uint8_t page[SWAP_PAGE_SIZE], uint64_t size,
 			const uint8_t uuid[16], const char *label);
 /* Recognise a swap area at the start of a partition of size bytes: read reads [off, off +
