@@ -67,10 +67,10 @@ int swap_header_probe(int (*read)(void *ctx, uint64_t off, void *buf, size_t len
 	get = s.big_endian ? be32_get : le32_get;
 	if (get(h) != 1)
 		return diag_fail(d, -EBADMSG, "swap header: version %u, not 1", le32_get(h));
-	s.last_page = get(h + SWAP_HDR_LAST_PAGE - SWAP_HDR_VERSION);
-	s.nr_badpages = get(h + SWAP_HDR_NR_BADPAGES - SWAP_HDR_VERSION);
-	memcpy(s.uuid, h + SWAP_HDR_UUID - SWAP_HDR_VERSION, 16);
-	memcpy(s.label, h + SWAP_HDR_LABEL - SWAP_HDR_VERSION, 16);
+	s.last_page = get(h + (SWAP_HDR_LAST_PAGE - SWAP_HDR_VERSION));
+	s.nr_badpages = get(h + (SWAP_HDR_NR_BADPAGES - SWAP_HDR_VERSION));
+	memcpy(s.uuid, h + (SWAP_HDR_UUID - SWAP_HDR_VERSION), 16);
+	memcpy(s.label, h + (SWAP_HDR_LABEL - SWAP_HDR_VERSION), 16);
 	pages = (uint64_t)s.last_page + 1;
 	if (pages < SWAP_MIN_PAGES)
 		return diag_fail(d, -EBADMSG, "swap header: last_page %u: under %u pages",
