@@ -95,6 +95,9 @@ TEST(file_fills_the_start_of_the_partition)
 	(void)unlink(link);
 	(void)unlink(disk);
 	(void)rmdir(dir);
+	free(src);
+	free(link);
+	free(disk);
 }
 
 TEST(holes_stay_holes)
@@ -119,6 +122,8 @@ TEST(holes_stay_holes)
 	(void)unlink(src);
 	(void)unlink(disk);
 	(void)rmdir(dir);
+	free(src);
+	free(disk);
 }
 
 TEST(file_of_exactly_the_partition_size_fits_and_one_byte_more_does_not)
@@ -139,6 +144,8 @@ TEST(file_of_exactly_the_partition_size_fits_and_one_byte_more_does_not)
 	(void)unlink(src);
 	(void)unlink(disk);
 	(void)rmdir(dir);
+	free(src);
+	free(disk);
 }
 
 TEST(not_a_regular_file_is_one_line_naming_it)
@@ -170,6 +177,8 @@ TEST(not_a_regular_file_is_one_line_naming_it)
 	ASSERT_STR_EQ(diag_message(&d, -EINVAL), "partition 2: filesystem raw needs a source file");
 	(void)unlink(fifo);
 	(void)rmdir(dir);
+	free(fifo);
+	free(missing);
 }
 
 TEST(file_changed_after_planning_is_stale)
@@ -193,4 +202,6 @@ TEST(file_changed_after_planning_is_stale)
 	o->free(pl);
 	(void)unlink(src);
 	(void)rmdir(dir);
+	free(src);
+	free(disk);
 }
