@@ -40,8 +40,8 @@ static int fat_fs_params(const struct fs_request *rq, struct diag *d, struct fat
 	/* BPB_HiddSec is 32 bits: a FAT filesystem starts in the first 2 TiB of its disk */
 	if (rq->offset / 512 > UINT32_MAX)
 		return diag_fail(d, -EOVERFLOW,
-				 "%s: starts at byte %llu; FAT's hidden-sectors field needs a start "
-				 "below 2 TiB: place it earlier on the disk",
+				 "%s: starts at byte %llu; FAT's hidden-sectors field needs a "
+				 "start below 2 TiB: place it earlier on the disk",
 				 rq->what, (unsigned long long)rq->offset);
 	snprintf(p.label, sizeof(p.label), "%s", label);
 	snprintf(purpose, sizeof(purpose), "fat-volume-id:%s", rq->role);
