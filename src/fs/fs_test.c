@@ -256,3 +256,37 @@ TEST(vfat_unlabelled_is_byte_identical_to_the_direct_plan)
 {
 	fat_same_as_direct(_failed, "part5", "", "partition 5");
 }
+
+TEST(vfat_past_2_tib_is_refused_not_truncated)
+{
+	struct tree *t = small_tree();
+	struct fs_request rq = { .what = "partition 5", .role = "part5", .seed = "s",
+				 .size_bytes = 40 << 20, .offset = (uint64_t)512 << 32, .tree = t };
+	struct fs_plan *pl = NULL;
+	struct diag d = { 0 };
+
+	ASSERT_ERR(fs_ops_find("vfat")->plan(&rq, &d, &pl), -EOVERFLOW);
+	ASSERT_STR_EQ(diag_message(&d, -EOVERFLOW),
+		      "partition 5: starts at byte 2199023255552; FAT's hidden-sectors field "
+		      "needs a start below 2 TiB: place it earlier on the disk");
+	rq.offset -= 512; /* the last start that fits */
+	ASSERT_OK(fs_ops_find("vfat")->plan(&rq, &d, &pl));
+	fs_ops_find("vfat")->free(pl);
+	tree_free(t);
+}
+
+TEST(probe_any_stops_at_a_malformed_filesystem)
+{
+	static uint8_t disk[64 << 10];
+	struct fs_probe p;
+	struct diag d = { 0 };
+	uint8_t u[16] = { 1 };
+
+	memset(disk, 0, sizeof(disk));
+	swap_header_encode(disk, sizeof(disk), u, "");
+	disk[SWAP_HDR_VERSION] = 2;
+	ASSERT_ERR(fs_probe_any(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d,
+				&p),
+		   -EBADMSG);
+	ASSERT_STR_EQ(diag_message(&d, -EBADMSG), "swap header: version 2, not 1");
+}
