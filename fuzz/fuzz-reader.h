@@ -6,8 +6,7 @@
 #include "fuzz.h"
 
 #include "format/reader.h"
-#include "fs/ext4/probe.h"
-#include "fs/fat/probe.h"
+#include "fs/fs.h"
 #include "part/part.h"
 
 #define FUZZ_READ_MAX (256u << 10)
@@ -22,28 +21,27 @@ struct fuzz_part {
 	uint64_t base;
 };
 
-static int fuzz_fat_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+static int fuzz_fs_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
 {
 	const struct fuzz_part *p = ctx;
 
 	return image_input_read(p->in, p->base + off, buf, len, d);
 }
 
+/* Every handler's probe (inspect stops at the first that knows the partition; each one here,
+ * so one filesystem's success does not hide the others' parsers). */
 static void fuzz_fs(struct image_input *in, uint64_t off, uint64_t len)
 {
-	uint8_t sb[EXT4_PROBE_SB_SIZE];
-	struct ext4_probe_info e;
-	struct fat_probe_info f;
-	struct diag d = { 0 };
-	int r;
+	static const char *const names[] = { "ext4", "vfat", "swap" };
 
-	if (len >= EXT4_PROBE_SB_OFFSET + EXT4_PROBE_SB_SIZE &&
-	    image_input_read(in, off + EXT4_PROBE_SB_OFFSET, sb, sizeof(sb), &d) == 0) {
-		r = ext4_probe(sb, &d, &e);
-		fuzz_check_error(&d, r);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct fs_ops *o = fs_ops_find(names[i]);
+		struct fs_probe p;
+		struct diag d = { 0 };
+
+		fuzz_check_error(&d, o->probe(fuzz_fs_read, &(struct fuzz_part){ in, off }, len,
+					      &d, &p));
 	}
-	r = fat_probe(fuzz_fat_read, &(struct fuzz_part){ in, off }, len, &d, &f);
-	fuzz_check_error(&d, r);
 }
 
 static inline void fuzz_reader(const uint8_t *data, size_t size, const char *format)

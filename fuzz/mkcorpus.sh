@@ -42,6 +42,20 @@ truncate -s 8M $t/ext64.img
 mke2fs -q -t ext4 -b 4096 -O 64bit,metadata_csum $t/ext64.img
 dd if=$t/ext64.img of=$c/ext4/ext4-64bit bs=1024 skip=1 count=1 status=none
 
+# Swap: mkswap's first page (4 KiB pages), a 64 KiB-page area's, and the first as a big-endian
+# host would write it (util-linux 2.38's mkswap has no --endianness).
+mkdir -p $c/swap
+truncate -s 1M $t/swap.img
+mkswap -L swap -U 01234567-89ab-4def-8123-456789abcdef $t/swap.img >/dev/null 2>&1
+head -c 4096 $t/swap.img >$c/swap/swap-4k
+python3 -c 'import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into(">II", b, 1024, *struct.unpack_from("<II", b, 1024))
+open(sys.argv[2], "wb").write(b)' $c/swap/swap-4k $c/swap/swap-4k-big-endian
+truncate -s 2M $t/swap64.img
+mkswap -p 65536 -U 11111111-2222-4333-8444-555555555555 $t/swap64.img >/dev/null 2>&1
+head -c 65536 $t/swap64.img >$c/swap/swap-64k-page
+
 # A 512 KiB GPT disk with a FAT12 ESP and an ext4 root, as qcow2 of 512-byte clusters (plain,
 # zlib- and zstd-compressed), VDI and VHD (mkseeds.py), and raw for the probing harness.
 cp $t/tiny.raw $t/disk.raw

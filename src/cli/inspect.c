@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "format/reader.h"
-#include "fs/ext4/probe.h"
-#include "fs/fat/probe.h"
+#include "fs/fs.h"
 #include "part/part.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -19,13 +18,7 @@
 #include "util/textesc.h"
 #include "util/uuid.h"
 
-struct fs_info {
-	bool known, fat;
-	struct ext4_probe_info ext4;
-	struct fat_probe_info fat_info;
-};
-
-/* Reads of one partition, for the FAT probe. */
+/* Reads of one partition, for the filesystem probes. */
 struct part_reader {
 	struct image_input *in;
 	uint64_t base;
@@ -45,98 +38,90 @@ static int inspect_read(void *ctx, void *buf, size_t len, uint64_t off, struct d
 	return image_input_read(ctx, off, buf, len, d);
 }
 
-static int inspect_fs(struct image_input *in, uint64_t off, uint64_t len, struct diag *d, struct fs_info *ret)
+/* ret->ops NULL: no filesystem we know. */
+static int inspect_fs(struct image_input *in, uint64_t off, uint64_t len, struct diag *d,
+		      struct fs_probe *ret)
 {
-	uint8_t sb[EXT4_PROBE_SB_SIZE];
 	int r;
 
-	*ret = (struct fs_info){ 0 };
-	if (len < EXT4_PROBE_SB_OFFSET + EXT4_PROBE_SB_SIZE)
-		return 0;
-	r = image_input_read(in, off + EXT4_PROBE_SB_OFFSET, sb, sizeof(sb), d);
-	if (r < 0)
-		return diag_prepend(d, r, "cannot read the superblock at byte %llu",
-				    (unsigned long long)off);
-	r = ext4_probe(sb, d, &ret->ext4);
-	if (r == 0) {
-		ret->known = true;
-		return 0;
-	}
-	if (r != -ENOENT)
-		return r;
-	r = fat_probe(part_read, &(struct part_reader){ in, off }, len, d, &ret->fat_info);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	ret->known = ret->fat = true;
-	return 0;
+	*ret = (struct fs_probe){ 0 };
+	r = fs_probe_any(part_read, &(struct part_reader){ in, off }, len, d, ret);
+	return r < 0 ? r : 0;
 }
 
-static void print_fs_text(const struct fs_info *fs)
+static void print_fs_text(const struct fs_probe *fs)
 {
-	char u[UUID_STR_LEN];
-	const struct ext4_probe_info *e = &fs->ext4;
+	const struct fs_stats *s = &fs->stats;
 	_cleanup_free_ char *label = NULL;
+	char u[UUID_STR_LEN];
 	uint64_t avail;
 
-	if (!fs->known) {
+	if (!fs->ops) {
 		printf("    filesystem: unknown or empty\n");
 		return;
 	}
-	if (fs->fat) {
-		const struct fat_probe_info *f = &fs->fat_info;
-
-		label = text_escape(f->label);
-		printf("    filesystem: vfat (FAT%d), label \"%s\", UUID %04X-%04X\n", f->type,
-		       label, f->volume_id >> 16, f->volume_id & 0xffff);
+	label = text_escape(s->label);
+	uuid_format(s->uuid, u);
+	if (strcmp(s->type, "vfat") == 0) {
+		printf("    filesystem: vfat (FAT%u), label \"%s\", UUID %04X-%04X\n", s->fat_bits,
+		       label, s->volume_id >> 16, s->volume_id & 0xffff);
 		printf("    size %llu bytes, free %llu bytes, %u clusters of %u bytes\n",
-		       (unsigned long long)f->size_bytes,
-		       (unsigned long long)f->free_clus * f->cluster_bytes, f->n_clus,
-		       f->cluster_bytes);
+		       (unsigned long long)s->size_bytes,
+		       (unsigned long long)s->free_clusters * s->cluster_bytes, s->n_clusters,
+		       s->cluster_bytes);
 		return;
 	}
-	uuid_format(e->uuid, u);
-	avail = e->free_blocks > e->reserved_blocks ? e->free_blocks - e->reserved_blocks : 0;
-	label = text_escape(e->label);
-	printf("    filesystem: ext4, label \"%s\", UUID %s\n", label, u);
-	printf("    size %llu bytes, free %llu bytes (%llu available), inodes %u (%u free)\n",
-	       (unsigned long long)(e->n_blocks * e->block_size),
-	       (unsigned long long)(e->free_blocks * e->block_size),
-	       (unsigned long long)(avail * e->block_size), e->n_inodes, e->free_inodes);
+	if (strcmp(s->type, "swap") == 0) {
+		printf("    filesystem: swap, label \"%s\", UUID %s\n", label,
+		       s->has_uuid ? u : "none");
+		printf("    size %llu bytes, %llu pages of %llu bytes\n",
+		       (unsigned long long)s->size_bytes, (unsigned long long)s->n_blocks,
+		       (unsigned long long)s->block_size);
+		return;
+	}
+	avail = s->free_blocks > s->reserved_blocks ? s->free_blocks - s->reserved_blocks : 0;
+	printf("    filesystem: %s, label \"%s\", UUID %s\n", s->type, label, u);
+	printf("    size %llu bytes, free %llu bytes (%llu available), inodes %llu (%llu free)\n",
+	       (unsigned long long)(s->n_blocks * s->block_size),
+	       (unsigned long long)(s->free_blocks * s->block_size),
+	       (unsigned long long)(avail * s->block_size), (unsigned long long)s->n_inodes,
+	       (unsigned long long)s->free_inodes);
 }
 
-static void print_fs_json(struct jsonw *w, const struct fs_info *fs)
+static void print_fs_json(struct jsonw *w, const struct fs_probe *fs)
 {
+	const struct fs_stats *s = &fs->stats;
 	char u[UUID_STR_LEN];
-	const struct ext4_probe_info *e = &fs->ext4;
 
-	if (!fs->known)
+	if (!fs->ops)
 		return;
-	if (fs->fat) {
-		const struct fat_probe_info *f = &fs->fat_info;
-
-		snprintf(u, sizeof(u), "%04X-%04X", f->volume_id >> 16, f->volume_id & 0xffff);
-		jsonw_object_begin(w, "filesystem");
-		jsonw_string(w, "type", "vfat");
-		jsonw_uint(w, "fatBits", (uint64_t)f->type);
-		jsonw_string(w, "label", f->label);
+	jsonw_object_begin(w, "filesystem");
+	jsonw_string(w, "type", s->type);
+	if (strcmp(s->type, "vfat") == 0) {
+		snprintf(u, sizeof(u), "%04X-%04X", s->volume_id >> 16, s->volume_id & 0xffff);
+		jsonw_uint(w, "fatBits", s->fat_bits);
+		jsonw_string(w, "label", s->label);
 		jsonw_string(w, "uuid", u);
-		jsonw_uint(w, "size", f->size_bytes);
-		jsonw_uint(w, "free", (uint64_t)f->free_clus * f->cluster_bytes);
+		jsonw_uint(w, "size", s->size_bytes);
+		jsonw_uint(w, "free", (uint64_t)s->free_clusters * s->cluster_bytes);
 		jsonw_object_end(w);
 		return;
 	}
-	uuid_format(e->uuid, u);
-	jsonw_object_begin(w, "filesystem");
-	jsonw_string(w, "type", "ext4");
-	jsonw_string(w, "label", e->label);
-	jsonw_string(w, "uuid", u);
-	jsonw_uint(w, "size", e->n_blocks * e->block_size);
-	jsonw_uint(w, "free", e->free_blocks * e->block_size);
-	jsonw_uint(w, "reserved", e->reserved_blocks * e->block_size);
-	jsonw_uint(w, "inodes", e->n_inodes);
-	jsonw_uint(w, "freeInodes", e->free_inodes);
+	uuid_format(s->uuid, u);
+	jsonw_string(w, "label", s->label);
+	if (s->has_uuid)
+		jsonw_string(w, "uuid", u);
+	if (strcmp(s->type, "swap") == 0) {
+		jsonw_uint(w, "size", s->size_bytes);
+		jsonw_uint(w, "pageSize", s->block_size);
+		jsonw_object_end(w);
+		return;
+	}
+	jsonw_uint(w, "size", s->n_blocks * s->block_size);
+	jsonw_uint(w, "free", s->free_blocks * s->block_size);
+	jsonw_uint(w, "reserved", s->reserved_blocks * s->block_size);
+	jsonw_uint(w, "inodes", s->n_inodes);
+	jsonw_uint(w, "freeInodes", s->free_inodes);
 	jsonw_object_end(w);
 }
 
@@ -260,7 +245,7 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 	for (size_t i = 0; i < (l->kind == PART_PROBE_NONE ? 1 : l->n_parts); i++) {
 		uint64_t off = 0, len = size;
 		const struct part_probe_entry *p = l->kind == PART_PROBE_NONE ? NULL : &l->parts[i];
-		struct fs_info fs;
+		struct fs_probe fs;
 		char u[UUID_STR_LEN], tbuf[UUID_STR_LEN + 16];
 
 		if (p) {

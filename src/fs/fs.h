@@ -22,7 +22,9 @@ struct fs_fit {
 /* One filesystem to plan. Identifiers not given are derived from seed and role, with the keys
  * the build always used (so existing images keep their bytes): ext4 "ext4-hash-seed" for the
  * role "root" ("ext4-hash-seed:<role>" otherwise), FAT "fat-volume-id:<role>", swap
- * "swap-uuid:<role>". */
+ * "swap-uuid:<role>". An ext4 UUID not given is "ext4-uuid" ("ext4-uuid:<role>"); a
+ * deterministic root's is its GPT partition UUID (build_ids), which the caller passes as set.
+ * Labels: ext4 up to 16 bytes, vfat 11, swap 15 (as mkswap and swaplabel); longer is -EINVAL. */
 struct fs_request {
 	const char *what; /* names it in messages: "root filesystem", "ESP", "partition 3" */
 	const char *role; /* "root", "esp", "xbootldr", "swap", "part3": id derivation */

@@ -85,6 +85,29 @@ inspect_both() # IMG: text to $T/i.txt, JSON to $T/i.json (checked valid by jq),
 	! grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/i.txt" || fail "$1: control characters in text output"
 }
 
+# a swap partition (mkswap's, in a GPT sfdisk made): type, label and UUID as blkid reads them
+if command -v mkswap >/dev/null; then
+	truncate -s 4M "$T/swap.img"
+	echo 'start=2048, size=4096, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F' |
+		sfdisk -q --label gpt "$T/swap.img" >/dev/null || fail "swap: sfdisk failed"
+	truncate -s 2M "$T/swap.part"
+	mkswap -L swaplbl -U 2c2d4c1e-0a6b-4d0e-9d6f-1c8a3b5e7f90 "$T/swap.part" >/dev/null 2>&1 ||
+		fail "swap: mkswap failed"
+	dd if="$T/swap.part" of="$T/swap.img" bs=1M seek=1 conv=notrunc,sparse status=none
+	extract_partition "$T/swap.img" 1 "$T/swap.x"
+	[ "$(blkid -p -o value -s TYPE "$T/swap.x")" = swap ] || fail "swap: blkid does not see swap (test is wrong)"
+	buuid=$(blkid -p -o value -s UUID "$T/swap.x")
+	inspect_both "$T/swap.img"
+	grep -qx "    filesystem: swap, label \"swaplbl\", UUID $buuid" "$T/i.txt" ||
+		fail "swap: text: $(cat "$T/i.txt")"
+	grep -qx "    size 2097152 bytes, 512 pages of 4096 bytes" "$T/i.txt" ||
+		fail "swap: text size: $(cat "$T/i.txt")"
+	jq -e --arg u "$buuid" '.partitions[0].filesystem == {type: "swap", label: "swaplbl",
+		uuid: $u, size: 2097152, pageSize: 4096}' "$T/i.json" >/dev/null ||
+		fail "swap: JSON: $(cat "$T/i.json")"
+	log "swap partition: shown as swap, label and UUID as blkid reads them"
+fi
+
 # an unknown GPT type (sgdisk's a501, FreeBSD boot) shows its GUID as sgdisk names it
 cp "$efi" "$T/unk.img"
 sgdisk --typecode 1:a501 "$T/unk.img" >/dev/null
