@@ -5,8 +5,8 @@
 # legacy, legacy+gpt, efi, efixbootldr, hybrid) x the formats (raw, qcow2, qcow2-compressed
 # with deflate and zstd, vdi, vpc dynamic and fixed), no bootloader, systemd-boot (efi,
 # efixbootldr, hybrid), GRUB for BIOS (legacy, legacy+gpt, hybrid) and for UEFI, touchEFIVars
-# (efi-vars.fd), --esp/--xbootldr trees, contents entries, a few identity flags and two
-# automatically sized images. The sha256 of every output (the image, efi-vars.fd, the --json
+# (efi-vars.fd), --esp/--xbootldr trees, contents entries, a few identity flags, two
+# automatically sized images, and `mkdiskimage convert` of some of them to every format. The sha256 of every output (the image, efi-vars.fd, the --json
 # report with "timings" dropped and "output" reduced to its basename) must equal the line of
 # tests/golden/hash-matrix.sha256; a mismatch names the case, the file and the command line.
 #
@@ -210,7 +210,16 @@ cases=(
 	"hybrid-grub2-qcow2|grub-pc,grub-efi|$R --partition-table hybrid --disk-size 96 --boot-size 40M $KERN $GRUB $GRUBEFI --format qcow2 $CONT"
 	"auto-legacy-raw|-|$R --partition-table legacy --additional-space 8M"
 	"auto-efi-vdi|-|$R --partition-table efi --boot-size 40M $ESP --additional-space 16M --format vdi"
+	# mkdiskimage convert (@CONVERT@ CASE: that case's image, from its own build above)
+	"convert-efi-qcow2-zstd|-|@CONVERT@ efi-raw --format qcow2-compressed --compression zstd --threads 2"
+	"convert-legacy-qcow2-deflate|-|@CONVERT@ legacy-raw --format qcow2-compressed --cluster-size 16K"
+	"convert-hybrid-vdi|-|@CONVERT@ hybrid-raw --format vdi"
+	"convert-hybrid-vpc-fixed|-|@CONVERT@ hybrid-raw --format vpc --vpc-subformat fixed"
+	"convert-qcow2-raw|-|@CONVERT@ hybrid-qcow2 --format raw"
+	"convert-vdi-vpc|-|@CONVERT@ legacy-vdi --format vpc --seed matrix"
+	"convert-vhd-qcow2|-|@CONVERT@ efi-vpc --format qcow2"
 )
+CONVERT_SOURCES=(efi-raw legacy-raw hybrid-raw hybrid-qcow2 legacy-vdi efi-vpc)
 
 # --- the golden file --------------------------------------------------------------------------
 declare -A GOLD_HASH GOLD_CASE
@@ -287,17 +296,31 @@ for c in "${cases[@]}"; do
 		w=${w//@OUT@/$odir}
 		args+=("${w//@SP@/ }")
 	done
-	args+=(--owner 0:0 --json -o "$odir/disk.$(ext_of "$argstr")")
-	CMD[$name]="SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH mkdiskimage build ${args[*]}"
 	# build from a directory of its own: nothing may depend on the working directory
 	mkdir -p "$T/cwd/$name"
-	(cd "$T/cwd/$name" && build "${args[@]}")
-	mv "$T/build.out" "$T/reports/$name.json"
+	if [ "${args[0]}" = @CONVERT@ ]; then
+		# convert SOURCE_CASE's image (kept below)
+		src=$(ls "$T/keep/${args[1]}"/disk.* 2>/dev/null) ||
+			fail "case $name: case ${args[1]} has not run before it"
+		args=("$src" "$odir/disk.$(ext_of "$argstr")" "${args[@]:2}")
+		CMD[$name]="SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH mkdiskimage convert ${args[*]}"
+		(cd "$T/cwd/$name" && "$MKDISKIMAGE" convert "${args[@]}" >"$T/convert.out" 2>&1) ||
+			{ cat "$T/convert.out" >&2; fail "case $name: ${CMD[$name]} failed"; }
+	else
+		args+=(--owner 0:0 --json -o "$odir/disk.$(ext_of "$argstr")")
+		CMD[$name]="SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH mkdiskimage build ${args[*]}"
+		(cd "$T/cwd/$name" && build "${args[@]}")
+		mv "$T/build.out" "$T/reports/$name.json"
+	fi
 	(cd "$odir" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
 		printf '%s  %s/%s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$name" "$f"
 	done) >>"$T/hashes"
 	ran=$((ran + 1))
 	[ -z "${HASH_MATRIX_TIMES:-}" ] || log "$name: $(date +%s.%N)"
+	if [[ " ${CONVERT_SOURCES[*]} " == *" $name "* ]]; then
+		mkdir -p "$T/keep"
+		mv "$odir" "$T/keep/$name"
+	fi
 	rm -rf "$odir" "$T/cwd/$name"
 done
 
