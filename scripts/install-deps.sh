@@ -19,6 +19,8 @@ pkgs=(
 	nix-bin sqlite3
 	jq
 	dosfstools mtools systemd-boot-efi
+	# legacy-boot.sh: the table make-disk-image's parted writes, as an oracle
+	parted
 	ovmf
 	qemu-system-arm qemu-efi-aarch64
 )

@@ -20,7 +20,7 @@ int efivars_numbered(const char *name, const char *prefix)
 	unsigned v = 0;
 
 	if (strlen(name) != n + 4 || strncmp(name, prefix, n) != 0)
-		return -1;
+		return -EINVAL;
 	for (size_t i = n; i < n + 4; i++) {
 		char c = name[i];
 
@@ -29,7 +29,7 @@ int efivars_numbered(const char *name, const char *prefix)
 		else if (c >= 'A' && c <= 'F') /* uppercase only (§3.1.1) */
 			v = v * 16 + (unsigned)(c - 'A' + 10);
 		else
-			return -1;
+			return -EINVAL;
 	}
 	return (int)v;
 }

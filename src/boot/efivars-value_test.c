@@ -137,8 +137,8 @@ TEST(numbered_names_are_four_uppercase_hex_digits)
 	ASSERT_EQ(efivars_numbered("Boot0000", "Boot"), 0);
 	ASSERT_EQ(efivars_numbered("Boot00A1", "Boot"), 0xa1);
 	ASSERT_EQ(efivars_numbered("Driver0010", "Driver"), 0x10);
-	ASSERT_EQ(efivars_numbered("Boot00a1", "Boot"), -1);
-	ASSERT_EQ(efivars_numbered("Boot000", "Boot"), -1);
-	ASSERT_EQ(efivars_numbered("Boot00000", "Boot"), -1);
-	ASSERT_EQ(efivars_numbered("BootOrder", "Boot"), -1);
+	ASSERT_EQ(efivars_numbered("Boot00a1", "Boot"), -EINVAL);
+	ASSERT_EQ(efivars_numbered("Boot000", "Boot"), -EINVAL);
+	ASSERT_EQ(efivars_numbered("Boot00000", "Boot"), -EINVAL);
+	ASSERT_EQ(efivars_numbered("BootOrder", "Boot"), -EINVAL);
 }

@@ -138,7 +138,8 @@ bool efivars_is_erased(const uint8_t *buf, size_t len);
  * the NV range kept. The layout is chosen by the file size; -EBADMSG for an unknown one. */
 int efivars_format_erased(uint8_t *buf, size_t len, struct diag *d);
 
-/* efivars-value.c: the number in PREFIX#### ("Boot0001": 1; uppercase hex only), else -1. */
+/* efivars-value.c: the number in PREFIX#### ("Boot0001": 1; uppercase hex only), else
+ * -EINVAL. */
 int efivars_numbered(const char *name, const char *prefix);
 
 /* A live variable's value decoded, for inspect: load options (Boot####, Driver####,

@@ -59,6 +59,7 @@ static int hash_base16_decode(const char *s, uint8_t out[NIX_HASH_LEN])
 	return 0;
 }
 
+/* The value of a base64 digit (RFC 4648 §4), or -EINVAL. */
 static int base64_value(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -71,7 +72,7 @@ static int base64_value(char c)
 		return 62;
 	if (c == '/')
 		return 63;
-	return -1;
+	return -EINVAL;
 }
 
 /* 44 characters: 43 digits carrying 258 bits (the last 2 must be zero) and one '='. */

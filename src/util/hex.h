@@ -1,7 +1,9 @@
 /* Hexadecimal digits. */
 #pragma once
 
-/* The value of a hex digit (either case), or -1. */
+#include <errno.h>
+
+/* The value of a hex digit (either case), or -EINVAL. */
 static inline int hex_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -10,5 +12,5 @@ static inline int hex_digit_value(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return -EINVAL;
 }
