@@ -120,6 +120,8 @@ struct image_spec {
 	/* Bootloaders (issue #6). */
 	enum spec_bootloader bootloader;   /* "bootloader" / --bootloader, as given */
 	enum spec_bootloader boot_install; /* spec_validate(): what build installs (never AUTO) */
+	bool install_grub_bios; /* spec_validate(): GRUB for BIOS too, next to systemd-boot
+				 * (hybrid's auto, with GRUB's i386-pc modules in grubDir) */
 	bool install_bootloader_set;     /* "installBootLoader" given explicitly */
 	char *kernel;           /* "kernel" / --kernel F: in the root tree or on the host */
 	char *initrd;           /* "initrd" / --initrd F */
