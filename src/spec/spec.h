@@ -23,6 +23,7 @@ struct diag;
 #define SPEC_DEFAULT_ADDITIONAL_SPACE (512ull << 20)
 #define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
+#define SPEC_GRUB_BIOS_DIR "/usr/lib/grub/i386-pc" /* hybrid's auto looks for GRUB here */
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
 enum spec_bootloader {
