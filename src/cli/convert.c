@@ -1,6 +1,5 @@
-/* mkdiskimage convert IN OUT: any format we read to any format we write, streamed: only the
- * ranges the input says may hold data are read (1 MiB at a time, in ascending order), and
- * all-zero blocks stay holes in the output. Memory is one chunk plus the formats' metadata. */
+/* mkdiskimage convert IN OUT: any format we read to any format we write, streamed by
+ * format_copy() (format/copy.h); here the flags, the output's name and the messages. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -11,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build/build.h"
+#include "format/copy.h"
 #include "format/format.h"
 #include "format/reader.h"
 #include "spec/spec.h"
@@ -22,9 +23,6 @@
 #include "util/outfile.h"
 #include "util/progress.h"
 #include "util/xalloc.h"
-
-#define CONVERT_CHUNK (1u << 20)
-#define CONVERT_BLOCK 4096u /* zero detection granularity: holes stay holes */
 
 DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
 
@@ -215,74 +213,6 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 	return 0;
 }
 
-/* Write the non-zero blocks of buf (disk bytes [off, off + len)) as few runs. */
-static int convert_write_chunk(struct sink *s, uint64_t off, const uint8_t *buf, size_t len,
-			       struct diag *d)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t start, n;
-
-		for (; i < len; i += n) {
-			n = len - i < CONVERT_BLOCK ? len - i : CONVERT_BLOCK;
-			if (!mem_is_zero(buf + i, n))
-				break;
-		}
-		start = i;
-		for (; i < len; i += n) {
-			n = len - i < CONVERT_BLOCK ? len - i : CONVERT_BLOCK;
-			if (mem_is_zero(buf + i, n))
-				break;
-		}
-		if (i > start) {
-			int r = sink_write(s, off + start, buf + start, i - start, d);
-
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-static int convert_stream(struct image_input *in, struct sink *s, struct progress *prog,
-			  struct diag *d)
-{
-	_cleanup_free_ uint8_t *buf = xmalloc(CONVERT_CHUNK);
-	uint64_t size = in->reader->virtual_size, off = 0, start, len;
-	int r;
-
-	for (;;) {
-		r = image_input_next_data(in, off, &start, &len, d);
-		if (r < 0)
-			return r;
-		if (len == 0)
-			break;
-		for (uint64_t pos = start; pos < start + len;) {
-			/* chunks end on 1 MiB boundaries, so clusters see whole writes */
-			uint64_t end = (pos / CONVERT_CHUNK + 1) * CONVERT_CHUNK;
-			size_t n;
-
-			if (end > start + len)
-				end = start + len;
-			n = (size_t)(end - pos);
-			r = interrupt_check(d); /* zero chunks reach no sink_write */
-			if (r < 0)
-				return r;
-			r = image_input_read(in, pos, buf, n, d);
-			if (r < 0)
-				return r;
-			r = convert_write_chunk(s, pos, buf, n, d);
-			if (r < 0)
-				return r;
-			pos = end;
-			progress_update(prog, pos, size, 0);
-		}
-		off = start + len;
-	}
-	return 0;
-}
-
 /* Name the output file in the message, unless the sink already did. */
 static int convert_name_output(struct diag *d, int r, const char *out)
 {
@@ -296,7 +226,8 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	_cleanup_free_ char *seed = NULL;
 	const struct format_ops *ops = spec_format_ops(o->format);
-	const char *epoch = getenv("SOURCE_DATE_EPOCH"), *base;
+	const char *base;
+	struct build_env env;
 	struct outfile *out = NULL;
 	struct sink *s = NULL;
 	struct progress prog;
@@ -318,19 +249,10 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 				   (unsigned long long)in->reader->virtual_size);
 	o->fp.virtual_size = in->reader->virtual_size;
 	o->fp.seed = seed;
-	o->fp.timestamp = 0;
-	if (epoch && *epoch) {
-		char *end;
-		long long v;
-
-		errno = 0;
-		v = strtoll(epoch, &end, 10);
-		if (errno || *end || v < 0)
-			return diag_fail(d, -EINVAL,
-					 "SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970",
-					 epoch);
-		o->fp.timestamp = v;
-	}
+	r = build_env_read(&env, d);
+	if (r < 0)
+		return r;
+	o->fp.timestamp = env.has_epoch ? env.source_date_epoch : 0;
 
 	/* from here until the output is committed, SIGINT & co stop the conversion cleanly */
 	interrupt_arm();
@@ -343,9 +265,9 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 		outfile_abort(out);
 		return convert_name_output(d, r, o->out);
 	}
-	progress_init(&prog, o->progress_set ? o->progress : isatty(STDERR_FILENO),
+	progress_init(&prog, o->progress_set ? o->progress : env.stderr_is_tty,
 		      in->reader->virtual_size, 0);
-	r = convert_stream(in, s, &prog, d);
+	r = format_copy(in, s, &(struct format_copy_progress){ progress_update, &prog }, d);
 	progress_done(&prog);
 	if (r < 0) {
 		sink_abort(s);

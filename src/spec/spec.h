@@ -23,6 +23,7 @@ struct diag;
 #define SPEC_DEFAULT_ADDITIONAL_SPACE (512ull << 20)
 #define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
+#define SPEC_GRUB_BIOS_DIR "/usr/lib/grub/i386-pc" /* hybrid's auto looks for GRUB here */
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
 enum spec_bootloader {
@@ -120,6 +121,8 @@ struct image_spec {
 	/* Bootloaders (issue #6). */
 	enum spec_bootloader bootloader;   /* "bootloader" / --bootloader, as given */
 	enum spec_bootloader boot_install; /* spec_validate(): what build installs (never AUTO) */
+	bool install_grub_bios; /* spec_validate(): GRUB for BIOS too, next to systemd-boot
+				 * (hybrid's auto, with GRUB's i386-pc modules in grubDir) */
 	bool install_bootloader_set;     /* "installBootLoader" given explicitly */
 	char *kernel;           /* "kernel" / --kernel F: in the root tree or on the host */
 	char *initrd;           /* "initrd" / --initrd F */

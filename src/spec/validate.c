@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/grub.h"
 #include "util/diag.h"
 #include "util/outfile.h"
 #include "util/xalloc.h"
@@ -116,9 +117,34 @@ static int spec_check_grub(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
+/* hybrid's auto boots both ways: GRUB for BIOS next to systemd-boot when GRUB's i386-pc modules
+ * are there (grubDir, else SPEC_GRUB_BIOS_DIR with boot.img and grub-mkimage beside it). Without
+ * them the build warns that the image will not boot under BIOS. */
+static void spec_resolve_grub_bios(struct image_spec *s)
+{
+	char *mkimage;
+	bool found;
+
+	if (s->partition_table != PART_TABLE_HYBRID || s->bootloader != SPEC_BOOTLOADER_AUTO ||
+	    s->boot_install != SPEC_BOOTLOADER_SYSTEMD_BOOT ||
+	    (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_X86))
+		return;
+	if (!s->grub_dir) {
+		mkimage = grub_mkimage_path(SPEC_GRUB_BIOS_DIR);
+		found = access(SPEC_GRUB_BIOS_DIR "/boot.img", R_OK) == 0 &&
+			access(mkimage, X_OK) == 0;
+		free(mkimage);
+		if (!found)
+			return;
+		s->grub_dir = xstrdup(SPEC_GRUB_BIOS_DIR);
+	}
+	s->install_grub_bios = true;
+}
+
 /* installBootLoader and bootloader: resolve auto to what is installed (or none). Without an
  * explicit request, auto installs systemd-boot on the EFI layouts when a kernel is known
- * (--kernel, or a toplevel with a boot.json or kernel) and a systemd-boot binary is there. */
+ * (--kernel, or a toplevel with a boot.json or kernel) and a systemd-boot binary is there;
+ * on hybrid also GRUB for BIOS (spec_resolve_grub_bios()). */
 static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
@@ -127,6 +153,7 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	bool kernel = s->kernel || (s->system && bootspec_present(s->system));
 	enum spec_bootloader *b = &s->boot_install;
 
+	s->install_grub_bios = false;
 	if ((s->initrd || s->cmdline) && !s->kernel)
 		return diag_fail(d, -EINVAL, "%s: needs kernel (--kernel F)",
 				 s->initrd ? "initrd" : "cmdline");
@@ -159,6 +186,7 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	if (!sdboot_arch_suffix(s->arch))
 		return diag_fail(d, -ENOTSUP, "bootloader systemd-boot: only arch x86-64 and "
 				 "aarch64 are supported");
+	spec_resolve_grub_bios(s);
 	return 0;
 }
 

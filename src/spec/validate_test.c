@@ -465,3 +465,49 @@ TEST(bootloader_resolution)
 	s->cmdline = xstrdup("ro");
 	ASSERT_INVALID(s, -EINVAL, "cmdline: needs kernel (--kernel F)");
 }
+
+TEST(hybrid_auto_adds_grub_for_bios)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	bool host_grub = access(SPEC_GRUB_BIOS_DIR "/boot.img", R_OK) == 0 &&
+			 access("/usr/bin/grub-mkimage", X_OK) == 0;
+
+	s->kernel = xstrdup("/boot/vmlinuz");
+	s->partition_table = PART_TABLE_HYBRID;
+	/* grubDir given: systemd-boot and GRUB for BIOS */
+	s->grub_dir = xstrdup("/opt/grub/lib/grub/i386-pc");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	ASSERT_TRUE(s->install_grub_bios);
+	ASSERT_STR_EQ(s->grub_dir, "/opt/grub/lib/grub/i386-pc");
+	/* an explicit bootloader keeps to itself */
+	s->bootloader = SPEC_BOOTLOADER_SYSTEMD_BOOT;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_TRUE(!s->install_grub_bios);
+	s->bootloader = SPEC_BOOTLOADER_GRUB;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	ASSERT_TRUE(!s->install_grub_bios);
+	/* other layouts: one loader */
+	s->bootloader = SPEC_BOOTLOADER_AUTO;
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_TRUE(!s->install_grub_bios);
+	/* without grubDir: the host's GRUB when it has one */
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	s->partition_table = PART_TABLE_HYBRID;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	ASSERT_EQ(s->install_grub_bios, host_grub);
+	if (host_grub)
+		ASSERT_STR_EQ(s->grub_dir, SPEC_GRUB_BIOS_DIR);
+	else
+		ASSERT_TRUE(s->grub_dir == NULL);
+	/* no kernel: nothing at all */
+	free(s->kernel);
+	s->kernel = NULL;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	ASSERT_TRUE(!s->install_grub_bios);
+}

@@ -1,0 +1,220 @@
+/* Boot: the FAT boot partitions (ESP, XBOOTLDR) and their trees, systemd-boot's files, GRUB for
+ * BIOS (boot.img, core.img) and for UEFI (the ESP's removable path), and touchEFIVars' variable
+ * store. Everything is made before any output is opened: a missing kernel, EFI binary or GRUB
+ * module fails the plan. */
+#include "build/build-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "boot/devpath.h"
+#include "boot/efiboot.h"
+#include "util/diag.h"
+#include "util/uuid.h"
+#include "util/xalloc.h"
+
+int build_boot_entry(const struct image_spec *s, struct diag *d, struct boot_entry **ret)
+{
+	if (s->kernel) {
+		*ret = boot_entry_new(s->kernel, s->initrd, s->cmdline);
+		return 0;
+	}
+	return bootspec_load(s->system, d, ret);
+}
+
+bool build_wants_grub_cfg(const struct image_spec *s)
+{
+	return s->boot_install == SPEC_BOOTLOADER_GRUB || s->install_grub_bios;
+}
+
+int build_sdboot(const struct image_spec *s, const struct build_env *env, const struct tree *t,
+		 struct diag *d, struct sdboot **ret)
+{
+	_cleanup_(boot_entry_freep) struct boot_entry *e = NULL;
+	int r;
+
+	*ret = NULL;
+	if (s->boot_install != SPEC_BOOTLOADER_SYSTEMD_BOOT)
+		return 0;
+	r = build_boot_entry(s, d, &e);
+	if (r < 0)
+		return r;
+	return sdboot_prepare(&(struct sdboot_opts){
+				      .entry = e,
+				      .root = t,
+				      .efi = s->systemd_boot_efi,
+				      .arch = s->arch,
+				      .xbootldr = s->partition_table == PART_TABLE_EFIXBOOTLDR,
+				      .mtime = env->has_epoch ? env->source_date_epoch : 0,
+			      },
+			      d, ret);
+}
+
+int build_grub_efi(const struct image_spec *s, const struct build_env *env,
+		   const uint8_t fs_uuid[16], struct diag *d, struct build_boot *esp)
+{
+	char u[UUID_STR_LEN];
+
+	if (s->boot_install != SPEC_BOOTLOADER_GRUB || !s->grub_efi_dir)
+		return 0;
+	uuid_format(fs_uuid, u);
+	return grub_efi_make(&(struct grub_efi_params){ .grub_dir = s->grub_efi_dir,
+						       .tmp_dir = env->tmp_dir,
+						       .fs_uuid = u },
+			     d, &esp->grub_efi, &esp->grub_efi_len);
+}
+
+/* GRUB for BIOS where there is room for its core: bootloader grub with grubDir on a layout
+ * with a BIOS boot partition or MBR gap (validation allows grubDir only there, or grubEfiDir on
+ * its own), or hybrid's auto next to systemd-boot. */
+int build_grub_bios(const struct image_spec *s, const struct build_env *env,
+		    const struct part_layout *l, const uint8_t fs_uuid[16], struct diag *d,
+		    struct grub_bios **ret)
+{
+	char u[UUID_STR_LEN];
+	uint64_t lba, n_sect;
+	int r;
+
+	*ret = NULL;
+	if (!s->install_grub_bios &&
+	    (s->boot_install != SPEC_BOOTLOADER_GRUB || !s->grub_dir ||
+	     l->table == PART_TABLE_EFI || l->table == PART_TABLE_EFIXBOOTLDR))
+		return 0;
+	r = grub_bios_location(l, d, &lba, &n_sect);
+	if (r < 0)
+		return r;
+	uuid_format(fs_uuid, u);
+	return grub_bios_make(&(struct grub_bios_params){
+				      .grub_dir = s->grub_dir,
+				      .tmp_dir = env->tmp_dir,
+				      .fs_uuid = u,
+				      .core_lba = lba,
+				      .max_sect = n_sect,
+			      },
+			      d, ret);
+}
+
+void build_boot_done(struct build_boot *b)
+{
+	free(b->grub_efi);
+	b->grub_efi = NULL;
+	b->fs = fat_plan_free(b->fs);
+	b->t = tree_free(b->t);
+}
+
+/* The boot partition's tree: the host tree src (or empty, as make-disk-image's mkfs.vfat
+ * leaves it), systemd-boot's files, GRUB for UEFI; finalized. */
+static int build_boot_tree(const struct build_env *env, bool esp, const char *what,
+			   const char *src, const struct sdboot *sdboot, int64_t fs_time,
+			   struct diag *d, struct build_boot *b)
+{
+	struct tree_finalize_opts fo = {
+		.clamp_mtime = env->has_epoch,
+		.source_date_epoch = env->source_date_epoch,
+	};
+	int r;
+
+	b->t = tree_new();
+	if (src) {
+		r = tree_add_host_dir(b->t, src, "/", NULL, d);
+		if (r < 0)
+			return diag_prepend(d, r, "%s tree", what);
+	}
+	if (sdboot) {
+		r = sdboot_populate(sdboot, esp, b->t, d);
+		if (r < 0)
+			return r;
+	}
+	if (b->grub_efi) {
+		r = tree_add_data(b->t, GRUB_EFI_PATH, b->grub_efi, b->grub_efi_len, 0644, 0, 0,
+				  fs_time, d);
+		if (r == -EEXIST)
+			return diag_fail(d, r, "ESP tree has %s already: GRUB for UEFI goes there",
+					 GRUB_EFI_PATH);
+		if (r < 0)
+			return r;
+	}
+	r = tree_mkdir_p(b->t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0,
+			 NULL);
+	if (r < 0 && r != -EEXIST)
+		return diag_fail(d, r, "%s: cannot create the root directory", what);
+	return tree_finalize(b->t, &fo, d);
+}
+
+int build_boot_plan(const struct build_env *env, const struct part_layout *l,
+		    enum part_role role, const char *src, const struct sdboot *sdboot,
+		    const char *seed, int64_t fs_time, struct diag *d, struct build_boot *ret)
+{
+	const struct part_entry *pe = part_layout_find(l, role);
+	bool esp = role == PART_ROLE_ESP;
+	const char *what = esp ? "ESP" : "XBOOTLDR";
+	struct fat_params fp = {
+		.fs_time = fs_time,
+		.what = what,
+	};
+	uint64_t need, start_mib;
+	int r;
+
+	if (!pe)
+		return 0;
+	fp.size_bytes = pe->n_lba * PART_SECTOR;
+	fp.hidden_sect = (uint32_t)pe->first_lba;
+	snprintf(fp.label, sizeof(fp.label), "%s", esp ? "ESP" : "BOOT");
+	uuid_derive_bytes(seed, esp ? "fat-volume-id:esp" : "fat-volume-id:xbootldr",
+			  &fp.volume_id, sizeof(fp.volume_id));
+	ret->off = pe->first_lba * PART_SECTOR;
+	r = build_boot_tree(env, esp, what, src, sdboot, fs_time, d, ret);
+	if (r < 0)
+		return r;
+	r = fat_plan(&fp, ret->t, d, &ret->fs);
+	if (r != -ENOSPC || fat_min_size(&fp, ret->t, d, &need) < 0)
+		return r;
+	start_mib = pe->first_lba * PART_SECTOR / PART_MIB;
+	if (esp && l->table == PART_TABLE_EFIXBOOTLDR)
+		return diag_fail(d, -ENOSPC,
+				 "ESP needs %llu MiB, but the efixbootldr ESP is 92 MiB "
+				 "(8..100 MiB); put kernels and initrds on --xbootldr",
+				 (unsigned long long)(need >> 20));
+	return diag_fail(d, -ENOSPC, "%s needs %llu MiB; set bootSize to at least %lluM", what,
+			 (unsigned long long)(need >> 20),
+			 (unsigned long long)(start_mib + (need >> 20)));
+}
+
+/* touchEFIVars: the template with Boot0000 for systemd-boot on the ESP and BootOrder. The
+ * loader must be in the ESP's tree: a Boot0000 pointing at nothing would make the firmware
+ * fall through to the next entry. */
+int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
+		   const struct tree *esp, struct diag *d, struct efivars **ret)
+{
+	_cleanup_(efivars_freep) struct efivars *v = NULL;
+	const struct part_entry *pe = part_layout_find(l, PART_ROLE_ESP);
+	const char *file = s->arch == PART_ARCH_AARCH64 ? "/EFI/systemd/systemd-bootaa64.efi"
+							 : "/EFI/systemd/systemd-bootx64.efi";
+	struct devpath_hd hd;
+	int r;
+
+	if (!s->touch_efi_vars)
+		return 0;
+	if (!pe || !esp)
+		return diag_fail(d, -EINVAL, "touchEFIVars: the layout has no ESP");
+	if (!tree_lookup(esp, file))
+		return diag_fail(d, -ENOENT,
+				 "touchEFIVars: the ESP has no %s for the boot entry to start "
+				 "(install systemd-boot, or put it in the --esp tree)",
+				 file + 1);
+	r = efivars_load(s->efi_vars_template, d, &v);
+	if (r < 0)
+		return diag_prepend(d, r, "efiVariables");
+	hd = (struct devpath_hd){
+		.part_number = pe->number,
+		.start_lba = pe->first_lba,
+		.n_lba = pe->n_lba,
+	};
+	memcpy(hd.part_uuid, pe->uuid, sizeof(hd.part_uuid));
+	r = efiboot_add(v, &hd, file, d, /* ret_number= */ NULL);
+	if (r < 0)
+		return diag_prepend(d, r, "touchEFIVars: %s", s->efi_vars_template);
+	*ret = TAKE_PTR(v);
+	return 0;
+}

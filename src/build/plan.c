@@ -1,0 +1,222 @@
+/* build_plan(): the steps from a validated spec to a sealed disk plan, in the order their
+ * inputs allow: identifiers, the root tree, systemd-boot (resolved against the root), the
+ * disk size, the boot partitions, EFI variables, GRUB, the root filesystem, then the ranges. */
+#include "build/build-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/diag.h"
+#include "util/progress.h"
+#include "util/xalloc.h"
+
+static void build_plan_warn(struct build_plan *p, const char *msg)
+{
+	if (p->n_warnings < BUILD_MAX_WARNINGS)
+		p->warnings[p->n_warnings++] = msg;
+}
+
+static void build_fat_stats(const struct build_boot *b, const char *label,
+			    struct build_fat_stats *ret)
+{
+	const struct fat_geom *g;
+
+	if (!b->fs)
+		return;
+	g = fat_plan_geom(b->fs);
+	*ret = (struct build_fat_stats){
+		.present = true,
+		.label = label,
+		.fat_bits = (unsigned)g->type,
+		.offset = b->off,
+		.size_bytes = (uint64_t)g->n_sect * 512,
+		.cluster_bytes = (uint64_t)g->sect_per_clus * 512,
+		.n_clusters = g->n_clus,
+		.free_clusters = fat_plan_free_clusters(b->fs),
+	};
+}
+
+/* The boot partitions, EFI variables and GRUB for BIOS, once the layout is known. */
+static int build_plan_boot(struct build_plan *p, const struct build_env *env, struct diag *d)
+{
+	struct build_plan_state *st = p->state;
+	const struct image_spec *s = st->s;
+	int r;
+
+	r = build_grub_efi(s, env, st->ep.uuid, d, &st->esp);
+	if (r < 0)
+		return r;
+	r = build_boot_plan(env, &p->layout, PART_ROLE_ESP, s->esp, st->sdboot, st->seed,
+			    st->ep.fs_time, d, &st->esp);
+	if (r < 0)
+		return r;
+	r = build_boot_plan(env, &p->layout, PART_ROLE_XBOOTLDR, s->xbootldr, st->sdboot,
+			    st->seed, st->ep.fs_time, d, &st->xbootldr);
+	if (r < 0)
+		return r;
+	r = build_efi_vars(s, &p->layout, st->esp.t, d, &st->vars);
+	if (r < 0)
+		return r;
+	return build_grub_bios(s, env, &p->layout, st->ep.uuid, d, &st->grub);
+}
+
+/* Every range of the disk: table, boot code, filesystems. */
+static int build_plan_ranges(struct build_plan *p, uint64_t root_off, struct diag *d)
+{
+	struct build_plan_state *st = p->state;
+	int r;
+
+	st->ip = image_plan_new(p->layout.disk_bytes);
+	part_plan_ranges(&p->layout, st->ip);
+	if (st->grub)
+		grub_bios_plan_ranges(st->grub, st->ip);
+	ext4_plan_ranges(st->fs, root_off, st->ip);
+	if (st->esp.fs)
+		fat_plan_ranges(st->esp.fs, st->esp.off, st->ip);
+	if (st->xbootldr.fs)
+		fat_plan_ranges(st->xbootldr.fs, st->xbootldr.off, st->ip);
+	r = image_plan_seal(st->ip, d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < st->ip->n_ranges; i++)
+		p->emit_bytes += st->ip->ranges[i].len;
+	p->emit_files = st->t->n_inodes;
+	return 0;
+}
+
+static struct build_plan *build_plan_new(const struct image_spec *s)
+{
+	struct build_plan *p = xcalloc(1, sizeof(*p));
+	struct build_plan_state *st = xcalloc(1, sizeof(*st));
+
+	p->state = st;
+	p->start = progress_now();
+	p->output = s->output;
+	p->format = s->format;
+	p->output_device = s->output_device;
+	p->efi_vars_out = s->touch_efi_vars ? s->efi_vars_out : NULL;
+	p->root_label = s->label;
+	st->s = s;
+	st->ep = (struct ext4_params){
+		.reserved_percent = s->reserved_percent,
+		.inode_ratio = 16384,
+		.journal = true,
+	};
+	snprintf(st->ep.label, sizeof(st->ep.label), "%s", s->label);
+	st->ep.fs_time = s->deterministic ? 0 : (int64_t)time(NULL);
+	st->pp = (struct part_params){
+		.table = s->partition_table,
+		.arch = s->arch,
+		.generic_root_type = s->generic_root_type,
+		.boot_bytes = s->boot_size_bytes,
+	};
+	return p;
+}
+
+static void build_plan_auto_size(struct build_plan *p, uint64_t root_min)
+{
+	const struct image_spec *s = p->state->s;
+	uint64_t disk = p->layout.disk_bytes;
+
+	p->auto_sized = s->disk_size_auto;
+	if (!p->auto_sized)
+		return;
+	p->auto_size = (struct build_auto_size){
+		.contents_bytes = p->state->t->total_bytes,
+		.root_bytes = root_min,
+		.additional_bytes = s->additional_space_bytes,
+		.other_bytes = disk > root_min ? disk - root_min : 0,
+		.disk_bytes = disk,
+	};
+}
+
+int build_plan(const struct image_spec *s, const struct build_env *env, struct diag *d,
+	       struct build_plan **ret)
+{
+	_cleanup_(build_plan_freep) struct build_plan *p = NULL;
+	struct build_plan_state *st;
+	uint64_t root_off, root_len, root_min = 0;
+	double t1;
+	int r;
+
+	if (!spec_format_ops(s->format))
+		return diag_fail(d, -EINVAL, "format \"%s\": unknown (use %s)", s->format,
+				 format_names());
+	p = build_plan_new(s);
+	st = p->state;
+	st->fmt = spec_format_ops(s->format);
+	r = build_ids(s, &st->seed, &st->ep, st->pp.root_uuid, d);
+	if (r < 0)
+		return r;
+	st->pp.seed = st->seed;
+	memcpy(p->root_fs_uuid, st->ep.uuid, sizeof(p->root_fs_uuid));
+
+	r = build_root_tree(s, env, st->ep.uuid, d, &st->t);
+	if (r < 0)
+		return r;
+	t1 = progress_now();
+	p->scan_seconds = t1 - p->start;
+
+	r = build_sdboot(s, env, st->t, d, &st->sdboot);
+	if (r < 0)
+		return r;
+	r = build_layout(s, st->t, &st->ep, &st->pp, d, &p->layout, &root_min);
+	if (r < 0)
+		return r;
+	/* the free inodes auto sizing promised (a fixed diskSize adds none) */
+	st->ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
+	part_layout_root(&p->layout, &root_off, &root_len);
+	r = build_plan_boot(p, env, d);
+	if (r < 0)
+		return r;
+	st->ep.size_bytes = root_len;
+	r = ext4_plan(&st->ep, st->t, d, &st->fs);
+	if (r < 0)
+		return r;
+	ext4_plan_stats(st->fs, &p->root_stats);
+	r = build_plan_ranges(p, root_off, d);
+	if (r < 0)
+		return r;
+
+	build_fat_stats(&st->esp, "ESP", &p->boot_fs[0]);
+	build_fat_stats(&st->xbootldr, "BOOT", &p->boot_fs[1]);
+	build_plan_auto_size(p, root_min);
+	p->systemd_boot = st->sdboot != NULL;
+	p->grub_bios = st->grub != NULL;
+	p->grub_efi = st->esp.grub_efi != NULL;
+	/* hybrid's auto boots both ways when it can: say when it cannot */
+	if (s->partition_table == PART_TABLE_HYBRID && s->bootloader == SPEC_BOOTLOADER_AUTO &&
+	    p->systemd_boot && !p->grub_bios && (s->arch == PART_ARCH_X86_64 || s->arch == PART_ARCH_X86))
+		build_plan_warn(p, "the image will not boot under BIOS: no GRUB i386-pc modules "
+				   "(give --grub-dir)");
+	build_format_params(s, env, st->seed, p->layout.disk_bytes, &st->fp);
+	p->plan_seconds = progress_now() - t1;
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+struct build_plan *build_plan_free(struct build_plan *p)
+{
+	struct build_plan_state *st;
+
+	if (!p)
+		return NULL;
+	st = p->state;
+	if (st) {
+		/* the image plan points into the filesystem plans and trees: it goes first */
+		image_plan_free(st->ip);
+		ext4_plan_free(st->fs);
+		efivars_free(st->vars);
+		build_boot_done(&st->xbootldr);
+		build_boot_done(&st->esp);
+		grub_bios_free(st->grub);
+		sdboot_free(st->sdboot);
+		tree_free(st->t);
+		free(st->seed);
+		free(st);
+	}
+	free(p);
+	return NULL;
+}
