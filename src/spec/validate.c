@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/outfile.h"
 #include "util/xalloc.h"
@@ -16,33 +17,62 @@
 #define SPEC_ESP_START (8ull * PART_MIB)       /* efi, hybrid, efixbootldr */
 #define SPEC_XBOOTLDR_START (100ull * PART_MIB) /* efixbootldr */
 
-/* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
-static int spec_check_supported(const struct image_spec *s, struct diag *d)
+/* A format option given for a format that does not accept it (format/format.c says which
+ * accept what). */
+static int spec_check_format_options(const struct image_spec *s, const struct format_ops *f,
+				     struct diag *d)
 {
-	if (strcmp(s->fs_type, "ext4") != 0)
-		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
-				 s->fs_type);
-	if (!spec_format_ops(s->format))
-		return diag_fail(d, -ENOTSUP,
-				 "format %s is not supported by this build (use one of %s)",
-				 s->format, format_names());
-	if (s->compression != FORMAT_COMPRESSION_NONE &&
-	    strcmp(s->format, "qcow2-compressed") != 0)
+	const struct {
+		enum format_option o;
+		const char *key;
+		const char *remove; /* what the message says to remove */
+		bool given;
+	} opts[] = {
+		{ FORMAT_OPT_COMPRESSION, "compression", "compression",
+		  s->compression != FORMAT_COMPRESSION_NONE },
+		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it", s->compression_level },
+		{ FORMAT_OPT_CLUSTER_SIZE, "clusterSize", "it", s->cluster_size },
+		{ FORMAT_OPT_THREADS, "threads", "it", s->threads },
+		/* dynamic is the default: only fixed says it was meant */
+		{ FORMAT_OPT_VPC_SUBFORMAT, "vpcSubformat", "it",
+		  s->vpc_subformat != FORMAT_VPC_DYNAMIC },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		size_t n;
+		const struct format_ops *const *all = format_list(&n), *first = NULL;
+
+		if (!opts[i].given || format_accepts(f, opts[i].o))
+			continue;
+		for (size_t j = 0; j < n && !first; j++)
+			if (format_accepts(all[j], opts[i].o))
+				first = all[j];
 		return diag_fail(d, -EINVAL,
-				 "compression applies to format qcow2-compressed, not %s (remove "
-				 "compression or set format = qcow2-compressed)",
-				 s->format);
-	if (s->compression_level && strcmp(s->format, "qcow2-compressed") != 0)
-		return diag_fail(d, -EINVAL,
-				 "compressionLevel applies to format qcow2-compressed, not %s "
-				 "(remove it or set format = qcow2-compressed)",
-				 s->format);
+				 "%s applies to format %s, not %s (remove %s or set format = %s)",
+				 opts[i].key, format_names_accepting(opts[i].o), s->format,
+				 opts[i].remove, first->name);
+	}
 	if (s->compression_level > 12 && s->compression != FORMAT_COMPRESSION_ZSTD)
 		return diag_fail(d, -EINVAL,
 				 "compressionLevel %u: deflate levels go from 1 to 12 (22 is zstd's "
 				 "highest: set compression = zstd)",
 				 s->compression_level);
 	return 0;
+}
+
+/* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
+static int spec_check_supported(const struct image_spec *s, struct diag *d)
+{
+	const struct format_ops *f = spec_format_ops(s->format);
+
+	if (strcmp(s->fs_type, "ext4") != 0)
+		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
+				 s->fs_type);
+	if (!f)
+		return diag_fail(d, -ENOTSUP,
+				 "format %s is not supported by this build (use one of %s)",
+				 s->format, format_names());
+	return spec_check_format_options(s, f, d);
 }
 
 /* The Nix store keys (issue #5): what needs a closure, what onlyNixStore excludes. */

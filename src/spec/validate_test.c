@@ -465,3 +465,39 @@ TEST(bootloader_resolution)
 	s->cmdline = xstrdup("ro");
 	ASSERT_INVALID(s, -EINVAL, "cmdline: needs kernel (--kernel F)");
 }
+
+/* A format option is refused for a format that does not accept it (format/format.c's table). */
+TEST(format_options_asked_of_the_format)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	free(s->format);
+	s->format = xstrdup("vdi");
+	s->cluster_size = 65536;
+	ASSERT_INVALID(s, -EINVAL,
+		       "clusterSize applies to format qcow2 or qcow2-compressed, not vdi (remove it "
+		       "or set format = qcow2)");
+	free(s->format);
+	s->format = xstrdup("qcow2");
+	ASSERT_OK(spec_validate(s, &d));
+	s->cluster_size = 0;
+	s->threads = 2;
+	ASSERT_INVALID(s, -EINVAL,
+		       "threads applies to format qcow2-compressed, not qcow2 (remove it or set "
+		       "format = qcow2-compressed)");
+	s->threads = 0;
+	s->vpc_subformat = FORMAT_VPC_FIXED;
+	ASSERT_INVALID(s, -EINVAL,
+		       "vpcSubformat applies to format vpc, not qcow2 (remove it or set format = "
+		       "vpc)");
+	free(s->format);
+	s->format = xstrdup("vpc");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi or vpc");
+	ASSERT_TRUE(format_from_file_name("a/disk.VHD") == format_find("vpc"));
+	ASSERT_TRUE(format_from_file_name("disk.qcow2") == format_find("qcow2"));
+	ASSERT_TRUE(format_from_file_name("disk.raw") == format_find("raw"));
+	ASSERT_TRUE(format_from_file_name("dir.vdi/disk") == NULL);
+}

@@ -15,18 +15,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-static const struct {
-	const char *name;
-	const char *extension; /* make-disk-image's file name: nixos.<extension> */
-	const char *sink;      /* format_find() name */
-} spec_formats[] = {
-	{ "raw", "img", "raw" },
-	{ "qcow2", "qcow2", "qcow2" },
-	{ "qcow2-compressed", "qcow2", "qcow2" },
-	{ "vdi", "vdi", "vdi" },
-	{ "vpc", "vhd", "vpc" },
-};
-
 static void spec_replace_str(char **field, const char *v)
 {
 	free(*field);
@@ -171,9 +159,8 @@ int spec_set_size(uint64_t *field, uint64_t max, const char *limit, const char *
 
 int spec_set_format(struct image_spec *s, const char *v, const char *what, struct diag *d)
 {
-	if (!spec_format_extension(v))
-		return diag_fail(d, -EINVAL,
-				 "%s: unknown (use raw, qcow2, qcow2-compressed, vdi or vpc)", what);
+	if (!format_find(v))
+		return diag_fail(d, -EINVAL, "%s: unknown (use %s)", what, format_names_or());
 	spec_replace_str(&s->format, v);
 	return 0;
 }
@@ -331,21 +318,17 @@ void spec_contents_clear(struct image_spec *s)
 	s->n_contents = 0;
 }
 
+/* The format table is format/format.c's: these name its entries as the spec does. */
 const char *spec_format_extension(const char *format)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
-		if (strcmp(spec_formats[i].name, format) == 0)
-			return spec_formats[i].extension;
-	return NULL;
+	const struct format_ops *f = format_find(format);
+
+	return f ? f->extension : NULL;
 }
 
 const struct format_ops *spec_format_ops(const char *format)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
-		if (strcmp(spec_formats[i].name, format) == 0)
-			return format_find(format) ? format_find(format)
-						   : format_find(spec_formats[i].sink);
-	return NULL;
+	return format_find(format);
 }
 
 void spec_set_path(char **field, const char *v, const char *base_dir)
