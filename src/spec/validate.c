@@ -18,7 +18,9 @@
 #define SPEC_XBOOTLDR_START (100ull * PART_MIB) /* efixbootldr */
 
 /* A format option given for a format that does not accept it (format/format.c says which
- * accept what). */
+ * accept what). compression and compressionLevel are refused; clusterSize, threads and
+ * vpcSubformat are left for the formats that take them, so that a spec file written for qcow2
+ * still builds when a flag switches the format to raw. */
 static int spec_check_format_options(const struct image_spec *s, const struct format_ops *f,
 				     struct diag *d)
 {
@@ -31,11 +33,6 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 		{ FORMAT_OPT_COMPRESSION, "compression", "compression",
 		  s->compression != FORMAT_COMPRESSION_NONE },
 		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it", s->compression_level },
-		{ FORMAT_OPT_CLUSTER_SIZE, "clusterSize", "it", s->cluster_size },
-		{ FORMAT_OPT_THREADS, "threads", "it", s->threads },
-		/* dynamic is the default: only fixed says it was meant */
-		{ FORMAT_OPT_VPC_SUBFORMAT, "vpcSubformat", "it",
-		  s->vpc_subformat != FORMAT_VPC_DYNAMIC },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {

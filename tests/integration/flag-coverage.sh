@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage of flags: every long option in the option tables (`.flag = "NAME"` in
 # src/spec/options.c, struct option in src/cli/*.c) must be named as --NAME by at least one other
-# test (tests/integration/*.sh, tests/boot/*). A flag added without a test fails here, naming the flag and its file.
+# test (tests/integration/*.sh, tests/boot/*). A flag added without a test fails here, naming the
+# flag and its file.
 # Limits: a mention is textual (a flag shared by two commands, like --json, counts once), and
 # short options are not listed.
 # quick
