@@ -261,6 +261,86 @@ static int spec_check_contents(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
+/* The filesystems a partition may hold. fs/fs.c's handler table will own this list
+ * (fs_ops_find()); until it is on this branch the spec knows the five names itself. */
+static bool spec_partition_fs_known(const char *fs)
+{
+	static const char *const names[] = { "ext4", "vfat", "swap", "raw", "none" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(fs, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A role at most one partition may have ("root", "esp"): the index of a second one, or -1. */
+static int spec_partition_dup(const struct image_spec *s, const char *type, size_t *ret_first)
+{
+	bool seen = false;
+
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		if (strcmp(s->partitions[i].type, type) != 0)
+			continue;
+		if (seen)
+			return (int)i;
+		seen = true;
+		*ret_first = i;
+	}
+	return -1;
+}
+
+/* "partitions" (what can be checked without the disk; part/ places and sizes them): it goes
+ * with partitionTableType gpt or mbr and they with it, fits the table, one "rest", one root,
+ * one ESP, known filesystems. */
+static int spec_check_partitions(const struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+	bool own = t == PART_TABLE_GPT || t == PART_TABLE_MBR;
+	size_t rest = SIZE_MAX, first;
+	static const char *const unique[] = { "root", "esp" };
+
+	if (s->n_partitions && !own)
+		return diag_fail(d, -EINVAL, "partitions: needs partitionTableType gpt or mbr");
+	if (!own)
+		return 0;
+	if (!s->n_partitions)
+		return diag_fail(d, -EINVAL, "partitionTableType %s: needs a \"partitions\" list",
+				 part_table_name(t));
+	if (t == PART_TABLE_GPT && s->n_partitions > 128)
+		return diag_fail(d, -EINVAL, "partitions: %zu partitions; a GPT holds at most 128",
+				 s->n_partitions);
+	if (t == PART_TABLE_MBR && s->n_partitions > 4)
+		return diag_fail(d, -EINVAL, "partitions: %zu partitions; an MBR holds at most 4 "
+				 "(extended partitions are not supported: use partitionTableType "
+				 "gpt)", s->n_partitions);
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		const struct spec_partition *p = &s->partitions[i];
+
+		if (p->fs && !spec_partition_fs_known(p->fs))
+			return diag_fail(d, -EINVAL, "partitions[%zu].fs \"%s\": unknown (use ext4, "
+					 "vfat, swap, raw or none)", i, p->fs);
+		if (p->min_bytes && p->max_bytes && p->min_bytes > p->max_bytes)
+			return diag_fail(d, -EINVAL, "partitions[%zu]: minSize is larger than "
+					 "maxSize", i);
+		if (p->size_kind != SPEC_PART_SIZE_REST)
+			continue;
+		if (rest != SIZE_MAX)
+			return diag_fail(d, -EINVAL, "partitions[%zu].size \"rest\": only one "
+					 "partition may take the rest (partitions[%zu] does)", i,
+					 rest);
+		rest = i;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(unique); i++) {
+		int dup = spec_partition_dup(s, unique[i], &first);
+
+		if (dup >= 0)
+			return diag_fail(d, -EINVAL, "partitions[%d]: a second %s partition "
+					 "(partitions[%zu] is one; at most one)", dup, unique[i],
+					 first);
+	}
+	return 0;
+}
+
 static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
 {
 	uint64_t min;
@@ -363,6 +443,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_contents(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_partitions(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_boot_size(s, d);
