@@ -1,6 +1,6 @@
-/* Shared by the spec's JSON reader and flag parser: one setter per value, so a key and its
- * flag accept exactly the same text. `what` names the input in messages, already formatted:
- * `--disk-size 12X` for a flag, `diskSize "12X"` for a key. */
+/* Shared by the spec's JSON reader, flag parser and option table (options.h): one setter per
+ * value, so a key and its flag accept exactly the same text. `what` names the input in
+ * messages, already formatted: `--disk-size 12X` for a flag, `diskSize "12X"` for a key. */
 #pragma once
 
 #include <stdbool.h>

@@ -1,8 +1,8 @@
-/* One setter per spec value, shared by the JSON keys (json.c) and the flags (flags.c). Each
- * checks the text and fails with a message naming the input (`what`) and the accepted form.
- * Choices that are well-formed but not implemented yet (fsType "btrfs", a format without a
- * sink) are stored here and refused by spec_validate(), so that a flag can still override
- * them. */
+/* One setter per spec value, named by the option table (options.c) for its JSON key and its
+ * flag. Each checks the text and fails with a message naming the input (`what`) and the
+ * accepted form. Choices that are well-formed but not implemented yet (fsType "btrfs", a format
+ * without a sink) are stored here and refused by spec_validate(), so that a flag can still
+ * override them. */
 #include "spec/spec-internal.h"
 
 #include <errno.h>
