@@ -42,7 +42,8 @@ const struct spec_option spec_options[] = {
 	/* The disk. */
 	{ .key = "partitionTableType", .flag = "partition-table", .arg = "TYPE",
 	  .type = SPEC_OPT_ENUM, .set = spec_set_part_table,
-	  .help = "none, legacy (default), legacy+gpt, efi, efixbootldr or hybrid" },
+	  .help = "none, legacy (default), legacy+boot, legacy+gpt, efi, efixbootldr or hybrid; "
+		  "gpt or mbr with partitions" },
 	{ .key = "partitions", .type = SPEC_OPT_LIST, .set_json = spec_json_partitions,
 	  .help = "the disk's own partitions (with partitionTableType gpt or mbr): a list of "
 		  "{type, label, fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
