@@ -37,6 +37,7 @@ struct convert_opts {
 	bool output_device; /* OUT is a block device, written in place */
 };
 
+/* A printf format: %s is the list of output formats. */
 static const char convert_usage[] =
 	"Usage: mkdiskimage convert IN OUT [OPTIONS]\n"
 	"\n"
@@ -45,7 +46,7 @@ static const char convert_usage[] =
 	"OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc). An existing OUT file is\n"
 	"replaced when the image is complete; devices, FIFOs and sockets are refused.\n"
 	"\n"
-	"      --format FORMAT        raw, qcow2, qcow2-compressed, vdi or vpc\n"
+	"      --format FORMAT        %s\n"
 	"      --input-format FORMAT  read IN as FORMAT instead of detecting it\n"
 	"      --compression ALG      deflate (default) or zstd: a compressed qcow2\n"
 	"      --threads N            compression threads (0: one per core, the default)\n"
@@ -58,26 +59,6 @@ static const char convert_usage[] =
 	"      --progress, --no-progress\n"
 	"                             progress on stderr (default: when it is a terminal)\n"
 	"  -h, --help                 show this help\n";
-
-static const struct {
-	const char *extension;
-	const char *format;
-} convert_extensions[] = {
-	{ "img", "raw" }, { "raw", "raw" }, { "qcow2", "qcow2" },
-	{ "vdi", "vdi" }, { "vhd", "vpc" }, { "vpc", "vpc" },
-};
-
-static const char *convert_format_from_name(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-
-	if (!dot || (slash && dot < slash))
-		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(convert_extensions); i++)
-		if (strcasecmp(dot + 1, convert_extensions[i].extension) == 0)
-			return convert_extensions[i].format;
-	return NULL;
-}
 
 static int convert_parse_u32(const char *opt, const char *v, uint32_t max, uint32_t *ret,
 			     struct diag *d)
@@ -166,13 +147,14 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const struct format_ops *f;
 	int c, r;
 
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(convert_usage, stdout);
+			printf(convert_usage, format_names_or());
 			return 1;
 		}
 		if (c == ':')
@@ -190,23 +172,28 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 				 "--help)");
 	o->in = argv[optind];
 	o->out = argv[optind + 1];
-	if (!o->format)
-		o->format = o->output_device ? "raw" : convert_format_from_name(o->out);
-	/* as qemu-img -c: compression makes a qcow2 output compressed */
-	if (o->format && o->compression_set && strcmp(o->format, "qcow2") == 0)
-		o->format = "qcow2-compressed";
+	if (!o->format && o->output_device)
+		o->format = "raw";
+	else if (!o->format)
+		o->format = format_from_file_name(o->out) ? format_from_file_name(o->out)->name : NULL;
 	if (!o->format)
 		return diag_fail(d, -EINVAL, "%s: cannot tell the output format from the name (use "
 				 "--format, or a .img, .qcow2, .vdi or .vhd name)", o->out);
-	if (!spec_format_extension(o->format))
-		return diag_fail(d, -EINVAL, "--format %s: unknown (use raw, qcow2, "
-				 "qcow2-compressed, vdi or vpc)", o->format);
-	if (strcmp(o->format, "qcow2-compressed") == 0) {
+	f = format_find(o->format);
+	if (!f)
+		return diag_fail(d, -EINVAL, "--format %s: unknown (use %s)", o->format,
+				 format_names_or());
+	/* as qemu-img -c: compression makes a qcow2 output compressed */
+	if (o->compression_set && f->compressed) {
+		f = format_find(f->compressed);
+		o->format = f->name;
+	}
+	if (format_accepts(f, FORMAT_OPT_COMPRESSION)) {
 		if (!o->compression_set)
 			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
 	} else if (o->compression_set)
-		return diag_fail(d, -EINVAL, "--compression applies to qcow2-compressed, not %s",
-				 o->format);
+		return diag_fail(d, -EINVAL, "--compression applies to %s, not %s",
+				 format_names_accepting(FORMAT_OPT_COMPRESSION), o->format);
 	if (o->output_device && strcmp(o->format, "raw") != 0)
 		return diag_fail(d, -EINVAL, "%s: --output-device writes raw images only, not "
 				 "format %s", o->out, o->format);
@@ -225,7 +212,7 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 {
 	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	_cleanup_free_ char *seed = NULL;
-	const struct format_ops *ops = spec_format_ops(o->format);
+	const struct format_ops *ops = format_find(o->format);
 	const char *base;
 	struct build_env env;
 	struct outfile *out = NULL;

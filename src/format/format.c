@@ -1,15 +1,19 @@
 #include "format/format.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format/format-internal.h"
 #include "util/diag.h"
 #include "util/interrupt.h"
+#include "util/cleanup.h"
 
 
 
-/* Every output format; later formats join this table. */
+/* Every output format, the one list of their names (the spec's "format", `convert --format`,
+ * `build --help`, messages); later formats join this table. */
 static const struct format_ops *const formats[] = {
 	&format_raw,
 	&format_qcow2,
@@ -18,17 +22,76 @@ static const struct format_ops *const formats[] = {
 	&format_vpc,
 };
 
+const struct format_ops *const *format_list(size_t *ret_n)
+{
+	*ret_n = ARRAY_SIZE(formats);
+	return formats;
+}
+
 const struct format_ops *format_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
 		if (strcmp(formats[i]->name, name) == 0)
 			return formats[i];
 	return NULL;
 }
 
+const struct format_ops *format_from_file_name(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+
+	if (!dot || (slash && dot < slash))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		if (strcasecmp(dot + 1, formats[i]->extension) == 0 ||
+		    strcasecmp(dot + 1, formats[i]->name) == 0)
+			return formats[i];
+	return NULL;
+}
+
+bool format_accepts(const struct format_ops *f, enum format_option o)
+{
+	return (f->options & o) != 0;
+}
+
+/* The names of the formats accepting want (0: all), joined by ", " and `last` before the
+ * last one. */
+static const char *format_join(char *buf, size_t size, const char *last, unsigned want)
+{
+	size_t n = 0, k = 0, len = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		n += !want || format_accepts(formats[i], (enum format_option)want);
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		if (want && !format_accepts(formats[i], (enum format_option)want))
+			continue;
+		len += (size_t)snprintf(buf + len, size - MIN(len, size), "%s%s",
+					k == 0 ? "" : k + 1 == n ? last : ", ", formats[i]->name);
+		k++;
+	}
+	return buf;
+}
+
 const char *format_names(void)
 {
-	return "raw, qcow2, qcow2-compressed, vdi, vpc";
+	static char buf[128];
+
+	return format_join(buf, sizeof(buf), ", ", 0);
+}
+
+const char *format_names_or(void)
+{
+	static char buf[128];
+
+	return format_join(buf, sizeof(buf), " or ", 0);
+}
+
+const char *format_names_accepting(enum format_option o)
+{
+	static char buf[128];
+
+	return format_join(buf, sizeof(buf), " or ", o);
 }
 
 int sink_open(const struct format_ops *ops, const struct format_params *p, struct outfile *out,

@@ -35,9 +35,22 @@ struct format_params {
 	bool raw_buffered;     /* raw: through the page cache even where O_DIRECT works (tests) */
 };
 
+/* The options a format accepts (struct format_ops.options): the spec and `convert` refuse an
+ * option the chosen format would ignore. */
+enum format_option {
+	FORMAT_OPT_CLUSTER_SIZE = 1u << 0,      /* clusterSize, --cluster-size */
+	FORMAT_OPT_COMPRESSION = 1u << 1,       /* compression, --compression */
+	FORMAT_OPT_COMPRESSION_LEVEL = 1u << 2, /* compressionLevel */
+	FORMAT_OPT_THREADS = 1u << 3,           /* threads, --threads */
+	FORMAT_OPT_VPC_SUBFORMAT = 1u << 4,     /* vpcSubformat, --vpc-subformat */
+};
+
 struct format_ops {
-	const char *name;      /* spec value: "raw", "qcow2", "vdi", "vpc" */
+	const char *name;      /* spec value: "raw", "qcow2", "qcow2-compressed", "vdi", "vpc" */
 	const char *extension; /* file name in an output directory: "img", "qcow2", ... */
+	unsigned options;      /* enum format_option bits it accepts */
+	const char *compressed; /* the format compression turns it into (qcow2: qcow2-compressed),
+				 * as qemu-img -c; NULL: none */
 	int (*open)(const struct format_params *p, struct outfile *out, struct diag *d,
 		    struct sink **ret);
 	int (*write)(struct sink *s, uint64_t off, const void *buf, size_t len, struct diag *d);
@@ -87,10 +100,22 @@ struct image_reader {
 	uint64_t virtual_size;
 };
 
+/* The output formats, in the order messages list them: format_list(&n)[0 .. n). The one
+ * list of format names: the spec, `build --help` and `convert` all read it. */
+const struct format_ops *const *format_list(size_t *ret_n);
 /* NULL when unknown. */
 const struct format_ops *format_find(const char *name);
-/* Comma-separated list of supported names, for messages. */
+/* The format a file name's extension names ("disk.vhd": vpc; case-insensitive; the first
+ * format with that extension or name), NULL when none does. */
+const struct format_ops *format_from_file_name(const char *path);
+/* Comma-separated list of supported names, for messages: "raw, qcow2, ..., vpc". */
 const char *format_names(void);
+/* The same list ending in "or": "raw, qcow2, qcow2-compressed, vdi or vpc". */
+const char *format_names_or(void);
+/* Whether f accepts the option (an enum format_option bit). */
+bool format_accepts(const struct format_ops *f, enum format_option o);
+/* The formats that accept o, as "qcow2 or qcow2-compressed" (in a static buffer). */
+const char *format_names_accepting(enum format_option o);
 
 int sink_open(const struct format_ops *ops, const struct format_params *p, struct outfile *out,
 	      struct diag *d, struct sink **ret);

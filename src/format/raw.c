@@ -388,6 +388,7 @@ static void raw_abort(struct sink *base)
 const struct format_ops format_raw = {
 	.name = "raw",
 	.extension = "img",
+	.options = 0, /* no options: the bytes as they are */
 	.open = raw_open,
 	.write = raw_write,
 	.copy_from_fd = raw_copy_from_fd,

@@ -293,6 +293,7 @@ static void vdi_abort(struct sink *base)
 const struct format_ops format_vdi = {
 	.name = "vdi",
 	.extension = "vdi",
+	.options = 0, /* a dynamic VDI, no options */
 	.open = vdi_open,
 	.write = vdi_write,
 	.finish = vdi_finish,

@@ -395,6 +395,7 @@ static void vhd_abort(struct sink *base)
 const struct format_ops format_vpc = {
 	.name = "vpc",
 	.extension = "vhd",
+	.options = FORMAT_OPT_VPC_SUBFORMAT,
 	.open = vhd_open,
 	.write = vhd_write,
 	.finish = vhd_finish,

@@ -49,6 +49,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->grub_dir);
 	free(s->grub_efi_dir);
 	spec_contents_clear(s);
+	spec_partitions_clear(s);
 	free(s->fs_type);
 	free(s->label);
 	free(s->format);

@@ -1,8 +1,8 @@
 /* JSON spec files: an object of make-disk-image's argument names (see spec_usage()). The only
  * file that includes json-c. A null value keeps the earlier (default) value; a key present
- * replaces it (contents too: the list is not appended to). Values go through the same setters
- * as the flags (values.c). */
-#include "spec/spec-internal.h"
+ * replaces it (contents too: the list is not appended to). Keys are looked up in the option
+ * table (options.c) and go through the same setters as the flags. */
+#include "spec/options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,8 +27,6 @@ struct spec_json_ctx {
 	const char *base_dir; /* relative paths resolve against it */
 	struct diag *d;
 };
-
-typedef int (*spec_json_fn)(struct spec_json_ctx *c, const char *key, struct json_object *v);
 
 static int spec_json_type_error(struct spec_json_ctx *c, const char *key, const char *expected,
 				struct json_object *v)
@@ -91,122 +89,7 @@ static int spec_json_bool(struct spec_json_ctx *c, const char *key, struct json_
 	return 0;
 }
 
-/* Keys whose value is text (or a number written as text) handled by one setter. */
-#define SPEC_JSON_TEXT_KEY(name, allow_number, expected, call)                              \
-	static int name(struct spec_json_ctx *c, const char *key, struct json_object *v)     \
-	{                                                                                    \
-		_cleanup_free_ char *t = NULL, *what = NULL;                                 \
-		struct image_spec *s = c->s;                                                 \
-		int r = spec_json_text(c, key, v, allow_number, expected, &t, &what);        \
-                                                                                             \
-		if (r < 0)                                                                   \
-			return r;                                                            \
-		(void)s;                                                                     \
-		return call;                                                                 \
-	}
-
-SPEC_JSON_TEXT_KEY(spec_json_root, false, "a path", spec_set_root(s, t, c->base_dir, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_esp, false, "a path",
-		   spec_set_boot_tree(&s->esp, t, c->base_dir, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_xbootldr, false, "a path",
-		   spec_set_boot_tree(&s->xbootldr, t, c->base_dir, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_part_table, false, "a string", spec_set_part_table(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_fs_type, false, "a string", spec_set_fs_type(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_label, false, "a string", spec_set_label(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_disk_size, true, "\"auto\" or a number of MiB",
-		   spec_set_disk_size(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_additional_space, true, "a size such as \"512M\"",
-		   spec_set_size(&s->additional_space_bytes, SPEC_ADDITIONAL_SPACE_MAX,
-				     SPEC_ADDITIONAL_SPACE_LIMIT, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_boot_size, true, "a size such as \"256M\"",
-		   spec_set_size(&s->boot_size_bytes, SPEC_BOOT_SIZE_MAX,
-				     SPEC_BOOT_SIZE_LIMIT, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_format, false, "a string", spec_set_format(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_base_name, false, "a string", spec_set_base_name(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_seed, false, "a string", spec_set_seed(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_root_gpuid, false, "a UUID string",
-		   spec_set_uuid(s->root_gpuid, &s->root_gpuid_set, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_root_fsuid, false, "a UUID string",
-		   spec_set_uuid(s->root_fsuid, &s->root_fsuid_set, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_owner, false, "a string \"UID:GID\"",
-		   spec_set_owner(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_arch, false, "a string", spec_set_arch(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_reserved_percent, true, "a whole number from 0 to 50",
-		   spec_set_reserved_percent(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_cluster_size, true, "a size such as \"64K\"",
-		   spec_set_cluster_size(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_compression, false, "a string",
-		   spec_set_compression(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_compression_level, true, "a compression level",
-		   spec_set_compression_level(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_threads, true, "a number of threads",
-		   spec_set_threads(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_closure_info, false, "a path",
-		   (spec_set_path(&s->closure_info, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_bootloader, false, "a string",
-		   spec_set_bootloader(s, t, what, c->d))
-SPEC_JSON_TEXT_KEY(spec_json_kernel, false, "a path",
-		   (spec_set_path(&s->kernel, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_initrd, false, "a path",
-		   (spec_set_path(&s->initrd, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_cmdline, false, "a string",
-		   (free(s->cmdline), s->cmdline = xstrdup(t), 0))
-SPEC_JSON_TEXT_KEY(spec_json_systemd_boot_efi, false, "a path",
-		   (spec_set_path(&s->systemd_boot_efi, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_grub_dir, false, "a path",
-		   (spec_set_path(&s->grub_dir, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_grub_efi_dir, false, "a path",
-		   (spec_set_path(&s->grub_efi_dir, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_system, false, "a path",
-		   (spec_set_path(&s->system, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_channel, false, "a path",
-		   (spec_set_path(&s->channel, t, c->base_dir), s->copy_channel = true, 0))
-SPEC_JSON_TEXT_KEY(spec_json_passwd, false, "a path",
-		   (spec_set_path(&s->passwd_file, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_group, false, "a path",
-		   (spec_set_path(&s->group_file, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_efi_vars_template, false, "a path",
-		   (spec_set_path(&s->efi_vars_template, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_efi_vars_out, false, "a path",
-		   (spec_set_path(&s->efi_vars_out, t, c->base_dir), 0))
-SPEC_JSON_TEXT_KEY(spec_json_vpc_subformat, false, "a string",
-		   spec_set_vpc_subformat(s, t, what, c->d))
-
-static int spec_json_deterministic(struct spec_json_ctx *c, const char *key, struct json_object *v)
-{
-	return spec_json_bool(c, key, v, &c->s->deterministic);
-}
-
-static int spec_json_generic_root(struct spec_json_ctx *c, const char *key, struct json_object *v)
-{
-	return spec_json_bool(c, key, v, &c->s->generic_root_type);
-}
-
-static int spec_json_install_bootloader(struct spec_json_ctx *c, const char *key,
-					struct json_object *v)
-{
-	c->s->install_bootloader_set = json_object_is_type(v, json_type_boolean);
-	return spec_json_bool(c, key, v, &c->s->install_bootloader);
-}
-
-static int spec_json_touch_efi_vars(struct spec_json_ctx *c, const char *key,
-				    struct json_object *v)
-{
-	return spec_json_bool(c, key, v, &c->s->touch_efi_vars);
-}
-
-static int spec_json_only_nix_store(struct spec_json_ctx *c, const char *key,
-				    struct json_object *v)
-{
-	return spec_json_bool(c, key, v, &c->s->only_nix_store);
-}
-
-static int spec_json_copy_channel(struct spec_json_ctx *c, const char *key, struct json_object *v)
-{
-	return spec_json_bool(c, key, v, &c->s->copy_channel);
-}
-
-static int spec_json_additional_paths(struct spec_json_ctx *c, const char *key,
+int spec_json_additional_paths(struct spec_json_ctx *c, const char *key,
 				      struct json_object *v)
 {
 	size_t n;
@@ -224,17 +107,8 @@ static int spec_json_additional_paths(struct spec_json_ctx *c, const char *key,
 	return 0;
 }
 
-static int spec_json_config_file(struct spec_json_ctx *c, const char *key, struct json_object *v)
-{
-	if (!json_object_is_type(v, json_type_string))
-		return spec_json_type_error(c, key, "a path", v);
-	free(c->s->config_file);
-	c->s->config_file = spec_path_resolve(c->base_dir, json_object_get_string(v));
-	return 0;
-}
-
 /* make-disk-image's VM memory: there is no VM, so any number or numeric string is fine. */
-static int spec_json_mem_size(struct spec_json_ctx *c, const char *key, struct json_object *v)
+int spec_json_mem_size(struct spec_json_ctx *c, const char *key, struct json_object *v)
 {
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_string))
 		return spec_json_type_error(c, key, "a number of MiB", v);
@@ -312,7 +186,7 @@ static int spec_json_entry(struct spec_json_ctx *c, size_t i, struct json_object
 	return 0;
 }
 
-static int spec_json_contents(struct spec_json_ctx *c, const char *key, struct json_object *v)
+int spec_json_contents(struct spec_json_ctx *c, const char *key, struct json_object *v)
 {
 	size_t n;
 
@@ -337,57 +211,198 @@ static int spec_json_contents(struct spec_json_ctx *c, const char *key, struct j
 	return 0;
 }
 
-static const struct {
-	const char *key;
-	spec_json_fn fn;
-} spec_json_keys[] = {
-	{ "root", spec_json_root },
-	{ "esp", spec_json_esp },
-	{ "xbootldr", spec_json_xbootldr },
-	{ "contents", spec_json_contents },
-	{ "partitionTableType", spec_json_part_table },
-	{ "fsType", spec_json_fs_type },
-	{ "label", spec_json_label },
-	{ "diskSize", spec_json_disk_size },
-	{ "additionalSpace", spec_json_additional_space },
-	{ "bootSize", spec_json_boot_size },
-	{ "format", spec_json_format },
-	{ "baseName", spec_json_base_name },
-	{ "deterministic", spec_json_deterministic },
-	{ "seed", spec_json_seed },
-	{ "rootGPUID", spec_json_root_gpuid },
-	{ "rootFSUID", spec_json_root_fsuid },
-	{ "owner", spec_json_owner },
-	{ "arch", spec_json_arch },
-	{ "genericRootType", spec_json_generic_root },
-	{ "reservedPercent", spec_json_reserved_percent },
-	{ "clusterSize", spec_json_cluster_size },
-	{ "compression", spec_json_compression },
-	{ "compressionLevel", spec_json_compression_level },
-	{ "threads", spec_json_threads },
-	{ "vpcSubformat", spec_json_vpc_subformat },
-	{ "installBootLoader", spec_json_install_bootloader },
-	{ "touchEFIVars", spec_json_touch_efi_vars },
-	{ "efiVariables", spec_json_efi_vars_template },
-	{ "efiVarsOut", spec_json_efi_vars_out },
-	{ "onlyNixStore", spec_json_only_nix_store },
-	{ "copyChannel", spec_json_copy_channel },
-	{ "additionalPaths", spec_json_additional_paths },
-	{ "configFile", spec_json_config_file },
-	{ "closureInfo", spec_json_closure_info },
-	{ "system", spec_json_system },
-	{ "channel", spec_json_channel },
-	{ "passwd", spec_json_passwd },
-	{ "group", spec_json_group },
-	{ "memSize", spec_json_mem_size },
-	{ "bootloader", spec_json_bootloader },
-	{ "kernel", spec_json_kernel },
-	{ "initrd", spec_json_initrd },
-	{ "cmdline", spec_json_cmdline },
-	{ "systemdBootEfi", spec_json_systemd_boot_efi },
-	{ "grubDir", spec_json_grub_dir },
-	{ "grubEfiDir", spec_json_grub_efi_dir },
+/* "partitions": the disk's own list (struct spec_partition). Paths resolve as every other
+ * path of the file; "size" is "auto", "rest", a size ("512M") or a number of MiB. */
+static const char *const spec_partition_keys[] = {
+	"type",	      "label",	 "fsLabel", "uuid",	"fsUuid",	   "fs",
+	"contents",   "size",	 "minSize", "maxSize",	"additionalSpace", "bootable",
+	"required",   "noAuto",	 "readOnly", "growFileSystem",
 };
+
+static size_t spec_json_distance(const char *a, const char *b);
+
+static int spec_json_partition_unknown(struct spec_json_ctx *c, size_t i, const char *k)
+{
+	const char *best = NULL;
+	size_t best_dist = 3;
+
+	for (size_t j = 0; j < ARRAY_SIZE(spec_partition_keys); j++) {
+		size_t dist = spec_json_distance(k, spec_partition_keys[j]);
+
+		if (dist < best_dist) {
+			best = spec_partition_keys[j];
+			best_dist = dist;
+		}
+	}
+	if (best)
+		return diag_fail(c->d, -EINVAL, "partitions[%zu]: unknown key \"%s\" (did you mean "
+				 "\"%s\"?)", i, k, best);
+	return diag_fail(c->d, -EINVAL, "partitions[%zu]: unknown key \"%s\" (use type, label, "
+			 "fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
+			 "additionalSpace, bootable, required, noAuto, readOnly, growFileSystem)",
+			 i, k);
+}
+
+/* "size": auto, rest, a size, or a JSON number of MiB. */
+static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
+				    struct json_object *v, struct spec_partition *p)
+{
+	_cleanup_free_ char *t = NULL, *what = NULL;
+	uint64_t n;
+	int r;
+
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t mib = json_object_get_int64(v);
+
+		if (mib <= 0 || (uint64_t)mib > (UINT64_MAX >> 20))
+			return diag_fail(c->d, -EINVAL, "%s %" PRId64 ": not a number of MiB from 1 "
+					 "(or use \"auto\", \"rest\" or a size such as \"512M\")",
+					 name, mib);
+		p->size_kind = SPEC_PART_SIZE_FIXED;
+		p->size_bytes = (uint64_t)mib << 20;
+		return 0;
+	}
+	r = spec_json_text(c, name, v, false,
+			   "\"auto\", \"rest\", a size such as \"512M\" or a number of MiB", &t,
+			   &what);
+	if (r < 0)
+		return r;
+	if (strcmp(t, "auto") == 0) {
+		p->size_kind = SPEC_PART_SIZE_AUTO;
+		p->size_bytes = 0;
+		return 0;
+	}
+	if (strcmp(t, "rest") == 0) {
+		p->size_kind = SPEC_PART_SIZE_REST;
+		p->size_bytes = 0;
+		return 0;
+	}
+	r = spec_set_size(&n, UINT64_MAX, "at most 16E", t, what, c->d);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return diag_fail(c->d, -EINVAL, "%s: must be at least 1 MiB (or use \"auto\" or "
+				 "\"rest\")", what);
+	p->size_kind = SPEC_PART_SIZE_FIXED;
+	p->size_bytes = n;
+	return 0;
+}
+
+/* minSize, maxSize, additionalSpace: a size as text ("512M"). */
+static int spec_json_partition_bytes(struct spec_json_ctx *c, const char *name,
+				     struct json_object *v, uint64_t *field)
+{
+	_cleanup_free_ char *t = NULL, *what = NULL;
+	int r = spec_json_text(c, name, v, false, "a size such as \"512M\"", &t, &what);
+
+	if (r < 0)
+		return r;
+	return spec_set_size(field, UINT64_MAX, "at most 16E", t, what, c->d);
+}
+
+static int spec_json_partition_field(struct spec_json_ctx *c, size_t i, const char *k,
+				     struct json_object *v, struct spec_partition *p)
+{
+	_cleanup_free_ char *name = xasprintf("partitions[%zu].%s", i, k);
+	_cleanup_free_ char *t = NULL, *what = NULL;
+	char **str = NULL;
+	bool *flag = NULL;
+	int r;
+
+	if (strcmp(k, "size") == 0)
+		return spec_json_partition_size(c, name, v, p);
+	if (strcmp(k, "minSize") == 0)
+		return spec_json_partition_bytes(c, name, v, &p->min_bytes);
+	if (strcmp(k, "maxSize") == 0)
+		return spec_json_partition_bytes(c, name, v, &p->max_bytes);
+	if (strcmp(k, "additionalSpace") == 0) {
+		p->additional_space_set = true;
+		return spec_json_partition_bytes(c, name, v, &p->additional_space_bytes);
+	}
+	flag = strcmp(k, "bootable") == 0	  ? &p->bootable
+	       : strcmp(k, "required") == 0	  ? &p->required
+	       : strcmp(k, "noAuto") == 0	  ? &p->no_auto
+	       : strcmp(k, "readOnly") == 0	  ? &p->read_only
+	       : strcmp(k, "growFileSystem") == 0 ? &p->grow_fs
+						  : NULL;
+	if (flag)
+		return spec_json_bool(c, name, v, flag);
+	r = spec_json_text(c, name, v, false, strcmp(k, "contents") == 0 ? "a path" : "a string",
+			   &t, &what);
+	if (r < 0)
+		return r;
+	if (strcmp(k, "uuid") == 0)
+		return spec_set_uuid(p->uuid, &p->uuid_set, t, what, c->d);
+	if (strcmp(k, "fsUuid") == 0)
+		return spec_set_uuid(p->fs_uuid, &p->fs_uuid_set, t, what, c->d);
+	if (!*t)
+		return diag_fail(c->d, -EINVAL, "%s: empty (omit it for the default)", name);
+	if (strcmp(k, "contents") == 0) {
+		spec_set_path(&p->contents, t, c->base_dir);
+		return 0;
+	}
+	str = strcmp(k, "type") == 0	  ? &p->type
+	      : strcmp(k, "label") == 0	  ? &p->label
+	      : strcmp(k, "fsLabel") == 0 ? &p->fs_label
+					  : &p->fs;
+	free(*str);
+	*str = TAKE_PTR(t);
+	return 0;
+}
+
+static int spec_json_partition(struct spec_json_ctx *c, size_t i, struct json_object *o,
+			       struct spec_partition *p)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return diag_fail(c->d, -EINVAL, "partitions[%zu]: expected an object {type, size, "
+				 "fs, ...}, got %s", i, json_type_to_name(json_object_get_type(o)));
+	p->size_kind = SPEC_PART_SIZE_AUTO;
+	json_object_object_foreach(o, k, v)
+	{
+		size_t j;
+		int r;
+
+		for (j = 0; j < ARRAY_SIZE(spec_partition_keys); j++)
+			if (strcmp(k, spec_partition_keys[j]) == 0)
+				break;
+		if (j == ARRAY_SIZE(spec_partition_keys))
+			return spec_json_partition_unknown(c, i, k);
+		if (!v)
+			continue; /* null: the default */
+		r = spec_json_partition_field(c, i, k, v, p);
+		if (r < 0)
+			return r;
+	}
+	if (!p->type)
+		return diag_fail(c->d, -EINVAL, "partitions[%zu]: type missing (a role such as esp, "
+				 "swap, root or linux, a GPT type GUID or an MBR type byte)", i);
+	return 0;
+}
+
+int spec_json_partitions(struct spec_json_ctx *c, const char *key, struct json_object *v)
+{
+	struct spec_partition *parts;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return spec_json_type_error(c, key, "a list of partitions {type, size, fs, ...}", v);
+	n = json_object_array_length(v);
+	parts = xcalloc(n ? n : 1, sizeof(*parts));
+	for (size_t i = 0; i < n; i++) {
+		int r = spec_json_partition(c, i, json_object_array_get_idx(v, i), &parts[i]);
+
+		if (r < 0) {
+			for (size_t j = 0; j <= i; j++)
+				spec_partition_clear(&parts[j]);
+			free(parts);
+			return r;
+		}
+	}
+	spec_partitions_clear(c->s);
+	c->s->partitions = parts;
+	c->s->n_partitions = n;
+	return 0;
+}
 
 /* Edit distance, capped: enough to suggest "rootGPUID" for "rootGpuid" or "diskSzie". */
 static size_t spec_json_distance(const char *a, const char *b)
@@ -418,11 +433,14 @@ static int spec_json_unknown_key(struct spec_json_ctx *c, const char *key)
 	const char *best = NULL;
 	size_t best_dist = 3; /* suggest only close matches */
 
-	for (size_t i = 0; i < ARRAY_SIZE(spec_json_keys); i++) {
-		size_t dist = spec_json_distance(key, spec_json_keys[i].key);
+	for (size_t i = 0; i < spec_n_options; i++) {
+		size_t dist;
 
+		if (!spec_options[i].key)
+			continue;
+		dist = spec_json_distance(key, spec_options[i].key);
 		if (dist < best_dist) {
-			best = spec_json_keys[i].key;
+			best = spec_options[i].key;
 			best_dist = dist;
 		}
 	}
@@ -433,21 +451,45 @@ static int spec_json_unknown_key(struct spec_json_ctx *c, const char *key)
 			 "unknown key \"%s\" (see mkdiskimage build --help for the keys)", key);
 }
 
+/* One key's value through its option table entry: text for the setter (a number too, for
+ * sizes and counts), a boolean, or the whole value for lists (.set_json). */
+static int spec_json_option(struct spec_json_ctx *c, const struct spec_option *o, const char *key,
+			    struct json_object *v)
+{
+	_cleanup_free_ char *t = NULL, *what = NULL;
+	struct spec_arg a = { .what = key, .base_dir = c->base_dir };
+	bool number = o->type == SPEC_OPT_SIZE || o->type == SPEC_OPT_SIZE_OR_AUTO ||
+		      o->type == SPEC_OPT_UINT;
+	int r;
+
+	if (o->set_json)
+		return o->set_json(c, key, v);
+	if (o->type == SPEC_OPT_BOOL) {
+		r = spec_json_bool(c, key, v, &a.on);
+		if (r < 0)
+			return r;
+		return spec_option_set(c->s, o, &a, c->d);
+	}
+	r = spec_json_text(c, key, v, number, spec_option_expected(o), &t, &what);
+	if (r < 0)
+		return r;
+	a.text = t;
+	a.what = what;
+	return spec_option_set(c->s, o, &a, c->d);
+}
+
 static int spec_json_apply(struct spec_json_ctx *c, struct json_object *top)
 {
 	json_object_object_foreach(top, key, v)
 	{
-		size_t i;
+		const struct spec_option *o = spec_option_by_key(key);
 		int r;
 
-		for (i = 0; i < ARRAY_SIZE(spec_json_keys); i++)
-			if (strcmp(key, spec_json_keys[i].key) == 0)
-				break;
-		if (i == ARRAY_SIZE(spec_json_keys))
+		if (!o)
 			return spec_json_unknown_key(c, key);
 		if (!v)
 			continue; /* null: keep the default */
-		r = spec_json_keys[i].fn(c, key, v);
+		r = spec_json_option(c, o, key, v);
 		if (r < 0)
 			return r;
 	}

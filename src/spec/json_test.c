@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -458,4 +459,124 @@ TEST(json_nix_store_keys_resolve_against_spec_dir)
 	ASSERT_TRUE(strstr(s->passwd_file, "/pw") != NULL);
 	ASSERT_STR_EQ(s->group_file, "/etc/group");
 	ASSERT_TRUE(s->label_set);
+}
+
+TEST(json_partitions)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
+	const struct spec_partition *p;
+	struct diag d;
+	char u[UUID_STR_LEN];
+
+	ASSERT_OK(load("{\"partitionTableType\": \"gpt\", \"partitions\": [\n"
+		       "  {\"type\": \"esp\", \"size\": \"512M\", \"fs\": \"vfat\", \"contents\": "
+		       "\"esp/\", \"label\": \"EFI\", \"fsLabel\": \"ESP\", \"bootable\": true},\n"
+		       "  {\"type\": \"swap\", \"size\": 1024, \"fs\": \"swap\", \"uuid\": "
+		       "\"00112233-4455-6677-8899-aabbccddeeff\", \"noAuto\": true},\n"
+		       "  {\"type\": \"root\", \"fs\": \"ext4\", \"size\": \"auto\", "
+		       "\"additionalSpace\": \"2G\", \"minSize\": \"1G\", \"maxSize\": \"8G\", "
+		       "\"fsUuid\": \"ffeeddcc-bbaa-9988-7766-554433221100\", \"required\": true, "
+		       "\"readOnly\": true, \"growFileSystem\": true, \"label\": null},\n"
+		       "  {\"type\": \"0x83\", \"size\": \"rest\", \"contents\": \"/abs/blob\"},\n"
+		       "  {\"type\": \"linux\"}\n"
+		       "]}",
+		       &s, &d));
+	ASSERT_EQ(s->partition_table, PART_TABLE_GPT);
+	ASSERT_EQ(s->n_partitions, 5);
+	p = &s->partitions[0];
+	ASSERT_STR_EQ(p->type, "esp");
+	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_FIXED);
+	ASSERT_EQ(p->size_bytes, 512ull << 20);
+	ASSERT_STR_EQ(p->fs, "vfat");
+	ASSERT_STR_EQ(p->label, "EFI");
+	ASSERT_STR_EQ(p->fs_label, "ESP");
+	ASSERT_TRUE(p->bootable && !p->required && !p->uuid_set);
+	/* relative to the spec file's directory, as every path in it */
+	ASSERT_TRUE(strncmp(p->contents, "/tmp/spec-json-test.", 20) == 0);
+	ASSERT_STR_EQ(p->contents + strlen(p->contents) - 5, "/esp/");
+	p = &s->partitions[1];
+	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_FIXED);
+	ASSERT_EQ(p->size_bytes, 1024ull << 20); /* a number is MiB */
+	ASSERT_TRUE(p->uuid_set && p->no_auto && !p->fs_uuid_set);
+	uuid_format(p->uuid, u);
+	ASSERT_STR_EQ(u, "00112233-4455-6677-8899-aabbccddeeff");
+	p = &s->partitions[2];
+	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_AUTO);
+	ASSERT_TRUE(p->additional_space_set);
+	ASSERT_EQ(p->additional_space_bytes, 2ull << 30);
+	ASSERT_EQ(p->min_bytes, 1ull << 30);
+	ASSERT_EQ(p->max_bytes, 8ull << 30);
+	ASSERT_TRUE(p->fs_uuid_set && p->required && p->read_only && p->grow_fs && !p->label);
+	uuid_format(p->fs_uuid, u);
+	ASSERT_STR_EQ(u, "ffeeddcc-bbaa-9988-7766-554433221100");
+	p = &s->partitions[3];
+	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_REST);
+	ASSERT_STR_EQ(p->contents, "/abs/blob");
+	p = &s->partitions[4];
+	ASSERT_STR_EQ(p->type, "linux");
+	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_AUTO); /* the default */
+	ASSERT_TRUE(!p->fs && !p->contents && !p->additional_space_set);
+}
+
+TEST(json_partitions_errors)
+{
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\"}, {\"type\": \"swap\"}, "
+			  "{\"type\": \"linux\", \"sise\": \"1G\"}]}",
+			  -EINVAL, ": partitions[2]: unknown key \"sise\" (did you mean \"size\"?)");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"colour\": 1}]}", -EINVAL,
+			  ": partitions[0]: unknown key \"colour\" (use type, label, fsLabel, "
+			  "uuid, fsUuid, fs, contents, size, minSize, maxSize, additionalSpace, "
+			  "bootable, required, noAuto, readOnly, growFileSystem)");
+	ASSERT_LOAD_FAILS("{\"partitions\": {\"type\": \"root\"}}", -EINVAL,
+			  ": partitions: expected a list of partitions {type, size, fs, ...}, got "
+			  "object");
+	ASSERT_LOAD_FAILS("{\"partitions\": [\"root\"]}", -EINVAL,
+			  ": partitions[0]: expected an object {type, size, fs, ...}, got string");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"size\": \"1G\"}]}", -EINVAL,
+			  ": partitions[0]: type missing (a role such as esp, swap, root or linux, "
+			  "a GPT type GUID or an MBR type byte)");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"\"}]}", -EINVAL,
+			  ": partitions[0].type: empty (omit it for the default)");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": 131}]}", -EINVAL,
+			  ": partitions[0].type: expected a string, got int");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"12X\"}]}", -EINVAL,
+			  ": partitions[0].size \"12X\": not a size (use a number with an optional "
+			  "K, M, G, T, P or E suffix, e.g. 512M)");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": 0}]}", -EINVAL,
+			  ": partitions[0].size 0: not a number of MiB from 1 (or use \"auto\", "
+			  "\"rest\" or a size such as \"512M\")");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"0\"}]}", -EINVAL,
+			  ": partitions[0].size \"0\": must be at least 1 MiB (or use \"auto\" or "
+			  "\"rest\")");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": true}]}", -EINVAL,
+			  ": partitions[0].size: expected \"auto\", \"rest\", a size such as "
+			  "\"512M\" or a number of MiB, got boolean");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"minSize\": 512}]}", -EINVAL,
+			  ": partitions[0].minSize: expected a size such as \"512M\", got int");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"uuid\": \"nope\"}]}", -EINVAL,
+			  ": partitions[0].uuid \"nope\": not a UUID (expected 8-4-4-4-12 hex "
+			  "digits)");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"bootable\": \"yes\"}]}",
+			  -EINVAL, ": partitions[0].bootable: expected true or false, got string");
+}
+
+/* A later spec file's list replaces the earlier one; null keeps it. */
+TEST(json_partitions_replaced)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	char *a = spec_file("{\"partitions\": [{\"type\": \"esp\"}, {\"type\": \"root\"}]}");
+	char *b = spec_file("{\"partitions\": [{\"type\": \"linux\"}]}");
+	char *c = spec_file("{\"partitions\": null}");
+	struct diag d = { 0 };
+
+	ASSERT_OK(spec_load_json(s, a, &d));
+	ASSERT_EQ(s->n_partitions, 2);
+	ASSERT_OK(spec_load_json(s, b, &d));
+	ASSERT_EQ(s->n_partitions, 1);
+	ASSERT_STR_EQ(s->partitions[0].type, "linux");
+	ASSERT_OK(spec_load_json(s, c, &d));
+	ASSERT_EQ(s->n_partitions, 1);
+	spec_file_remove(a);
+	spec_file_remove(b);
+	spec_file_remove(c);
 }

@@ -161,7 +161,8 @@ const char *spec_usage(void);
 int size_parse(const char *s, uint64_t *ret);
 
 /* The sink that writes a spec format ("qcow2-compressed" is qcow2 with compression), NULL when
- * none is built in. */
+ * none is built in: format_find() (format/format.c's table is the one list of formats). */
 const struct format_ops *spec_format_ops(const char *format);
-/* make-disk-image's file name extension for a spec format ("vpc" → "vhd"), NULL if unknown. */
+/* make-disk-image's file name extension for a spec format ("vpc" → "vhd"), NULL if unknown:
+ * the format table's. */
 const char *spec_format_extension(const char *format);

@@ -10,6 +10,7 @@
 
 #include "boot/boot.h"
 #include "boot/grub.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/outfile.h"
 #include "util/xalloc.h"
@@ -17,33 +18,59 @@
 #define SPEC_ESP_START (8ull * PART_MIB)       /* efi, hybrid, efixbootldr */
 #define SPEC_XBOOTLDR_START (100ull * PART_MIB) /* efixbootldr */
 
-/* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
-static int spec_check_supported(const struct image_spec *s, struct diag *d)
+/* A format option given for a format that does not accept it (format/format.c says which
+ * accept what). compression and compressionLevel are refused; clusterSize, threads and
+ * vpcSubformat are left for the formats that take them, so that a spec file written for qcow2
+ * still builds when a flag switches the format to raw. */
+static int spec_check_format_options(const struct image_spec *s, const struct format_ops *f,
+				     struct diag *d)
 {
-	if (strcmp(s->fs_type, "ext4") != 0)
-		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
-				 s->fs_type);
-	if (!spec_format_ops(s->format))
-		return diag_fail(d, -ENOTSUP,
-				 "format %s is not supported by this build (use one of %s)",
-				 s->format, format_names());
-	if (s->compression != FORMAT_COMPRESSION_NONE &&
-	    strcmp(s->format, "qcow2-compressed") != 0)
+	const struct {
+		enum format_option o;
+		const char *key;
+		const char *remove; /* what the message says to remove */
+		bool given;
+	} opts[] = {
+		{ FORMAT_OPT_COMPRESSION, "compression", "compression",
+		  s->compression != FORMAT_COMPRESSION_NONE },
+		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it", s->compression_level },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		size_t n;
+		const struct format_ops *const *all = format_list(&n), *first = NULL;
+
+		if (!opts[i].given || format_accepts(f, opts[i].o))
+			continue;
+		for (size_t j = 0; j < n && !first; j++)
+			if (format_accepts(all[j], opts[i].o))
+				first = all[j];
 		return diag_fail(d, -EINVAL,
-				 "compression applies to format qcow2-compressed, not %s (remove "
-				 "compression or set format = qcow2-compressed)",
-				 s->format);
-	if (s->compression_level && strcmp(s->format, "qcow2-compressed") != 0)
-		return diag_fail(d, -EINVAL,
-				 "compressionLevel applies to format qcow2-compressed, not %s "
-				 "(remove it or set format = qcow2-compressed)",
-				 s->format);
+				 "%s applies to format %s, not %s (remove %s or set format = %s)",
+				 opts[i].key, format_names_accepting(opts[i].o), s->format,
+				 opts[i].remove, first->name);
+	}
 	if (s->compression_level > 12 && s->compression != FORMAT_COMPRESSION_ZSTD)
 		return diag_fail(d, -EINVAL,
 				 "compressionLevel %u: deflate levels go from 1 to 12 (22 is zstd's "
 				 "highest: set compression = zstd)",
 				 s->compression_level);
 	return 0;
+}
+
+/* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
+static int spec_check_supported(const struct image_spec *s, struct diag *d)
+{
+	const struct format_ops *f = spec_format_ops(s->format);
+
+	if (strcmp(s->fs_type, "ext4") != 0)
+		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
+				 s->fs_type);
+	if (!f)
+		return diag_fail(d, -ENOTSUP,
+				 "format %s is not supported by this build (use one of %s)",
+				 s->format, format_names());
+	return spec_check_format_options(s, f, d);
 }
 
 /* The Nix store keys (issue #5): what needs a closure, what onlyNixStore excludes. */
@@ -262,6 +289,86 @@ static int spec_check_contents(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
+/* The filesystems a partition may hold. fs/fs.c's handler table will own this list
+ * (fs_ops_find()); until it is on this branch the spec knows the five names itself. */
+static bool spec_partition_fs_known(const char *fs)
+{
+	static const char *const names[] = { "ext4", "vfat", "swap", "raw", "none" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(fs, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A role at most one partition may have ("root", "esp"): the index of a second one, or -1. */
+static int spec_partition_dup(const struct image_spec *s, const char *type, size_t *ret_first)
+{
+	bool seen = false;
+
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		if (strcmp(s->partitions[i].type, type) != 0)
+			continue;
+		if (seen)
+			return (int)i;
+		seen = true;
+		*ret_first = i;
+	}
+	return -1;
+}
+
+/* "partitions" (what can be checked without the disk; part/ places and sizes them): it goes
+ * with partitionTableType gpt or mbr and they with it, fits the table, one "rest", one root,
+ * one ESP, known filesystems. */
+static int spec_check_partitions(const struct image_spec *s, struct diag *d)
+{
+	enum part_table t = s->partition_table;
+	bool own = t == PART_TABLE_GPT || t == PART_TABLE_MBR;
+	size_t rest = SIZE_MAX, first;
+	static const char *const unique[] = { "root", "esp" };
+
+	if (s->n_partitions && !own)
+		return diag_fail(d, -EINVAL, "partitions: needs partitionTableType gpt or mbr");
+	if (!own)
+		return 0;
+	if (!s->n_partitions)
+		return diag_fail(d, -EINVAL, "partitionTableType %s: needs a \"partitions\" list",
+				 part_table_name(t));
+	if (t == PART_TABLE_GPT && s->n_partitions > 128)
+		return diag_fail(d, -EINVAL, "partitions: %zu partitions; a GPT holds at most 128",
+				 s->n_partitions);
+	if (t == PART_TABLE_MBR && s->n_partitions > 4)
+		return diag_fail(d, -EINVAL, "partitions: %zu partitions; an MBR holds at most 4 "
+				 "(extended partitions are not supported: use partitionTableType "
+				 "gpt)", s->n_partitions);
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		const struct spec_partition *p = &s->partitions[i];
+
+		if (p->fs && !spec_partition_fs_known(p->fs))
+			return diag_fail(d, -EINVAL, "partitions[%zu].fs \"%s\": unknown (use ext4, "
+					 "vfat, swap, raw or none)", i, p->fs);
+		if (p->min_bytes && p->max_bytes && p->min_bytes > p->max_bytes)
+			return diag_fail(d, -EINVAL, "partitions[%zu]: minSize is larger than "
+					 "maxSize", i);
+		if (p->size_kind != SPEC_PART_SIZE_REST)
+			continue;
+		if (rest != SIZE_MAX)
+			return diag_fail(d, -EINVAL, "partitions[%zu].size \"rest\": only one "
+					 "partition may take the rest (partitions[%zu] does)", i,
+					 rest);
+		rest = i;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(unique); i++) {
+		int dup = spec_partition_dup(s, unique[i], &first);
+
+		if (dup >= 0)
+			return diag_fail(d, -EINVAL, "partitions[%d]: a second %s partition "
+					 "(partitions[%zu] is one; at most one)", dup, unique[i],
+					 first);
+	}
+	return 0;
+}
+
 static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
 {
 	uint64_t min;
@@ -364,6 +471,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_contents(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_partitions(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_boot_size(s, d);

@@ -1,8 +1,8 @@
-/* One setter per spec value, shared by the JSON keys (json.c) and the flags (flags.c). Each
- * checks the text and fails with a message naming the input (`what`) and the accepted form.
- * Choices that are well-formed but not implemented yet (fsType "btrfs", a format without a
- * sink) are stored here and refused by spec_validate(), so that a flag can still override
- * them. */
+/* One setter per spec value, named by the option table (options.c) for its JSON key and its
+ * flag. Each checks the text and fails with a message naming the input (`what`) and the
+ * accepted form. Choices that are well-formed but not implemented yet (fsType "btrfs", a format
+ * without a sink) are stored here and refused by spec_validate(), so that a flag can still
+ * override them. */
 #include "spec/spec-internal.h"
 
 #include <errno.h>
@@ -14,18 +14,6 @@
 #include "util/utf8.h"
 #include "util/uuid.h"
 #include "util/xalloc.h"
-
-static const struct {
-	const char *name;
-	const char *extension; /* make-disk-image's file name: nixos.<extension> */
-	const char *sink;      /* format_find() name */
-} spec_formats[] = {
-	{ "raw", "img", "raw" },
-	{ "qcow2", "qcow2", "qcow2" },
-	{ "qcow2-compressed", "qcow2", "qcow2" },
-	{ "vdi", "vdi", "vdi" },
-	{ "vpc", "vhd", "vpc" },
-};
 
 static void spec_replace_str(char **field, const char *v)
 {
@@ -58,29 +46,37 @@ char *spec_path_resolve(const char *base_dir, const char *path)
 	return xasprintf("%s/%s", base_dir, path);
 }
 
-int spec_set_root(struct image_spec *s, const char *v, const char *base_dir, const char *what,
-		  struct diag *d)
+int spec_set_root(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
-	if (!*v)
-		return diag_fail(d, -EINVAL, "%s: empty path (omit it for no root tree)", what);
-	free(s->root);
-	s->root = spec_path_resolve(base_dir, v);
+	if (!*a->text)
+		return diag_fail(d, -EINVAL, "%s: empty path (omit it for no root tree)", a->what);
+	spec_set_path(&s->root, a->text, a->base_dir);
 	return 0;
 }
 
-int spec_set_boot_tree(char **field, const char *v, const char *base_dir, const char *what,
-		       struct diag *d)
+/* "esp", "xbootldr": a host directory for a boot partition (*field replaced). */
+static int spec_set_boot_tree(char **field, const struct spec_arg *a, struct diag *d)
 {
-	if (!*v)
+	if (!*a->text)
 		return diag_fail(d, -EINVAL, "%s: empty path (omit it for an empty partition)",
-				 what);
-	free(*field);
-	*field = spec_path_resolve(base_dir, v);
+				 a->what);
+	spec_set_path(field, a->text, a->base_dir);
 	return 0;
 }
 
-int spec_set_part_table(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_esp(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	return spec_set_boot_tree(&s->esp, a, d);
+}
+
+int spec_set_xbootldr(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	return spec_set_boot_tree(&s->xbootldr, a, d);
+}
+
+int spec_set_part_table(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
 	enum part_table t;
 
 	if (part_table_from_name(v, &t) < 0)
@@ -92,16 +88,18 @@ int spec_set_part_table(struct image_spec *s, const char *v, const char *what, s
 	return 0;
 }
 
-int spec_set_fs_type(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_fs_type(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	if (!*v)
 		return diag_fail(d, -EINVAL, "%s: empty (use ext4)", what);
 	spec_replace_str(&s->fs_type, v);
 	return 0;
 }
 
-int spec_set_label(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_label(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	size_t n = strlen(v);
 
 	size_t ok = utf8_valid_prefix(v, n);
@@ -118,8 +116,9 @@ int spec_set_label(struct image_spec *s, const char *v, const char *what, struct
 	return 0;
 }
 
-int spec_set_disk_size(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_disk_size(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	uint64_t bytes;
 	uint32_t mib;
 	int r;
@@ -169,25 +168,27 @@ int spec_set_size(uint64_t *field, uint64_t max, const char *limit, const char *
 	return 0;
 }
 
-int spec_set_format(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_format(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
-	if (!spec_format_extension(v))
-		return diag_fail(d, -EINVAL,
-				 "%s: unknown (use raw, qcow2, qcow2-compressed, vdi or vpc)", what);
+	const char *v = a->text, *what = a->what;
+	if (!format_find(v))
+		return diag_fail(d, -EINVAL, "%s: unknown (use %s)", what, format_names_or());
 	spec_replace_str(&s->format, v);
 	return 0;
 }
 
-int spec_set_base_name(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_base_name(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	if (!*v || strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
 		return diag_fail(d, -EINVAL, "%s: not a file name (use e.g. nixos)", what);
 	spec_replace_str(&s->base_name, v);
 	return 0;
 }
 
-int spec_set_seed(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_seed(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	if (!*v)
 		return diag_fail(d, -EINVAL, "%s: empty (omit it for the default seed)", what);
 	spec_replace_str(&s->seed, v);
@@ -206,8 +207,9 @@ int spec_set_uuid(uint8_t field[16], bool *set, const char *v, const char *what,
 	return 0;
 }
 
-int spec_set_owner(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_owner(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	const char *colon = strchr(v, ':');
 	_cleanup_free_ char *uid = colon ? xstrndup(v, (size_t)(colon - v)) : NULL;
 	uint32_t u, g;
@@ -223,16 +225,17 @@ int spec_set_owner(struct image_spec *s, const char *v, const char *what, struct
 	return 0;
 }
 
-int spec_set_arch(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_arch(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
-	enum part_arch a;
+	const char *v = a->text, *what = a->what;
+	enum part_arch arch;
 
-	if (part_arch_from_name(v, &a) < 0)
+	if (part_arch_from_name(v, &arch) < 0)
 		return diag_fail(d, -EINVAL,
 				 "%s: unknown architecture (use x86-64, x86, aarch64, arm, riscv64, "
 				 "riscv32, loongarch64, ppc64le or s390x)",
 				 what);
-	s->arch = a;
+	s->arch = arch;
 	return 0;
 }
 
@@ -248,16 +251,17 @@ static int set_u32(const char *v, uint32_t max, uint32_t *field, const char *wha
 	return 0;
 }
 
-int spec_set_reserved_percent(struct image_spec *s, const char *v, const char *what,
-			      struct diag *d)
+int spec_set_reserved_percent(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	return set_u32(v, 50, &s->reserved_percent, what,
 		       "not a whole percentage from 0 to 50 (mke2fs's -m limit)", d);
 }
 
 /* qcow2 allows 512 bytes to 2 MiB, a power of two (qcow2.txt, cluster_bits 9..21). */
-int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_cluster_size(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	uint64_t n;
 
 	if (size_parse(v, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
@@ -267,8 +271,9 @@ int spec_set_cluster_size(struct image_spec *s, const char *v, const char *what,
 	return 0;
 }
 
-int spec_set_compression(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_compression(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	if (strcmp(v, "deflate") == 0 || strcmp(v, "zlib") == 0)
 		s->compression = FORMAT_COMPRESSION_DEFLATE;
 	else if (strcmp(v, "zstd") == 0)
@@ -278,23 +283,24 @@ int spec_set_compression(struct image_spec *s, const char *v, const char *what, 
 	return 0;
 }
 
-int spec_set_compression_level(struct image_spec *s, const char *v, const char *what,
-			       struct diag *d)
+int spec_set_compression_level(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	/* the range per algorithm is checked with the rest of the spec (validate.c) */
 	return set_u32(v, 22, &s->compression_level, what,
 		       "not a compression level from 0 to 22 (0: the default)", d);
 }
 
-int spec_set_threads(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_threads(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	return set_u32(v, 1024, &s->threads, what,
 		       "not a number of threads from 0 to 1024 (0: one per core)", d);
 }
 
-int spec_set_vpc_subformat(struct image_spec *s, const char *v, const char *what,
-			   struct diag *d)
+int spec_set_vpc_subformat(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	if (strcmp(v, "dynamic") == 0)
 		s->vpc_subformat = FORMAT_VPC_DYNAMIC;
 	else if (strcmp(v, "fixed") == 0)
@@ -331,21 +337,17 @@ void spec_contents_clear(struct image_spec *s)
 	s->n_contents = 0;
 }
 
+/* The format table is format/format.c's: these name its entries as the spec does. */
 const char *spec_format_extension(const char *format)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
-		if (strcmp(spec_formats[i].name, format) == 0)
-			return spec_formats[i].extension;
-	return NULL;
+	const struct format_ops *f = format_find(format);
+
+	return f ? f->extension : NULL;
 }
 
 const struct format_ops *spec_format_ops(const char *format)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(spec_formats); i++)
-		if (strcmp(spec_formats[i].name, format) == 0)
-			return format_find(format) ? format_find(format)
-						   : format_find(spec_formats[i].sink);
-	return NULL;
+	return format_find(format);
 }
 
 void spec_set_path(char **field, const char *v, const char *base_dir)
@@ -354,8 +356,9 @@ void spec_set_path(char **field, const char *v, const char *base_dir)
 	*field = spec_path_resolve(base_dir, v);
 }
 
-int spec_set_bootloader(struct image_spec *s, const char *v, const char *what, struct diag *d)
+int spec_set_bootloader(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
+	const char *v = a->text, *what = a->what;
 	static const char *const names[] = {
 		[SPEC_BOOTLOADER_AUTO] = "auto",
 		[SPEC_BOOTLOADER_NONE] = "none",
@@ -370,4 +373,76 @@ int spec_set_bootloader(struct image_spec *s, const char *v, const char *what, s
 		}
 	return diag_fail(d, -EINVAL, "%s: unknown bootloader (use auto, systemd-boot, grub or "
 			 "none)", what);
+}
+
+int spec_set_additional_space(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	return spec_set_size(&s->additional_space_bytes, SPEC_ADDITIONAL_SPACE_MAX,
+			     SPEC_ADDITIONAL_SPACE_LIMIT, a->text, a->what, d);
+}
+
+int spec_set_boot_size(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	return spec_set_size(&s->boot_size_bytes, SPEC_BOOT_SIZE_MAX, SPEC_BOOT_SIZE_LIMIT,
+			     a->text, a->what, d);
+}
+
+int spec_set_root_gpuid(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	return spec_set_uuid(s->root_gpuid, &s->root_gpuid_set, a->text, a->what, d);
+}
+
+int spec_set_root_fsuid(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	return spec_set_uuid(s->root_fsuid, &s->root_fsuid_set, a->text, a->what, d);
+}
+
+/* "channel": root's channel; giving one means copying it. */
+int spec_set_channel(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	spec_set_path(&s->channel, a->text, a->base_dir);
+	s->copy_channel = true;
+	return 0;
+}
+
+/* --additional-paths: they are in the closure info already, accepted for make-disk-image's
+ * sake (the JSON list is checked by json.c). */
+int spec_set_additional_path(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	s->n_additional_paths++;
+	return 0;
+}
+
+int spec_set_install_bootloader(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	s->install_bootloader = a->on;
+	s->install_bootloader_set = true;
+	return 0;
+}
+
+/* --progress / --no-progress override the tty check. */
+int spec_set_progress(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	s->progress_set = true;
+	s->progress = a->on;
+	return 0;
+}
+
+void spec_partition_clear(struct spec_partition *p)
+{
+	free(p->type);
+	free(p->label);
+	free(p->fs_label);
+	free(p->fs);
+	free(p->contents);
+	memset(p, 0, sizeof(*p));
+}
+
+void spec_partitions_clear(struct image_spec *s)
+{
+	for (size_t i = 0; i < s->n_partitions; i++)
+		spec_partition_clear(&s->partitions[i]);
+	free(s->partitions);
+	s->partitions = NULL;
+	s->n_partitions = 0;
 }

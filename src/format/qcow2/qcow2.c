@@ -686,6 +686,8 @@ static int qcow2_open_compressed(const struct format_params *p, struct outfile *
 const struct format_ops format_qcow2 = {
 	.name = "qcow2",
 	.extension = "qcow2",
+	.options = FORMAT_OPT_CLUSTER_SIZE,
+	.compressed = "qcow2-compressed",
 	.open = qcow2_open,
 	.write = qcow2_write,
 	.finish = qcow2_finish,
@@ -695,6 +697,8 @@ const struct format_ops format_qcow2 = {
 const struct format_ops format_qcow2_compressed = {
 	.name = "qcow2-compressed",
 	.extension = "qcow2",
+	.options = FORMAT_OPT_CLUSTER_SIZE | FORMAT_OPT_COMPRESSION |
+		   FORMAT_OPT_COMPRESSION_LEVEL | FORMAT_OPT_THREADS,
 	.open = qcow2_open_compressed,
 	.write = qcow2_write,
 	.copy_from_fd = qcow2_copy_from_fd,

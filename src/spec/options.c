@@ -1,0 +1,370 @@
+/* The option table (options.h): one entry per spec key and `mkdiskimage build` flag, in the
+ * order --help lists them, and the --help text made from it. */
+#include "spec/options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/xalloc.h"
+
+#define F(member) offsetof(struct image_spec, member)
+
+const struct spec_option spec_options[] = {
+	/* Flags only: where the spec comes from and goes to, and how the build talks. */
+	{ .flag = "spec", .arg = "FILE", .type = SPEC_OPT_PATH,
+	  .help = "read a JSON spec (repeatable; later files override)" },
+	{ .flag = "output", .short_flag = 'o', .arg = "OUT", .type = SPEC_OPT_PATH, .field = F(output),
+	  .help = "the image file, or an existing directory to hold BASENAME.img (.qcow2, .vdi, "
+		  ".vhd) (required). An existing file is replaced when the image is complete; "
+		  "devices, FIFOs and sockets are refused" },
+	{ .flag = "output-device", .type = SPEC_OPT_BOOL, .field = F(output_device),
+	  .help = "-o is a block device: write the raw image onto it in place (its first diskSize "
+		  "bytes; it must not be mounted)" },
+
+	/* What goes into the image. */
+	{ .key = "root", .flag = "root", .arg = "DIR", .type = SPEC_OPT_PATH, .set = spec_set_root,
+	  .help = "staging tree copied whole onto /" },
+	{ .key = "esp", .flag = "esp", .arg = "DIR", .type = SPEC_OPT_PATH, .set = spec_set_esp,
+	  .help = "tree copied onto the ESP (FAT; efi, efixbootldr, hybrid); without it the ESP "
+		  "is empty" },
+	{ .key = "xbootldr", .flag = "xbootldr", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .set = spec_set_xbootldr, .help = "tree copied onto XBOOTLDR (efixbootldr)" },
+	{ .key = "contents", .flag = "contents", .arg = "SRC:TARGET[:MODE[:USER:GROUP]]",
+	  .type = SPEC_OPT_LIST, .set = spec_set_contents_flag, .set_json = spec_json_contents,
+	  .bracket = "[contents: list of {source, target, mode, user, group}]",
+	  .help = "repeatable; replaces the spec's list. Fields split at ':'; write ':' in a path "
+		  "as '\\:' and '\\' as '\\\\'. An empty MODE, USER or GROUP is unset." },
+
+	/* The disk. */
+	{ .key = "partitionTableType", .flag = "partition-table", .arg = "TYPE",
+	  .type = SPEC_OPT_ENUM, .set = spec_set_part_table,
+	  .help = "none, legacy (default), legacy+boot, legacy+gpt, efi, efixbootldr or hybrid; "
+		  "gpt or mbr with partitions" },
+	{ .key = "partitions", .type = SPEC_OPT_LIST, .set_json = spec_json_partitions,
+	  .help = "the disk's own partitions (with partitionTableType gpt or mbr): a list of "
+		  "{type, label, fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
+		  "additionalSpace, bootable, required, noAuto, readOnly, growFileSystem}" },
+	{ .key = "fsType", .flag = "fs", .arg = "TYPE", .type = SPEC_OPT_STRING,
+	  .set = spec_set_fs_type, .help = "ext4 (the only one supported)" },
+	{ .key = "label", .flag = "label", .arg = "LABEL", .type = SPEC_OPT_STRING,
+	  .set = spec_set_label, .def = SPEC_DEFAULT_LABEL,
+	  .help = "filesystem label, at most 16 bytes" },
+	{ .key = "diskSize", .flag = "disk-size", .arg = "auto|MIB", .type = SPEC_OPT_SIZE_OR_AUTO,
+	  .set = spec_set_disk_size, .expected = "\"auto\" or a number of MiB",
+	  .help = "\"auto\" (default) or MiB, e.g. 2048; a size with a suffix (4G) must be a "
+		  "whole number of MiB" },
+	{ .key = "additionalSpace", .flag = "additional-space", .arg = "SIZE",
+	  .type = SPEC_OPT_SIZE, .set = spec_set_additional_space,
+	  .expected = "a size such as \"512M\"", .def = "512M",
+	  .help = "free space auto sizing adds" },
+	{ .key = "bootSize", .flag = "boot-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
+	  .set = spec_set_boot_size, .expected = "a size such as \"256M\"", .def = "256M",
+	  .help = "end of the ESP or XBOOTLDR partition" },
+
+	/* The output format and its options (format/format.c says which format takes which). */
+	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_format,
+	  .help = "raw (default), qcow2, qcow2-compressed, vdi or vpc (VHD)" },
+	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
+	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
+	  .help = "qcow2 cluster size, 512 to 2M" },
+	{ .key = "compression", .flag = "compression", .arg = "ALG", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_compression,
+	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd" },
+	{ .key = "compressionLevel", .flag = "compression-level", .arg = "N", .type = SPEC_OPT_UINT,
+	  .set = spec_set_compression_level, .expected = "a compression level",
+	  .help = "1-12 for deflate, 1-22 for zstd; 0 (default): deflate 2, zstd 1 (fast; deflate "
+		  "is still no larger than qemu-img -c on OS trees). Higher: smaller" },
+	{ .key = "threads", .flag = "threads", .arg = "N", .type = SPEC_OPT_UINT,
+	  .set = spec_set_threads, .expected = "a number of threads",
+	  .help = "compression threads (0: one per core); the output is the same for any N" },
+	{ .key = "vpcSubformat", .flag = "vpc-subformat", .arg = "TYPE", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_vpc_subformat,
+	  .help = "vpc: dynamic (default) or fixed (rounded up to a whole MiB, as Azure "
+		  "requires)" },
+	{ .key = "baseName", .flag = "base-name", .arg = "NAME", .type = SPEC_OPT_STRING,
+	  .set = spec_set_base_name, .def = SPEC_DEFAULT_BASE_NAME,
+	  .help = "file name in an output directory" },
+
+	/* Identifiers and ownership. */
+	{ .key = "deterministic", .flag = "deterministic", .type = SPEC_OPT_BOOL,
+	  .field = F(deterministic), .bracket = "[deterministic: true]",
+	  .help = "fixed identifiers (default)" },
+	{ .flag = "no-deterministic", .type = SPEC_OPT_BOOL, .off = true, .field = F(deterministic),
+	  .bracket = "[deterministic: false]", .help = "random identifiers" },
+	{ .key = "seed", .flag = "seed", .arg = "SEED", .type = SPEC_OPT_STRING,
+	  .set = spec_set_seed,
+	  .help = "derives every identifier (default \"" SPEC_SEED_PREFIX "\" followed by the "
+		  "label)" },
+	{ .key = "rootGPUID", .flag = "root-gpuid", .arg = "UUID", .type = SPEC_OPT_UUID,
+	  .set = spec_set_root_gpuid, .def = SPEC_DEFAULT_ROOT_GPUID,
+	  .help = "root partition GUID" },
+	{ .key = "rootFSUID", .flag = "root-fsuid", .arg = "UUID", .type = SPEC_OPT_UUID,
+	  .set = spec_set_root_fsuid, .help = "root filesystem UUID (the root GPUID)" },
+	{ .key = "owner", .flag = "owner", .arg = "UID:GID", .type = SPEC_OPT_STRING,
+	  .set = spec_set_owner, .expected = "a string \"UID:GID\"",
+	  .help = "owner of every file in the image" },
+	{ .key = "arch", .flag = "arch", .arg = "ARCH", .type = SPEC_OPT_ENUM, .set = spec_set_arch,
+	  .help = "root partition type: x86-64, x86, aarch64, arm, riscv64, riscv32, loongarch64, "
+		  "ppc64le, s390x (default: the architecture mkdiskimage was built for)" },
+	{ .key = "genericRootType", .flag = "generic-root-type", .type = SPEC_OPT_BOOL,
+	  .field = F(generic_root_type), .bracket = "[genericRootType: true]",
+	  .help = "root partition with the generic Linux filesystem type instead of the "
+		  "architecture's" },
+	{ .key = "reservedPercent", .flag = "reserved-percent", .arg = "N", .type = SPEC_OPT_UINT,
+	  .set = spec_set_reserved_percent, .expected = "a whole number from 0 to 50", .def = "5",
+	  .help = "ext4 reserved blocks, 0-50" },
+
+	/* NixOS (issue #5). */
+	{ .key = "closureInfo", .flag = "closure-info", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .field = F(closure_info),
+	  .help = "nixpkgs' closureInfo (store-paths, registration): copied into /nix/store with "
+		  "its database" },
+	{ .key = "system", .flag = "system", .arg = "TOPLEVEL", .type = SPEC_OPT_PATH,
+	  .field = F(system), .help = "NixOS toplevel: the system profile, /etc/NIXOS" },
+	{ .key = "configFile", .flag = "config-file", .arg = "F", .type = SPEC_OPT_PATH,
+	  .field = F(config_file), .help = "installed as /etc/nixos/configuration.nix" },
+	{ .key = "channel", .flag = "channel", .arg = "PATH", .type = SPEC_OPT_PATH,
+	  .set = spec_set_channel, .bracket = "[channel, copyChannel]",
+	  .help = "root's channel (a store path)" },
+	{ .key = "copyChannel", .type = SPEC_OPT_BOOL, .field = F(copy_channel),
+	  .help = "copy the channel (channel sets it)" },
+	{ .key = "onlyNixStore", .flag = "only-nix-store", .type = SPEC_OPT_BOOL,
+	  .field = F(only_nix_store),
+	  .help = "the store at the filesystem root, label nix-store" },
+	{ .key = "additionalPaths", .flag = "additional-paths", .arg = "PATH", .type = SPEC_OPT_LIST,
+	  .set = spec_set_additional_path, .set_json = spec_json_additional_paths,
+	  .help = "accepted: they are in the closure info" },
+	{ .key = "passwd", .flag = "passwd", .arg = "FILE", .type = SPEC_OPT_PATH,
+	  .field = F(passwd_file), .help = "resolves contents users (not /etc/passwd)" },
+	{ .key = "group", .flag = "group", .arg = "FILE", .type = SPEC_OPT_PATH,
+	  .field = F(group_file), .help = "resolves contents groups (not /etc/group)" },
+
+	/* EFI variables and bootloaders (issue #6). */
+	{ .key = "touchEFIVars", .flag = "touch-efi-vars", .type = SPEC_OPT_BOOL,
+	  .field = F(touch_efi_vars), .bracket = "[touchEFIVars: true]",
+	  .help = "write efi-vars.fd: the template with Boot0000 for systemd-boot on the ESP, "
+		  "BootOrder" },
+	{ .key = "efiVariables", .flag = "efi-vars-template", .arg = "F", .type = SPEC_OPT_PATH,
+	  .field = F(efi_vars_template),
+	  .help = "the firmware's variable store, e.g. /usr/share/OVMF/OVMF_VARS_4M.fd "
+		  "(touchEFIVars needs it)" },
+	{ .key = "efiVarsOut", .flag = "efi-vars-out", .arg = "F", .type = SPEC_OPT_PATH,
+	  .field = F(efi_vars_out),
+	  .help = "where efi-vars.fd goes (default: in the -o directory)" },
+	{ .key = "bootloader", .flag = "bootloader", .arg = "NAME", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_bootloader,
+	  .help = "auto (default: systemd-boot on efi, efixbootldr and hybrid when a kernel is "
+		  "known), systemd-boot, grub or none [installBootLoader]" },
+	{ .key = "installBootLoader", .type = SPEC_OPT_BOOL, .set = spec_set_install_bootloader,
+	  .help = "false: no bootloader" },
+	{ .key = "kernel", .flag = "kernel", .arg = "F", .type = SPEC_OPT_PATH, .field = F(kernel),
+	  .help = "kernel to boot (in the root tree or on the host)" },
+	{ .key = "initrd", .flag = "initrd", .arg = "F", .type = SPEC_OPT_PATH, .field = F(initrd),
+	  .help = "its initrd" },
+	{ .key = "cmdline", .flag = "cmdline", .arg = "S", .type = SPEC_OPT_STRING,
+	  .field = F(cmdline), .help = "its kernel parameters" },
+	{ .key = "systemdBootEfi", .flag = "systemd-boot-efi", .arg = "F", .type = SPEC_OPT_PATH,
+	  .field = F(systemd_boot_efi),
+	  .help = "systemd-boot's EFI binary (default: the system's "
+		  "systemd/lib/systemd/boot/efi/)" },
+	{ .key = "grubDir", .flag = "grub-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .field = F(grub_dir),
+	  .help = "GRUB's i386-pc modules for bootloader grub (legacy, legacy+gpt, hybrid; "
+		  "Debian: /usr/lib/grub/i386-pc)" },
+	{ .key = "grubEfiDir", .flag = "grub-efi-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .field = F(grub_efi_dir),
+	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
+		  "efixbootldr, hybrid)" },
+	{ .key = "memSize", .type = SPEC_OPT_IGNORED, .set_json = spec_json_mem_size,
+	  .help = "ignored: there is no VM" },
+
+	/* Flags only: how the build talks. */
+	{ .flag = "json", .type = SPEC_OPT_BOOL, .field = F(json),
+	  .help = "print a machine-readable summary on stdout" },
+	{ .flag = "progress", .type = SPEC_OPT_BOOL, .set = spec_set_progress,
+	  .usage = "--progress, --no-progress",
+	  .help = "force progress on stderr on or off (default: on when stderr is a terminal)" },
+	{ .flag = "no-progress", .type = SPEC_OPT_BOOL, .off = true, .set = spec_set_progress },
+	{ .flag = "help", .short_flag = 'h', .type = SPEC_OPT_BOOL, .field = F(help),
+	  .help = "show this help" },
+};
+
+const size_t spec_n_options = ARRAY_SIZE(spec_options);
+
+const struct spec_option *spec_option_by_key(const char *key)
+{
+	for (size_t i = 0; i < spec_n_options; i++)
+		if (spec_options[i].key && strcmp(spec_options[i].key, key) == 0)
+			return &spec_options[i];
+	return NULL;
+}
+
+int spec_option_set(struct image_spec *s, const struct spec_option *o, const struct spec_arg *a,
+		    struct diag *d)
+{
+	void *field = (char *)s + o->field;
+
+	if (o->set)
+		return o->set(s, a, d);
+	switch (o->type) {
+	case SPEC_OPT_BOOL:
+		*(bool *)field = a->on;
+		return 0;
+	case SPEC_OPT_PATH:
+		spec_set_path(field, a->text, a->base_dir);
+		return 0;
+	case SPEC_OPT_STRING:
+		spec_set_path(field, a->text, /* base_dir= */ NULL); /* a copy, as given */
+		return 0;
+	default:
+		return diag_fail(d, -EINVAL, "%s: no setter (an option table bug)",
+				 o->key ? o->key : o->flag);
+	}
+}
+
+const char *spec_option_expected(const struct spec_option *o)
+{
+	if (o->expected)
+		return o->expected;
+	switch (o->type) {
+	case SPEC_OPT_PATH:
+		return "a path";
+	case SPEC_OPT_BOOL:
+		return "true or false";
+	case SPEC_OPT_UUID:
+		return "a UUID string";
+	case SPEC_OPT_SIZE:
+	case SPEC_OPT_SIZE_OR_AUTO:
+		return "a size";
+	case SPEC_OPT_UINT:
+		return "a whole number";
+	default:
+		return "a string";
+	}
+}
+
+/* --help: the flag column is 31 wide, the text wraps at column 87. */
+#define USAGE_COLUMN 31
+#define USAGE_WIDTH 87
+
+struct usage_buf {
+	char *text;
+	size_t len, cap;
+};
+
+static void usage_add(struct usage_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->text = xrealloc(b->text, b->cap);
+	}
+	memcpy(b->text + b->len, s, n);
+	b->len += n;
+	b->text[b->len] = '\0';
+}
+
+static void usage_puts(struct usage_buf *b, const char *s)
+{
+	usage_add(b, s, strlen(s));
+}
+
+/* words, wrapped into lines from USAGE_COLUMN to USAGE_WIDTH; col: where the line is now */
+static void usage_wrap(struct usage_buf *b, const char *words, size_t col)
+{
+	const char *p = words;
+	bool first = true;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (!first && col + 1 + n > USAGE_WIDTH) {
+			usage_puts(b, "\n");
+			col = 0;
+			first = true;
+		}
+		for (; col < USAGE_COLUMN; col++)
+			usage_puts(b, " ");
+		if (!first) {
+			usage_puts(b, " ");
+			col++;
+		}
+		usage_add(b, p, n);
+		col += n;
+		first = false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	usage_puts(b, "\n");
+}
+
+static char *usage_build(void)
+{
+	struct usage_buf b = { 0 };
+
+	usage_puts(&b,
+		   "Usage: mkdiskimage build [--spec FILE.json] [FLAGS] -o OUT\n"
+		   "\n"
+		   "Builds a disk image as nixpkgs' make-disk-image does. Every flag has a spec key "
+		   "(in\n"
+		   "brackets) of the same meaning; flags override the spec files, whatever their "
+		   "order.\n"
+		   "Relative paths in a spec file are relative to its directory; on the command "
+		   "line, to\n"
+		   "the working directory. A null value in a spec file keeps the default.\n"
+		   "\n");
+	for (size_t i = 0; i < spec_n_options; i++) {
+		const struct spec_option *o = &spec_options[i];
+		_cleanup_free_ char *left = NULL, *text = NULL, *bracket = NULL;
+
+		if (!o->flag || !o->help)
+			continue;
+		if (o->usage)
+			left = xasprintf("      %s", o->usage);
+		else if (o->short_flag)
+			left = xasprintf("  -%c, --%s%s%s", o->short_flag, o->flag, o->arg ? " " : "",
+					 o->arg ? o->arg : "");
+		else
+			left = xasprintf("      --%s%s%s", o->flag, o->arg ? " " : "",
+					 o->arg ? o->arg : "");
+		bracket = o->bracket ? xstrdup(o->bracket)
+			  : o->key   ? xasprintf("[%s]", o->key)
+				     : NULL;
+		text = xasprintf("%s%s%s%s%s%s", bracket ? bracket : "", bracket ? " " : "",
+				 o->help, o->def ? " (" : "", o->def ? o->def : "",
+				 o->def ? ")" : "");
+		usage_puts(&b, left);
+		if (strlen(left) + 2 > USAGE_COLUMN) {
+			usage_puts(&b, "\n");
+			usage_wrap(&b, text, 0);
+		} else
+			usage_wrap(&b, text, strlen(left));
+	}
+	usage_puts(&b, "\nSpec keys without a flag:\n");
+	for (size_t i = 0; i < spec_n_options; i++) {
+		const struct spec_option *o = &spec_options[i];
+		_cleanup_free_ char *left = NULL;
+
+		if (o->flag)
+			continue;
+		left = xasprintf("  %s", o->key);
+		usage_puts(&b, left);
+		usage_wrap(&b, o->help, strlen(left));
+	}
+	usage_puts(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
+		       "1024).\n");
+	return b.text;
+}
+
+const char *spec_usage(void)
+{
+	static char *text;
+
+	if (!text)
+		text = usage_build(); /* once; kept for the process's life */
+	return text;
+}
