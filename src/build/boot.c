@@ -28,8 +28,9 @@ bool build_wants_grub_cfg(const struct image_spec *s)
 	return s->boot_install == SPEC_BOOTLOADER_GRUB || s->install_grub_bios;
 }
 
-int build_sdboot(const struct image_spec *s, const struct build_env *env, const struct tree *t,
-		 struct diag *d, struct sdboot **ret)
+int build_sdboot(const struct image_spec *s, const struct build_model *m,
+		 const struct build_env *env, const struct tree *t, struct diag *d,
+		 struct sdboot **ret)
 {
 	_cleanup_(boot_entry_freep) struct boot_entry *e = NULL;
 	int r;
@@ -45,14 +46,14 @@ int build_sdboot(const struct image_spec *s, const struct build_env *env, const 
 				      .root = t,
 				      .efi = s->systemd_boot_efi,
 				      .arch = s->arch,
-				      .xbootldr = s->partition_table == PART_TABLE_EFIXBOOTLDR,
+				      .xbootldr = build_model_find(m, PART_ROLE_XBOOTLDR) != NULL,
 				      .mtime = env->has_epoch ? env->source_date_epoch : 0,
 			      },
 			      d, ret);
 }
 
 int build_grub_efi(const struct image_spec *s, const struct build_env *env,
-		   const uint8_t fs_uuid[16], struct diag *d, struct build_boot *esp)
+		   const uint8_t fs_uuid[16], struct diag *d, struct build_plan_state *st)
 {
 	char u[UUID_STR_LEN];
 
@@ -62,7 +63,7 @@ int build_grub_efi(const struct image_spec *s, const struct build_env *env,
 	return grub_efi_make(&(struct grub_efi_params){ .grub_dir = s->grub_efi_dir,
 						       .tmp_dir = env->tmp_dir,
 						       .fs_uuid = u },
-			     d, &esp->grub_efi, &esp->grub_efi_len);
+			     d, &st->grub_efi, &st->grub_efi_len);
 }
 
 /* GRUB for BIOS where there is room for its core: bootloader grub with grubDir on a layout
@@ -79,7 +80,7 @@ int build_grub_bios(const struct image_spec *s, const struct build_env *env,
 	*ret = NULL;
 	if (!s->install_grub_bios &&
 	    (s->boot_install != SPEC_BOOTLOADER_GRUB || !s->grub_dir ||
-	     l->table == PART_TABLE_EFI || l->table == PART_TABLE_EFIXBOOTLDR))
+	     (!part_table_is_mbr(l->table) && !part_layout_find(l, PART_ROLE_BIOS_BOOT))))
 		return 0;
 	r = grub_bios_location(l, d, &lba, &n_sect);
 	if (r < 0)
@@ -95,89 +96,61 @@ int build_grub_bios(const struct image_spec *s, const struct build_env *env,
 			      d, ret);
 }
 
-void build_boot_done(struct build_boot *b)
-{
-	free(b->grub_efi);
-	b->grub_efi = NULL;
-	b->fs = fat_plan_free(b->fs);
-	b->t = tree_free(b->t);
-}
-
 /* The boot partition's tree: the host tree src (or empty, as make-disk-image's mkfs.vfat
  * leaves it), systemd-boot's files, GRUB for UEFI; finalized. */
-static int build_boot_tree(const struct build_env *env, bool esp, const char *what,
-			   const char *src, const struct sdboot *sdboot, int64_t fs_time,
-			   struct diag *d, struct build_boot *b)
+int build_boot_tree(const struct build_env *env, const struct build_plan_state *st,
+		    const struct build_volume *v, struct diag *d, struct tree **ret)
 {
+	_cleanup_(tree_freep) struct tree *t = tree_new();
+	bool esp = v->role == PART_ROLE_ESP;
+	bool first_esp = esp && build_model_find(st->model, PART_ROLE_ESP) == v;
 	struct tree_finalize_opts fo = {
 		.clamp_mtime = env->has_epoch,
 		.source_date_epoch = env->source_date_epoch,
 	};
 	int r;
 
-	b->t = tree_new();
-	if (src) {
-		r = tree_add_host_dir(b->t, src, "/", NULL, d);
+	if (v->contents) {
+		r = tree_add_host_dir(t, v->contents, "/", NULL, d);
 		if (r < 0)
-			return diag_prepend(d, r, "%s tree", what);
+			return diag_prepend(d, r, "%s tree", v->what);
 	}
-	if (sdboot) {
-		r = sdboot_populate(sdboot, esp, b->t, d);
+	if (st->sdboot && (first_esp || v->role == PART_ROLE_XBOOTLDR)) {
+		r = sdboot_populate(st->sdboot, esp, t, d);
 		if (r < 0)
 			return r;
 	}
-	if (b->grub_efi) {
-		r = tree_add_data(b->t, GRUB_EFI_PATH, b->grub_efi, b->grub_efi_len, 0644, 0, 0,
-				  fs_time, d);
+	if (st->grub_efi && first_esp) {
+		r = tree_add_data(t, GRUB_EFI_PATH, st->grub_efi, st->grub_efi_len, 0644, 0, 0,
+				  st->ep.fs_time, d);
 		if (r == -EEXIST)
 			return diag_fail(d, r, "ESP tree has %s already: GRUB for UEFI goes there",
 					 GRUB_EFI_PATH);
 		if (r < 0)
 			return r;
 	}
-	r = tree_mkdir_p(b->t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0,
-			 NULL);
+	r = tree_mkdir_p(t, "/", 0755, 0, 0, env->has_epoch ? env->source_date_epoch : 0, NULL);
 	if (r < 0 && r != -EEXIST)
-		return diag_fail(d, r, "%s: cannot create the root directory", what);
-	return tree_finalize(b->t, &fo, d);
-}
-
-int build_boot_plan(const struct build_env *env, const struct part_layout *l,
-		    enum part_role role, const char *src, const struct sdboot *sdboot,
-		    const char *seed, int64_t fs_time, struct diag *d, struct build_boot *ret)
-{
-	const struct part_entry *pe = part_layout_find(l, role);
-	bool esp = role == PART_ROLE_ESP;
-	const char *what = esp ? "ESP" : "XBOOTLDR";
-	struct fat_params fp = {
-		.fs_time = fs_time,
-		.what = what,
-	};
-	uint64_t need, start_mib;
-	int r;
-
-	if (!pe)
-		return 0;
-	fp.size_bytes = pe->n_lba * PART_SECTOR;
-	fp.hidden_sect = (uint32_t)pe->first_lba;
-	snprintf(fp.label, sizeof(fp.label), "%s", esp ? "ESP" : "BOOT");
-	uuid_derive_bytes(seed, esp ? "fat-volume-id:esp" : "fat-volume-id:xbootldr",
-			  &fp.volume_id, sizeof(fp.volume_id));
-	ret->off = pe->first_lba * PART_SECTOR;
-	r = build_boot_tree(env, esp, what, src, sdboot, fs_time, d, ret);
+		return diag_fail(d, r, "%s: cannot create the root directory", v->what);
+	r = tree_finalize(t, &fo, d);
 	if (r < 0)
 		return r;
-	r = fat_plan(&fp, ret->t, d, &ret->fs);
-	if (r != -ENOSPC || fat_min_size(&fp, ret->t, d, &need) < 0)
-		return r;
-	start_mib = pe->first_lba * PART_SECTOR / PART_MIB;
-	if (esp && l->table == PART_TABLE_EFIXBOOTLDR)
+	*ret = TAKE_PTR(t);
+	return 0;
+}
+
+int build_boot_too_small(const struct image_spec *s, const struct build_vol *bv,
+			 uint64_t need, struct diag *d)
+{
+	uint64_t start_mib = bv->off / PART_MIB;
+
+	if (bv->v->role == PART_ROLE_ESP && s->partition_table == PART_TABLE_EFIXBOOTLDR)
 		return diag_fail(d, -ENOSPC,
 				 "ESP needs %llu MiB, but the efixbootldr ESP is 92 MiB "
 				 "(8..100 MiB); put kernels and initrds on --xbootldr",
 				 (unsigned long long)(need >> 20));
-	return diag_fail(d, -ENOSPC, "%s needs %llu MiB; set bootSize to at least %lluM", what,
-			 (unsigned long long)(need >> 20),
+	return diag_fail(d, -ENOSPC, "%s needs %llu MiB; set bootSize to at least %lluM",
+			 bv->v->what, (unsigned long long)(need >> 20),
 			 (unsigned long long)(start_mib + (need >> 20)));
 }
 

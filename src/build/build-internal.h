@@ -9,10 +9,12 @@
 #include "boot/boot.h"
 #include "boot/efivars.h"
 #include "boot/grub.h"
+#include "build/model.h"
 #include "build/build.h"
 #include "format/format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/fat/fat.h"
+#include "fs/fs.h"
 #include "image/plan.h"
 #include "spec/spec.h"
 #include "tree/tree.h"
@@ -27,13 +29,14 @@ DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
 DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
 DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
 
-/* A FAT boot partition (ESP, XBOOTLDR): its tree and plan, alive until emission ends. */
-struct build_boot {
-	struct tree *t;
-	struct fat_plan *fs;
-	uint64_t off;
-	uint8_t *grub_efi; /* GRUB for UEFI, for the ESP's removable path (or NULL) */
-	size_t grub_efi_len;
+/* One filesystem of the disk being built (a volume of the model), alive until emission ends. */
+struct build_vol {
+	const struct build_volume *v; /* the model's: role, filesystem, contents, label */
+	const struct fs_ops *ops;
+	struct tree *t;        /* its own tree; the image tree's volume uses the state's */
+	struct fs_plan *plan;  /* NULL until planned */
+	uint64_t off, len;     /* on the disk */
+	struct fs_stats stats;
 };
 
 struct build_plan_state {
@@ -41,14 +44,18 @@ struct build_plan_state {
 	const struct format_ops *fmt;
 	struct format_params fp; /* fp.seed points at seed */
 	char *seed;
-	struct ext4_params ep;
+	struct ext4_params ep;   /* the root's identifiers (build_ids) and fs time */
 	struct part_params pp;
-	struct tree *t;
+	struct build_model *model;
+	struct part_request *reqs; /* the model's requests with the contents' needs (lists) */
+	struct build_vol *vols;    /* one per model volume, in partition order */
+	size_t n_vols;
+	struct tree *t;            /* the image tree: root, contents, closure */
 	struct sdboot *sdboot;
 	struct grub_bios *grub;
-	struct build_boot esp, xbootldr;
+	uint8_t *grub_efi; /* GRUB for UEFI, for the ESP's removable path (or NULL) */
+	size_t grub_efi_len;
 	struct efivars *vars;
-	struct ext4_plan *fs;
 	struct image_plan *ip;
 	bool emitted;
 };
@@ -60,29 +67,33 @@ int build_ids(const struct image_spec *s, char **ret_seed, struct ext4_params *e
 void build_format_params(const struct image_spec *s, const struct build_env *env,
 			 const char *seed, uint64_t disk_bytes, struct format_params *ret);
 
-/* root.c: the root tree (root, contents, Nix closure, GRUB's grub.cfg), finalized. */
-int build_root_tree(const struct image_spec *s, const struct build_env *env,
-		    const uint8_t fs_uuid[16], struct diag *d, struct tree **ret);
-/* root.c: size the disk for the tree (auto, or check a fixed diskSize). */
-int build_layout(const struct image_spec *s, const struct tree *t, const struct ext4_params *ep,
-		 struct part_params *pp, struct diag *d, struct part_layout *ret,
-		 uint64_t *ret_root_min);
+/* root.c: the root tree (root_dir, contents, Nix closure, GRUB's grub.cfg), finalized. */
+int build_root_tree(const struct image_spec *s, const char *root_dir,
+		    const struct build_env *env, const uint8_t fs_uuid[16], struct diag *d,
+		    struct tree **ret);
+/* root.c: size the disk for the tree (auto, or check a fixed diskSize); st->pp's list (if
+ * any) carries the other partitions' needs already. */
+int build_layout(struct build_plan_state *st, const struct build_vol *root, struct diag *d,
+		 struct part_layout *ret, uint64_t *ret_root_min);
 
 /* boot.c: what the bootloader boots (--kernel or the toplevel's bootspec). */
 int build_boot_entry(const struct image_spec *s, struct diag *d, struct boot_entry **ret);
 /* boot.c: whether GRUB's grub.cfg goes into the root tree, and GRUB for BIOS is embedded. */
 bool build_wants_grub_cfg(const struct image_spec *s);
 /* boot.c: systemd-boot's files, resolved against the root tree (NULL: not installed). */
-int build_sdboot(const struct image_spec *s, const struct build_env *env, const struct tree *t,
-		 struct diag *d, struct sdboot **ret);
-/* boot.c: GRUB for UEFI's binary into esp->grub_efi (bootloader grub with grubEfiDir). */
+int build_sdboot(const struct image_spec *s, const struct build_model *m,
+		 const struct build_env *env, const struct tree *t, struct diag *d,
+		 struct sdboot **ret);
+/* boot.c: GRUB for UEFI's binary (bootloader grub with grubEfiDir), for the ESP. */
 int build_grub_efi(const struct image_spec *s, const struct build_env *env,
-		   const uint8_t fs_uuid[16], struct diag *d, struct build_boot *esp);
-/* boot.c: the FAT partition with `role` (none in the layout: nothing to do). */
-int build_boot_plan(const struct build_env *env, const struct part_layout *l,
-		    enum part_role role, const char *src, const struct sdboot *sdboot,
-		    const char *seed, int64_t fs_time, struct diag *d, struct build_boot *ret);
-void build_boot_done(struct build_boot *b);
+		   const uint8_t fs_uuid[16], struct diag *d, struct build_plan_state *st);
+/* boot.c: a boot partition's tree: the host tree src, systemd-boot's files, GRUB for UEFI
+ * (esp), finalized. */
+int build_boot_tree(const struct build_env *env, const struct build_plan_state *st,
+		    const struct build_volume *v, struct diag *d, struct tree **ret);
+/* boot.c: a too-small boot partition of a preset: -ENOSPC naming the bootSize that fits. */
+int build_boot_too_small(const struct image_spec *s, const struct build_vol *bv,
+			 uint64_t need, struct diag *d);
 /* boot.c: touchEFIVars' variable store (NULL: not asked for). */
 int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
 		   const struct tree *esp, struct diag *d, struct efivars **ret);
@@ -90,3 +101,20 @@ int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
 int build_grub_bios(const struct image_spec *s, const struct build_env *env,
 		    const struct part_layout *l, const uint8_t fs_uuid[16], struct diag *d,
 		    struct grub_bios **ret);
+
+/* volumes.c: each volume's handler (-EINVAL naming an unknown filesystem). */
+int build_volumes_init(struct build_plan_state *st, struct diag *d);
+/* volumes.c: the trees of the volumes that are not the image tree's. */
+int build_volume_trees(struct build_plan_state *st, const struct build_env *env,
+		       struct diag *d);
+/* volumes.c: the needs of lists' "auto"/"rest" partitions other than the root's. */
+int build_volume_needs(struct build_plan_state *st, struct diag *d);
+/* volumes.c: the request for a volume (size and offset from the layout when planning). */
+void build_volume_request(const struct build_plan_state *st, const struct build_vol *bv,
+			  struct fs_request *ret);
+/* volumes.c: plan every volume in its partition of layout l. */
+int build_volumes_plan(struct build_plan_state *st, const struct part_layout *l,
+		       struct diag *d);
+/* volumes.c: the volume of a role (the first), NULL when the disk has none. */
+struct build_vol *build_vol_find(struct build_plan_state *st, enum part_role role);
+void build_volumes_free(struct build_plan_state *st);

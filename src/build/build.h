@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs/ext4/ext4.h"
+#include "fs/fs.h"
 #include "part/part.h"
 #include "util/cleanup.h"
 
@@ -38,16 +38,17 @@ struct build_auto_size {
 	uint64_t disk_bytes;
 };
 
-/* A FAT boot filesystem (ESP or XBOOTLDR). */
+/* A FAT filesystem (ESP, XBOOTLDR, BOOT, a list's vfat partitions). */
 struct build_fat_stats {
 	bool present;
-	const char *label; /* "ESP", "BOOT" */
+	const char *label; /* "ESP", "BOOT", ... */
 	unsigned fat_bits; /* 12, 16, 32 */
 	uint64_t offset, size_bytes, cluster_bytes;
 	uint64_t n_clusters, free_clusters;
 };
 
 #define BUILD_MAX_WARNINGS 4
+#define BUILD_MAX_BOOT_FS 8
 
 struct build_plan_state; /* private to build/: trees, plans, the sink's parameters */
 
@@ -61,8 +62,10 @@ struct build_plan {
 	struct part_layout layout; /* disk size, partitions and their identifiers */
 	uint8_t root_fs_uuid[16];
 	const char *root_label;
-	struct ext4_stats root_stats;
-	struct build_fat_stats boot_fs[2]; /* ESP, XBOOTLDR (in partition order) */
+	bool has_root;            /* a "partitions" list may have no root filesystem */
+	struct fs_stats root_stats;
+	struct build_fat_stats boot_fs[BUILD_MAX_BOOT_FS]; /* the FAT ones, partition order */
+	size_t n_boot_fs;
 	bool auto_sized;                   /* diskSize auto: auto_size is filled */
 	struct build_auto_size auto_size;
 	bool grub_bios, grub_efi, systemd_boot; /* the loaders installed */

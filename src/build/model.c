@@ -134,10 +134,8 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 		seen[q->role] = true;
 		if (p->fs)
 			v->fs = p->fs;
-		if (p->contents && v->image_tree)
-			v->contents = NULL; /* the build takes it as the image's root tree */
-		else
-			v->contents = p->contents;
+		/* the root's: the image's root tree instead of the spec's "root" */
+		v->contents = p->contents;
 		if (p->fs_label || p->label)
 			v->label = p->fs_label ? p->fs_label : p->label;
 		v->uuid_set = p->fs_uuid_set;

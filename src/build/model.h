@@ -21,7 +21,8 @@ struct build_volume {
 	const char *what;   /* in messages: "root filesystem", "ESP", "partition 3" */
 	const char *key;    /* identifier derivation: "root", "esp", "xbootldr", "part3" */
 	bool image_tree;    /* holds the image's tree (root, closure, contents) */
-	const char *contents; /* otherwise: host directory (ext4, vfat) or file (raw), or NULL */
+	const char *contents; /* host directory (ext4, vfat) or file (raw), or NULL; for the
+			       * image tree's volume: the staging root instead of "root" */
 	const char *label;  /* filesystem label, NULL: the handler's default */
 	bool uuid_set;      /* filesystem UUID given */
 	uint8_t uuid[16];

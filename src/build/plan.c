@@ -18,52 +18,46 @@ static void build_plan_warn(struct build_plan *p, const char *msg)
 		p->warnings[p->n_warnings++] = msg;
 }
 
-static void build_fat_stats(const struct build_boot *b, const char *label,
-			    struct build_fat_stats *ret)
+/* The FAT filesystems' figures for --json's "bootFilesystems", in partition order. */
+static void build_fat_stats(struct build_plan *p)
 {
-	const struct fat_geom *g;
+	struct build_plan_state *st = p->state;
 
-	if (!b->fs)
-		return;
-	g = fat_plan_geom(b->fs);
-	*ret = (struct build_fat_stats){
-		.present = true,
-		.label = label,
-		.fat_bits = (unsigned)g->type,
-		.offset = b->off,
-		.size_bytes = (uint64_t)g->n_sect * 512,
-		.cluster_bytes = (uint64_t)g->sect_per_clus * 512,
-		.n_clusters = g->n_clus,
-		.free_clusters = fat_plan_free_clusters(b->fs),
-	};
+	for (size_t i = 0; i < st->n_vols && p->n_boot_fs < BUILD_MAX_BOOT_FS; i++) {
+		const struct build_vol *bv = &st->vols[i];
+		const struct fs_stats *fs = &bv->stats;
+
+		if (!bv->plan || strcmp(bv->ops->name, "vfat") != 0)
+			continue;
+		p->boot_fs[p->n_boot_fs++] = (struct build_fat_stats){
+			.present = true,
+			.label = bv->v->label ? bv->v->label : "",
+			.fat_bits = fs->fat_bits,
+			.offset = bv->off,
+			.size_bytes = fs->size_bytes,
+			.cluster_bytes = fs->cluster_bytes,
+			.n_clusters = fs->n_clusters,
+			.free_clusters = fs->free_clusters,
+		};
+	}
 }
 
-/* The boot partitions, EFI variables and GRUB for BIOS, once the layout is known. */
+/* EFI variables and GRUB for BIOS, once the layout is known. */
 static int build_plan_boot(struct build_plan *p, const struct build_env *env, struct diag *d)
 {
 	struct build_plan_state *st = p->state;
 	const struct image_spec *s = st->s;
+	const struct build_vol *esp = build_vol_find(st, PART_ROLE_ESP);
 	int r;
 
-	r = build_grub_efi(s, env, st->ep.uuid, d, &st->esp);
-	if (r < 0)
-		return r;
-	r = build_boot_plan(env, &p->layout, PART_ROLE_ESP, s->esp, st->sdboot, st->seed,
-			    st->ep.fs_time, d, &st->esp);
-	if (r < 0)
-		return r;
-	r = build_boot_plan(env, &p->layout, PART_ROLE_XBOOTLDR, s->xbootldr, st->sdboot,
-			    st->seed, st->ep.fs_time, d, &st->xbootldr);
-	if (r < 0)
-		return r;
-	r = build_efi_vars(s, &p->layout, st->esp.t, d, &st->vars);
+	r = build_efi_vars(s, &p->layout, esp ? esp->t : NULL, d, &st->vars);
 	if (r < 0)
 		return r;
 	return build_grub_bios(s, env, &p->layout, st->ep.uuid, d, &st->grub);
 }
 
 /* Every range of the disk: table, boot code, filesystems. */
-static int build_plan_ranges(struct build_plan *p, uint64_t root_off, struct diag *d)
+static int build_plan_ranges(struct build_plan *p, struct diag *d)
 {
 	struct build_plan_state *st = p->state;
 	int r;
@@ -72,17 +66,18 @@ static int build_plan_ranges(struct build_plan *p, uint64_t root_off, struct dia
 	part_plan_ranges(&p->layout, st->ip);
 	if (st->grub)
 		grub_bios_plan_ranges(st->grub, st->ip);
-	ext4_plan_ranges(st->fs, root_off, st->ip);
-	if (st->esp.fs)
-		fat_plan_ranges(st->esp.fs, st->esp.off, st->ip);
-	if (st->xbootldr.fs)
-		fat_plan_ranges(st->xbootldr.fs, st->xbootldr.off, st->ip);
+	for (size_t i = 0; i < st->n_vols; i++)
+		if (st->vols[i].plan)
+			st->vols[i].ops->ranges(st->vols[i].plan, st->vols[i].off, st->ip);
 	r = image_plan_seal(st->ip, d);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < st->ip->n_ranges; i++)
 		p->emit_bytes += st->ip->ranges[i].len;
 	p->emit_files = st->t->n_inodes;
+	for (size_t i = 0; i < st->n_vols; i++)
+		if (st->vols[i].t)
+			p->emit_files += st->vols[i].t->n_inodes;
 	return 0;
 }
 
@@ -132,12 +127,27 @@ static void build_plan_auto_size(struct build_plan *p, uint64_t root_min)
 	};
 }
 
+/* The image tree: needed unless a "partitions" list has no root partition for it. */
+static int build_plan_tree(struct build_plan *p, const struct build_env *env,
+			   const struct build_vol *root, struct diag *d)
+{
+	struct build_plan_state *st = p->state;
+	const struct image_spec *s = st->s;
+	const char *dir = root && root->v->contents ? root->v->contents : s->root;
+
+	if (!root && (s->root || s->n_contents || s->closure_info || s->system))
+		return diag_fail(d, -EINVAL, "partitions: no root partition for the image's files "
+				 "(root, contents, closure); add {\"type\": \"root\"}");
+	return build_root_tree(s, dir, env, st->ep.uuid, d, &st->t);
+}
+
 int build_plan(const struct image_spec *s, const struct build_env *env, struct diag *d,
 	       struct build_plan **ret)
 {
 	_cleanup_(build_plan_freep) struct build_plan *p = NULL;
 	struct build_plan_state *st;
-	uint64_t root_off, root_len, root_min = 0;
+	struct build_vol *root;
+	uint64_t root_min = 0;
 	double t1;
 	int r;
 
@@ -147,48 +157,67 @@ int build_plan(const struct image_spec *s, const struct build_env *env, struct d
 	p = build_plan_new(s);
 	st = p->state;
 	st->fmt = spec_format_ops(s->format);
+	r = build_model_from_spec(s, d, &st->model);
+	if (r < 0)
+		return r;
+	if (st->model->n_reqs) {
+		st->reqs = xmemdup(st->model->reqs, st->model->n_reqs * sizeof(*st->reqs));
+		st->pp.parts = st->reqs;
+		st->pp.n_parts = st->model->n_reqs;
+	}
+	r = build_volumes_init(st, d);
+	if (r < 0)
+		return r;
 	r = build_ids(s, &st->seed, &st->ep, st->pp.root_uuid, d);
 	if (r < 0)
 		return r;
 	st->pp.seed = st->seed;
 	memcpy(p->root_fs_uuid, st->ep.uuid, sizeof(p->root_fs_uuid));
 
-	r = build_root_tree(s, env, st->ep.uuid, d, &st->t);
+	root = build_vol_find(st, PART_ROLE_ROOT);
+	r = build_plan_tree(p, env, root, d);
 	if (r < 0)
 		return r;
 	t1 = progress_now();
 	p->scan_seconds = t1 - p->start;
 
-	r = build_sdboot(s, env, st->t, d, &st->sdboot);
+	r = build_sdboot(s, st->model, env, st->t, d, &st->sdboot);
 	if (r < 0)
 		return r;
-	r = build_layout(s, st->t, &st->ep, &st->pp, d, &p->layout, &root_min);
+	r = build_grub_efi(s, env, st->ep.uuid, d, st);
 	if (r < 0)
 		return r;
-	/* the free inodes auto sizing promised (a fixed diskSize adds none) */
-	st->ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
-	part_layout_root(&p->layout, &root_off, &root_len);
+	r = build_volume_trees(st, env, d);
+	if (r < 0)
+		return r;
+	r = build_volume_needs(st, d);
+	if (r < 0)
+		return r;
+	r = build_layout(st, root, d, &p->layout, &root_min);
+	if (r < 0)
+		return r;
+	r = build_volumes_plan(st, &p->layout, d);
+	if (r < 0)
+		return r;
 	r = build_plan_boot(p, env, d);
 	if (r < 0)
 		return r;
-	st->ep.size_bytes = root_len;
-	r = ext4_plan(&st->ep, st->t, d, &st->fs);
-	if (r < 0)
-		return r;
-	ext4_plan_stats(st->fs, &p->root_stats);
-	r = build_plan_ranges(p, root_off, d);
+	if (root)
+		p->root_stats = root->stats;
+	p->has_root = root != NULL;
+	r = build_plan_ranges(p, d);
 	if (r < 0)
 		return r;
 
-	build_fat_stats(&st->esp, "ESP", &p->boot_fs[0]);
-	build_fat_stats(&st->xbootldr, "BOOT", &p->boot_fs[1]);
+	build_fat_stats(p);
 	build_plan_auto_size(p, root_min);
 	p->systemd_boot = st->sdboot != NULL;
 	p->grub_bios = st->grub != NULL;
-	p->grub_efi = st->esp.grub_efi != NULL;
+	p->grub_efi = st->grub_efi != NULL;
 	/* hybrid's auto boots both ways when it can: say when it cannot */
 	if (s->partition_table == PART_TABLE_HYBRID && s->bootloader == SPEC_BOOTLOADER_AUTO &&
-	    p->systemd_boot && !p->grub_bios && (s->arch == PART_ARCH_X86_64 || s->arch == PART_ARCH_X86))
+	    p->systemd_boot && !p->grub_bios &&
+	    (s->arch == PART_ARCH_X86_64 || s->arch == PART_ARCH_X86))
 		build_plan_warn(p, "the image will not boot under BIOS: no GRUB i386-pc modules "
 				   "(give --grub-dir)");
 	build_format_params(s, env, st->seed, p->layout.disk_bytes, &st->fp);
@@ -207,13 +236,14 @@ struct build_plan *build_plan_free(struct build_plan *p)
 	if (st) {
 		/* the image plan points into the filesystem plans and trees: it goes first */
 		image_plan_free(st->ip);
-		ext4_plan_free(st->fs);
+		build_volumes_free(st);
 		efivars_free(st->vars);
-		build_boot_done(&st->xbootldr);
-		build_boot_done(&st->esp);
+		free(st->grub_efi);
 		grub_bios_free(st->grub);
 		sdboot_free(st->sdboot);
 		tree_free(st->t);
+		free(st->reqs);
+		build_model_free(st->model);
 		free(st->seed);
 		free(st);
 	}

@@ -26,8 +26,9 @@ static int build_grub_files(const struct image_spec *s, const struct build_env *
 	return grub_install_files(t, e, u, env->has_epoch ? env->source_date_epoch : 0, d);
 }
 
-int build_root_tree(const struct image_spec *s, const struct build_env *env,
-		    const uint8_t fs_uuid[16], struct diag *d, struct tree **ret)
+int build_root_tree(const struct image_spec *s, const char *root_dir,
+		    const struct build_env *env, const uint8_t fs_uuid[16], struct diag *d,
+		    struct tree **ret)
 {
 	_cleanup_(tree_freep) struct tree *t = tree_new();
 	struct tree_finalize_opts fo = {
@@ -39,8 +40,8 @@ int build_root_tree(const struct image_spec *s, const struct build_env *env,
 	};
 	int r;
 
-	if (s->root) {
-		r = tree_add_host_dir(t, s->root, "/", NULL, d);
+	if (root_dir) {
+		r = tree_add_host_dir(t, root_dir, "/", NULL, d);
 		if (r < 0)
 			return r;
 	}
@@ -122,25 +123,30 @@ static int build_layout_too_small(const struct image_spec *s, const struct part_
 			 (unsigned long long)(need.disk_bytes >> 20));
 }
 
-int build_layout(const struct image_spec *s, const struct tree *t, const struct ext4_params *ep,
-		 struct part_params *pp, struct diag *d, struct part_layout *ret,
-		 uint64_t *ret_root_min)
+int build_layout(struct build_plan_state *st, const struct build_vol *root, struct diag *d,
+		 struct part_layout *ret, uint64_t *ret_root_min)
 {
-	struct ext4_params min_ep = *ep;
+	const struct image_spec *s = st->s;
+	struct part_params *pp = &st->pp;
 	struct root_fit rf = { .pp = *pp, .d = d };
-	struct ext4_size_fit fit = { root_fit_fn, &rf };
+	struct fs_fit fit = { root_fit_fn, &rf };
+	struct fs_request rq;
 	uint64_t root_min = 0, off, len;
 	int r;
 
-	min_ep.extra_bytes = s->disk_size_auto ? s->additional_space_bytes : 0;
-	/* with the fit also for a fixed diskSize: the minimum it names must build */
-	r = ext4_min_size(&min_ep, t, &fit, d, &root_min);
-	if (r == -EOVERFLOW && s->disk_size_auto && s->additional_space_bytes && !rf.failed)
-		return diag_fail(d, r, "additionalSpace of %llu bytes with the contents needs a root "
-				 "filesystem over ext4's 16 TiB limit; ask for less",
-				 (unsigned long long)s->additional_space_bytes);
-	if (r < 0)
-		return r;
+	if (root && root->v->sized_by_contents) {
+		build_volume_request(st, root, &rq);
+		rq.fit = &fit;
+		/* with the fit also for a fixed diskSize: the minimum it names must build */
+		r = root->ops->min_size(&rq, d, &root_min);
+		if (r == -EOVERFLOW && s->disk_size_auto && rq.extra_bytes && !rf.failed)
+			return diag_fail(d, r, "additionalSpace of %llu bytes with the contents "
+					 "needs a root filesystem over ext4's 16 TiB limit; ask "
+					 "for less",
+					 (unsigned long long)rq.extra_bytes);
+		if (r < 0)
+			return r;
+	}
 	if (s->disk_size_auto) {
 		pp->root_min_bytes = root_min;
 		r = part_layout_plan(pp, d, ret);
@@ -154,7 +160,7 @@ int build_layout(const struct image_spec *s, const struct tree *t, const struct 
 	if (r < 0)
 		return r;
 	part_layout_root(ret, &off, &len);
-	if (len < root_min)
+	if (root && root->v->sized_by_contents && len < root_min)
 		return build_layout_too_small(s, pp, root_min, d);
 	return 0;
 }

@@ -32,7 +32,6 @@ static void print_auto_size(const struct build_auto_size *a)
 /* "partitions": number, role, offset and size; type and PARTUUID on GPT and hybrid. */
 static void print_json_partitions(struct jsonw *w, const struct part_layout *l)
 {
-	static const char *const roles[] = { "root", "esp", "xbootldr", "bios-boot" };
 	char u[UUID_STR_LEN];
 
 	jsonw_array_begin(w, "partitions");
@@ -41,10 +40,10 @@ static void print_json_partitions(struct jsonw *w, const struct part_layout *l)
 
 		jsonw_object_begin(w, NULL);
 		jsonw_uint(w, "number", p->number);
-		jsonw_string(w, "role", roles[p->role]);
+		jsonw_string(w, "role", part_role_key(p->role));
 		jsonw_uint(w, "offset", p->first_lba * PART_SECTOR);
 		jsonw_uint(w, "size", p->n_lba * PART_SECTOR);
-		if (l->table != PART_TABLE_LEGACY) {
+		if (part_table_is_gpt(l->table)) {
 			uuid_format(p->type_uuid, u);
 			jsonw_string(w, "type", u);
 			uuid_format(p->uuid, u);
@@ -57,11 +56,13 @@ static void print_json_partitions(struct jsonw *w, const struct part_layout *l)
 
 static void print_json_root(struct jsonw *w, const struct build_plan *p)
 {
-	const struct ext4_stats *st = &p->root_stats;
+	const struct fs_stats *st = &p->root_stats;
 	char u[UUID_STR_LEN];
 
+	if (!p->has_root)
+		return;
 	jsonw_object_begin(w, "rootFilesystem");
-	jsonw_string(w, "type", "ext4");
+	jsonw_string(w, "type", st->type);
 	jsonw_string(w, "label", p->root_label);
 	uuid_format(p->root_fs_uuid, u);
 	jsonw_string(w, "uuid", u);
@@ -77,10 +78,10 @@ static void print_json_root(struct jsonw *w, const struct build_plan *p)
 }
 
 /* "bootFilesystems": the FAT ESP and XBOOTLDR, in partition order. */
-static void print_json_boot(struct jsonw *w, const struct build_fat_stats fs[2])
+static void print_json_boot(struct jsonw *w, const struct build_fat_stats *fs, size_t n)
 {
 	jsonw_array_begin(w, "bootFilesystems");
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!fs[i].present)
 			continue;
 		jsonw_object_begin(w, NULL);
@@ -108,13 +109,13 @@ static void print_json(const struct build_plan *p, const struct build_result *re
 	jsonw_string(&w, "format", p->format);
 	jsonw_string(&w, "partitionTableType", part_table_name(l->table));
 	jsonw_uint(&w, "diskSize", l->disk_bytes);
-	if (l->table != PART_TABLE_NONE && l->table != PART_TABLE_LEGACY) {
+	if (part_table_is_gpt(l->table)) {
 		uuid_format(l->disk_uuid, u);
 		jsonw_string(&w, "diskGUID", u);
 	}
 	print_json_partitions(&w, l);
 	print_json_root(&w, p);
-	print_json_boot(&w, p->boot_fs);
+	print_json_boot(&w, p->boot_fs, p->n_boot_fs);
 	jsonw_object_begin(&w, "timings");
 	jsonw_double(&w, "scan", p->scan_seconds);
 	jsonw_double(&w, "plan", p->plan_seconds);

@@ -263,6 +263,7 @@ static int check_placement(const struct part_params *p, const struct part_reques
 int part_layout_plan(const struct part_params *p, struct diag *d, struct part_layout *ret)
 {
 	struct part_request preset[PART_PRESET_MAX];
+	_cleanup_free_ struct part_request *own = NULL;
 	const struct part_request *r = preset;
 	struct part_layout l = { .table = p->table };
 	struct placement pl, need;
@@ -280,6 +281,16 @@ int part_layout_plan(const struct part_params *p, struct diag *d, struct part_la
 
 		r = p->parts;
 		n = p->n_parts;
+		if (p->root_min_bytes) {
+			/* the root's need, as for the presets (the fit of build/root.c) */
+			struct part_request *q = xmemdup(r, n * sizeof(*r));
+
+			for (size_t i = 0; i < n; i++)
+				if (q[i].role == PART_ROLE_ROOT)
+					q[i].min_bytes = MAX(q[i].min_bytes, p->root_min_bytes);
+			own = q;
+			r = q;
+		}
 		if (n == 0)
 			return diag_fail(d, -EINVAL, "partitionTableType %s: no partitions",
 					 part_table_name(p->table));

@@ -110,8 +110,9 @@ struct part_params {
 	uint64_t boot_bytes;    /* bootSize: end of the ESP (efi, hybrid), XBOOTLDR or BOOT */
 	/* A fixed disk size, or 0: the smallest whole-MiB disk that holds every partition. */
 	uint64_t disk_bytes;
-	/* The bytes the root filesystem needs (presets), also checked against a fixed disk
-	 * (-ENOSPC naming the size that fits). */
+	/* The bytes the root filesystem needs (the preset's root, or the list's root partition
+	 * when it is sized "auto"/"rest"), also checked against a fixed disk (-ENOSPC naming the
+	 * size that fits). */
 	uint64_t root_min_bytes;
 	uint8_t root_uuid[16]; /* rootGPUID (presets; all zero: derived) */
 	const char *seed;      /* other GUIDs and the MBR signature: uuid_derive(seed, ...) */
