@@ -10,6 +10,7 @@
 
 #include "boot/boot.h"
 #include "boot/grub.h"
+#include "fs/fs.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/outfile.h"
@@ -63,7 +64,10 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 {
 	const struct format_ops *f = spec_format_ops(s->format);
 
-	if (strcmp(s->fs_type, "ext4") != 0)
+	const struct fs_ops *fs = fs_ops_find(s->fs_type);
+
+	/* the root holds the image's tree: of the handlers, ext4 is the one for it */
+	if (!fs || strcmp(fs->name, "ext4") != 0)
 		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
 				 s->fs_type);
 	if (!f)
@@ -119,14 +123,47 @@ static bool spec_system_has_sdboot(const struct image_spec *s)
 	return r;
 }
 
+/* What the disk has, whether a preset or a "partitions" list describes it. */
+struct spec_disk {
+	bool esp, xbootldr, boot, bios; /* bios: an MBR gap or BIOS boot partition for GRUB */
+};
+
+static void spec_disk(const struct image_spec *s, struct spec_disk *ret)
+{
+	struct part_params pp = { .table = s->partition_table, .boot_bytes = s->boot_size_bytes };
+	bool gpt = s->partition_table == PART_TABLE_GPT;
+
+	*ret = (struct spec_disk){ .bios = part_table_is_mbr(s->partition_table) };
+	if (s->partition_table == PART_TABLE_GPT || s->partition_table == PART_TABLE_MBR) {
+		for (size_t i = 0; i < s->n_partitions; i++) {
+			struct part_request r = { 0 };
+
+			if (!s->partitions[i].type ||
+			    part_request_set_type(&r, s->partitions[i].type, gpt, s->arch) < 0)
+				continue; /* the build names the bad type */
+			ret->esp |= r.role == PART_ROLE_ESP;
+			ret->xbootldr |= r.role == PART_ROLE_XBOOTLDR;
+			ret->bios |= r.role == PART_ROLE_BIOS_BOOT;
+		}
+		return;
+	}
+	ret->esp = part_params_has_role(&pp, PART_ROLE_ESP);
+	ret->xbootldr = part_params_has_role(&pp, PART_ROLE_XBOOTLDR);
+	ret->boot = part_params_has_role(&pp, PART_ROLE_BOOT);
+	ret->bios = part_params_bios_place(&pp);
+}
+
 /* GRUB for BIOS (i386-pc, grubDir) needs a place for core.img (the MBR gap or a BIOS boot
  * partition); GRUB for UEFI (x86_64-efi, grubEfiDir) an ESP. hybrid takes either or both. */
 static int spec_check_grub(const struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
-	bool bios = t == PART_TABLE_LEGACY || t == PART_TABLE_LEGACY_GPT || t == PART_TABLE_HYBRID;
-	bool efi = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
+	struct spec_disk disk;
+	bool bios, efi;
 
+	spec_disk(s, &disk);
+	bios = disk.bios;
+	efi = disk.esp;
 	if (s->grub_efi_dir && !efi)
 		return diag_fail(d, -EINVAL, "grubEfiDir: partitionTableType %s has no ESP (use "
 				 "efi, efixbootldr or hybrid, or grubDir for GRUB on BIOS)",
@@ -138,7 +175,7 @@ static int spec_check_grub(const struct image_spec *s, struct diag *d)
 	if (s->arch != PART_ARCH_X86_64 && (s->grub_efi_dir || s->arch != PART_ARCH_X86))
 		return diag_fail(d, -ENOTSUP, "bootloader grub: GRUB needs arch x86-64 (or x86 "
 				 "for BIOS only)");
-	if (bios && !s->grub_dir && !(t == PART_TABLE_HYBRID && s->grub_efi_dir))
+	if (bios && !s->grub_dir && !(efi && s->grub_efi_dir))
 		return diag_fail(d, -EINVAL, "bootloader grub: no GRUB modules; set grubDir "
 				 "(--grub-dir DIR, e.g. Debian's /usr/lib/grub/i386-pc)");
 	return 0;
@@ -175,7 +212,8 @@ static void spec_resolve_grub_bios(struct image_spec *s)
 static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
-	bool efi = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
+	struct spec_disk disk;
+	bool efi = (spec_disk(s, &disk), disk.esp);
 	bool explicit = s->install_bootloader || s->bootloader != SPEC_BOOTLOADER_AUTO;
 	bool kernel = s->kernel || (s->system && bootspec_present(s->system));
 	enum spec_bootloader *b = &s->boot_install;
@@ -222,15 +260,17 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
+	struct spec_disk disk;
 	struct stat st;
 
+	spec_disk(s, &disk);
 	if (!s->touch_efi_vars) {
 		if (s->efi_vars_out)
 			return diag_fail(d, -EINVAL, "efiVarsOut: needs touchEFIVars "
 					 "(--touch-efi-vars)");
 		return 0;
 	}
-	if (t != PART_TABLE_EFI && t != PART_TABLE_EFIXBOOTLDR && t != PART_TABLE_HYBRID)
+	if (!disk.esp)
 		return diag_fail(d, -EINVAL,
 				 "touchEFIVars: partitionTableType %s has no ESP for Boot0000 to "
 				 "boot from (use efi, efixbootldr or hybrid)",
@@ -291,15 +331,6 @@ static int spec_check_contents(const struct image_spec *s, struct diag *d)
 
 /* The filesystems a partition may hold. fs/fs.c's handler table will own this list
  * (fs_ops_find()); until it is on this branch the spec knows the five names itself. */
-static bool spec_partition_fs_known(const char *fs)
-{
-	static const char *const names[] = { "ext4", "vfat", "swap", "raw", "none" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(fs, names[i]) == 0)
-			return true;
-	return false;
-}
 
 /* A role at most one partition may have ("root", "esp"): the index of a second one, or -1. */
 static int spec_partition_dup(const struct image_spec *s, const char *type, size_t *ret_first)
@@ -328,7 +359,9 @@ static int spec_check_partitions(const struct image_spec *s, struct diag *d)
 	static const char *const unique[] = { "root", "esp" };
 
 	if (s->n_partitions && !own)
-		return diag_fail(d, -EINVAL, "partitions: needs partitionTableType gpt or mbr");
+		return diag_fail(d, -EINVAL, "partitions: needs partitionTableType gpt or mbr, "
+				 "not partitionTableType %s (a preset has its own partitions)",
+				 part_table_name(t));
 	if (!own)
 		return 0;
 	if (!s->n_partitions)
@@ -344,9 +377,9 @@ static int spec_check_partitions(const struct image_spec *s, struct diag *d)
 	for (size_t i = 0; i < s->n_partitions; i++) {
 		const struct spec_partition *p = &s->partitions[i];
 
-		if (p->fs && !spec_partition_fs_known(p->fs))
-			return diag_fail(d, -EINVAL, "partitions[%zu].fs \"%s\": unknown (use ext4, "
-					 "vfat, swap, raw or none)", i, p->fs);
+		if (p->fs && !fs_ops_find(p->fs))
+			return diag_fail(d, -EINVAL, "partitions[%zu].fs \"%s\": unknown (use %s)", i,
+					 p->fs, fs_names());
 		if (p->min_bytes && p->max_bytes && p->min_bytes > p->max_bytes)
 			return diag_fail(d, -EINVAL, "partitions[%zu]: minSize is larger than "
 					 "maxSize", i);
@@ -374,6 +407,9 @@ static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
 	uint64_t min;
 
 	switch (s->partition_table) {
+	case PART_TABLE_LEGACY_BOOT:
+		min = 2 * PART_MIB; /* BOOT starts at 1 MiB */
+		break;
 	case PART_TABLE_EFI:
 	case PART_TABLE_HYBRID:
 		min = SPEC_ESP_START + PART_MIB;
@@ -409,14 +445,18 @@ static int spec_check_boot_size(const struct image_spec *s, struct diag *d)
 static int spec_check_boot_trees(const struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
-	bool esp = t == PART_TABLE_EFI || t == PART_TABLE_EFIXBOOTLDR || t == PART_TABLE_HYBRID;
+	struct spec_disk disk;
 
-	if (s->esp && !esp)
+	spec_disk(s, &disk);
+	if ((s->esp || s->xbootldr) && (t == PART_TABLE_GPT || t == PART_TABLE_MBR))
+		return diag_fail(d, -EINVAL, "%s: with a \"partitions\" list, give each "
+				 "partition's \"contents\" instead", s->esp ? "esp" : "xbootldr");
+	if (s->esp && !disk.esp)
 		return diag_fail(d, -EINVAL,
 				 "esp: partitionTableType %s has no ESP (use efi, efixbootldr or "
 				 "hybrid)",
 				 part_table_name(t));
-	if (s->xbootldr && t != PART_TABLE_EFIXBOOTLDR)
+	if (s->xbootldr && !disk.xbootldr && !disk.boot)
 		return diag_fail(d, -EINVAL,
 				 "xbootldr: partitionTableType %s has no XBOOTLDR partition (use "
 				 "efixbootldr)",

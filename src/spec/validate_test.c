@@ -565,9 +565,11 @@ TEST(partitions_need_gpt_or_mbr)
 	add_partition(s, "root");
 	ASSERT_OK(spec_validate(s, &d));
 	s->partition_table = PART_TABLE_EFI;
-	ASSERT_INVALID(s, -EINVAL, "partitions: needs partitionTableType gpt or mbr");
+	ASSERT_INVALID(s, -EINVAL, "partitions: needs partitionTableType gpt or mbr, not "
+				   "partitionTableType efi (a preset has its own partitions)");
 	s->partition_table = PART_TABLE_LEGACY;
-	ASSERT_INVALID(s, -EINVAL, "partitions: needs partitionTableType gpt or mbr");
+	ASSERT_INVALID(s, -EINVAL, "partitions: needs partitionTableType gpt or mbr, not "
+				   "partitionTableType legacy (a preset has its own partitions)");
 }
 
 TEST(partitions_fit_the_table)

@@ -8,7 +8,7 @@
 # makes it. Oracles: sfdisk (label dos, starts, sizes, type c = W95 FAT32 (LBA), which is what
 # parted writes for `fat32` on msdos, the active flag) and, when parted is installed, the same
 # table as parted's on a file of the same size; fsck.fat -n; the FAT is the one `mkfs.vfat -n
-# BOOT` makes on that partition (mkfs.fat's own choice of FAT16/FAT32 by size, its geometry:
+# BOOT` makes on that partition (FAT32 where it fits, as our ESPs, and mkfs.fat -F 32's geometry:
 # fsck.fat -v and minfo agree, serial number aside); blkid: vfat BOOT, ext4 nixos; e2fsck -fn.
 # The flag and the JSON key give the same bytes, two builds are identical, automatic sizing
 # works. Then GRUB (core.img in the MBR gap, as for legacy) boots the image under SeaBIOS into
@@ -81,14 +81,15 @@ fsck.fat -n "$T/boot.fat" >"$T/fsck.out" 2>&1 || { cat "$T/fsck.out" >&2; fail "
 out=$(blkid -p -o export "$T/boot.fat")
 grep -qx 'TYPE=vfat' <<<"$out" || fail "blkid: BOOT is not vfat: $out"
 grep -qx 'LABEL=BOOT' <<<"$out" || fail "blkid: the label is not BOOT: $out"
-# nixpkgs runs mkfs.vfat without -F: mkfs.fat picks the FAT width by size (FAT16 here).
-# The reference: that partition (at LBA 2048 of a virtio disk, 64 heads, 32 sectors).
-mkfs.fat -n BOOT -g 64/32 -h 2048 -C "$T/ref.fat" $(((BOOT_END - 2048) / 2)) >/dev/null
+# nixpkgs runs mkfs.vfat without -F (FAT16 at this size); like our ESPs (docs/formats/fat.md)
+# BOOT is FAT32 wherever FAT32 fits, as the issue asks ("a bootable FAT32 partition"): the
+# reference is mkfs.fat -F 32 on that partition (LBA 2048 of a virtio disk, 64 heads, 32 sectors).
+mkfs.fat -F 32 -n BOOT -g 64/32 -h 2048 -C "$T/ref.fat" $(((BOOT_END - 2048) / 2)) >/dev/null
 bits() { fsck.fat -n -v "$1" | sed -n 's/^ *2 FATs, \([0-9]*\) bit entries$/\1/p'; }
 want=$(bits "$T/ref.fat")
 got=$(bits "$T/boot.fat")
 [ -n "$want" ] && [ "$got" = "$want" ] ||
-	fail "BOOT is FAT$got; mkfs.vfat -n BOOT makes FAT$want on this partition"
+	fail "BOOT is FAT$got; mkfs.vfat -F 32 -n BOOT makes FAT$want on this partition"
 for f in boot ref; do
 	fsck.fat -n -v "$T/$f.fat" | sed 1d | grep -v "^$T/$f.fat" >"$T/$f.fsck"
 	minfo -i "$T/$f.fat" :: | grep -v -e '^filename=' -e '^serial number' -e 'mformat' \
