@@ -164,6 +164,16 @@ static int spec_check_grub(const struct image_spec *s, struct diag *d)
 	spec_disk(s, &disk);
 	bios = disk.bios;
 	efi = disk.esp;
+	if (t == PART_TABLE_GPT || t == PART_TABLE_MBR) {
+		/* a list: name the partition to add */
+		if (s->grub_efi_dir && !efi)
+			return diag_fail(d, -EINVAL, "grubEfiDir: the partitions have no ESP; add "
+					 "{\"type\": \"esp\", \"size\": \"512M\"}");
+		if (!bios && !s->grub_efi_dir)
+			return diag_fail(d, -EINVAL, "bootloader grub: GRUB for BIOS needs a BIOS "
+					 "boot partition; add {\"type\": \"bios-boot\", \"size\": "
+					 "\"1M\"} (or grubEfiDir for GRUB on UEFI)");
+	}
 	if (s->grub_efi_dir && !efi)
 		return diag_fail(d, -EINVAL, "grubEfiDir: partitionTableType %s has no ESP (use "
 				 "efi, efixbootldr or hybrid, or grubDir for GRUB on BIOS)",
@@ -245,6 +255,9 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 				 s->system ? s->system : "", s->system ? " has neither)" : "");
 	if (*b == SPEC_BOOTLOADER_GRUB)
 		return spec_check_grub(s, d);
+	if (!efi && (t == PART_TABLE_GPT || t == PART_TABLE_MBR))
+		return diag_fail(d, -EINVAL, "bootloader systemd-boot: the partitions have no ESP; "
+				 "add {\"type\": \"esp\", \"size\": \"512M\"}");
 	if (!efi)
 		return diag_fail(d, -EINVAL, "bootloader systemd-boot: partitionTableType %s has "
 				 "no ESP (use efi, efixbootldr or hybrid)", part_table_name(t));

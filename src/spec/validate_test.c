@@ -642,3 +642,37 @@ TEST(partitions_checks)
 	s->partitions[3].type = xstrdup("home");
 	ASSERT_OK(spec_validate(s, &d));
 }
+
+/* A list gets the loaders its partitions allow, and is told which partition to add. */
+TEST(partitions_bootloaders_by_what_the_list_has)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct diag d = { 0 };
+
+	s->kernel = xstrdup("/boot/vmlinuz");
+	s->partition_table = PART_TABLE_GPT;
+	add_partition(s, "root");
+	s->bootloader = SPEC_BOOTLOADER_SYSTEMD_BOOT;
+	ASSERT_INVALID(s, -EINVAL, "bootloader systemd-boot: the partitions have no ESP; add "
+				   "{\"type\": \"esp\", \"size\": \"512M\"}");
+	s->bootloader = SPEC_BOOTLOADER_GRUB;
+	s->grub_dir = xstrdup("/usr/lib/grub/i386-pc");
+	ASSERT_INVALID(s, -EINVAL, "bootloader grub: GRUB for BIOS needs a BIOS boot partition; "
+				   "add {\"type\": \"bios-boot\", \"size\": \"1M\"} (or grubEfiDir "
+				   "for GRUB on UEFI)");
+	add_partition(s, "bios-boot");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	/* on MBR the gap before partition 1 is GRUB's */
+	s->partition_table = PART_TABLE_MBR;
+	free(s->partitions[1].type);
+	s->partitions[1].type = xstrdup("swap");
+	ASSERT_OK(spec_validate(s, &d));
+	/* an ESP: systemd-boot by default */
+	s->partition_table = PART_TABLE_GPT;
+	free(s->partitions[1].type);
+	s->partitions[1].type = xstrdup("esp");
+	s->bootloader = SPEC_BOOTLOADER_SYSTEMD_BOOT;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+}
