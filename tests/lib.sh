@@ -322,6 +322,19 @@ dumpe2fs_field()
 	dumpe2fs -h "$1" 2>/dev/null | sed -n "s/^$2:[[:space:]]*//p"
 }
 
+# user_free FS: bytes available to an unprivileged user, as df will report them.
+user_free()
+{
+	local free reserved bsize blocks resv
+	free=$(dumpe2fs_field "$1" 'Free blocks')
+	reserved=$(dumpe2fs_field "$1" 'Reserved block count')
+	bsize=$(dumpe2fs_field "$1" 'Block size')
+	blocks=$(dumpe2fs_field "$1" 'Block count')
+	resv=$((blocks / 50 < 4096 ? blocks / 50 : 4096))
+	free=$((free - reserved - resv))
+	echo $(((free < 0 ? 0 : free) * bsize)) # statfs clamps f_bavail at 0
+}
+
 # grub_bios_fixture: GRUB i386-pc ($grub_dir, GRUB_DIR overrides), a Debian cloud kernel ($kdir,
 # $kernel) and the BIOS test initramfs ($T/initrd.gz, tests/boot/bios-initramfs.sh), or skip.
 grub_bios_fixture()

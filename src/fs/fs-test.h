@@ -2,6 +2,7 @@
  * emit the result with the real emit loop into a raw image file, as the build does. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,23 @@
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/outfile.h"
+
+/* A partition in memory, read through fs_read_fn (the probes' input). */
+struct fs_test_buf {
+	const uint8_t *p;
+	size_t len;
+};
+
+static inline int fs_test_buf_read(void *ctx, uint64_t off, void *out, size_t len,
+				   struct diag *d)
+{
+	const struct fs_test_buf *b = ctx;
+
+	if (off > b->len || len > b->len - off)
+		return diag_fail(d, -EIO, "read past the end");
+	memcpy(out, b->p + off, len);
+	return 0;
+}
 
 /* A fresh directory under /tmp (static storage: one per test binary call). */
 static inline char *fs_test_tmpdir(const char *name)

@@ -48,20 +48,6 @@ TEST(table_names_every_handler_once)
 	ASSERT_TRUE(fs_ops_find(NULL) == NULL);
 }
 
-struct buf {
-	const uint8_t *p;
-	size_t len;
-};
-
-static int buf_read(void *ctx, uint64_t off, void *out, size_t len, struct diag *d)
-{
-	const struct buf *b = ctx;
-
-	if (off > b->len || len > b->len - off)
-		return diag_fail(d, -EIO, "read past the end");
-	memcpy(out, b->p + off, len);
-	return 0;
-}
 
 TEST(probe_any_finds_swap_and_nothing_in_zeros)
 {
@@ -71,10 +57,10 @@ TEST(probe_any_finds_swap_and_nothing_in_zeros)
 	uint8_t u[16] = { 1, 2, 3 };
 
 	memset(disk, 0, sizeof(disk));
-	ASSERT_EQ(fs_probe_any(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d, &p),
+	ASSERT_EQ(fs_probe_any(fs_test_buf_read, &(struct fs_test_buf){ disk, sizeof(disk) }, sizeof(disk), &d, &p),
 		  0);
 	swap_header_encode(disk, sizeof(disk), u, "s");
-	ASSERT_EQ(fs_probe_any(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d, &p),
+	ASSERT_EQ(fs_probe_any(fs_test_buf_read, &(struct fs_test_buf){ disk, sizeof(disk) }, sizeof(disk), &d, &p),
 		  1);
 	ASSERT_TRUE(p.ops == fs_ops_find("swap"));
 	ASSERT_STR_EQ(p.stats.type, "swap");
@@ -285,7 +271,7 @@ TEST(probe_any_stops_at_a_malformed_filesystem)
 	memset(disk, 0, sizeof(disk));
 	swap_header_encode(disk, sizeof(disk), u, "");
 	disk[SWAP_HDR_VERSION] = 2;
-	ASSERT_ERR(fs_probe_any(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d,
+	ASSERT_ERR(fs_probe_any(fs_test_buf_read, &(struct fs_test_buf){ disk, sizeof(disk) }, sizeof(disk), &d,
 				&p),
 		   -EBADMSG);
 	ASSERT_STR_EQ(diag_message(&d, -EBADMSG), "swap header: version 2, not 1");

@@ -21,19 +21,6 @@ mkdir -p "$T/src/data" "$T/src/small"
 for i in $(seq 1 24); do head -c $((MIB + i * 4097)) /dev/urandom >"$T/src/data/f$i"; done
 for i in $(seq 1 500); do printf '%s\n' "$i" >"$T/src/small/s$i"; done
 
-# user_free FS: bytes available to an unprivileged user, as df will report them.
-user_free()
-{
-	local free reserved bsize blocks resv
-	free=$(dumpe2fs_field "$1" 'Free blocks')
-	reserved=$(dumpe2fs_field "$1" 'Reserved block count')
-	bsize=$(dumpe2fs_field "$1" 'Block size')
-	blocks=$(dumpe2fs_field "$1" 'Block count')
-	resv=$((blocks / 50 < 4096 ? blocks / 50 : 4096))
-	free=$((free - reserved - resv))
-	echo $(((free < 0 ? 0 : free) * bsize)) # statfs clamps f_bavail at 0
-}
-
 check_free()
 {
 	local layout=$1 extra=$2 n=$3 got

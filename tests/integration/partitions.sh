@@ -62,19 +62,6 @@ for p in pt["partitions"]:
 ' "$(stat -c %s "$1")"
 }
 
-# user_free FS: bytes df reports as available to users (autosize.sh's formula).
-user_free()
-{
-	local free reserved bsize blocks resv
-	free=$(dumpe2fs_field "$1" 'Free blocks')
-	reserved=$(dumpe2fs_field "$1" 'Reserved block count')
-	bsize=$(dumpe2fs_field "$1" 'Block size')
-	blocks=$(dumpe2fs_field "$1" 'Block count')
-	resv=$((blocks / 50 < 4096 ? blocks / 50 : 4096))
-	free=$((free - reserved - resv))
-	echo $(((free < 0 ? 0 : free) * bsize))
-}
-
 # check_disk IMG TABLE: every partition of the three-partition disk, by its oracles.
 check_disk()
 {

@@ -18,20 +18,6 @@
 static const uint8_t test_uuid[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0x4d, 0xef,
 				       0x81, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
-struct buf {
-	const uint8_t *p;
-	size_t len;
-};
-
-static int buf_read(void *ctx, uint64_t off, void *out, size_t len, struct diag *d)
-{
-	const struct buf *b = ctx;
-
-	if (off > b->len || len > b->len - off)
-		return diag_fail(d, -EIO, "read past the end");
-	memcpy(out, b->p + off, len);
-	return 0;
-}
 
 TEST(header_fields_at_mkswap_offsets)
 {
@@ -58,7 +44,7 @@ TEST(header_round_trips_through_the_probe)
 
 	swap_header_encode(disk, sizeof(disk), test_uuid, "fifteen-bytes-x");
 	memcpy(disk + SWAP_HDR_LABEL + 15, "y", 1); /* a label without its NUL: blkid reads 16 */
-	ASSERT_EQ(swap_header_probe(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d,
+	ASSERT_EQ(swap_header_probe(fs_test_buf_read, &(struct fs_test_buf){ disk, sizeof(disk) }, sizeof(disk), &d,
 				    &h),
 		  1);
 	ASSERT_EQ(h.page_size, 4096);
@@ -79,7 +65,7 @@ TEST(probe_finds_larger_pages_and_big_endian_headers)
 	be32_put(disk + SWAP_HDR_VERSION, 1);
 	be32_put(disk + SWAP_HDR_LAST_PAGE, 15);
 	memcpy(disk + 65536 - 10, "SWAPSPACE2", 10);
-	ASSERT_EQ(swap_header_probe(buf_read, &(struct buf){ disk, sizeof(disk) }, sizeof(disk), &d,
+	ASSERT_EQ(swap_header_probe(fs_test_buf_read, &(struct fs_test_buf){ disk, sizeof(disk) }, sizeof(disk), &d,
 				    &h),
 		  1);
 	ASSERT_EQ(h.page_size, 65536);
@@ -90,26 +76,26 @@ TEST(probe_finds_larger_pages_and_big_endian_headers)
 TEST(probe_says_no_without_the_magic_and_rejects_bad_fields)
 {
 	uint8_t disk[16 * SWAP_PAGE_SIZE] = { 0 };
-	struct buf b = { disk, sizeof(disk) };
+	struct fs_test_buf b = { disk, sizeof(disk) };
 	struct swap_header h;
 	struct diag d = { 0 };
 
-	ASSERT_EQ(swap_header_probe(buf_read, &b, sizeof(disk), &d, &h), 0);
-	ASSERT_EQ(swap_header_probe(buf_read, &b, 4000, &d, &h), 0); /* smaller than a page */
+	ASSERT_EQ(swap_header_probe(fs_test_buf_read, &b, sizeof(disk), &d, &h), 0);
+	ASSERT_EQ(swap_header_probe(fs_test_buf_read, &b, 4000, &d, &h), 0); /* smaller than a page */
 	swap_header_encode(disk, sizeof(disk), test_uuid, "");
 	le32_put(disk + SWAP_HDR_VERSION, 2);
-	ASSERT_ERR(swap_header_probe(buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
+	ASSERT_ERR(swap_header_probe(fs_test_buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
 	ASSERT_TRUE(strstr(diag_message(&d, -EBADMSG), "version 2") != NULL);
 	swap_header_encode(disk, sizeof(disk), test_uuid, "");
-	ASSERT_ERR(swap_header_probe(buf_read, &b, sizeof(disk) - 1, &d, &h), -EBADMSG);
+	ASSERT_ERR(swap_header_probe(fs_test_buf_read, &b, sizeof(disk) - 1, &d, &h), -EBADMSG);
 	ASSERT_TRUE(strstr(diag_message(&d, -EBADMSG), "past the partition") != NULL);
 	le32_put(disk + SWAP_HDR_LAST_PAGE, 8);
-	ASSERT_ERR(swap_header_probe(buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
+	ASSERT_ERR(swap_header_probe(fs_test_buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
 	le32_put(disk + SWAP_HDR_LAST_PAGE, 15);
 	le32_put(disk + SWAP_HDR_NR_BADPAGES, 638);
-	ASSERT_ERR(swap_header_probe(buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
+	ASSERT_ERR(swap_header_probe(fs_test_buf_read, &b, sizeof(disk), &d, &h), -EBADMSG);
 	le32_put(disk + SWAP_HDR_NR_BADPAGES, 637);
-	ASSERT_EQ(swap_header_probe(buf_read, &b, sizeof(disk), &d, &h), 1);
+	ASSERT_EQ(swap_header_probe(fs_test_buf_read, &b, sizeof(disk), &d, &h), 1);
 }
 
 TEST(handler_sizes_and_identifiers)
