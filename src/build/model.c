@@ -101,6 +101,29 @@ static uint64_t attributes_of(const struct spec_partition *p)
 	       (p->read_only ? PART_ATTR_READ_ONLY : 0) | (p->grow_fs ? PART_ATTR_GROWFS : 0);
 }
 
+/* What a list entry asks for that its table or role cannot give. */
+static int model_check(const struct spec_partition *p, const struct build_volume *v, bool gpt,
+		       size_t i, struct diag *d)
+{
+	if (!gpt && (p->uuid_set || p->required || p->no_auto || p->read_only || p->grow_fs))
+		return diag_fail(d, -EINVAL, "partitions[%zu]: %s is GPT only; use "
+				 "partitionTableType gpt", i,
+				 p->uuid_set ? "uuid" : p->required ? "required"
+						      : p->no_auto ? "noAuto"
+						      : p->read_only ? "readOnly" : "growFileSystem");
+	if (p->max_bytes && p->size_kind != SPEC_PART_SIZE_REST)
+		return diag_fail(d, -EINVAL, "partitions[%zu]: maxSize bounds a \"rest\" "
+				 "partition only; give this one a size", i);
+	if (v->image_tree && p->fs_uuid_set)
+		return diag_fail(d, -EINVAL, "partitions[%zu]: the root's filesystem UUID is "
+				 "rootFSUID (GRUB and the boot entries use it); set that instead "
+				 "of fsUuid", i);
+	if (p->fs_uuid_set && v->fs && strcmp(v->fs, "vfat") == 0)
+		return diag_fail(d, -EINVAL, "partitions[%zu]: fsUuid: a FAT volume id is derived "
+				 "from the seed; leave fsUuid out", i);
+	return 0;
+}
+
 static int model_list(const struct image_spec *s, struct build_model *m, struct diag *d)
 {
 	bool gpt = s->partition_table == PART_TABLE_GPT;
@@ -166,6 +189,9 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 			break;
 		}
 		q->min_bytes = p->min_bytes;
+		r = model_check(p, v, gpt, i, d);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -102,3 +102,33 @@ TEST(model_partitions_list)
 	free(p);
 	image_spec_free(s);
 }
+
+TEST(model_refuses_what_the_table_cannot_hold)
+{
+	struct image_spec *s = image_spec_new();
+	struct spec_partition *p = xcalloc(1, sizeof(*p));
+	struct diag d = { 0 };
+	struct build_model *m;
+
+	p[0] = (struct spec_partition){ .type = "root", .size_kind = SPEC_PART_SIZE_AUTO,
+					.grow_fs = true };
+	s->partition_table = PART_TABLE_MBR;
+	s->partitions = p;
+	s->n_partitions = 1;
+	ASSERT_ERR(build_model_from_spec(s, &d, &m), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "growFileSystem is GPT only") != NULL);
+	s->partition_table = PART_TABLE_GPT;
+	ASSERT_OK(build_model_from_spec(s, &d, &m));
+	build_model_free(m);
+	p[0].max_bytes = 1 << 20;
+	ASSERT_ERR(build_model_from_spec(s, &d, &m), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "maxSize bounds a \"rest\"") != NULL);
+	p[0].max_bytes = 0;
+	p[0].fs_uuid_set = true;
+	ASSERT_ERR(build_model_from_spec(s, &d, &m), -EINVAL);
+	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "rootFSUID") != NULL);
+	s->partitions = NULL;
+	s->n_partitions = 0;
+	free(p);
+	image_spec_free(s);
+}

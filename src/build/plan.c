@@ -110,7 +110,8 @@ static struct build_plan *build_plan_new(const struct image_spec *s)
 	return p;
 }
 
-static void build_plan_auto_size(struct build_plan *p, uint64_t root_min)
+static void build_plan_auto_size(struct build_plan *p, const struct build_vol *root,
+				 uint64_t root_min)
 {
 	const struct image_spec *s = p->state->s;
 	uint64_t disk = p->layout.disk_bytes;
@@ -121,7 +122,7 @@ static void build_plan_auto_size(struct build_plan *p, uint64_t root_min)
 	p->auto_size = (struct build_auto_size){
 		.contents_bytes = p->state->t->total_bytes,
 		.root_bytes = root_min,
-		.additional_bytes = s->additional_space_bytes,
+		.additional_bytes = root ? root->v->additional_space : 0,
 		.other_bytes = disk > root_min ? disk - root_min : 0,
 		.disk_bytes = disk,
 	};
@@ -173,6 +174,12 @@ int build_plan(const struct image_spec *s, const struct build_env *env, struct d
 		return r;
 	st->pp.seed = st->seed;
 	memcpy(p->root_fs_uuid, st->ep.uuid, sizeof(p->root_fs_uuid));
+	for (size_t i = 0; i < st->model->n_reqs; i++)
+		if (st->reqs[i].role == PART_ROLE_ROOT && !st->reqs[i].uuid_set) {
+			/* as the presets' root: rootGPUID (or build_ids()' random one) */
+			st->reqs[i].uuid_set = true;
+			memcpy(st->reqs[i].uuid, st->pp.root_uuid, sizeof(st->reqs[i].uuid));
+		}
 
 	root = build_vol_find(st, PART_ROLE_ROOT);
 	r = build_plan_tree(p, env, root, d);
@@ -210,7 +217,7 @@ int build_plan(const struct image_spec *s, const struct build_env *env, struct d
 		return r;
 
 	build_fat_stats(p);
-	build_plan_auto_size(p, root_min);
+	build_plan_auto_size(p, root, root_min);
 	p->systemd_boot = st->sdboot != NULL;
 	p->grub_bios = st->grub != NULL;
 	p->grub_efi = st->grub_efi != NULL;

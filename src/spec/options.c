@@ -49,7 +49,8 @@ const struct spec_option spec_options[] = {
 		  "{type, label, fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
 		  "additionalSpace, bootable, required, noAuto, readOnly, growFileSystem}" },
 	{ .key = "fsType", .flag = "fs", .arg = "TYPE", .type = SPEC_OPT_STRING,
-	  .set = spec_set_fs_type, .help = "ext4 (the only one supported)" },
+	  .set = spec_set_fs_type,
+	  .help = "the root filesystem: ext4 (of fs/'s handlers, the one that holds a root)" },
 	{ .key = "label", .flag = "label", .arg = "LABEL", .type = SPEC_OPT_STRING,
 	  .set = spec_set_label, .def = SPEC_DEFAULT_LABEL,
 	  .help = "filesystem label, at most 16 bytes" },
@@ -63,7 +64,7 @@ const struct spec_option spec_options[] = {
 	  .help = "free space auto sizing adds" },
 	{ .key = "bootSize", .flag = "boot-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_boot_size, .expected = "a size such as \"256M\"", .def = "256M",
-	  .help = "end of the ESP or XBOOTLDR partition" },
+	  .help = "end of the ESP, XBOOTLDR or legacy+boot's BOOT partition" },
 
 	/* The output format and its options (format/format.c says which format takes which). */
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
