@@ -18,8 +18,6 @@
 #include "util/diag.h"
 #include "util/test.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-
 static int set_mtime(const char *path, time_t sec, long nsec)
 {
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { sec, nsec } };
