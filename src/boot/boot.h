@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "part/part.h"
+#include "util/cleanup.h"
 
 struct diag;
 struct tree;
@@ -23,6 +24,7 @@ struct boot_entry {
 };
 
 struct boot_entry *boot_entry_free(struct boot_entry *e);
+DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
 
 /* Parse a bootspec document (boot.json, RFC 0125): the "org.nixos.bootspec.v1" object's
  * kernel, initrd (optional), init, kernelParams, label and toplevel. -EBADMSG naming the key
@@ -54,6 +56,7 @@ struct sdboot;
 
 int sdboot_prepare(const struct sdboot_opts *o, struct diag *d, struct sdboot **ret);
 struct sdboot *sdboot_free(struct sdboot *b);
+DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
 /* Add the files that belong on the ESP (esp = true) or on XBOOTLDR to t. */
 int sdboot_populate(const struct sdboot *b, bool esp, struct tree *t, struct diag *d);
 

@@ -30,8 +30,6 @@ const uint8_t efivars_ftw_guid[16] = { 0x9e, 0x58, 0x29, 0x2b, 0x7c, 0x68, 0x49,
 #define EFIVARS_FV_SIGNATURE_VALUE "_FVH"
 #define EFIVARS_FV_REVISION_VALUE 2
 
-DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
-
 static bool efivars_guid_eq(const uint8_t *disk, const uint8_t rfc[16])
 {
 	uint8_t g[16];

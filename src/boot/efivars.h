@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 
 #define EFIVARS_MAX_SIZE (128u << 20) /* AAVMF's 64 MiB stores, with room */
@@ -119,6 +121,7 @@ bool efivars_probe(const uint8_t *head, size_t len);
 /* Load a template; an erased one (efivars_is_erased) is formatted first. */
 int efivars_load(const char *path, struct diag *d, struct efivars **ret);
 struct efivars *efivars_free(struct efivars *v);
+DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
 
 
 /* The live variable name (ASCII) of vendor, NULL when there is none. */

@@ -35,8 +35,6 @@ struct grub_bios *grub_bios_free(struct grub_bios *g)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
-
 char *grub_mkimage_path(const char *grub_dir)
 {
 	return xasprintf("%s/../../../bin/grub-mkimage", grub_dir);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct boot_entry;
 struct diag;
 struct image_plan;
@@ -75,6 +77,7 @@ struct grub_bios {
 };
 
 struct grub_bios *grub_bios_free(struct grub_bios *g);
+DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
 
 /* grub-mkimage beside a GRUB package's module directory:
  * DIR/../../../bin/grub-mkimage (the layout of Debian's /usr/lib/grub/i386-pc

@@ -117,8 +117,6 @@ struct sdboot *sdboot_free(struct sdboot *b)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
-
 static struct sdboot_file *sdboot_add(struct sdboot *b, bool esp, char *target)
 {
 	struct sdboot_file *f = &b->files[b->n_files++];

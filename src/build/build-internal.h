@@ -20,15 +20,6 @@
 #include "tree/tree.h"
 #include "util/cleanup.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
-DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
-DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
-DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
-DEFINE_CLEANUP_FUNC(struct boot_entry, boot_entry_free)
-DEFINE_CLEANUP_FUNC(struct sdboot, sdboot_free)
-DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
-
 /* One filesystem of the disk being built (a volume of the model), alive until emission ends. */
 struct build_vol {
 	const struct build_volume *v; /* the model's: role, filesystem, contents, label */

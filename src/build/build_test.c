@@ -16,9 +16,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-DEFINE_CLEANUP_FUNC(struct part_probe, part_probe_free)
-
 #define MIB (1ull << 20)
 #define SDBOOT_EFI "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 

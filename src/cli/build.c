@@ -13,8 +13,6 @@
 #include "util/progress.h"
 #include "util/uuid.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-
 static void print_auto_size(const struct build_auto_size *a)
 {
 	log_info("Automatic disk size...");

@@ -24,8 +24,6 @@
 #include "util/progress.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
-
 struct convert_opts {
 	const char *in, *out;
 	const char *format;       /* spec format name */

@@ -19,8 +19,6 @@
 #include "util/log.h"
 #include "util/uuid.h"
 
-DEFINE_CLEANUP_FUNC(struct efivars, efivars_free)
-
 bool cli_inspect_is_efivars(const char *path)
 {
 	uint8_t head[EFIVARS_FV_MIN_SIZE];

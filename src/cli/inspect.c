@@ -31,8 +31,6 @@ static int part_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag
 	return image_input_read(p->in, p->base + off, buf, len, d);
 }
 
-DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
-
 static int inspect_read(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d)
 {
 	return image_input_read(ctx, off, buf, len, d);

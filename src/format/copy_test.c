@@ -16,8 +16,6 @@
 #include "util/test.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
-
 #define DISK (3u * FORMAT_COPY_CHUNK + 1000u)
 
 /* A recording sink: the disk it was given, and each write's offset and length. */

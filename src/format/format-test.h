@@ -21,26 +21,26 @@
 
 extern char **environ;
 
-/* Run argv; stdout into out[outlen] (NUL-terminated) when out is set. Exit status, or -1. */
+/* Run argv; stdout into out[outlen] (NUL-terminated) when out is set. Exit status, or negative
+ * errno when it cannot run (-ENOENT: missing) and -ECHILD when a signal ended it. */
 static inline int ftest_run(char *const argv[], char *out, size_t outlen)
 {
 	posix_spawn_file_actions_t fa;
-	int pipefd[2], status;
+	int pipefd[2], status, r;
 	size_t got = 0;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -1;
+		return -errno;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -1;
-	}
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
+	if (r != 0) {
+		close(pipefd[0]);
+		return -r;
+	}
 	for (;;) {
 		char tmp[4096];
 		ssize_t n = read(pipefd[0], tmp, sizeof(tmp));
@@ -57,9 +57,9 @@ static inline int ftest_run(char *const argv[], char *out, size_t outlen)
 	if (out && outlen)
 		out[got] = 0;
 	close(pipefd[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -ECHILD;
 }
 
 static inline bool ftest_have_qemu_img(void)

@@ -53,8 +53,6 @@ struct image_input *image_input_free(struct image_input *in)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
-
 /* A fixed VHD is raw data followed by its only footer, whose cookie "conectix" is the one
  * magic it has (VHD specification 1.0, "Hard Disk Footer Format"): qemu-img needs -f vpc for
  * it, we look at the last sector. */

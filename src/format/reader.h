@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "format/format.h"
+#include "util/cleanup.h"
 
 struct diag;
 
@@ -25,6 +26,7 @@ struct image_input {
 int image_reader_open(const char *path, const char *format, struct diag *d,
 		      struct image_input **ret);
 struct image_input *image_input_free(struct image_input *in);
+DEFINE_CLEANUP_FUNC(struct image_input, image_input_free)
 /* Bytes [off, off + len) of the virtual disk; -ERANGE past its end. */
 int image_input_read(struct image_input *in, uint64_t off, void *buf, size_t len,
 		     struct diag *d);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct tree_node;
 
@@ -55,6 +57,7 @@ int image_range_fill(const struct image_plan *p, const struct image_range *r, ui
 
 struct image_plan *image_plan_new(uint64_t size);
 struct image_plan *image_plan_free(struct image_plan *p);
+DEFINE_CLEANUP_FUNC(struct image_plan, image_plan_free)
 void image_plan_add_fill(struct image_plan *p, uint64_t off, uint64_t len, image_fill_fn fill,
 			 const void *ctx, uint64_t arg);
 void image_plan_add_file(struct image_plan *p, uint64_t off, uint64_t len,

@@ -16,8 +16,6 @@
 
 #define NIX_CLOSURE_FILE_MAX (1ull << 32)
 
-DEFINE_CLEANUP_FUNC(struct nix_closure, nix_closure_free)
-
 struct nix_closure *nix_closure_free(struct nix_closure *c)
 {
 	if (!c)

@@ -13,8 +13,6 @@
 #include "util/diag.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct nix_closure, nix_closure_free)
-
 /* Nix's canonical metadata (mtime 1) for everything under a store path. */
 static void store_canonicalize(struct tree_node *n)
 {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct tree;
 
@@ -39,6 +41,7 @@ struct nix_closure {
 };
 
 struct nix_closure *nix_closure_free(struct nix_closure *c);
+DEFINE_CLEANUP_FUNC(struct nix_closure, nix_closure_free)
 /* Parse closureInfo's files, given as text. `what` names the directory in messages. Every
  * path of store-paths must have exactly one registration record and vice versa; references
  * must be in the closure. -EBADMSG with a one-line message otherwise. */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct image_plan;
 
@@ -217,3 +219,4 @@ struct part_probe_io {
 int part_probe_io(const struct part_probe_io *io, uint64_t size, struct diag *d,
 		  struct part_probe **ret);
 struct part_probe *part_probe_free(struct part_probe *p);
+DEFINE_CLEANUP_FUNC(struct part_probe, part_probe_free)

@@ -30,8 +30,6 @@ struct part_probe *part_probe_free(struct part_probe *p)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct part_probe, part_probe_free)
-
 static int read_fd(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d)
 {
 	int r = pread_full(*(const int *)ctx, buf, len, off);

@@ -16,8 +16,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct part_probe, part_probe_free)
-
 static int make_image(enum part_table t, struct part_layout *l)
 {
 	struct part_params p = {

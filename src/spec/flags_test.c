@@ -10,8 +10,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-
 /* spec_parse_args over "build" and the given words (NULL-terminated); getopt may permute
  * argv, so it gets a copy of the pointers. */
 static int parse_argv(struct image_spec *s, struct diag *d, const char *const *words)

@@ -11,8 +11,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-
 /* A spec file in a fresh directory; returns its path (the directory is "<path>.d"). */
 static char *spec_file(const char *json)
 {

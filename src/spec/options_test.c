@@ -7,8 +7,6 @@
 #include "util/test.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-
 /* The table's own rules: every entry is a key or a flag (or both), names are unique, a value
  * has a setter (its own, or the generic one of a string, path or bool type), --help shows it. */
 TEST(options_table_consistent)

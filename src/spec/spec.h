@@ -13,6 +13,7 @@
 #include "format/format.h"
 #include "part/part.h"
 #include "tree/contents.h"
+#include "util/cleanup.h"
 
 struct diag;
 
@@ -140,6 +141,7 @@ struct image_spec {
 
 struct image_spec *image_spec_new(void);
 struct image_spec *image_spec_free(struct image_spec *s);
+DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
 
 /* Merge a JSON spec file into s: keys present in the file replace earlier values (null keeps
  * them). Relative paths in it resolve against the file's directory. Unknown keys and wrong

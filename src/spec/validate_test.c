@@ -10,8 +10,6 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
-DEFINE_CLEANUP_FUNC(struct image_spec, image_spec_free)
-
 /* A spec with an output set, so validation gets past the "no output" check. */
 static struct image_spec *spec_with_output(void)
 {

@@ -12,8 +12,6 @@
 #include "util/diag.h"
 #include "util/test.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-
 static const char passwd[] = "root:x:0:0::/root:/bin/sh\n"
 			     "nginx:x:60:61:web:/var/empty:/bin/false\n"
 			     "alice:x:1000:100::/home/alice:/bin/sh";

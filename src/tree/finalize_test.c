@@ -9,8 +9,6 @@
 #include "util/diag.h"
 #include "util/test.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-
 static struct tree_node *add_host_like(struct tree *t, const char *path, uint64_t ino,
 				       uint32_t scope, uint64_t size)
 {

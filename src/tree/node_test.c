@@ -11,8 +11,6 @@
 #include "util/fileio.h"
 #include "util/test.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-
 TEST(new_tree_has_root_dir_0755_root_owned)
 {
 	_cleanup_(tree_freep) struct tree *t = tree_new();

@@ -371,7 +371,7 @@ static int open_rel(int root_fd, const char *rel)
 	size_t len = strlen(rel);
 
 	if (len == 0)
-		return openat(root_fd, ".", flags);
+		rel = ".";
 	while (len >= PATH_MAX) {
 		_cleanup_free_ char *hop = NULL;
 		size_t cut = PATH_MAX - 1;

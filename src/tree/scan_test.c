@@ -18,13 +18,11 @@
 #include "util/diag.h"
 #include "util/test.h"
 
-DEFINE_CLEANUP_FUNC(struct tree, tree_free)
-
 static int set_mtime(const char *path, time_t sec, long nsec)
 {
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { sec, nsec } };
 
-	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 static int make_socket(const char *path)
@@ -32,14 +30,20 @@ static int make_socket(const char *path)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
-		return -1;
+	if (fd < 0)
+		return -errno;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
 	strcpy(sa.sun_path, path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
 		close(fd);
-		return -1;
+		return r;
 	}
-	return close(fd);
+	return close(fd) < 0 ? -errno : 0;
 }
 
 static struct tree *scan(const char *dir, struct diag *d)
@@ -496,21 +500,23 @@ static int build_copy(const char *dir, bool reverse)
 	static const char *const files[] = { "b/z", "b/y", "a", "c/d/e", "c/B", "c/a" };
 	static const char *const dirs[] = { "b", "c", "c/d" };
 	char p[4096];
+	int r;
 
 	for (size_t k = 0; k < ARRAY_SIZE(dirs); k++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, dirs[k]);
 		if (mkdir(p, 0755) < 0)
-			return -1;
+			return -errno;
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(files); k++) {
 		size_t i = reverse ? ARRAY_SIZE(files) - 1 - k : k;
 
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		if (tt_write(p, files[i], 0644) < 0)
-			return -1;
+		r = tt_write(p, files[i], 0644);
+		if (r < 0)
+			return r;
 		if (setxattr(p, reverse ? "user.b" : "user.a", reverse ? "2" : "1", 1, 0) < 0 ||
 		    setxattr(p, reverse ? "user.a" : "user.b", reverse ? "1" : "2", 1, 0) < 0)
-			return -1;
+			return -errno;
 	}
 	snprintf(p, sizeof(p), "%s/c/a", dir);
 	{
@@ -518,15 +524,16 @@ static int build_copy(const char *dir, bool reverse)
 
 		snprintf(q, sizeof(q), "%s/c/hard", dir);
 		if (link(p, q) < 0)
-			return -1;
+			return -errno;
 	}
 	/* Deepest first, so setting a child's time does not move its parent's again. */
 	static const char *const all[] = { "c/d/e", "c/d", "c/B", "c/a", "c", "b/z", "b/y",
 					   "b", "a", "" };
 	for (size_t k = 0; k < ARRAY_SIZE(all); k++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, all[k]);
-		if (set_mtime(p, 1700000000 + (time_t)k, 1000 * (long)k) < 0)
-			return -1;
+		r = set_mtime(p, 1700000000 + (time_t)k, 1000 * (long)k);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

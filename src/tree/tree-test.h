@@ -1,6 +1,7 @@
 /* Helpers for the tree/ unit tests: temporary host trees. Header-only, test binaries only. */
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,18 +39,24 @@ static inline int tt_write(const char *path, const char *data, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	size_t len = strlen(data);
+	ssize_t n;
 
 	if (fd < 0)
-		return -1;
-	if (write(fd, data, len) != (ssize_t)len) {
+		return -errno;
+	n = write(fd, data, len);
+	if (n != (ssize_t)len) {
+		int r = n < 0 ? -errno : -EIO;
+
 		close(fd);
-		return -1;
+		return r;
 	}
 	if (fchmod(fd, mode) < 0) {
+		int r = -errno;
+
 		close(fd);
-		return -1;
+		return r;
 	}
-	return close(fd);
+	return close(fd) < 0 ? -errno : 0;
 }
 
 static inline void tt_rm_rf(char *dir)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct stat;
 struct tree_arena;
@@ -132,6 +134,7 @@ struct tree_finalize_opts {
 
 struct tree *tree_new(void);
 struct tree *tree_free(struct tree *t);
+DEFINE_CLEANUP_FUNC(struct tree, tree_free)
 
 /* Copy host directory `src` (its content, not itself) onto `target` ("/" = the root), as
  * make-disk-image's `$root` and a directory `contents` source; existing directories merge,

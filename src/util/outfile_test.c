@@ -30,7 +30,7 @@ static int count_entries(const char *dir)
 	int n = 0;
 
 	if (!dp)
-		return -1;
+		return -errno;
 	while ((e = readdir(dp)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			n++;

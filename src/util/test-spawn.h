@@ -2,6 +2,7 @@
  * for the tool itself. */
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -13,25 +14,25 @@
 
 extern char **environ;
 
-/* Run argv with stdout and stderr to out_path (or /dev/null); the exit status, -1 if missing. */
+/* Run argv with stdout and stderr to out_path (or /dev/null); the exit status, or negative errno
+ * when it cannot run (-ENOENT: missing) and -ECHILD when a signal ended it. */
 static inline int test_run(char *const argv[], const char *out_path)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int st;
+	int st, r;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
 					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	if (r != 0)
+		return -r;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -ECHILD;
 }
 
 /* Whether a tool is on PATH (tests skip their oracle checks without it). */

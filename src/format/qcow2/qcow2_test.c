@@ -3,6 +3,7 @@
  * fail cleanly. qemu-img missing: the tests that need it pass vacuously with a note. */
 #include "format/qcow2/qcow2-internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -40,25 +41,25 @@ static const char *tmp(const char *name)
 	return p;
 }
 
-/* Run argv, stdout into out_path (or /dev/null); the exit status, -1 when it cannot start. */
+/* Run argv, stdout into out_path (or /dev/null); the exit status, or negative errno when it
+ * cannot start (-ECHILD when a signal ended it). */
 static int run(const char *out_path, char *const argv[])
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int st;
+	int st, r;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
 					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	if (r != 0)
+		return -r;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -ECHILD;
 }
 
 __attribute__((destructor)) static void remove_tmp(void)

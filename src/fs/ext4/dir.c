@@ -50,8 +50,6 @@ struct ext4_dir_layout {
 	uint32_t *leaf_hash;  /* index hash of each leaf (0 for the first, low bit = continued) */
 };
 
-DEFINE_CLEANUP_FUNC(struct ext4_dir_layout, ext4_dir_layout_free)
-
 static size_t rec_len(size_t name_len)
 {
 	return ROUND_UP(EXT4_DE_NAME + name_len, 4);

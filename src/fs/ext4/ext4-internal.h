@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "fs/ext4/ext4.h"
+#include "util/cleanup.h"
 
 struct diag;
 struct tree_xattr;
@@ -109,6 +110,7 @@ bool ext4_dir_layout_indexed(const struct ext4_dir_layout *l); /* set EXT4_INDEX
 void ext4_dir_block_encode(const struct ext4_dir_layout *l, uint32_t lblk, uint32_t inode_seed,
 			   uint8_t *buf);
 struct ext4_dir_layout *ext4_dir_layout_free(struct ext4_dir_layout *l);
+DEFINE_CLEANUP_FUNC(struct ext4_dir_layout, ext4_dir_layout_free)
 
 /* ---- extent.c: extent trees ----------------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct image_plan;
 struct tree;
@@ -57,3 +59,4 @@ void ext4_plan_stats(const struct ext4_plan *plan, struct ext4_stats *ret);
  * outlive the image plan's emission. */
 void ext4_plan_ranges(const struct ext4_plan *plan, uint64_t base, struct image_plan *ip);
 struct ext4_plan *ext4_plan_free(struct ext4_plan *plan);
+DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)

@@ -589,8 +589,6 @@ struct ext4_plan *ext4_plan_free(struct ext4_plan *pl)
 	return NULL;
 }
 
-DEFINE_CLEANUP_FUNC(struct ext4_plan, ext4_plan_free)
-
 static int plan_new(const struct ext4_params *p, const struct tree *t, struct diag *d,
 		    struct ext4_plan **ret)
 {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 struct diag;
 struct image_plan;
 struct tree;
@@ -56,3 +58,4 @@ uint32_t fat_plan_free_clusters(const struct fat_plan *plan);
  * the tree) must outlive the image plan's emission. */
 void fat_plan_ranges(const struct fat_plan *plan, uint64_t base, struct image_plan *ip);
 struct fat_plan *fat_plan_free(struct fat_plan *plan);
+DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)

@@ -315,8 +315,6 @@ static struct fat_plan *plan_new(const struct fat_params *p, const struct tree *
 	return pl;
 }
 
-DEFINE_CLEANUP_FUNC(struct fat_plan, fat_plan_free)
-
 int fat_plan(const struct fat_params *p, const struct tree *t, struct diag *d,
 	     struct fat_plan **ret)
 {
