@@ -49,7 +49,7 @@ let
   elem = x: xs: builtins.elem x xs;
   isSet = v: v != null;
 
-  partitionTableTypes = [ "legacy" "legacy+gpt" "efi" "efixbootldr" "hybrid" "none" ];
+  partitionTableTypes = [ "legacy" "legacy+boot" "legacy+gpt" "efi" "efixbootldr" "hybrid" "none" ];
   checks = builtins.all (x: x) [
     (check (elem partitionTableType partitionTableTypes)
       ("partitionTableType must be one of ${builtins.toJSON partitionTableTypes}, "
