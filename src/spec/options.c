@@ -32,7 +32,9 @@ const struct spec_option spec_options[] = {
 	  .help = "tree copied onto the ESP (FAT; efi, efixbootldr, hybrid); without it the ESP "
 		  "is empty" },
 	{ .key = "xbootldr", .flag = "xbootldr", .arg = "DIR", .type = SPEC_OPT_PATH,
-	  .set = spec_set_xbootldr, .help = "tree copied onto XBOOTLDR (efixbootldr)" },
+	  .set = spec_set_xbootldr,
+	  .help = "tree copied onto the /boot partition: XBOOTLDR (efixbootldr) or BOOT "
+		  "(legacy+boot)" },
 	{ .key = "contents", .flag = "contents", .arg = "SRC:TARGET[:MODE[:USER:GROUP]]",
 	  .type = SPEC_OPT_LIST, .set = spec_set_contents_flag, .set_json = spec_json_contents,
 	  .bracket = "[contents: list of {source, target, mode, user, group}]",
@@ -159,8 +161,10 @@ const struct spec_option spec_options[] = {
 	  .help = "where efi-vars.fd goes (default: in the -o directory)" },
 	{ .key = "bootloader", .flag = "bootloader", .arg = "NAME", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_bootloader,
-	  .help = "auto (default: systemd-boot on efi, efixbootldr and hybrid when a kernel is "
-		  "known), systemd-boot, grub or none [installBootLoader]" },
+	  .help = "auto (default: when a kernel is known, systemd-boot where there is an ESP, "
+		  "GRUB where there is only a BIOS place given grubDir; hybrid gets both when "
+		  "GRUB's i386-pc modules are there), systemd-boot, grub or none "
+		  "[installBootLoader]" },
 	{ .key = "installBootLoader", .type = SPEC_OPT_BOOL, .set = spec_set_install_bootloader,
 	  .help = "false: no bootloader" },
 	{ .key = "kernel", .flag = "kernel", .arg = "F", .type = SPEC_OPT_PATH, .field = F(kernel),
