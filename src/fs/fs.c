@@ -4,6 +4,7 @@
 #include "fs/fs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fs/fs-internal.h"
@@ -27,7 +28,16 @@ const struct fs_ops *fs_ops_find(const char *name)
 
 const char *fs_names(void)
 {
-	return "ext4, vfat, swap, raw or none";
+	static char names[128];
+	size_t n = 0;
+
+	if (names[0])
+		return names;
+	/* "a, b, c or d", from the table (a few short names: the buffer holds them) */
+	for (size_t i = 0; i < FS_N; i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+				      i == 0 ? "" : i + 1 == FS_N ? " or " : ", ", fs_table[i]->name);
+	return names;
 }
 
 int fs_probe_any(fs_read_fn read, void *ctx, uint64_t size, struct diag *d,
