@@ -361,6 +361,26 @@ static int spec_partition_dup(const struct image_spec *s, const char *type, size
 	return -1;
 }
 
+/* What a partition asks for that its size or filesystem would silently drop (GPT-only keys
+ * on MBR and maxSize off "rest": build/model.c). */
+static int spec_check_partition_keys(const struct image_spec *s, size_t i, struct diag *d)
+{
+	const struct spec_partition *p = &s->partitions[i];
+
+	if (p->size_kind == SPEC_PART_SIZE_FIXED && p->min_bytes)
+		return diag_fail(d, -EINVAL, "partitions[%zu].minSize: bounds a size \"auto\" or "
+				 "\"rest\"; this partition's size is fixed (drop it, or use "
+				 "\"auto\")", i);
+	if (p->contents && p->fs && (strcmp(p->fs, "none") == 0 || strcmp(p->fs, "swap") == 0))
+		return diag_fail(d, -EINVAL, "partitions[%zu].contents: fs %s takes no contents "
+				 "(use fs raw for a file, ext4 or vfat for a directory)", i, p->fs);
+	for (size_t j = 0; p->uuid_set && j < i; j++)
+		if (s->partitions[j].uuid_set && memcmp(s->partitions[j].uuid, p->uuid, 16) == 0)
+			return diag_fail(d, -EINVAL, "partitions[%zu].uuid: the same as "
+					 "partitions[%zu]'s (PARTUUIDs must differ)", i, j);
+	return 0;
+}
+
 /* "partitions" (what can be checked without the disk; part/ places and sizes them): it goes
  * with partitionTableType gpt or mbr and they with it, fits the table, one "rest", one root,
  * one ESP, known filesystems. */
@@ -370,6 +390,7 @@ static int spec_check_partitions(const struct image_spec *s, struct diag *d)
 	bool own = t == PART_TABLE_GPT || t == PART_TABLE_MBR;
 	size_t rest = SIZE_MAX, first;
 	static const char *const unique[] = { "root", "esp" };
+	int r;
 
 	if (s->n_partitions && !own)
 		return diag_fail(d, -EINVAL, "partitions: needs partitionTableType gpt or mbr, "
@@ -396,6 +417,9 @@ static int spec_check_partitions(const struct image_spec *s, struct diag *d)
 		if (p->min_bytes && p->max_bytes && p->min_bytes > p->max_bytes)
 			return diag_fail(d, -EINVAL, "partitions[%zu]: minSize is larger than "
 					 "maxSize", i);
+		r = spec_check_partition_keys(s, i, d);
+		if (r < 0)
+			return r;
 		if (p->size_kind != SPEC_PART_SIZE_REST)
 			continue;
 		if (rest != SIZE_MAX)

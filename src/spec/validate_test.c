@@ -674,3 +674,48 @@ TEST(partitions_bootloaders_by_what_the_list_has)
 	ASSERT_OK(spec_validate(s, &d));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
 }
+
+/* What a partition asks for that would be dropped silently is refused. */
+TEST(partitions_nothing_dropped)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	struct spec_partition *root, *data;
+	struct diag d = { 0 };
+
+	s->partition_table = PART_TABLE_GPT;
+	add_partition(s, "root");
+	data = add_partition(s, "linux");
+	root = &s->partitions[0]; /* add_partition() moves the array */
+	data->uuid_set = true;
+	data->uuid[0] = 1;
+	data->required = data->no_auto = data->read_only = data->grow_fs = true;
+	ASSERT_OK(spec_validate(s, &d));
+	/* PARTUUIDs differ */
+	data->required = data->no_auto = data->read_only = data->grow_fs = false;
+	root->uuid_set = data->uuid_set = true;
+	root->uuid[0] = 1;
+	ASSERT_INVALID(s, -EINVAL, "partitions[1].uuid: the same as partitions[0]'s (PARTUUIDs "
+				   "must differ)");
+	data->uuid[15] = 1;
+	ASSERT_OK(spec_validate(s, &d));
+	/* minSize bounds auto and rest (maxSize off rest: build/model.c) */
+	data->size_kind = SPEC_PART_SIZE_FIXED;
+	data->size_bytes = 4 << 20;
+	data->min_bytes = 8 << 20;
+	ASSERT_INVALID(s, -EINVAL, "partitions[1].minSize: bounds a size \"auto\" or \"rest\"; "
+				   "this partition's size is fixed (drop it, or use \"auto\")");
+	data->min_bytes = 0;
+	ASSERT_OK(spec_validate(s, &d));
+	/* contents need a filesystem that takes them */
+	data->contents = xstrdup("blob.bin");
+	data->fs = xstrdup("none");
+	ASSERT_INVALID(s, -EINVAL, "partitions[1].contents: fs none takes no contents (use fs "
+				   "raw for a file, ext4 or vfat for a directory)");
+	free(data->fs);
+	data->fs = xstrdup("swap");
+	ASSERT_INVALID(s, -EINVAL, "partitions[1].contents: fs swap takes no contents (use fs "
+				   "raw for a file, ext4 or vfat for a directory)");
+	free(data->fs);
+	data->fs = xstrdup("raw");
+	ASSERT_OK(spec_validate(s, &d));
+}
