@@ -315,8 +315,15 @@ int part_layout_plan(const struct part_params *p, struct diag *d, struct part_la
 			n = 1;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		n_rest += r[i].size_rule == PART_SIZE_REST;
+		if (r[i].size_rule == PART_SIZE_REST && r[i].max_bytes &&
+		    r[i].min_bytes > r[i].max_bytes)
+			return diag_fail(d, -ENOSPC, "partition %zu: its contents need %llu bytes, "
+					 "more than its maxSize of %llu bytes (raise maxSize)",
+					 i + 1, (unsigned long long)r[i].min_bytes,
+					 (unsigned long long)r[i].max_bytes);
+	}
 	if (n_rest > 1)
 		return diag_fail(d, -EINVAL, "%zu partitions take \"the rest\" of the disk: at most "
 				 "one may", n_rest);

@@ -508,6 +508,13 @@ TEST(layout_custom_rest_in_the_middle)
 	ASSERT_OK(part_layout_plan(&p, &d, &l));
 	ASSERT_EQ(l.parts[1].n_lba, 10 * MIB_LBA);
 	ASSERT_EQ(l.parts[2].first_lba, 75 * MIB_LBA);
+	/* contents over maxSize: refused, not cut to maxSize */
+	r[1].min_bytes = 11 * PART_MIB;
+	ASSERT_ERR(part_layout_plan(&p, &d, &l), -ENOSPC);
+	ASSERT_STR_EQ(diag_message(&d, -ENOSPC), "partition 2: its contents need 11534336 bytes, "
+						 "more than its maxSize of 10485760 bytes (raise "
+						 "maxSize)");
+	r[1].min_bytes = PART_MIB;
 }
 
 TEST(layout_custom_errors)
