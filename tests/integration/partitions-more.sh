@@ -271,6 +271,16 @@ extract "$T/mbr.img" 3 "$T/p3"
 e2fsck_clean "$T/p3"
 rm -f "$T/p1" "$T/p3" "$T/mbr.img"
 
+log "e: an explicit rootGPUID is the list's root PARTUUID (and, as rootFSUID's default, its UUID)"
+RG=22222222-3333-4444-8555-666666666666
+build --spec "$S/attrs.json" --root-gpuid $RG -o "$T/attrs.img"
+dump_line "$T/attrs.img" 4 | grep -q "uuid=$RG" || fail "--root-gpuid: $(dump_line "$T/attrs.img" 4)"
+dump_line "$T/attrs.img" 1 | grep -q 'uuid=11111111-2222-4333-8444-555555555555' ||
+	fail "--root-gpuid changes the ESP's explicit uuid"
+extract "$T/attrs.img" 4 "$T/p4"
+[ "$(blkid_field "$T/p4" UUID)" = "${RG,,}" ] || fail "--root-gpuid: root UUID $(blkid_field "$T/p4" UUID)"
+rm -f "$T/p4" "$T/attrs.img"
+
 log "f: determinism, and what --seed changes"
 assert_reproducible --spec "$S/list.json"
 build --spec "$S/list.json" --seed other -o "$T/seed.img"
@@ -347,4 +357,21 @@ e2fsck_clean "$T/p2"
 rm -f "$T/p2" "$T/need.img"
 bad need1 '{"type": "linux", "fs": "none", "size": "200M"}, '"$ROOT" "\"diskSize\": $((need - 1))"
 expect_fail "at least $need MiB" --spec "$S/bad-need1.json"
+# what would otherwise be dropped silently
+bad mbruuid '{"type": "linux", "size": "4M", "uuid": "11111111-2222-4333-8444-555555555555"}, '"$ROOT" "" mbr
+expect_fail 'partitions[0].uuid' --spec "$S/bad-mbruuid.json"
+bad mbrattr '{"type": "linux", "size": "4M", "noAuto": true}, '"$ROOT" "" mbr
+expect_fail 'partitions[0].noAuto' --spec "$S/bad-mbrattr.json"
+U='"uuid": "11111111-2222-4333-8444-555555555555"'
+bad dupuuid '{"type": "linux", "size": "4M", '"$U"'}, {"type": "root", "fs": "ext4", "size": "auto", '"$U"'}'
+expect_fail 'partitions[1].uuid' --spec "$S/bad-dupuuid.json"
+bad nonecontents '{"type": "linux", "fs": "none", "contents": "blob.bin", "size": "4M"}, '"$ROOT"
+expect_fail 'partitions[0].contents' --spec "$S/bad-nonecontents.json"
+bad fixedmin '{"type": "linux", "fs": "none", "size": "4M", "minSize": "8M"}, '"$ROOT"
+expect_fail 'partitions[0].minSize' --spec "$S/bad-fixedmin.json"
+bad rawmax '{"type": "linux", "fs": "raw", "contents": "blob.bin", "size": "auto", "maxSize": "2M"}, '"$ROOT"
+expect_fail 'maxSize' --spec "$S/bad-rawmax.json"
+mkdir "$S/bigdir" && cp "$S/big.bin" "$S/bigdir/"
+bad restmax '{"type": "linux", "fs": "ext4", "contents": "bigdir", "size": "rest", "maxSize": "2M"}, {"type": "root", "fs": "ext4", "size": "64M"}' '"diskSize": 256'
+expect_fail 'maxSize' --spec "$S/bad-restmax.json"
 log "ok"
