@@ -9,12 +9,17 @@
 #     the DPS home type GUID, at least additionalSpace free, a UUID other than the root's.
 #  d. "rest" with a fixed diskSize: the middle partition takes what the others leave, the root
 #     follows it; with maxSize it stops there (sfdisk for the sizes, sgdisk -v).
-#  e. GPT attribute bits as sfdisk --dump names them, an explicit PARTUUID and type GUID; MBR
-#     type 0x0c and the bootable flag.
-#  f. two builds from different directories are identical; --seed changes the identifiers
-#     (disk GUID, derived PARTUUIDs, filesystem UUIDs) and nothing else (tables, files).
+#  e. GPT attribute bits as sfdisk --dump names them (and as bits in the entry array), an
+#     explicit PARTUUID and type GUIDs; --root-gpuid is the list root's PARTUUID and UUID; MBR
+#     type 0x0c and the bootable flag (status byte 0x80).
+#  f. two builds from different directories are identical; --seed changes the derived
+#     identifiers (disk GUID, PARTUUIDs but the root's rootGPUID) and nothing else: the tables
+#     but for those, raw/none partitions byte for byte, ext4 files (debugfs), types, labels,
+#     sizes; an explicit fsUuid stays.
 #  g. bad lists: one line naming the problem, non-zero, no output; diskSize too small names the
-#     MiB needed, and that many MiB builds while one less does not.
+#     MiB needed, and that many MiB builds while one less does not; what would otherwise be
+#     dropped silently (GPT-only keys on MBR, a PARTUUID twice, contents for fs none, minSize
+#     on a fixed size, maxSize off "rest", contents over a rest's maxSize) is refused.
 . "$(dirname "$0")/../lib.sh"
 require sfdisk sgdisk blkid fsck.fat e2fsck debugfs dumpe2fs python3 cmp
 TYPE_HOME=933AC7E1-2EB4-4F13-B844-0E14E2AEF915
@@ -77,19 +82,6 @@ zero_from()
 
 # blkid_field FILE KEY: one value of blkid -p.
 blkid_field() { blkid -p -o export "$1" | sed -n "s/^$2=//p"; }
-
-# user_free FS: bytes df reports as available to users (autosize.sh's formula).
-user_free()
-{
-	local free reserved bsize blocks resv
-	free=$(dumpe2fs_field "$1" 'Free blocks')
-	reserved=$(dumpe2fs_field "$1" 'Reserved block count')
-	bsize=$(dumpe2fs_field "$1" 'Block size')
-	blocks=$(dumpe2fs_field "$1" 'Block count')
-	resv=$((blocks / 50 < 4096 ? blocks / 50 : 4096))
-	free=$((free - reserved - resv))
-	echo $(((free < 0 ? 0 : free) * bsize))
-}
 
 cat >"$S/list.json" <<EOF
 {
@@ -295,7 +287,11 @@ diff <(tables "$T/list.img") <(tables "$T/seed.img") >&2 || fail "--seed changes
 for i in 1 2 3 4 5 6; do
 	a=$(dump_line "$T/list.img" $i | sed -n 's/.*uuid=\([0-9A-F-]*\).*/\1/p')
 	b=$(dump_line "$T/seed.img" $i | sed -n 's/.*uuid=\([0-9A-F-]*\).*/\1/p')
-	[ -n "$a" ] && [ "$a" != "$b" ] || fail "--seed keeps partition $i's PARTUUID $a"
+	if [ $i = 6 ]; then # the root's is rootGPUID, as in the presets
+		[ "$a $b" = "$DEFAULT_ROOT_GPUID $DEFAULT_ROOT_GPUID" ] || fail "root PARTUUIDs $a $b"
+	else
+		[ -n "$a" ] && [ "$a" != "$b" ] || fail "--seed keeps partition $i's PARTUUID $a"
+	fi
 	extract "$T/list.img" $i "$T/a"
 	extract "$T/seed.img" $i "$T/b"
 	case $i in
@@ -359,9 +355,9 @@ bad need1 '{"type": "linux", "fs": "none", "size": "200M"}, '"$ROOT" "\"diskSize
 expect_fail "at least $need MiB" --spec "$S/bad-need1.json"
 # what would otherwise be dropped silently
 bad mbruuid '{"type": "linux", "size": "4M", "uuid": "11111111-2222-4333-8444-555555555555"}, '"$ROOT" "" mbr
-expect_fail 'partitions[0].uuid' --spec "$S/bad-mbruuid.json"
+expect_fail 'uuid is GPT only' --spec "$S/bad-mbruuid.json"
 bad mbrattr '{"type": "linux", "size": "4M", "noAuto": true}, '"$ROOT" "" mbr
-expect_fail 'partitions[0].noAuto' --spec "$S/bad-mbrattr.json"
+expect_fail 'noAuto is GPT only' --spec "$S/bad-mbrattr.json"
 U='"uuid": "11111111-2222-4333-8444-555555555555"'
 bad dupuuid '{"type": "linux", "size": "4M", '"$U"'}, {"type": "root", "fs": "ext4", "size": "auto", '"$U"'}'
 expect_fail 'partitions[1].uuid' --spec "$S/bad-dupuuid.json"
