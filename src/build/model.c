@@ -163,8 +163,10 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 			v->label = p->fs_label ? p->fs_label : p->label;
 		v->uuid_set = p->fs_uuid_set;
 		memcpy(v->uuid, p->fs_uuid, 16);
-		if (p->additional_space_set)
+		if (p->additional_space_set) {
 			v->additional_space = p->additional_space_bytes;
+			v->additional_space_given = true;
+		}
 		else if (v->image_tree)
 			v->additional_space = s->additional_space_bytes;
 		q->name = p->label ? p->label : "";

@@ -28,6 +28,7 @@ struct build_volume {
 	uint8_t uuid[16];
 	bool sized_by_contents;    /* "auto"/"rest": the contents' need goes into the request */
 	uint64_t additional_space; /* free space sizing keeps */
+	bool additional_space_given; /* a list entry's own: kept with a fixed diskSize too */
 	char what_buf[32], key_buf[32];
 };
 

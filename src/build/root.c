@@ -156,6 +156,10 @@ int build_layout(struct build_plan_state *st, const struct build_vol *root, stru
 		return 0;
 	}
 	pp->disk_bytes = s->disk_size_bytes;
+	/* a list places its partitions by their needs, the root's too (a "rest" one before it
+	 * must leave the root its room); a preset's root takes the rest, checked below */
+	if (pp->table == PART_TABLE_GPT || pp->table == PART_TABLE_MBR)
+		pp->root_min_bytes = root_min;
 	r = part_layout_plan(pp, d, ret);
 	if (r < 0)
 		return r;

@@ -73,8 +73,11 @@ void build_volume_request(const struct build_plan_state *st, const struct build_
 		/* build_ids(): rootFSUID, the root's GPT UUID, or random */
 		ret->uuid_set = true;
 		memcpy(ret->uuid, st->ep.uuid, sizeof(ret->uuid));
-		/* the free space auto sizing promised (a fixed diskSize adds none) */
-		ret->extra_bytes = s->disk_size_auto ? v->additional_space : 0;
+		/* the free space auto sizing promised (a fixed diskSize adds none, unless the
+		 * list's root partition asks for it itself) */
+		ret->extra_bytes = s->disk_size_auto || v->additional_space_given
+					   ? v->additional_space
+					   : 0;
 	}
 	if (!bv->ops->needs_tree)
 		ret->tree = NULL;

@@ -206,6 +206,22 @@ for v in "" -max; do
 	rm -f "$T/p2" "$T/p3" "$img"
 done
 
+log "d: an \"auto\" root after a \"rest\" partition keeps its own additionalSpace"
+cat >"$S/rest-auto.json" <<EOF
+{"root": "root", "partitionTableType": "gpt", "diskSize": 256,
+ "partitions": [{"type": "linux", "fs": "ext4", "size": "rest", "label": "data"},
+                {"type": "root", "fs": "ext4", "size": "auto", "additionalSpace": "64M"}]}
+EOF
+build --spec "$S/rest-auto.json" -o "$T/rest-auto.img"
+gpt_clean "$T/rest-auto.img"
+extract "$T/rest-auto.img" 2 "$T/p2"
+e2fsck_clean "$T/p2"
+free=$(user_free "$T/p2")
+[ "$free" -ge $((64 * MIB)) ] || fail "rest-auto: the root has $free bytes available, not 64 MiB"
+extract "$T/rest-auto.img" 1 "$T/p1"
+e2fsck_clean "$T/p1"
+rm -f "$T/p1" "$T/p2" "$T/rest-auto.img"
+
 log "e: GPT attributes, explicit PARTUUID and type GUID"
 cat >"$S/attrs.json" <<EOF
 {"root": "root", "partitionTableType": "gpt",
