@@ -27,6 +27,23 @@ static inline int fuzz_memfd(const uint8_t *data, size_t size, char path[static 
 	return fd;
 }
 
+/* The input as the start of a partition: reads past its end return zeros, as an image's
+ * holes do (the probes' read callbacks). */
+struct fuzz_buf {
+	const uint8_t *p;
+	size_t len;
+};
+
+static inline int fuzz_buf_read(void *ctx, uint64_t off, void *out, size_t len, struct diag *d)
+{
+	const struct fuzz_buf *b = ctx;
+
+	memset(out, 0, len);
+	if (off < b->len)
+		memcpy(out, b->p + off, len < b->len - off ? len : b->len - off);
+	return 0;
+}
+
 /* The input of the current run, for fuzz_check_error. */
 static const uint8_t *fuzz_input;
 static size_t fuzz_input_len;

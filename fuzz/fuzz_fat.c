@@ -5,24 +5,9 @@
 
 #include "fs/fat/probe.h"
 
-struct buf {
-	const uint8_t *p;
-	size_t len;
-};
-
-static int buf_read(void *ctx, uint64_t off, void *out, size_t len, struct diag *d)
-{
-	const struct buf *b = ctx;
-
-	memset(out, 0, len);
-	if (off < b->len)
-		memcpy(out, b->p + off, len < b->len - off ? len : b->len - off);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf b = { data, size };
+	struct fuzz_buf b = { data, size };
 	struct fat_probe_info info;
 	struct diag d = { 0 };
 	uint64_t fs_size = size;
@@ -36,6 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sec = data[32] | data[33] << 8 | data[34] << 16 | (uint64_t)data[35] << 24;
 		fs_size = sec * (uint64_t)(data[11] | data[12] << 8);
 	}
-	fuzz_check_error(&d, fat_probe(buf_read, &b, fs_size, &d, &info));
+	fuzz_check_error(&d, fat_probe(fuzz_buf_read, &b, fs_size, &d, &info));
 	return 0;
 }

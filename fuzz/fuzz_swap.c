@@ -6,24 +6,9 @@
 #include "fs/fs.h"
 #include "fs/swap/swap.h"
 
-struct buf {
-	const uint8_t *p;
-	size_t len;
-};
-
-static int buf_read(void *ctx, uint64_t off, void *out, size_t len, struct diag *d)
-{
-	const struct buf *b = ctx;
-
-	memset(out, 0, len);
-	if (off < b->len)
-		memcpy(out, b->p + off, len < b->len - off ? len : b->len - off);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf b = { data, size };
+	struct fuzz_buf b = { data, size };
 	uint64_t part = size > (4u << 20) ? size : 4u << 20;
 	struct swap_header h;
 	struct fs_probe p;
@@ -31,12 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	fuzz_begin(data, size);
-	r = swap_header_probe(buf_read, &b, part, &d, &h);
+	r = swap_header_probe(fuzz_buf_read, &b, part, &d, &h);
 	fuzz_check_error(&d, r);
 	if (r == 1 && ((uint64_t)h.last_page + 1) * h.page_size > part)
 		abort(); /* the probe promised the area fits */
 	d = (struct diag){ 0 };
-	r = fs_probe_any(buf_read, &b, part, &d, &p);
+	r = fs_probe_any(fuzz_buf_read, &b, part, &d, &p);
 	fuzz_check_error(&d, r);
 	if (r == 1 && (!p.ops || !p.stats.type || strcmp(p.ops->name, p.stats.type) != 0))
 		abort(); /* what was found names itself */
