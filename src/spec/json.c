@@ -14,6 +14,7 @@
 #include "boot/boot.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/suggest.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
 
@@ -219,21 +220,10 @@ static const char *const spec_partition_keys[] = {
 	"required",   "noAuto",	 "readOnly", "growFileSystem",
 };
 
-static size_t spec_json_distance(const char *a, const char *b);
-
 static int spec_json_partition_unknown(struct spec_json_ctx *c, size_t i, const char *k)
 {
-	const char *best = NULL;
-	size_t best_dist = 3;
+	const char *best = suggest_nearest(k, spec_partition_keys, ARRAY_SIZE(spec_partition_keys));
 
-	for (size_t j = 0; j < ARRAY_SIZE(spec_partition_keys); j++) {
-		size_t dist = spec_json_distance(k, spec_partition_keys[j]);
-
-		if (dist < best_dist) {
-			best = spec_partition_keys[j];
-			best_dist = dist;
-		}
-	}
 	if (best)
 		return diag_fail(c->d, -EINVAL, "partitions[%zu]: unknown key \"%s\" (did you mean "
 				 "\"%s\"?)", i, k, best);
@@ -404,46 +394,15 @@ int spec_json_partitions(struct spec_json_ctx *c, const char *key, struct json_o
 	return 0;
 }
 
-/* Edit distance, capped: enough to suggest "rootGPUID" for "rootGpuid" or "diskSzie". */
-static size_t spec_json_distance(const char *a, const char *b)
+static const char *spec_json_key_at(const void *table, size_t i)
 {
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-	if (la >= ARRAY_SIZE(prev) || lb >= ARRAY_SIZE(prev))
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t ins = MIN(prev[j] + 1, cur[j - 1] + 1);
-
-			if ((a[i - 1] | 0x20) == (b[j - 1] | 0x20))
-				sub = prev[j - 1]; /* case alone is no real edit */
-			cur[j] = MIN(sub, ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
-	}
-	return prev[lb];
+	return ((const struct spec_option *)table)[i].key;
 }
 
 static int spec_json_unknown_key(struct spec_json_ctx *c, const char *key)
 {
-	const char *best = NULL;
-	size_t best_dist = 3; /* suggest only close matches */
+	const char *best = suggest_nearest_in(key, spec_options, spec_n_options, spec_json_key_at);
 
-	for (size_t i = 0; i < spec_n_options; i++) {
-		size_t dist;
-
-		if (!spec_options[i].key)
-			continue;
-		dist = spec_json_distance(key, spec_options[i].key);
-		if (dist < best_dist) {
-			best = spec_options[i].key;
-			best_dist = dist;
-		}
-	}
 	if (best)
 		return diag_fail(c->d, -EINVAL, "unknown key \"%s\" (did you mean \"%s\"?)", key,
 				 best);
