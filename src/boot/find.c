@@ -149,7 +149,7 @@ static void find_what(enum boot_find_kind k, enum part_arch arch, struct strbuf 
 		strbuf_appendf(b, "bootloader grub: no GRUB %s modules found", dir);
 		return;
 	case BOOT_FIND_EFI_VARS:
-		strbuf_append(b, "touchEFIVars: no firmware variable store template found");
+		strbuf_append(b, "no firmware variable store template found");
 		return;
 	}
 }
@@ -210,7 +210,7 @@ static int find_run(enum boot_find_kind k, enum part_arch arch, const struct boo
 		if (!d)
 			return -ENOTSUP;
 		return diag_fail(d, -ENOTSUP, "%s: no default place for this arch; give %s",
-				 find_key(k), find_flag(k));
+				 find_key(k), w && w->flag ? w->flag : find_flag(k));
 	}
 	if (k == BOOT_FIND_SDBOOT && w && w->system) { /* the toplevel's own systemd first */
 		p = xasprintf("%s/systemd/lib/systemd/boot/efi/systemd-boot%s.efi", w->system,
@@ -230,7 +230,7 @@ static int find_run(enum boot_find_kind k, enum part_arch arch, const struct boo
 		return -ENOENT;
 	find_what(k, arch, &msg);
 	strbuf_appendf(&msg, " (tried %s; install %s or give %s)", list, l->package,
-		       find_flag(k));
+		       w && w->flag ? w->flag : find_flag(k));
 	p = strbuf_steal(&msg);
 	diag_fail(d, -ENOENT, "%s", p);
 	free(p);

@@ -24,6 +24,7 @@ enum boot_find_kind {
 struct boot_find_where {
 	const char *root;
 	const char *system;
+	const char *flag; /* the override the error names; NULL: build's ("--grub-dir DIR") */
 };
 
 /* The default places for kind and arch, NULL-terminated, without root and system; NULL
@@ -31,7 +32,9 @@ struct boot_find_where {
 const char *const *boot_find_places(enum boot_find_kind k, enum part_arch arch);
 
 /* The first place that has it: 0 and a malloc'd path. -ENOENT when none has, with a message
- * naming every path tried, the package to install and the flag to give; -ENOTSUP when the
+ * naming every path tried, the package to install and the flag to give ("systemd-boot: no
+ * systemd-bootx64.efi found (tried ...; install systemd-boot-efi or give --systemd-boot-efi
+ * F)"; for the firmware template without a "what: " prefix, the caller's); -ENOTSUP when the
  * arch has no places. */
 int boot_find(enum boot_find_kind k, enum part_arch arch, const struct boot_find_where *w,
 	      struct diag *d, char **ret);

@@ -38,7 +38,7 @@ TEST(efi_vars_first_present_wins_and_error_lists_all)
 
 	ASSERT_TRUE(root != NULL);
 	ASSERT_ERR(boot_find(BOOT_FIND_EFI_VARS, PART_ARCH_X86_64, &w, &d, &p), -ENOENT);
-	want = xasprintf("touchEFIVars: no firmware variable store template found (tried "
+	want = xasprintf("no firmware variable store template found (tried "
 			 "%1$s/usr/share/OVMF/OVMF_VARS_4M.fd, %1$s/usr/share/OVMF/OVMF_VARS.fd, "
 			 "%1$s/usr/share/edk2/ovmf/OVMF_VARS.fd, "
 			 "%1$s/usr/share/edk2/x64/OVMF_VARS.4m.fd, "
@@ -64,6 +64,10 @@ TEST(efi_vars_first_present_wins_and_error_lists_all)
 	ASSERT_ERR(boot_find(BOOT_FIND_EFI_VARS, PART_ARCH_AARCH64, &w, &d, &p), -ENOENT);
 	ASSERT_TRUE(strstr(d.msg, "install qemu-efi-aarch64 or give --efi-vars-template F") !=
 		    NULL);
+	w.flag = "--efi-vars F"; /* boot-test's */
+	ASSERT_ERR(boot_find(BOOT_FIND_EFI_VARS, PART_ARCH_AARCH64, &w, &d, &p), -ENOENT);
+	ASSERT_TRUE(strstr(d.msg, "install qemu-efi-aarch64 or give --efi-vars F)") != NULL);
+	w.flag = NULL;
 	ASSERT_OK(fake_file(root, "/usr/share/qemu/edk2-arm-vars.fd", 0644));
 	ASSERT_OK(boot_find(BOOT_FIND_EFI_VARS, PART_ARCH_AARCH64, &w, &d, &p));
 	ASSERT_TRUE(strstr(p, "/usr/share/qemu/edk2-arm-vars.fd") != NULL);

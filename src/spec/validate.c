@@ -327,7 +327,7 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 				 "systemd-boot for Boot0000");
 	r = spec_find_default(s, &s->efi_vars_template, BOOT_FIND_EFI_VARS, d);
 	if (r < 0)
-		return r;
+		return diag_prepend(d, r, "touchEFIVars");
 	if (s->efi_vars_out)
 		return 0;
 	if (!s->output || stat(s->output, &st) < 0 || !S_ISDIR(st.st_mode))
