@@ -1,6 +1,8 @@
 #include "spec/spec.h"
 
 #include "boot/find-test.h"
+#include "boot/find.h"
+#include "spec/options.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -874,4 +876,42 @@ TEST(partitions_nothing_dropped)
 	free(data->fs);
 	data->fs = xstrdup("raw");
 	ASSERT_OK(spec_validate(s, &d));
+}
+
+/* --help states the defaults: every place boot/find.c tries is in the help of its key (the
+ * systemd-boot binary's with ARCH for x64 and aa64). */
+TEST(help_names_every_default_place)
+{
+	static const struct {
+		const char *key;
+		enum boot_find_kind kind;
+		enum part_arch arch;
+	} cases[] = {
+		{ "systemdBootEfi", BOOT_FIND_SDBOOT, PART_ARCH_X86_64 },
+		{ "systemdBootEfi", BOOT_FIND_SDBOOT, PART_ARCH_AARCH64 },
+		{ "grubDir", BOOT_FIND_GRUB_BIOS, PART_ARCH_X86_64 },
+		{ "grubEfiDir", BOOT_FIND_GRUB_EFI, PART_ARCH_X86_64 },
+		{ "efiVariables", BOOT_FIND_EFI_VARS, PART_ARCH_X86_64 },
+		{ "efiVariables", BOOT_FIND_EFI_VARS, PART_ARCH_AARCH64 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct spec_option *o = spec_option_by_key(cases[i].key);
+		const char *const *p = boot_find_places(cases[i].kind, cases[i].arch);
+
+		ASSERT_TRUE(o && o->help && p && *p);
+		for (; *p; p++) {
+			_cleanup_free_ char *sub = NULL;
+			const char *want = *p, *a = strstr(*p, "systemd-boot");
+
+			if (cases[i].kind == BOOT_FIND_SDBOOT && a) { /* systemd-boot<arch>.efi */
+				sub = xasprintf("%.*ssystemd-bootARCH.efi", (int)(a - *p), *p);
+				want = sub;
+			}
+			if (!strstr(o->help, want)) {
+				fprintf(stderr, "  %s's help does not name %s\n", cases[i].key, want);
+				ASSERT_TRUE(false);
+			}
+		}
+	}
 }
