@@ -1,6 +1,7 @@
 #include "boot/find.h"
 
 #include "boot/find-test.h"
+#include "boot/grub.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/test.h"
@@ -159,5 +160,28 @@ TEST(grub_needs_its_image_and_grub_mkimage)
 	ASSERT_OK(fake_file(root, "/usr/lib/grub/x86_64-efi/kernel.img", 0644));
 	ASSERT_OK(boot_find(BOOT_FIND_GRUB_EFI, PART_ARCH_X86_64, &w, &d, &p));
 	ASSERT_TRUE(strstr(p, "/usr/lib/grub/x86_64-efi") != NULL);
+	fake_root_free(root);
+}
+
+/* Fedora names it grub2-mkimage; grub-mkimage wins when both are there. */
+TEST(grub2_mkimage_beside_the_modules)
+{
+	char *root = fake_root_new();
+	struct boot_find_where w = { .root = root };
+	_cleanup_free_ char *dir = NULL, *mk = NULL, *want = NULL;
+
+	ASSERT_TRUE(root != NULL);
+	ASSERT_OK(fake_file(root, "/usr/lib/grub/i386-pc/boot.img", 0644));
+	ASSERT_OK(fake_file(root, "/usr/bin/grub2-mkimage", 0755));
+	ASSERT_OK(boot_find(BOOT_FIND_GRUB_BIOS, PART_ARCH_X86_64, &w, NULL, &dir));
+	mk = grub_mkimage_path(dir);
+	want = xasprintf("%s/usr/lib/grub/i386-pc/../../../bin/grub2-mkimage", root);
+	ASSERT_STR_EQ(mk, want);
+	free(mk);
+	free(want);
+	ASSERT_OK(fake_file(root, "/usr/bin/grub-mkimage", 0755));
+	mk = grub_mkimage_path(dir);
+	want = xasprintf("%s/usr/lib/grub/i386-pc/../../../bin/grub-mkimage", root);
+	ASSERT_STR_EQ(mk, want);
 	fake_root_free(root);
 }

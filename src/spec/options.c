@@ -190,14 +190,14 @@ const struct spec_option spec_options[] = {
 	  .help = "GRUB's i386-pc modules, GRUB on BIOS (legacy, legacy+gpt, hybrid; default "
 		  "when grubEfiDir is not given either: the first of /usr/lib/grub/i386-pc, "
 		  "/run/current-system/sw/lib/grub/i386-pc with boot.img and "
-		  "../../../bin/grub-mkimage)" },
+		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "grubEfiDir", .flag = "grub-efi-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
 	  .field = F(grub_efi_dir),
 	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
 		  "efixbootldr, hybrid; default with bootloader grub when grubDir is not given "
 		  "either: the first of /usr/lib/grub/x86_64-efi, "
 		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
-		  "../../../bin/grub-mkimage)" },
+		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "memSize", .type = SPEC_OPT_IGNORED, .set_json = spec_json_mem_size,
 	  .help = "ignored: there is no VM" },
 
