@@ -4,14 +4,14 @@
 # grub-efi-amd64-bin, ovmf) from where the packages put them, and the result is byte for byte
 # the build that names them (cmp). Oracles: mtype/mdir of the ESP (systemd-boot or GRUB's PE
 # on the removable path), fsck.fat -n, GRUB's boot.img in the MBR pointing at core.img in the
-# gap (od), `file` on GRUB's BOOTX64.EFI, `mkdiskimage inspect` of efi-vars.fd (Boot0000 and
+# gap (od), GRUB's BOOTX64.EFI a PE32+ EFI application (od), `mkdiskimage inspect` of efi-vars.fd (Boot0000 and
 # BootOrder). bootloader auto with a kernel on legacy and legacy+gpt installs GRUB for BIOS
 # when its modules are there, nothing when they are not. With MKDISKIMAGE_SEARCH_ROOT at an
 # empty tree nothing is found: each error is one line naming every path tried, the package and
 # the flag. --help states each default.
 # quick
 . "$(dirname "$0")/../lib.sh"
-require sgdisk fsck.fat mtype mdir python3 cmp file od
+require sgdisk fsck.fat mtype mdir cmp od
 SDBOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 GRUB_PC=/usr/lib/grub/i386-pc
@@ -89,8 +89,12 @@ cmp "$T/hg.img" "$T/hg2.img" || fail "hybrid grub: default differs from --grub-d
 head -c 440 "$T/hg.img" | grep -qa GRUB || fail "hybrid grub: no boot.img in the MBR"
 esp_of "$T/hg.img"
 mtype -i "$T/esp.fat" ::/EFI/BOOT/BOOTX64.EFI >"$T/grubx64.efi" || fail "no EFI/BOOT/BOOTX64.EFI"
-file "$T/grubx64.efi" | grep -q "PE32+ executable (EFI application) x86-64" ||
-	fail "BOOTX64.EFI: $(file "$T/grubx64.efi")"
+# a PE32+ EFI application for x86-64: MZ, PE\0\0 at e_lfanew, machine 0x8664, subsystem 10
+pe=$(od -An -t u4 -j 60 -N 4 "$T/grubx64.efi" | tr -d ' ')
+[ "$(head -c 2 "$T/grubx64.efi")" = MZ ] && [ "$(od -An -c -j "$pe" -N 4 "$T/grubx64.efi" | tr -d ' ')" = 'PE\0\0' ] &&
+	[ "$(od -An -t x2 -j $((pe + 4)) -N 2 "$T/grubx64.efi" | tr -d ' ')" = 8664 ] &&
+	[ "$(od -An -t u2 -j $((pe + 24 + 68)) -N 2 "$T/grubx64.efi" | tr -d ' ')" = 10 ] ||
+	fail "BOOTX64.EFI is not an x86-64 EFI application"
 ! cmp -s "$T/grubx64.efi" "$SDBOOT" || fail "BOOTX64.EFI is systemd-boot, not GRUB"
 # one of the two given: the other is not looked up (hash-matrix's hybrid-grub-raw)
 build "${K[@]}" --partition-table hybrid --boot-size 40M --bootloader grub --grub-dir "$GRUB_PC" \
