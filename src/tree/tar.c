@@ -270,6 +270,12 @@ static void apply_meta(const struct tar_ctx *c, struct tree_node *n, struct arch
 	n->mtime_nsec = archive_entry_mtime_is_set(e) ? (uint32_t)archive_entry_mtime_nsec(e) : 0;
 	if (n->mtime_nsec >= 1000000000u)
 		n->mtime_nsec = 0;
+	/* A pax time is a decimal number, "-1.25" a second and a quarter before the epoch;
+	 * libarchive splits it into (-1, 250000000) (its pax_time signs the seconds only). */
+	if (n->mtime_sec < 0 && n->mtime_nsec > 0) {
+		n->mtime_sec -= 1;
+		n->mtime_nsec = 1000000000u - n->mtime_nsec;
+	}
 }
 
 static int acl_ent_cmp(const void *a, const void *b)
