@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tree/tree-internal.h"
@@ -775,6 +776,13 @@ int tree_add_tar(struct tree *t, const char *path, const char *target,
 	struct tar_ctx c = { .d = d, .what = what };
 	int r;
 
+	struct stat st;
+
+	if (!std_in && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		archive_read_free(a);
+		return diag_fail(d, -EISDIR, "%s: a directory, not a tar archive; give it as "
+				 "--root DIR", path);
+	}
 	if (std_in)
 		r = archive_read_open_fd(a, STDIN_FILENO, TAR_BLOCK);
 	else

@@ -386,6 +386,8 @@ TEST(not_a_tar_is_refused)
 	ASSERT_TRUE(strstr(d.msg, "x.zip: not a tar archive"));
 	ASSERT_ERR(tree_add_tar(t, "/nonexistent/x.tar", "/", NULL, NULL, &d), -ENOENT);
 	ASSERT_STR_EQ(d.msg, "/nonexistent/x.tar does not exist");
+	ASSERT_ERR(tree_add_tar(t, "/", "/", NULL, NULL, &d), -EISDIR);
+	ASSERT_STR_EQ(d.msg, "/: a directory, not a tar archive; give it as --root DIR");
 }
 
 static int run(char *const argv[])
