@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tree/tree-internal.h"
 #include "tree/tree-test.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -445,4 +446,51 @@ TEST(sparse_file_from_gnu_tar)
 	ASSERT_MEM_EQ(b, "\0\0\0\0", 4); /* a hole reads as zeros */
 	ASSERT_OK(tree_node_pread(n, b, 4, (3 << 20) - 4));
 	ASSERT_MEM_EQ(b, "\0\0\0\0", 4);
+}
+
+TEST(replacing_a_link_groups_first_name_keeps_the_others_linked)
+{
+	_cleanup_(tree_freep) struct tree *t = NULL;
+	_cleanup_free_ char *dump = NULL;
+	struct archive_entry *e;
+	struct diag d = { 0 };
+	struct tw w;
+
+	tw_open(&w, NULL);
+	tw_file(&w, "a", 0644, "data");
+	e = tw_entry("b", AE_IFREG, 0644, 0, 0);
+	archive_entry_set_hardlink(e, "a");
+	tw_add(&w, e, NULL);
+	e = tw_entry("c", AE_IFREG, 0644, 0, 0);
+	archive_entry_set_hardlink(e, "a");
+	tw_add(&w, e, NULL);
+	tw_file(&w, "a", 0600, "other");
+	tw_close(&w);
+	t = tw_tree(&w, NULL, &d);
+	ASSERT_TRUE(t);
+	dump = tree_dump(t);
+	ASSERT_STR_EQ(dump, "/ dir 0755 0:0 0.000000000\n"
+			    "/a reg 0600 0:0 1700000000.000000005 size=5\n"
+			    "/b reg 0644 0:0 1700000000.000000005 size=4 nlink=2\n"
+			    "/c reg 0644 0:0 1700000000.000000005 size=4 link=/b nlink=2\n"
+			    "nodes=4 inodes=3 bytes=9\n");
+}
+
+/* contents' user names resolve through the archive's own /etc/passwd (bytes in the spill
+ * file). */
+TEST(passwd_lookup_reads_the_spill_file)
+{
+	_cleanup_(tree_freep) struct tree *t = NULL;
+	struct diag d = { 0 };
+	uint32_t id = 0;
+	struct tw w;
+
+	tw_open(&w, "zstd");
+	tw_file(&w, "etc/passwd", 0644, "root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/:\n");
+	tw_close(&w);
+	t = tw_tree(&w, NULL, &d);
+	ASSERT_TRUE(t);
+	ASSERT_OK(passwd_lookup_id(t, "/etc/passwd", "alice", &id));
+	ASSERT_EQ(id, 1001);
+	ASSERT_ERR(passwd_lookup_id(t, "/etc/passwd", "bob", &id), -ESRCH);
 }

@@ -7,7 +7,7 @@
 # of the files nobody cannot read. Also: --root as nobody names every unreadable file in one
 # error, and bad archives are refused with one line.
 . "$(dirname "$0")/../lib.sh"
-require e2fsck debugfs sfdisk tar zstd gzip python3 setfacl
+require e2fsck debugfs sfdisk tar zstd gzip python3 setfacl qemu-img
 is_root || skip "needs root to make a root-owned tree (devices, capabilities, owners)"
 require setpriv
 as_user nobody true || skip "cannot switch to nobody"
@@ -42,6 +42,11 @@ tar --xattrs --sparse -C "$src" -c . | gzip -1 |
 build --root "$src" "${args[@]}" -o "$T/out/dir.img"
 cmp "$T/out/dir.img" "$T/out/tar.img" || fail "--root-tar and --root images differ"
 cmp "$T/out/dir.img" "$T/out/stdin.img" || fail "--root-tar - and --root images differ"
+# qcow2 reads the spill file with pread (raw output copies from it with copy_file_range)
+build --root-tar "$T/root.tar.zst" "${args[@]}" --format qcow2 -o "$T/out/tar.qcow2"
+qemu-img check -q "$T/out/tar.qcow2" || fail "qemu-img check $T/out/tar.qcow2"
+qemu-img compare -q -f raw -F qcow2 "$T/out/dir.img" "$T/out/tar.qcow2" ||
+	fail "--root-tar as qcow2 differs from --root"
 
 extract_partition "$T/out/tar.img" 2 "$T/root.ext4"
 e2fsck_clean "$T/root.ext4"
