@@ -530,8 +530,13 @@ static int read_data(struct tar_ctx *c, const char *path, struct archive *a, str
 		end = (uint64_t)off + len;
 		r = pwrite_full(c->spill->fd, buf, len, base + (uint64_t)off);
 		if (r < 0)
-			return diag_fail(c->d, r, "%s: cannot write the spill file in %s: %s",
-					 c->what, c->tmp_dir, strerror(-r));
+			return diag_fail(c->d, r,
+					 "%s: cannot write the spill file in %s: %s%s", c->what,
+					 c->tmp_dir, strerror(-r),
+					 r == -ENOSPC || r == -EDQUOT
+						 ? "; it needs the archive's data size: set TMPDIR "
+						   "to a directory with room"
+						 : "");
 		extent_add(&v, &n_v, &cap, (uint64_t)off / TAR_ALIGN * TAR_ALIGN,
 			   MIN(ROUND_UP((uint64_t)off + len, TAR_ALIGN), size));
 	}
