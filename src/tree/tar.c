@@ -706,19 +706,35 @@ static int open_failed(struct tar_ctx *c, struct archive *a)
 	return diag_fail(c->d, err, "%s: cannot read: %s", c->what, why ? why : strerror(-err));
 }
 
-static struct archive *archive_new(void)
+static struct archive *archive_alloc(void)
 {
 	struct archive *a = archive_read_new();
 
 	if (!a)
 		abort(); /* out of memory, as xmalloc would */
-	/* the built-in decoders only: no helper program (lrzip, lzop, grzip) is ever started */
-	(void)archive_read_support_filter_gzip(a);
-	(void)archive_read_support_filter_bzip2(a);
-	(void)archive_read_support_filter_xz(a);
-	(void)archive_read_support_filter_lzma(a);
-	(void)archive_read_support_filter_zstd(a);
-	(void)archive_read_support_filter_lz4(a);
+	return a;
+}
+
+static struct archive *archive_new(void)
+{
+	static int (*const filters[])(struct archive *) = {
+		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+		archive_read_support_filter_xz,	  archive_read_support_filter_lzma,
+		archive_read_support_filter_zstd, archive_read_support_filter_lz4,
+	};
+	struct archive *a = archive_alloc();
+
+	/* The built-in decoders only: a libarchive built without one's library answers
+	 * ARCHIVE_WARN and would start the program (gzip -d, lz4 -d ...) instead. The build path
+	 * runs no programs, so such a filter is left out (tried on a scratch reader first, as
+	 * registering cannot be undone). */
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+		struct archive *probe = archive_alloc();
+
+		if (filters[i](probe) == ARCHIVE_OK)
+			(void)filters[i](a);
+		archive_read_free(probe);
+	}
 	(void)archive_read_support_format_tar(a);
 	return a;
 }

@@ -42,6 +42,11 @@ tar --xattrs --sparse -C "$src" -c . | gzip -1 |
 build --root "$src" "${args[@]}" -o "$T/out/dir.img"
 cmp "$T/out/dir.img" "$T/out/tar.img" || fail "--root-tar and --root images differ"
 cmp "$T/out/dir.img" "$T/out/stdin.img" || fail "--root-tar - and --root images differ"
+# The spec key: rootTar, relative to the spec file's directory.
+printf '{"rootTar": "root.tar.zst", "partitionTableType": "efi", "additionalSpace": "16M"}\n' \
+	>"$T/spec.json"
+build --spec "$T/spec.json" -o "$T/out/spec.img"
+cmp "$T/out/dir.img" "$T/out/spec.img" || fail "rootTar in a spec gives another image"
 # qcow2 reads the spill file with pread (raw output copies from it with copy_file_range)
 build --root-tar "$T/root.tar.zst" "${args[@]}" --format qcow2 -o "$T/out/tar.qcow2"
 qemu-img check -q "$T/out/tar.qcow2" || fail "qemu-img check $T/out/tar.qcow2"
