@@ -79,3 +79,20 @@ cp $c/qcow2/disk-zlib.qcow2 $c/vdi/tiny-4k.vdi $c/vhd/tiny-4k.vhd $c/vhd/tiny-fi
 	$c/image/
 cp $c/fat/fat12 $c/image/fat12.raw
 du -sh $c
+
+# The tar reader (--root-tar): pax with xattrs, ACLs, a hard link, a symlink, a device, a
+# FIFO; GNU and pax sparse members; a gzip-compressed one. 512-byte records keep them small.
+mkdir -p $c/tar $t/tar/d
+printf 'hello\n' >$t/tar/d/f
+ln $t/tar/d/f $t/tar/d/hard
+ln -s f $t/tar/d/sym
+mkfifo $t/tar/fifo
+[ "$(id -u)" -ne 0 ] || mknod $t/tar/null c 1 3
+setfattr -n user.x -v 1 $t/tar/d/f 2>/dev/null || true
+setfacl -m u:1000:r $t/tar/d/f 2>/dev/null || true
+printf 'a' | dd of=$t/tar/sparse bs=1 seek=20000 status=none
+tar --format=pax --xattrs --acls --numeric-owner -b1 -C $t/tar -cf $c/tar/pax.tar d fifo \
+	$([ -e $t/tar/null ] && echo null)
+tar --format=pax --sparse -b1 -C $t/tar -cf $c/tar/sparse-pax.tar sparse
+tar --format=gnu --sparse -b1 -C $t/tar -cf $c/tar/sparse-gnu.tar sparse
+tar --format=ustar -b1 -C $t/tar -cf - d | gzip -9n >$c/tar/ustar.tar.gz

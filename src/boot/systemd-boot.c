@@ -157,6 +157,19 @@ static int sdboot_source(const struct tree *root, const char *path, const char *
 		if (n->src_data) {
 			f->data = n->size ? xmemdup(n->src_data, n->size) : xcalloc(1, 1);
 			f->len = n->size;
+		} else if (n->src_is_fd) {
+			/* from an archive's spill file (--root-tar): a kernel or initrd, read
+			 * whole, as generated files are held */
+			int r;
+
+			if (n->size > SIZE_MAX - 1)
+				return diag_fail(d, -EFBIG, "%s %s: too large", what, path);
+			f->data = xmalloc((size_t)n->size + 1);
+			f->len = n->size;
+			r = tree_node_pread(n, f->data, (size_t)n->size, 0);
+			if (r < 0)
+				return diag_fail(d, r, "%s %s: cannot read: %s", what, path,
+						 strerror(-r));
 		} else if (n->src_path || n->src_in_parent)
 			f->host = tree_node_src_path(n);
 		else

@@ -216,6 +216,58 @@ TEST(sdboot_kernel_in_root_tree)
 	sd_fixture_done(&f);
 }
 
+/* A kernel from a --root-tar archive: its bytes are in the tree's spill file. */
+TEST(sdboot_kernel_in_root_tar)
+{
+	struct sd_fixture f;
+	struct tree *root = tree_new();
+	struct tree_finalize_opts fo = { 0 };
+	struct boot_entry *e = boot_entry_new("/boot/vmlinuz-6.1", NULL, "ro");
+	struct sdboot *b = NULL;
+	struct diag d = { 0 };
+	char *cmd, *tar, *esp;
+
+	sd_fixture_init(&f);
+	tar = tt_path("%s/root.tar", f.dir);
+	cmd = tt_path("mkdir %s/r %s/r/boot && cp %s %s/r/boot/ && tar -C %s/r -cf %s .", f.dir,
+		      f.dir, f.kernel, f.dir, f.dir, tar);
+	if (system(cmd) != 0) {
+		free(cmd);
+		free(tar);
+		sd_fixture_done(&f);
+		TEST_SKIP("tar is not available");
+	}
+	ASSERT_OK(tree_add_tar(root, tar, "/", NULL, f.dir, &d));
+	ASSERT_OK(tree_finalize(root, &fo, &d));
+	ASSERT_TRUE(tree_lookup(root, "/boot/vmlinuz-6.1")->src_is_fd);
+	ASSERT_OK(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .root = root, .efi = f.efi,
+							 .arch = PART_ARCH_X86_64 },
+				 &d, &b));
+	esp = sd_files(b, true);
+	ASSERT_TRUE(strstr(esp, "-vmlinuz-6.1.efi\n") != NULL);
+	free(esp);
+	{ /* the kernel's bytes made it into the ESP's tree */
+		struct tree *t = tree_new();
+		char buf[16] = "";
+
+		ASSERT_OK(sdboot_populate(b, /* esp= */ true, t, &d));
+		ASSERT_OK(tree_finalize(t, &fo, &d));
+		for (size_t i = 0; i < t->n_nodes; i++)
+			if (strstr(t->nodes[i]->name, "vmlinuz")) {
+				ASSERT_EQ(t->nodes[i]->size, 9);
+				ASSERT_OK(tree_node_pread(t->nodes[i], buf, 9, 0));
+			}
+		ASSERT_STR_EQ(buf, "MZ-kernel");
+		tree_free(t);
+	}
+	free(cmd);
+	free(tar);
+	sdboot_free(b);
+	boot_entry_free(e);
+	tree_free(root);
+	sd_fixture_done(&f);
+}
+
 TEST(sdboot_errors)
 {
 	struct sd_fixture f;

@@ -136,7 +136,10 @@ static int build_plan_tree(struct build_plan *p, const struct build_env *env,
 	const struct image_spec *s = st->s;
 	const char *dir = root && root->v->contents ? root->v->contents : s->root;
 
-	if (!root && (s->root || s->n_contents || s->closure_info || s->system))
+	if (root && root->v->contents && s->root_tar)
+		return diag_fail(d, -EINVAL, "rootTar: the root partition has contents already; "
+				 "give one of them");
+	if (!root && (s->root || s->root_tar || s->n_contents || s->closure_info || s->system))
 		return diag_fail(d, -EINVAL, "partitions: no root partition for the image's files "
 				 "(root, contents, closure); add {\"type\": \"root\"}");
 	return build_root_tree(s, dir, env, st->ep.uuid, d, &st->t);

@@ -45,6 +45,11 @@ int build_root_tree(const struct image_spec *s, const char *root_dir,
 		if (r < 0)
 			return r;
 	}
+	if (s->root_tar) {
+		r = tree_add_tar(t, s->root_tar, "/", NULL, env->tmp_dir, d);
+		if (r < 0)
+			return r;
+	}
 	r = contents_apply_ids(t, s->contents, s->n_contents,
 			       &(struct contents_ids){ .passwd = s->passwd_file,
 						       .group = s->group_file },

@@ -39,6 +39,10 @@ struct emit_state {
 	uint8_t *buf;
 	const struct tree_node *open_node; /* the source whose fd is cached */
 	int fd;
+	/* fd is a tree's spill file (tree_fd_src), not ours to close or check: the node's
+	 * byte 0 is at fd_base */
+	bool fd_borrowed;
+	uint64_t fd_base;
 	/* Files found by a directory scan are opened relative to their host directory
 	 * (tree.h, src_in_parent), and that directory relative to its parent's fd, as the scan
 	 * read them: no path string, no PATH_MAX limit, and a directory replaced by a symlink
@@ -264,6 +268,12 @@ static int emit_close_source(struct emit_state *st, struct diag *d)
 
 	if (st->fd < 0)
 		return 0;
+	if (st->fd_borrowed) {
+		st->fd = -1;
+		st->fd_borrowed = false;
+		st->open_node = NULL;
+		return 0;
+	}
 	if (node && fstat(st->fd, &sb) < 0) {
 		snprintf(why, sizeof(why), "cannot stat: %s", strerror(errno));
 		ret = emit_fail(d, -errno, node, why);
@@ -289,6 +299,15 @@ static int emit_open_source(struct emit_state *st, const struct tree_node *node,
 	ret = emit_close_source(st, d);
 	if (ret < 0)
 		return ret;
+	st->fd_base = 0;
+	if (node->src_is_fd) {
+		st->fd = node->src_fd->fd;
+		st->fd_borrowed = true;
+		st->fd_base = node->src_off;
+		st->open_node = node;
+		st->files_done++;
+		return 0;
+	}
 	if (node->src_in_parent) {
 		int dfd = emit_dir_fd(st, node->parent, d);
 
@@ -322,7 +341,7 @@ static ssize_t emit_copy(struct emit_state *st, const struct image_range *r, str
 
 	if (st->no_copy)
 		return 0;
-	n = sink_copy_from_fd(st->sink, r->off, st->fd, r->arg, (size_t)r->len, d);
+	n = sink_copy_from_fd(st->sink, r->off, st->fd, st->fd_base + r->arg, (size_t)r->len, d);
 	if (n >= 0)
 		return n;
 	if (sink_copy_unsupported(n)) {
@@ -363,10 +382,10 @@ static int emit_file(struct emit_state *st, const struct image_range *r, struct 
 		ret = interrupt_check(d);
 		if (ret < 0)
 			return ret;
-		ret = pread_full(st->fd, st->buf, n, r->arg + done);
+		ret = pread_full(st->fd, st->buf, n, st->fd_base + r->arg + done);
 		/* -EIO is both an early end of file and a failing device: the size tells them
 		 * apart */
-		if (ret == -EIO && emit_shrank(st->fd, node))
+		if (ret == -EIO && !st->fd_borrowed && emit_shrank(st->fd, node))
 			return emit_stale(d, node, "it ended early: truncated while being read");
 		if (ret < 0) {
 			char msg[160];
@@ -399,7 +418,7 @@ int image_emit(const struct image_plan *p, struct sink *s, const struct image_em
 	}
 	if (ret >= 0)
 		ret = emit_close_source(&st, d);
-	else if (st.fd >= 0)
+	else if (st.fd >= 0 && !st.fd_borrowed)
 		(void)close(st.fd);
 	emit_chain_close_from(&st, 0);
 	free(st.chain);

@@ -40,6 +40,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	if (!s)
 		return NULL;
 	free(s->root);
+	free(s->root_tar);
 	free(s->esp);
 	free(s->xbootldr);
 	free(s->kernel);

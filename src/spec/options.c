@@ -28,6 +28,13 @@ const struct spec_option spec_options[] = {
 	/* What goes into the image. */
 	{ .key = "root", .flag = "root", .arg = "DIR", .type = SPEC_OPT_PATH, .set = spec_set_root,
 	  .help = "staging tree copied whole onto /" },
+	{ .key = "rootTar", .flag = "root-tar", .arg = "FILE", .type = SPEC_OPT_PATH,
+	  .set = spec_set_root_tar,
+	  .help = "tar archive (plain, gzip, bzip2, xz, lzma, zstd or lz4) unpacked onto / instead "
+		  "of --root, keeping its owners, modes, xattrs, ACLs, capabilities, hard links, "
+		  "sparse files and devices: a root-owned tree without root (tar --xattrs -C DIR -c . "
+		  "| mkdiskimage build --root-tar -). - reads standard input; file data is "
+		  "spilled to one unlinked file in TMPDIR" },
 	{ .key = "esp", .flag = "esp", .arg = "DIR", .type = SPEC_OPT_PATH, .set = spec_set_esp,
 	  .help = "tree copied onto the ESP (FAT; efi, efixbootldr, hybrid); without it the ESP "
 		  "is empty" },

@@ -39,6 +39,7 @@ struct spec_arg {
 typedef int (*spec_setter)(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 
 int spec_set_root(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_root_tar(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_esp(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_xbootldr(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_part_table(struct image_spec *s, const struct spec_arg *a, struct diag *d);

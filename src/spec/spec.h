@@ -62,6 +62,7 @@ struct spec_partition {
 
 struct image_spec {
 	char *root; /* "root" / --root: staging tree copied whole onto / (NULL: none) */
+	char *root_tar; /* "rootTar" / --root-tar: tar archive unpacked onto / ("-": stdin) */
 	char *esp;      /* "esp" / --esp: host tree copied onto the ESP (NULL: an empty ESP) */
 	char *xbootldr; /* "xbootldr" / --xbootldr: host tree copied onto XBOOTLDR */
 	struct contents_entry *contents; /* "contents" / --contents, in order */

@@ -81,6 +81,9 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 /* The Nix store keys (issue #5): what needs a closure, what onlyNixStore excludes. */
 static int spec_check_nix(struct image_spec *s, struct diag *d)
 {
+	if (s->root && s->root_tar)
+		return diag_fail(d, -EINVAL, "root and rootTar are two root trees; give one "
+				 "(--root DIR or --root-tar FILE)");
 	if (s->copy_channel && !s->channel)
 		return diag_fail(d, -EINVAL, "copyChannel: needs channel, the channel's store path "
 				 "(--channel PATH)");
@@ -92,9 +95,11 @@ static int spec_check_nix(struct image_spec *s, struct diag *d)
 	if (!s->closure_info)
 		return diag_fail(d, -EINVAL,
 				 "onlyNixStore: needs closureInfo (--closure-info DIR)");
-	if (s->n_contents || s->root || s->config_file || s->system || s->channel) {
+	if (s->n_contents || s->root || s->root_tar || s->config_file || s->system ||
+	    s->channel) {
 		const char *what = s->n_contents    ? "contents"
 				   : s->root        ? "root"
+				   : s->root_tar    ? "rootTar"
 				   : s->config_file ? "configFile"
 				   : s->system      ? "system"
 						    : "channel";

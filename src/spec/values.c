@@ -54,6 +54,19 @@ int spec_set_root(struct image_spec *s, const struct spec_arg *a, struct diag *d
 	return 0;
 }
 
+int spec_set_root_tar(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	if (!*a->text)
+		return diag_fail(d, -EINVAL, "%s: empty path (\"-\" reads standard input)",
+				 a->what);
+	if (strcmp(a->text, "-") == 0) {
+		free(s->root_tar);
+		s->root_tar = xstrdup("-");
+	} else
+		spec_set_path(&s->root_tar, a->text, a->base_dir);
+	return 0;
+}
+
 /* "esp", "xbootldr": a host directory for a boot partition (*field replaced). */
 static int spec_set_boot_tree(char **field, const struct spec_arg *a, struct diag *d)
 {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tree/tree-internal.h"
 #include "util/cleanup.h"
@@ -125,6 +126,9 @@ struct tree *tree_free(struct tree *t)
 {
 	if (!t)
 		return NULL;
+	for (size_t i = 0; i < t->n_fd_srcs; i++) /* in the arena: before it goes */
+		(void)close(t->fd_srcs[i]->fd);
+	free(t->fd_srcs);
 	if (t->arena) {
 		struct arena_chunk *c = t->arena->head;
 
@@ -227,6 +231,27 @@ int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *ch
 	return 0;
 }
 
+void tree_node_append(struct tree *t, struct tree_node *dir, struct tree_node *child)
+{
+	children_reserve(t, dir, dir->n_children + 1);
+	dir->children[dir->n_children++] = child;
+	child->parent = dir;
+}
+
+static int child_ptr_cmp(const void *a, const void *b)
+{
+	const struct tree_node *x = *(const struct tree_node *const *)a;
+	const struct tree_node *y = *(const struct tree_node *const *)b;
+
+	return tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+void tree_node_sort_children(struct tree_node *dir)
+{
+	if (dir->n_children > 1)
+		qsort(dir->children, dir->n_children, sizeof(*dir->children), child_ptr_cmp);
+}
+
 void tree_node_merge(struct tree *t, struct tree_node *dir, struct tree_node **add, size_t n)
 {
 	struct tree_node **old = dir->children, **c;
@@ -299,6 +324,26 @@ void tree_add_host_id(struct tree *t, struct tree_node *n, uint64_t dev, uint64_
 		t->host_ids = xreallocarray(t->host_ids, t->cap_host_ids, sizeof(*t->host_ids));
 	}
 	t->host_ids[t->n_host_ids++] = (struct tree_host_id){ dev, ino, n, scope };
+}
+
+void tree_forget_host_id(struct tree *t, const struct tree_node *n)
+{
+	for (size_t i = 0; i < t->n_host_ids;)
+		if (t->host_ids[i].node == n)
+			t->host_ids[i] = t->host_ids[--t->n_host_ids];
+		else
+			i++;
+}
+
+struct tree_fd_src *tree_fd_src_new(struct tree *t, int fd, const char *what)
+{
+	struct tree_fd_src *s = tree_alloc(t, sizeof(*s));
+
+	s->fd = fd;
+	s->what = tree_strdup(t, what);
+	t->fd_srcs = xreallocarray(t->fd_srcs, t->n_fd_srcs + 1, sizeof(*t->fd_srcs));
+	t->fd_srcs[t->n_fd_srcs++] = s;
+	return s;
 }
 
 uint32_t tree_link_scope_new(struct tree *t)
@@ -512,6 +557,8 @@ char *tree_node_src_path(const struct tree_node *n)
 	size_t base, len;
 	char *s, *p;
 
+	if (n->type == TREE_REG && n->src_is_fd)
+		return NULL;
 	/* Up to the nearest node that stores its path; then its path plus the names below. */
 	while (top->src_in_parent)
 		top = top->parent;

@@ -139,6 +139,15 @@ int passwd_lookup_id(const struct tree *t, const char *file, const char *name, u
 		return -ENOENT;
 	if (n->src_data)
 		return lookup_in((const char *)n->src_data, n->size, name, ret_id);
+	if (n->src_is_fd) {
+		if (n->size > PASSWD_MAX_SIZE)
+			return -EFBIG;
+		buf = xmalloc((size_t)n->size + 1);
+		r = tree_node_pread(n, buf, (size_t)n->size, 0);
+		if (r < 0)
+			return r;
+		return lookup_in((const char *)buf, (size_t)n->size, name, ret_id);
+	}
 	host = tree_node_src_path(n);
 	if (!host)
 		return lookup_in("", 0, name, ret_id);

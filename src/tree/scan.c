@@ -30,6 +30,10 @@
  * write); the widened bytes are zeros in the source. */
 #define SCAN_SPARSE_ALIGN 4096u
 
+/* Files and directories the build user cannot read are collected and reported together, the
+ * first this many by name. */
+#define SCAN_UNREADABLE_NAMED 10
+
 /* The same number on every architecture (the unified syscall table); glibc 2.36 lacks it. */
 #define SCAN_SYS_listxattrat 465
 
@@ -46,7 +50,56 @@ struct scan_ctx {
 	gid_t egid;
 	gid_t *groups;
 	int n_groups;
+	/* paths below src the build user cannot read (the first SCAN_UNREADABLE_NAMED), and
+	 * how many there are */
+	char *unreadable[SCAN_UNREADABLE_NAMED];
+	size_t n_unreadable;
 };
+
+/* A file or directory the build user may not read (-EACCES/-EPERM) is noted, and the scan
+ * goes on so that one error can name them all; any other error fails here. */
+static int scan_unreadable(struct scan_ctx *c, const char *host_path, bool dir, int err)
+{
+	size_t n = strlen(c->src);
+	const char *rel = host_path;
+
+	if (err != -EACCES && err != -EPERM)
+		return diag_fail(c->d, err, "%s: cannot read: %s", host_path, strerror(-err));
+	if (strcmp(c->src, "/") == 0)
+		rel = host_path + 1;
+	else if (strncmp(host_path, c->src, n) == 0 && host_path[n] == '/')
+		rel = host_path + n + 1;
+	if (c->n_unreadable < SCAN_UNREADABLE_NAMED)
+		c->unreadable[c->n_unreadable] = xasprintf("%s%s", rel, dir ? "/" : "");
+	c->n_unreadable++;
+	return 0;
+}
+
+/* The one error for every unreadable file, with the two ways out. */
+static int scan_unreadable_report(struct scan_ctx *c)
+{
+	_cleanup_free_ char *list = NULL, *more = NULL;
+	size_t named = MIN(c->n_unreadable, (size_t)SCAN_UNREADABLE_NAMED);
+	int r;
+
+	if (c->n_unreadable == 0)
+		return 0;
+	for (size_t i = 0; i < named; i++) {
+		char *next = xasprintf("%s%s%s", list ? list : "", list ? ", " : "", c->unreadable[i]);
+
+		free(list);
+		list = next;
+	}
+	if (c->n_unreadable > named)
+		more = xasprintf(", and %zu more", c->n_unreadable - named);
+	r = diag_fail(c->d, -EACCES,
+		      "cannot read %zu %s of %s as uid %u: %s%s; run as their owner, or pack "
+		      "the tree where it can be read: tar --xattrs -C %s -c . | mkdiskimage "
+		      "build --root-tar -",
+		      c->n_unreadable, c->n_unreadable == 1 ? "file" : "files", c->src,
+		      (unsigned)c->euid, list, more ? more : "", c->src);
+	return r;
+}
 
 struct scan_item {
 	struct tree_node *node;
@@ -230,7 +283,7 @@ static int scan_sparse(struct scan_ctx *c, struct tree_node *n, int dfd, const c
 
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return diag_fail(c->d, -errno, "%s: cannot read: %s", host_path, strerror(errno));
+		return scan_unreadable(c, host_path, /* dir= */ false, -errno);
 	while (off < size) {
 		off_t data = lseek(fd, (off_t)off, SEEK_DATA), hole;
 		uint64_t start, end;
@@ -319,11 +372,10 @@ static int fill_leaf(struct scan_ctx *c, struct tree_node *n, int dfd, const cha
 		if (!n->src_in_parent)
 			n->src_path = tree_strndup(c->t, host_path, strlen(host_path));
 		n->src_stamp = tree_src_stamp(st);
+		if (!mode_says_readable(c, st) && faccessat(dfd, name, R_OK, AT_EACCESS) < 0)
+			return scan_unreadable(c, host_path, /* dir= */ false, -errno);
 		if ((uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size)
 			return scan_sparse(c, n, dfd, name, host_path);
-		if (!mode_says_readable(c, st) && faccessat(dfd, name, R_OK, AT_EACCESS) < 0)
-			return diag_fail(c->d, -errno, "%s: cannot read: %s", host_path,
-					 strerror(errno));
 		return 0;
 	case TREE_SYMLINK: {
 		size_t cap = (size_t)st->st_size + 1;
@@ -565,6 +617,8 @@ static int scan_one_dir(struct scan_ctx *c, const struct scan_item *it, struct s
 	free(path);
 	path = NULL;
 	fd = open_rel(c->root_fd, it->rel);
+	if (fd < 0 && it->rel[0])
+		return scan_unreadable(c, dir_path, /* dir= */ true, fd);
 	if (fd < 0)
 		return diag_fail(c->d, fd, "%s: cannot read: %s", dir_path, strerror(-fd));
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != it->dev || (uint64_t)st.st_ino != it->ino) {
@@ -675,6 +729,13 @@ static int ctx_init(struct scan_ctx *c, struct tree *t, const char *src,
 	return 0;
 }
 
+static void ctx_done(struct scan_ctx *c)
+{
+	free(c->groups);
+	for (size_t i = 0; i < MIN(c->n_unreadable, (size_t)SCAN_UNREADABLE_NAMED); i++)
+		free(c->unreadable[i]);
+}
+
 /* The node at target for a directory source: the existing directory (merge), or a new one. */
 static int target_dir(struct scan_ctx *c, const char *target, struct tree_node **ret)
 {
@@ -718,7 +779,8 @@ static int add_dir(struct scan_ctx *c, const char *target, int fd)
 	if (r < 0)
 		return r;
 	c->root_fd = fd;
-	return scan_tree(c, n, &st);
+	r = scan_tree(c, n, &st);
+	return r < 0 ? r : scan_unreadable_report(c);
 }
 
 static int open_failed(struct scan_ctx *c, int err)
@@ -742,7 +804,7 @@ int tree_add_host_dir(struct tree *t, const char *src, const char *target,
 		r = open_failed(&c, -errno);
 	else
 		r = add_dir(&c, target, fd);
-	free(c.groups);
+	ctx_done(&c);
 	return r;
 }
 
@@ -786,8 +848,11 @@ int tree_add_host_node(struct tree *t, const char *src, const char *target,
 	else if (S_ISDIR(st.st_mode)) {
 		fd = open(s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		r = fd < 0 ? open_failed(&c, -errno) : add_dir(&c, target, fd);
-	} else
+	} else {
 		r = add_leaf_node(&c, target, &st);
-	free(c.groups);
+		if (r >= 0)
+			r = scan_unreadable_report(&c);
+	}
+	ctx_done(&c);
 	return r;
 }

@@ -2,10 +2,16 @@
  * file replaced, modified, truncated or grown since the scan is refused instead of putting a
  * state that never existed (or another file's bytes) into the image. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tree/tree.h"
+
+#include "util/fileio.h"
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -82,4 +88,33 @@ const char *tree_src_open_changed(int err)
 	default:
 		return NULL;
 	}
+}
+
+int tree_node_pread(const struct tree_node *n, void *buf, size_t len, uint64_t off)
+{
+	char *path;
+	int fd, r;
+
+	if (n->type != TREE_REG)
+		return -EINVAL;
+	if (off > n->size || len > n->size - off)
+		return -EIO;
+	if (n->src_data) {
+		memcpy(buf, n->src_data + off, len);
+		return 0;
+	}
+	if (n->src_is_fd)
+		return pread_full(n->src_fd->fd, buf, len, n->src_off + off);
+	path = tree_node_src_path(n);
+	if (!path) {
+		memset(buf, 0, len); /* no source: all holes */
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	r = pread_full(fd, buf, len, off);
+	(void)close(fd);
+	return r;
 }

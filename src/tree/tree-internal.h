@@ -36,6 +36,12 @@ int tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 struct tree_node *tree_node_child(const struct tree_node *dir, const char *name, size_t len);
 /* Insert child into dir at its sorted place; -EEXIST when the name is taken. */
 int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child);
+/* Append child to dir without keeping the order (tree_node_sort_children restores it). */
+void tree_node_append(struct tree *t, struct tree_node *dir, struct tree_node *child);
+/* Sort dir's children bytewise (names must be distinct). */
+void tree_node_sort_children(struct tree_node *dir);
+/* Drop n's host identity (a node replaced before tree_finalize); linear, for rare use. */
+void tree_forget_host_id(struct tree *t, const struct tree_node *n);
 /* Set an empty dir's children to a copy of the sorted, distinct array c. */
 void tree_node_set_children(struct tree *t, struct tree_node *dir, struct tree_node **c,
 			    size_t n);

@@ -62,7 +62,12 @@ struct tree_node {
 	 * its parent's host path plus its name. A directory's host path is the host directory the
 	 * first scan into it read (or none); it too is implicit (src_in_parent) when that is its
 	 * parent's plus its name. Use tree_node_src_path() to read a host path. */
-	char *src_path;
+	union {
+		char *src_path;
+		/* src_is_fd: a regular file's bytes are [src_off, src_off + size) of this open
+		 * file (an archive's spill file, see tar.c), addressed by file offset */
+		const struct tree_fd_src *src_fd;
+	};
 	struct tree_node_rare *rare; /* NULL: no xattrs, dense; read through the accessors below */
 	union { /* by type: read only the member of the node's type */
 		/* TREE_DIR: sorted bytewise by name. Other types have n_children == 0, so loops
@@ -79,7 +84,10 @@ struct tree_node {
 	/* A scanned host file's identity and change times (tree_src_stamp: device, inode, mtime,
 	 * ctime mixed into 64 bits, where the exact values would take 40 bytes): emit compares it,
 	 * with type and size, before and after reading the file (tree_src_check). */
-	uint64_t src_stamp;
+	union {
+		uint64_t src_stamp;
+		uint64_t src_off; /* src_is_fd: where the file's byte 0 is in src_fd */
+	};
 
 	uint32_t mode; /* permission bits with setuid/setgid/sticky: mode & 07777 */
 	uint32_t uid, gid;
@@ -95,6 +103,15 @@ struct tree_node {
 	 * only such owners are mapped by --owner. */
 	bool owner_from_host;
 	bool children_exact; /* the children array has no spare room (else: a power of two) */
+	bool src_is_fd; /* TREE_REG: the bytes come from src_fd at src_off (no host path) */
+};
+
+/* An open file holding many regular files' bytes at known offsets (a tar archive's spill
+ * file): made by tree_fd_src_new, closed by tree_free. Nobody else writes it, so emit reads
+ * it without the stale-source checks a host file gets. */
+struct tree_fd_src {
+	int fd;
+	const char *what; /* for messages: the archive it came from */
 };
 
 struct tree {
@@ -111,6 +128,8 @@ struct tree {
 	 * by tree_finalize and then freed: only the scan needs them. */
 	struct tree_host_id *host_ids;
 	size_t n_host_ids, cap_host_ids;
+	struct tree_fd_src **fd_srcs; /* owned: closed by tree_free */
+	size_t n_fd_srcs;
 };
 
 /* Options applied to what one add call brings in. */
@@ -144,6 +163,23 @@ int tree_add_host_dir(struct tree *t, const char *src, const char *target,
 /* Add one host node (file, symlink, device, or a whole directory) at exactly `target`. */
 int tree_add_host_node(struct tree *t, const char *src, const char *target,
 		       const struct tree_add_opts *o, struct diag *d);
+/* Add a tar archive's entries (plain, or gzip/bzip2/xz/lzma/zstd/lz4-compressed; "-" reads
+ * stdin) onto `target` as a directory scan would a host tree: owners, modes, times, xattrs,
+ * POSIX ACLs (as system.posix_acl_* xattrs), hard links, sparse files and device nodes from
+ * the archive. File bytes are copied once into an unlinked spill file in tmp_dir, which the
+ * nodes point into (src_is_fd); memory is bounded by the metadata. Paths with ".." are
+ * refused; a later entry replaces an earlier one of the same path (as tar -x does). */
+int tree_add_tar(struct tree *t, const char *path, const char *target,
+		 const struct tree_add_opts *o, const char *tmp_dir, struct diag *d);
+/* As tree_add_tar, from an archive in memory (tests, the fuzzer); `what` names it. */
+int tree_add_tar_memory(struct tree *t, const void *data, size_t len, const char *what,
+			const char *target, const struct tree_add_opts *o, const char *tmp_dir,
+			struct diag *d);
+/* A spill file for nodes' bytes (src_is_fd), owning fd; `what` is copied. */
+struct tree_fd_src *tree_fd_src_new(struct tree *t, int fd, const char *what);
+/* Read [off, off + len) of a regular file node's bytes, whatever its source (generated, host
+ * file, spill file); -EIO when the source is shorter. */
+int tree_node_pread(const struct tree_node *n, void *buf, size_t len, uint64_t off);
 /* Add a generated regular file holding `len` bytes (copied). Parents are created as 0755
  * root-owned directories. */
 int tree_add_data(struct tree *t, const char *target, const void *data, size_t len,

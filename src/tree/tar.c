@@ -1,0 +1,836 @@
+/* A tar archive as a root source (--root-tar), read with libarchive: the same nodes a scan of
+ * the extracted tree would give, without extracting it (no root needed to keep owners,
+ * device nodes or capabilities). The only file that includes <archive.h>.
+ *
+ * One pass, bounded memory: every regular file's bytes go into one unlinked spill file in
+ * TMPDIR at a 4 KiB-aligned offset, written with pwrite at (offset + position in the file),
+ * so a sparse member leaves holes in the spill file too; the node records that offset
+ * (src_is_fd, src_off) and emit reads from there. Reading the archive twice when it is a
+ * seekable plain file would save the copy, but one path for pipes, compressed input and
+ * files keeps the reader simple; the spill file costs the archive's data size in TMPDIR.
+ *
+ * Formats: tar only (ustar, pax, GNU incl. sparse, v7), plain or gzip, bzip2, xz, lzma, zstd
+ * or lz4-compressed. cpio, zip and others are refused: they carry no xattrs or ACLs.
+ *
+ * Paths are untrusted: leading "/" and "./" are dropped, "." components skipped, ".."
+ * refused. A later entry of a path replaces an earlier one, as tar -x does (a directory
+ * onto a directory updates its metadata); missing parents are created as 0755 root:root
+ * directories. Lookups go through a hash of (parent, name), children are appended and
+ * sorted once at the end: the reader is linear in the archive (plus one sort). */
+#include "tree/tree.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tree/tree-internal.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/endian.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+#define TAR_ALIGN 4096u
+#define TAR_BLOCK (64u * 1024u)
+#define TAR_XATTR_MAX 65536u /* XATTR_SIZE_MAX */
+#define TAR_LINK_MAX 4095u   /* PATH_MAX - 1: what a symlink can hold */
+/* Hard-link groups are keyed by (TAR_DEV, the group's first node) in the tree's host ids. */
+#define TAR_DEV UINT64_MAX
+
+/* The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): le32 version 2, then
+ * entries of le16 tag, le16 perm, le32 id, sorted by tag then id. */
+enum {
+	ACL_XATTR_VERSION = 2,
+	ACL_USER_OBJ = 0x01,
+	ACL_USER = 0x02,
+	ACL_GROUP_OBJ = 0x04,
+	ACL_GROUP = 0x08,
+	ACL_MASK = 0x10,
+	ACL_OTHER = 0x20,
+	ACL_UNDEFINED_ID = -1,
+};
+
+struct acl_ent {
+	uint16_t tag, perm;
+	uint32_t id;
+};
+
+struct tar_ctx {
+	struct tree *t;
+	const struct tree_add_opts *o;
+	struct diag *d;
+	const char *what;
+	const char *tmp_dir;
+	struct tree_node *top;
+	struct tree_fd_src *spill;
+	uint64_t spill_pos;
+	uint32_t scope;
+	/* (parent, name) -> node for every node under top: open addressing, power of two */
+	struct tree_node **slots;
+	size_t n_slots, n_used;
+	/* directories that got children appended: sorted at the end */
+	struct tree_node **dirs;
+	size_t n_dirs, cap_dirs;
+	uint8_t *buf;
+};
+
+static uint64_t hash_key(const struct tree_node *parent, const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(uintptr_t)parent;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static size_t slot_of(const struct tar_ctx *c, const struct tree_node *parent, const char *name,
+		      size_t len)
+{
+	size_t mask = c->n_slots - 1, i = (size_t)hash_key(parent, name, len) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct tree_node *n = c->slots[i];
+
+		if (!n || (n->parent == parent && n->name_len == len && memcmp(n->name, name, len) == 0))
+			return i;
+	}
+}
+
+static void index_put(struct tar_ctx *c, struct tree_node *n);
+
+static void index_grow(struct tar_ctx *c)
+{
+	struct tree_node **old = c->slots;
+	size_t n_old = c->n_slots;
+
+	c->n_slots = n_old ? n_old * 2 : 1024;
+	c->slots = xcalloc(c->n_slots, sizeof(*c->slots));
+	c->n_used = 0;
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i])
+			index_put(c, old[i]);
+	free(old);
+}
+
+/* Insert or replace (same parent and name) n. */
+static void index_put(struct tar_ctx *c, struct tree_node *n)
+{
+	size_t i;
+
+	if ((c->n_used + 1) * 2 > c->n_slots)
+		index_grow(c);
+	i = slot_of(c, n->parent, n->name, n->name_len);
+	if (!c->slots[i])
+		c->n_used++;
+	c->slots[i] = n;
+}
+
+static struct tree_node *index_get(const struct tar_ctx *c, const struct tree_node *parent,
+				   const char *name, size_t len)
+{
+	return c->slots[slot_of(c, parent, name, len)];
+}
+
+/* What is under top already (a tree the archive merges into) goes into the index. */
+static void index_existing(struct tar_ctx *c, struct tree_node *dir)
+{
+	for (uint32_t i = 0; i < dir->n_children; i++) {
+		dir->children[i]->parent = dir;
+		index_put(c, dir->children[i]);
+		if (dir->children[i]->type == TREE_DIR)
+			index_existing(c, dir->children[i]);
+	}
+}
+
+static void add_child(struct tar_ctx *c, struct tree_node *dir, struct tree_node *n)
+{
+	if (dir->n_children == 0 || dir->children_exact || c->n_dirs == 0 ||
+	    c->dirs[c->n_dirs - 1] != dir) {
+		if (c->n_dirs == c->cap_dirs) {
+			c->cap_dirs = c->cap_dirs ? c->cap_dirs * 2 : 64;
+			c->dirs = xreallocarray(c->dirs, c->cap_dirs, sizeof(*c->dirs));
+		}
+		c->dirs[c->n_dirs++] = dir; /* duplicates are harmless: sorting is idempotent */
+	}
+	tree_node_append(c->t, dir, n);
+	index_put(c, n);
+}
+
+static int fail(struct tar_ctx *c, int err, const char *path, const char *why)
+{
+	return diag_fail(c->d, err, "%s: %s: %s", c->what, path, why);
+}
+
+/* Split an archive path into components: leading "/" and "." dropped, ".." refused. Returns
+ * the number of components (0: the top directory itself) with their starts and lengths. */
+static int split_path(struct tar_ctx *c, const char *path, const char ***ret_s, size_t **ret_l,
+		      size_t *ret_n)
+{
+	_cleanup_free_ const char **s = NULL;
+	_cleanup_free_ size_t *l = NULL;
+	size_t n = 0, cap = 0;
+
+	for (const char *p = path; *p;) {
+		const char *e;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		if (e - p == 1 && p[0] == '.') {
+			p = e;
+			continue;
+		}
+		if (e - p == 2 && p[0] == '.' && p[1] == '.')
+			return fail(c, -EINVAL, path, "a \"..\" component; refused");
+		if ((size_t)(e - p) > TREE_NAME_MAX)
+			return fail(c, -ENAMETOOLONG, path, "a name longer than 255 bytes");
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			s = xreallocarray(s, cap, sizeof(*s));
+			l = xreallocarray(l, cap, sizeof(*l));
+		}
+		s[n] = p;
+		l[n++] = (size_t)(e - p);
+		p = e;
+	}
+	*ret_s = TAKE_PTR(s);
+	*ret_l = TAKE_PTR(l);
+	*ret_n = n;
+	return 0;
+}
+
+/* The directory that holds the entry's last component, creating missing ones (0755 0:0). */
+static int walk_parents(struct tar_ctx *c, const char *path, const char **s, const size_t *l,
+			size_t n, struct tree_node **ret)
+{
+	struct tree_node *dir = c->top;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct tree_node *x = index_get(c, dir, s[i], l[i]);
+
+		if (!x) {
+			x = tree_node_alloc(c->t, s[i], l[i], TREE_DIR);
+			x->mode = 0755;
+			add_child(c, dir, x);
+		} else if (x->type != TREE_DIR)
+			return fail(c, -ENOTDIR, path, "a parent is not a directory in the archive");
+		dir = x;
+	}
+	*ret = dir;
+	return 0;
+}
+
+static enum tree_type type_of(struct archive_entry *e)
+{
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		return TREE_DIR;
+	case AE_IFREG:
+		return TREE_REG;
+	case AE_IFLNK:
+		return TREE_SYMLINK;
+	case AE_IFCHR:
+		return TREE_CHR;
+	case AE_IFBLK:
+		return TREE_BLK;
+	case AE_IFIFO:
+		return TREE_FIFO;
+	case AE_IFSOCK:
+		return TREE_SOCK;
+	default:
+		return 0;
+	}
+}
+
+static void apply_meta(const struct tar_ctx *c, struct tree_node *n, struct archive_entry *e)
+{
+	n->mode = n->type == TREE_SYMLINK ? 0777 : (uint32_t)archive_entry_perm(e) & 07777;
+	if (n->type != TREE_SYMLINK && c->o && c->o->set_mode)
+		n->mode = c->o->mode & 07777;
+	if (c->o && c->o->set_owner) {
+		n->uid = c->o->uid;
+		n->gid = c->o->gid;
+		n->owner_from_host = false;
+	} else {
+		/* la_int64_t ids: anything outside 0..2^32-2 is not an owner Linux can have */
+		int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+
+		n->uid = uid >= 0 && uid < UINT32_MAX ? (uint32_t)uid : 0;
+		n->gid = gid >= 0 && gid < UINT32_MAX ? (uint32_t)gid : 0;
+		n->owner_from_host = true;
+	}
+	n->mtime_sec = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	n->mtime_nsec = archive_entry_mtime_is_set(e) ? (uint32_t)archive_entry_mtime_nsec(e) : 0;
+	if (n->mtime_nsec >= 1000000000u)
+		n->mtime_nsec = 0;
+	/* A pax time is a decimal number, "-1.25" a second and a quarter before the epoch;
+	 * libarchive splits it into (-1, 250000000) (its pax_time signs the seconds only). */
+	if (n->mtime_sec < 0 && n->mtime_nsec > 0) {
+		n->mtime_sec -= 1;
+		n->mtime_nsec = 1000000000u - n->mtime_nsec;
+	}
+}
+
+static int acl_ent_cmp(const void *a, const void *b)
+{
+	const struct acl_ent *x = a, *y = b;
+
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* One POSIX ACL type of the entry as the kernel's xattr value; *ret_len 0 when there is none
+ * beyond the mode bits. */
+static int acl_encode(struct tar_ctx *c, const char *path, struct archive_entry *e, int want,
+		      uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ struct acl_ent *v = NULL;
+	size_t n = 0, cap = 0;
+	bool extended = false;
+	int type, permset, tag, qual;
+	const char *name;
+	uint8_t *out;
+
+	*ret_len = 0;
+	if (archive_entry_acl_reset(e, want) <= 0)
+		return 0;
+	while (archive_entry_acl_next(e, want, &type, &permset, &tag, &qual, &name) == ARCHIVE_OK) {
+		struct acl_ent a = { .perm = (uint16_t)(permset & 7), .id = (uint32_t)ACL_UNDEFINED_ID };
+
+		switch (tag) {
+		case ARCHIVE_ENTRY_ACL_USER_OBJ:
+			a.tag = ACL_USER_OBJ;
+			break;
+		case ARCHIVE_ENTRY_ACL_USER:
+			a.tag = ACL_USER;
+			a.id = (uint32_t)qual;
+			extended = true;
+			break;
+		case ARCHIVE_ENTRY_ACL_GROUP_OBJ:
+			a.tag = ACL_GROUP_OBJ;
+			break;
+		case ARCHIVE_ENTRY_ACL_GROUP:
+			a.tag = ACL_GROUP;
+			a.id = (uint32_t)qual;
+			extended = true;
+			break;
+		case ARCHIVE_ENTRY_ACL_MASK:
+			a.tag = ACL_MASK;
+			extended = true;
+			break;
+		case ARCHIVE_ENTRY_ACL_OTHER:
+			a.tag = ACL_OTHER;
+			break;
+		default:
+			return fail(c, -ENOTSUP, path, "an ACL entry that is not POSIX.1e");
+		}
+		if ((a.tag == ACL_USER || a.tag == ACL_GROUP) && qual < 0) {
+			/* GNU tar writes "user:1000:rw-" with -n: the name is the id */
+			uint32_t id;
+
+			if (!name || passwd_parse_id(name, &id) < 0)
+				return fail(c, -EBADMSG, path,
+					    "an ACL entry names a user or group without its numeric "
+					    "id; pack with tar --xattrs, which keeps ACLs as they are "
+					    "stored (system.posix_acl_* attributes)");
+			a.id = id;
+		}
+		if (n == cap) {
+			if (cap >= 4096)
+				return fail(c, -EOVERFLOW, path, "more than 4096 ACL entries");
+			cap = cap ? cap * 2 : 8;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n++] = a;
+	}
+	/* An access ACL of the three base entries is the mode itself: the kernel stores none. A
+	 * default ACL is stored whatever it holds. */
+	if (n == 0 || (want == ARCHIVE_ENTRY_ACL_TYPE_ACCESS && !extended))
+		return 0;
+	qsort(v, n, sizeof(*v), acl_ent_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (acl_ent_cmp(&v[i - 1], &v[i]) == 0)
+			return fail(c, -EBADMSG, path, "an ACL with a duplicate entry");
+	out = tree_alloc(c->t, 4 + 8 * n);
+	le32_put(out, ACL_XATTR_VERSION);
+	for (size_t i = 0; i < n; i++) {
+		le16_put(out + 4 + 8 * i, v[i].tag);
+		le16_put(out + 6 + 8 * i, v[i].perm);
+		le32_put(out + 8 + 8 * i, v[i].id);
+	}
+	*ret = out;
+	*ret_len = 4 + 8 * n;
+	return 0;
+}
+
+static int xattr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_xattr *)a)->name, ((const struct tree_xattr *)b)->name);
+}
+
+static bool has_xattr(const struct tree_xattr *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* With an extended access ACL the mode's group bits are the ACL's mask (POSIX.1e), as the
+ * kernel keeps them; libarchive puts the owning group's entry there instead. value is in the
+ * xattr format (le32 version, then 8-byte entries). */
+static void mode_from_acl(const struct tar_ctx *c, struct tree_node *n, const uint8_t *value,
+			  size_t len)
+{
+	if (n->type == TREE_SYMLINK || (c->o && c->o->set_mode) || len < 4 ||
+	    le32_get(value) != ACL_XATTR_VERSION)
+		return;
+	for (size_t off = 4; off + 8 <= len; off += 8)
+		if (le16_get(value + off) == ACL_MASK)
+			n->mode = (n->mode & ~070u) | (uint32_t)(le16_get(value + off + 2) & 7) << 3;
+}
+
+/* xattrs (SCHILY.xattr.*, LIBARCHIVE.xattr.*) and POSIX ACLs (SCHILY.acl.*) onto the node. */
+static int read_xattrs(struct tar_ctx *c, const char *path, struct archive_entry *e,
+		       struct tree_node *n)
+{
+	static const struct {
+		int type;
+		const char *name;
+	} acls[] = {
+		{ ARCHIVE_ENTRY_ACL_TYPE_ACCESS, "system.posix_acl_access" },
+		{ ARCHIVE_ENTRY_ACL_TYPE_DEFAULT, "system.posix_acl_default" },
+	};
+	_cleanup_free_ struct tree_xattr *v = NULL;
+	size_t n_v = 0, cap = (size_t)MAX(archive_entry_xattr_reset(e), 0) + 2;
+	const char *name;
+	const void *value;
+	size_t size;
+
+	if (archive_entry_acl_types(e) & ARCHIVE_ENTRY_ACL_TYPE_NFS4)
+		return fail(c, -ENOTSUP, path, "NFSv4 ACLs are not supported (POSIX ACLs are)");
+	v = xreallocarray(NULL, cap, sizeof(*v));
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (!name || !*name || strlen(name) > TREE_NAME_MAX)
+			return fail(c, -EBADMSG, path, "an extended attribute with a bad name");
+		if (size > TAR_XATTR_MAX)
+			return fail(c, -EOVERFLOW, path, "an extended attribute over 64 KiB");
+		if (has_xattr(v, n_v, name)) /* a later value of a name wins */
+			for (size_t i = 0; i < n_v; i++)
+				if (strcmp(v[i].name, name) == 0)
+					v[i] = v[--n_v];
+		if (n_v + 2 >= cap)
+			break; /* cannot happen: reset counted them */
+		v[n_v++] = (struct tree_xattr){ .name = tree_strdup(c->t, name),
+						.value = size ? tree_memdup(c->t, value, size) : NULL,
+						.len = size };
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(acls); i++) {
+		uint8_t *val = NULL;
+		size_t len;
+		int r;
+
+		if (has_xattr(v, n_v, acls[i].name))
+			continue; /* stored raw: that is the kernel's own value */
+		r = acl_encode(c, path, e, acls[i].type, &val, &len);
+		if (r < 0)
+			return r;
+		if (len)
+			v[n_v++] = (struct tree_xattr){ .name = (char *)acls[i].name,
+							.value = val, .len = len };
+	}
+	if (n_v == 0) {
+		tree_node_set_xattrs(c->t, n, NULL, 0);
+		return 0;
+	}
+	for (size_t i = 0; i < n_v; i++)
+		if (strcmp(v[i].name, acls[0].name) == 0)
+			mode_from_acl(c, n, v[i].value, v[i].len);
+	qsort(v, n_v, sizeof(*v), xattr_cmp);
+	tree_node_set_xattrs(c->t, n, tree_memdup(c->t, v, n_v * sizeof(*v)), n_v);
+	return 0;
+}
+
+static void extent_add(struct tree_extent **v, size_t *n, size_t *cap, uint64_t off,
+		       uint64_t end)
+{
+	if (*n > 0 && (*v)[*n - 1].off + (*v)[*n - 1].len >= off) {
+		struct tree_extent *x = &(*v)[*n - 1];
+
+		if (end > x->off + x->len)
+			x->len = end - x->off;
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = (struct tree_extent){ .off = off, .len = end - off };
+}
+
+static int spill_open(struct tar_ctx *c)
+{
+	_cleanup_free_ char *tmpl = NULL;
+	int fd;
+
+	fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		tmpl = xasprintf("%s/mkdiskimage-tar-XXXXXX", c->tmp_dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			(void)unlink(tmpl);
+	}
+	if (fd < 0)
+		return diag_fail(c->d, -errno,
+				 "%s: cannot create a spill file in %s (TMPDIR): %s", c->what,
+				 c->tmp_dir, strerror(errno));
+	c->spill = tree_fd_src_new(c->t, fd, c->what);
+	return 0;
+}
+
+/* A regular file's data into the spill file; its data ranges (libarchive leaves out a
+ * sparse member's holes), widened to 4 KiB as the scan's are, make it sparse when they do
+ * not cover it. */
+static int read_data(struct tar_ctx *c, const char *path, struct archive *a, struct tree_node *n)
+{
+	_cleanup_free_ struct tree_extent *v = NULL;
+	size_t n_v = 0, cap = 0;
+	uint64_t size = n->size, base = c->spill_pos, end = 0;
+
+	if (size > UINT64_MAX - TAR_ALIGN - base || size > INT64_MAX - base - TAR_ALIGN)
+		return fail(c, -EFBIG, path, "the archive's data is too large");
+	n->src_is_fd = true;
+	n->src_fd = c->spill;
+	n->src_off = base;
+	for (;;) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r = archive_read_data_block(a, &buf, &len, &off);
+
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return fail(c, -EBADMSG, path, archive_error_string(a) ?: "cannot read");
+		if (off < 0 || (uint64_t)off > size || len > size - (uint64_t)off)
+			return fail(c, -EBADMSG, path, "data past the file's size");
+		if (len == 0)
+			continue;
+		if ((uint64_t)off < end)
+			return fail(c, -EBADMSG, path, "data blocks out of order");
+		end = (uint64_t)off + len;
+		r = pwrite_full(c->spill->fd, buf, len, base + (uint64_t)off);
+		if (r < 0)
+			return diag_fail(c->d, r,
+					 "%s: cannot write the spill file in %s: %s%s", c->what,
+					 c->tmp_dir, strerror(-r),
+					 r == -ENOSPC || r == -EDQUOT
+						 ? "; it needs the archive's data size: set TMPDIR "
+						   "to a directory with room"
+						 : "");
+		extent_add(&v, &n_v, &cap, (uint64_t)off / TAR_ALIGN * TAR_ALIGN,
+			   MIN(ROUND_UP((uint64_t)off + len, TAR_ALIGN), size));
+	}
+	c->spill_pos = base + ROUND_UP(size, TAR_ALIGN);
+	if (n_v == 1 && v[0].off == 0 && v[0].len == size)
+		return 0;
+	if (size == 0 && n_v == 0)
+		return 0;
+	tree_node_set_sparse(c->t, n, n_v ? tree_memdup(c->t, v, n_v * sizeof(*v)) : NULL, n_v);
+	return 0;
+}
+
+/* The node a hard-link entry names, as an earlier entry. */
+static int link_target(struct tar_ctx *c, const char *path, const char *target,
+		       struct tree_node **ret)
+{
+	_cleanup_free_ const char **s = NULL;
+	_cleanup_free_ size_t *l = NULL;
+	struct tree_node *x = c->top;
+	size_t n;
+	int r;
+
+	r = split_path(c, target, &s, &l, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && x; i++)
+		x = x->type == TREE_DIR ? index_get(c, x, s[i], l[i]) : NULL;
+	if (!x || n == 0)
+		return fail(c, -ENOENT, path, "a hard link to a path not earlier in the archive");
+	if (x->type == TREE_DIR)
+		return fail(c, -EPERM, path, "a hard link to a directory");
+	*ret = x;
+	return 0;
+}
+
+/* n becomes another name of target's inode: same fields, one hard-link group. The group's
+ * key is its first node, kept in ->hardlink until tree_finalize sets the real value. */
+static void make_link(struct tar_ctx *c, struct tree_node *n, struct tree_node *target)
+{
+	struct tree_node *key = target->hardlink;
+	char *name = n->name;
+	uint8_t name_len = n->name_len;
+
+	if (!key) {
+		key = target;
+		target->hardlink = key;
+		tree_add_host_id(c->t, target, TAR_DEV, (uint64_t)(uintptr_t)key, c->scope);
+	}
+	*n = *target;
+	n->name = name;
+	n->name_len = name_len;
+	n->parent = NULL;
+	n->hardlink = key;
+	tree_add_host_id(c->t, n, TAR_DEV, (uint64_t)(uintptr_t)key, c->scope);
+}
+
+/* Put n at (dir, name): a new child, or in place of a non-directory (later entry wins). */
+static int place(struct tar_ctx *c, const char *path, struct tree_node *dir, struct tree_node *n,
+		 struct tree_node *old)
+{
+	if (!old) {
+		add_child(c, dir, n);
+		return 0;
+	}
+	if (old->type == TREE_DIR)
+		return fail(c, -EEXIST, path, "replaces a directory of an earlier entry; refused");
+	if (old->hardlink)
+		tree_forget_host_id(c->t, old);
+	for (uint32_t i = 0; i < dir->n_children; i++)
+		if (dir->children[i] == old) {
+			dir->children[i] = n;
+			break;
+		}
+	n->parent = dir;
+	index_put(c, n);
+	return 0;
+}
+
+static int read_entry(struct tar_ctx *c, struct archive *a, struct archive_entry *e)
+{
+	const char *path = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
+	_cleanup_free_ const char **s = NULL;
+	_cleanup_free_ size_t *l = NULL;
+	struct tree_node *dir = NULL, *old, *n, *target = NULL;
+	enum tree_type type = type_of(e);
+	size_t n_s;
+	int r;
+
+	if (!path)
+		return diag_fail(c->d, -EBADMSG, "%s: an entry without a readable path", c->what);
+	r = split_path(c, path, &s, &l, &n_s);
+	if (r < 0)
+		return r;
+	if (hl) {
+		r = link_target(c, path, hl, &target);
+		if (r < 0)
+			return r;
+		type = target->type;
+	}
+	if (!type)
+		return fail(c, -ENOTSUP, path, "an unsupported file type");
+	if (n_s == 0) { /* "./": the top directory's own metadata */
+		if (type != TREE_DIR)
+			return fail(c, -ENOTDIR, path, "the archive's top is not a directory");
+		apply_meta(c, c->top, e);
+		return read_xattrs(c, path, e, c->top);
+	}
+	r = walk_parents(c, path, s, l, n_s, &dir);
+	if (r < 0)
+		return r;
+	old = index_get(c, dir, s[n_s - 1], l[n_s - 1]);
+	if (old && old->type == TREE_DIR && type == TREE_DIR) {
+		apply_meta(c, old, e);
+		return read_xattrs(c, path, e, old);
+	}
+	n = tree_node_alloc(c->t, s[n_s - 1], l[n_s - 1], type);
+	if (target) {
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+			return fail(c, -ENOTSUP, path, "a hard link carrying data");
+		make_link(c, n, target);
+		return place(c, path, dir, n, old);
+	}
+	apply_meta(c, n, e);
+	r = read_xattrs(c, path, e, n);
+	if (r < 0)
+		return r;
+	switch (type) {
+	case TREE_REG:
+		if (archive_entry_size(e) < 0)
+			return fail(c, -EBADMSG, path, "a negative size");
+		n->size = (uint64_t)archive_entry_size(e);
+		r = read_data(c, path, a, n);
+		break;
+	case TREE_SYMLINK: {
+		const char *t = archive_entry_symlink(e);
+		size_t len = t ? strlen(t) : 0;
+
+		if (!t || len == 0 || len > TAR_LINK_MAX)
+			return fail(c, -EBADMSG, path, "a symbolic link with an empty or too long target");
+		n->link_target = tree_strndup(c->t, t, len);
+		n->size = len;
+		break;
+	}
+	case TREE_CHR:
+	case TREE_BLK:
+		n->rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+		n->rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+		break;
+	default:
+		break;
+	}
+	if (r < 0)
+		return r;
+	return place(c, path, dir, n, old);
+}
+
+static int open_failed(struct tar_ctx *c, struct archive *a)
+{
+	const char *why = archive_error_string(a);
+	int err = archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG;
+
+	if (err == -EBADMSG || err == -EINVAL || err == -EILSEQ || (why && strstr(why, "format")))
+		return diag_fail(c->d, -EBADMSG,
+				 "%s: not a tar archive (%s); give a tar, plain or gzip, bzip2, "
+				 "xz, lzma, zstd or lz4-compressed",
+				 c->what, why ? why : "unrecognized");
+	return diag_fail(c->d, err, "%s: cannot read: %s", c->what, why ? why : strerror(-err));
+}
+
+static struct archive *archive_alloc(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		abort(); /* out of memory, as xmalloc would */
+	return a;
+}
+
+static struct archive *archive_new(void)
+{
+	static int (*const filters[])(struct archive *) = {
+		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+		archive_read_support_filter_xz,	  archive_read_support_filter_lzma,
+		archive_read_support_filter_zstd, archive_read_support_filter_lz4,
+	};
+	struct archive *a = archive_alloc();
+
+	/* The built-in decoders only: a libarchive built without one's library answers
+	 * ARCHIVE_WARN and would start the program (gzip -d, lz4 -d ...) instead. The build path
+	 * runs no programs, so such a filter is left out (tried on a scratch reader first, as
+	 * registering cannot be undone). */
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+		struct archive *probe = archive_alloc();
+
+		if (filters[i](probe) == ARCHIVE_OK)
+			(void)filters[i](a);
+		archive_read_free(probe);
+	}
+	(void)archive_read_support_format_tar(a);
+	return a;
+}
+
+static int read_all(struct tar_ctx *c, struct archive *a)
+{
+	struct archive_entry *e;
+	int r = 0;
+
+	for (;;) {
+		int ar = archive_read_next_header(a, &e);
+
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN)
+			return c->spill_pos == 0 && c->n_used == 0 ? open_failed(c, a)
+				: diag_fail(c->d, -EBADMSG, "%s: %s", c->what,
+					    archive_error_string(a) ?: "cannot read the next entry");
+		r = read_entry(c, a, e);
+		if (r < 0)
+			return r;
+	}
+	/* every file's padding up to its 4 KiB end reads as zeros */
+	if (c->spill_pos && ftruncate(c->spill->fd, (off_t)c->spill_pos) < 0)
+		return diag_fail(c->d, -errno, "%s: cannot write the spill file in %s: %s",
+				 c->what, c->tmp_dir, strerror(errno));
+	for (size_t i = 0; i < c->n_dirs; i++)
+		tree_node_sort_children(c->dirs[i]);
+	return 0;
+}
+
+static int tar_add(struct tree *t, struct archive *a, const char *what, const char *target,
+		   const struct tree_add_opts *o, const char *tmp_dir, struct diag *d)
+{
+	struct tar_ctx c = { .t = t, .o = o, .d = d, .what = what,
+			     .tmp_dir = tmp_dir && *tmp_dir ? tmp_dir : "/tmp" };
+	int r;
+
+	c.scope = o && o->link_scope ? o->link_scope : tree_link_scope_new(t);
+	r = tree_mkdir_p(t, target, 0755, 0, 0, 0, &c.top);
+	if (r < 0)
+		return tree_path_error(d, r, target);
+	r = spill_open(&c);
+	if (r < 0)
+		return r;
+	index_grow(&c);
+	index_existing(&c, c.top);
+	r = read_all(&c, a);
+	free(c.slots);
+	free(c.dirs);
+	return r;
+}
+
+int tree_add_tar(struct tree *t, const char *path, const char *target,
+		 const struct tree_add_opts *o, const char *tmp_dir, struct diag *d)
+{
+	bool std_in = strcmp(path, "-") == 0;
+	const char *what = std_in ? "standard input" : path;
+	struct archive *a = archive_new();
+	struct tar_ctx c = { .d = d, .what = what };
+	int r;
+
+	struct stat st;
+
+	if (!std_in && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		archive_read_free(a);
+		return diag_fail(d, -EISDIR, "%s: a directory, not a tar archive; give it as "
+				 "--root DIR", path);
+	}
+	if (std_in)
+		r = archive_read_open_fd(a, STDIN_FILENO, TAR_BLOCK);
+	else
+		r = archive_read_open_filename(a, path, TAR_BLOCK);
+	if (r != ARCHIVE_OK) {
+		if (archive_errno(a) == ENOENT)
+			r = diag_fail(d, -ENOENT, "%s does not exist", path);
+		else
+			r = open_failed(&c, a);
+	} else
+		r = tar_add(t, a, what, target, o, tmp_dir, d);
+	archive_read_free(a);
+	return r;
+}
+
+int tree_add_tar_memory(struct tree *t, const void *data, size_t len, const char *what,
+			const char *target, const struct tree_add_opts *o, const char *tmp_dir,
+			struct diag *d)
+{
+	struct archive *a = archive_new();
+	struct tar_ctx c = { .d = d, .what = what };
+	int r;
+
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
+		r = open_failed(&c, a);
+	else
+		r = tar_add(t, a, what, target, o, tmp_dir, d);
+	archive_read_free(a);
+	return r;
+}
