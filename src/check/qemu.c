@@ -130,7 +130,11 @@ struct check_run {
 	double t0;
 	char *serial;
 	size_t serial_len;
+	size_t serial_total; /* every byte received, NULs included */
 	bool exited;
+	const struct check_opts *o;
+	const char *waiting; /* what on_wait is told */
+	double next_beat;
 };
 
 static void check_run_done(struct check_run *c)
@@ -249,6 +253,12 @@ static void check_pump_serial(struct check_run *c, int ms)
 	char buf[65536];
 	ssize_t k;
 
+	if (c->o && c->o->on_wait && c->o->heartbeat_s && c->waiting && check_now() >= c->next_beat) {
+		c->next_beat += c->o->heartbeat_s;
+		c->o->on_wait(c->o->ctx, c->waiting, check_now() - c->t0,
+			      c->o->timeout_s ? c->o->timeout_s : CHECK_DEFAULT_TIMEOUT,
+			      c->serial_total);
+	}
 	if (c->serial_fd < 0) {
 		if (ms > 0)
 			poll(NULL, 0, ms);
@@ -263,6 +273,9 @@ static void check_pump_serial(struct check_run *c, int ms)
 		c->exited = true;
 		return;
 	}
+	c->serial_total += (size_t)k;
+	if (c->o && c->o->on_serial)
+		c->o->on_serial(c->o->ctx, buf, (size_t)k);
 	if (c->serial_len + (size_t)k > CHECK_SERIAL_MAX) {
 		/* keep the newest half */
 		size_t keep = CHECK_SERIAL_MAX / 2;
@@ -489,7 +502,8 @@ static void check_pick_accel(const struct check_opts *o, struct check_report *re
 
 int check_boot(const struct check_opts *o, struct diag *d, struct check_report *ret)
 {
-	struct check_run c = { .pid = -1, .serial_fd = -1 };
+	struct check_run c = { .pid = -1, .serial_fd = -1, .o = o };
+	char waiting[160];
 	struct check_report rep = { 0 };
 	struct check_opts oo = *o;
 	struct sigaction sa = { .sa_handler = check_on_signal }, old[3];
@@ -522,6 +536,9 @@ int check_boot(const struct check_opts *o, struct diag *d, struct check_report *
 		return r;
 	}
 	deadline = c.t0 + (o->timeout_s ? o->timeout_s : CHECK_DEFAULT_TIMEOUT);
+	c.next_beat = c.t0 + o->heartbeat_s;
+	snprintf(waiting, sizeof(waiting), "/%s/", o->expect ? o->expect : CHECK_DEFAULT_EXPECT);
+	c.waiting = waiting;
 
 	while (!matched && check_now() < deadline && !c.exited) {
 		check_pump_serial(&c, 200);
@@ -544,8 +561,10 @@ int check_boot(const struct check_opts *o, struct diag *d, struct check_report *
 				  c.exited ? "QEMU exited without a match"
 					   : "no match before the timeout");
 	}
+	c.waiting = "an SSH-2.0- banner";
 	if (o->ssh)
 		check_ssh(&c, &rep, deadline);
+	c.waiting = "the guest agent";
 	if (o->guest_agent)
 		check_guest_agent(&c, &rep, deadline);
 	rep.total_seconds = check_now() - c.t0;
