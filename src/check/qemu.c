@@ -21,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot/detect.h"
+#include "boot/efivars.h"
 #include "format/reader.h"
+#include "part/part.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
@@ -462,15 +465,46 @@ static void check_qemu_error(const struct check_run *c, char *out, size_t size)
 	snprintf(out, size, "%s", line ? line + 1 : (char *)buf);
 }
 
-/* The image's format and architecture when not given. A partition table that cannot be read
- * boots as x86-64: the firmware judges the image, not this guess. */
+static int check_read(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	return image_input_read(ctx, off, buf, len, d);
+}
+
+static int check_detect_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+	return image_input_read(ctx, off, buf, len, d);
+}
+
+/* Refuse an image the firmware has nothing to boot on (boot/detect.c), before QEMU runs. A
+ * table that cannot be read is left to the firmware. */
+static int check_bootable(const struct check_opts *o, struct image_input *in, struct diag *d)
+{
+	const struct check_machine *m = check_machine_get(o->arch);
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_(efivars_freep) struct efivars *vars = NULL;
+	_cleanup_free_ struct boot_info *b = xcalloc(1, sizeof(*b));
+	struct part_probe_io io = { check_read, in };
+	struct diag ignored = { 0 };
+	bool uefi = o->firmware == CHECK_FIRMWARE_UEFI;
+
+	if (part_probe_io(&io, in->reader->virtual_size, &ignored, &p) < 0)
+		return 0;
+	(void)boot_detect(check_detect_read, in, in->reader->virtual_size, p, &ignored, b);
+	if (uefi && efivars_load(o->efi_vars ? o->efi_vars : m->uefi_vars, &ignored, &vars) < 0)
+		vars = NULL;
+	return boot_detect_check(b, o->image, uefi, o->arch == CHECK_ARCH_AARCH64, vars, p, d);
+}
+
+/* The image's format and architecture when not given, and whether it has something to boot.
+ * A partition table that cannot be read boots as x86-64: the firmware judges the image, not
+ * this guess. */
 static int check_resolve(struct check_opts *o, struct diag *d)
 {
-	struct image_input *in = NULL;
+	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	struct diag ignored = { 0 };
 	int r;
 
-	if (o->format && o->arch != CHECK_ARCH_AUTO)
+	if (o->format && o->arch != CHECK_ARCH_AUTO && o->no_boot_check)
 		return 0;
 	r = image_reader_open(o->image, o->format, d, &in);
 	if (r < 0)
@@ -479,10 +513,11 @@ static int check_resolve(struct check_opts *o, struct diag *d)
 		o->format = in->reader->ops->name; /* a static string */
 	if (o->arch == CHECK_ARCH_AUTO && check_arch_detect(in, &ignored, &o->arch) < 0)
 		o->arch = CHECK_ARCH_X86_64;
-	image_input_free(in);
 	if (o->firmware == CHECK_FIRMWARE_BIOS && !check_machine_get(o->arch)->has_bios)
 		return diag_fail(d, -EINVAL, "%s: an %s image boots only with --firmware uefi",
 				 o->image, check_arch_name(o->arch));
+	if (!o->no_boot_check)
+		return check_bootable(o, in, d);
 	return 0;
 }
 
