@@ -1,8 +1,8 @@
 /* Fuzzing what inspect and boot-test read to say what an image boots with (src/boot/detect.c,
  * src/fs/fat/read.c): the input is an ESP (a FAT filesystem, as fuzz_fat) at sector 0 of a
  * one-partition GPT disk, so its boot sector is also the MBR that detect_bios reads; reads past
- * the input return zeros. The module-area, LoaderInfo and config parsers also get the raw
- * input. */
+ * the input return zeros. The module-area, LoaderInfo, config and core.img-prefix parsers
+ * also get the raw input (the corpus has a grub-mkimage i386-pc core.img). */
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)boot_grub_prefix(data, size, out, sizeof(out));
 	(void)boot_sdboot_version(data, size, out, sizeof(out));
 	(void)boot_conf_value((const char *)data, size, "title", out, sizeof(out));
+	(void)boot_grub_core_prefix(data, size, out, sizeof(out), &d);
 	free(info);
 	return 0;
 }

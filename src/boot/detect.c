@@ -20,6 +20,7 @@
 #include "util/diag.h"
 #include "util/endian.h"
 #include "util/uuid.h"
+#include "util/xz.h"
 #include "util/xalloc.h"
 
 #define MBR_CODE_END 440u
@@ -146,6 +147,48 @@ bool boot_conf_value(const char *text, size_t len, const char *key, char *out, s
 	return false;
 }
 
+/* The i386-pc decompressor's header, at core.img's second sector (include/grub/offsets.h:
+ * GRUB_DECOMPRESSOR_I386_PC_COMPRESSED_SIZE, _UNCOMPRESSED_SIZE) and grub-mkimage's LZMA
+ * properties (util/mkimage.c, compress_kernel_lzma). */
+enum {
+	GRUB_DECOMP_COMPRESSED_SIZE = 0x08,   /* le32 */
+	GRUB_DECOMP_UNCOMPRESSED_SIZE = 0x0c, /* le32 */
+};
+#define GRUB_UNCOMPRESSED_MAX (8u << 20)
+
+int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t size,
+			  struct diag *d)
+{
+	static const struct xz_lzma1 props = { .dict_size = 1u << 16, .lc = 3, .lp = 0, .pb = 2 };
+	_cleanup_free_ uint8_t *buf = NULL;
+	const uint8_t *k = core + GRUB_BOOT_SIZE;
+	uint32_t rs, cs, us;
+	size_t raw_len;
+	int r;
+
+	out[0] = '\0';
+	if (len < 2 * GRUB_BOOT_SIZE)
+		return diag_fail(d, -EBADMSG, "GRUB core.img: %zu bytes is too short", len);
+	rs = le32_get(k + GRUB_KERNEL_RS_REDUNDANCY);
+	cs = le32_get(k + GRUB_DECOMP_COMPRESSED_SIZE);
+	us = le32_get(k + GRUB_DECOMP_UNCOMPRESSED_SIZE);
+	if (rs > len - 2 * GRUB_BOOT_SIZE)
+		return diag_fail(d, -EBADMSG, "GRUB core.img: parity length %u exceeds the image",
+				 rs);
+	raw_len = len - rs;
+	if (cs == 0 || cs > raw_len - 2 * GRUB_BOOT_SIZE)
+		return diag_fail(d, -EBADMSG, "GRUB core.img: compressed size %u does not fit", cs);
+	if (us == 0 || us > GRUB_UNCOMPRESSED_MAX)
+		return diag_fail(d, -EBADMSG, "GRUB core.img: uncompressed size %u is out of range",
+				 us);
+	buf = xmalloc(us);
+	r = xz_lzma1_decode(&props, core + raw_len - cs, cs, buf, us, d);
+	if (r < 0)
+		return diag_prepend(d, r, "GRUB core.img");
+	(void)boot_grub_prefix(buf, us, out, size);
+	return 0;
+}
+
 /* BIOS: the MBR's code and GRUB's core.img. */
 static void detect_bios(boot_read_fn read, void *ctx, uint64_t size, const struct part_probe *p,
 			struct diag *d, struct boot_info *b)
@@ -181,6 +224,17 @@ static void detect_bios(boot_read_fn read, void *ctx, uint64_t size, const struc
 		return;
 	b->core_lba = lba;
 	b->core_sectors = 1 + (uint64_t)le16_get(core + GRUB_BLOCKLIST_FIRST + GRUB_BLOCKLIST_LEN);
+	if (b->core_sectors <= GRUB_CORE_MAX_SECT && lba + b->core_sectors <= size / 512) {
+		size_t len = (size_t)b->core_sectors * GRUB_BOOT_SIZE;
+		_cleanup_free_ uint8_t *img = xmalloc(len);
+
+		r = read(ctx, lba * 512, img, len, d);
+		if (r >= 0)
+			r = boot_grub_core_prefix(img, len, b->grub_bios_prefix,
+						  sizeof(b->grub_bios_prefix), d);
+		if (r < 0)
+			note_problem(b, "GRUB core.img", d, r);
+	}
 	for (size_t i = 0; i < p->n_parts; i++) {
 		const struct part_probe_entry *e = &p->parts[i];
 

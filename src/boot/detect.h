@@ -73,6 +73,13 @@ int boot_detect_check(const struct boot_info *b, const char *image, bool uefi, b
 		      const struct efivars *vars, const struct part_probe *p, struct diag *d);
 
 /* Parsers (exposed for tests and fuzzing); all bounded by len. */
+/* GRUB i386-pc: the prefix in an embedded core.img (len bytes: the core and its Reed-Solomon
+ * parity, the block list's sectors). The kernel and modules are LZMA-compressed after the
+ * decompressor; their sizes are in the decompressor's header (include/grub/offsets.h), the
+ * parity length in GRUB_KERNEL_RS_REDUNDANCY. -EBADMSG naming the field when malformed, 0 and
+ * out "" when there is no prefix module. */
+int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t size,
+			  struct diag *d);
 /* "systemd-boot 252.22" from the "#### LoaderInfo: ... ####" marker; false when none. */
 bool boot_sdboot_version(const uint8_t *buf, size_t len, char *out, size_t size);
 /* GRUB's embedded prefix from an uncompressed image's module area ('mimg' header, a

@@ -243,3 +243,33 @@ TEST(boot_detect_nothing_to_boot)
 	free(m.buf);
 	rm_dir(dir);
 }
+
+TEST(boot_grub_core_prefix_decompresses_core_img)
+{
+	_cleanup_free_ char *dir = make_dir();
+	_cleanup_free_ char *out = xasprintf("%s/core.img", dir);
+	_cleanup_free_ uint8_t *core = NULL;
+	char *const argv[] = { (char *)"grub-mkimage", (char *)"-O", (char *)"i386-pc",
+			       (char *)"-d", (char *)"/usr/lib/grub/i386-pc", (char *)"-p",
+			       (char *)"(hd0,gpt2)/boot/grub-x", (char *)"-o", out,
+			       (char *)"biosdisk", (char *)"part_gpt", NULL };
+	struct diag d = { 0 };
+	char prefix[64];
+	size_t len;
+
+	if (!test_have("grub-mkimage") || access("/usr/lib/grub/i386-pc/kernel.img", R_OK) < 0) {
+		rm_dir(dir);
+		TEST_SKIP("no grub-mkimage with /usr/lib/grub/i386-pc (grub-pc-bin)");
+	}
+	ASSERT_EQ(test_run(argv, NULL), 0);
+	ASSERT_OK(read_file(out, 1u << 20, &core, &len));
+	ASSERT_OK(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), &d));
+	ASSERT_STR_EQ(prefix, "(hd0,gpt2)/boot/grub-x");
+	/* cut short: the compressed stream ends early */
+	ASSERT_ERR(boot_grub_core_prefix(core, len - 100, prefix, sizeof(prefix), &d), -EBADMSG);
+	/* a parity length past the image */
+	le32_put(core + 512 + 0x10, (uint32_t)len);
+	ASSERT_ERR(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), &d), -EBADMSG);
+	ASSERT_TRUE(strstr(d.msg, "GRUB core.img: parity length ") == d.msg);
+	rm_dir(dir);
+}

@@ -36,6 +36,9 @@ if [ -f "$grub_dir/boot.img" ]; then
 		n=$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["sectors"]')
 		place=$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["place"]')
 		[ "$(jget "$T/$name.json" 'j["boot"]["bios"]["loader"]')" = grub ] || fail "$name: loader"
+		# the prefix grub-mkimage -p embeds (build's early config: ($root)/boot/grub)
+		[ "$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["prefix"]')" = /boot/grub ] ||
+			fail "$name: core.img prefix"
 		# boot.img's pointer (0x5c) and diskboot.img's block list (sector end - 12)
 		[ "$(od -An -t u8 -j $((0x5c)) -N 8 "$img" | tr -d ' ')" = "$first" ] ||
 			fail "$name: inspect's core.img LBA $first is not boot.img's"
@@ -52,7 +55,7 @@ if [ -f "$grub_dir/boot.img" ]; then
 			cmp <(dd if="$img" bs=512 skip=$((first + n)) count=$((2048 - first - n)) status=none) \
 				<(head -c $(((2048 - first - n) * 512)) /dev/zero) ||
 				fail "$name: data after core.img's $n sectors in the MBR gap"
-			grep -q "BIOS: GRUB, core.img at sectors 1\.\.$n (MBR gap)" "$T/$name.txt" ||
+			grep -q "BIOS: GRUB, core.img at sectors 1\.\.$n (MBR gap), prefix /boot/grub" "$T/$name.txt" ||
 				fail "$name: text: $(grep BIOS "$T/$name.txt")"
 			;;
 		legacy+gpt)
