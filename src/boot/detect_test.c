@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/efivars.h"
 #include "build/build.h"
 #include "part/part.h"
 #include "spec/spec.h"
@@ -120,8 +121,11 @@ static const struct build_env test_env = {
 	.has_epoch = true, .source_date_epoch = 1700000000, .tmp_dir = "/tmp"
 };
 
-/* Build an efi image with the library (bootloader as given) into dir/disk.img and load it. */
-static int build_efi(const char *dir, enum spec_bootloader bl, struct mem *ret)
+#define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/* Build an efi image with the library (bootloader as given) into dir/disk.img and load it;
+ * vars: also write dir/vars.fd from OVMF's template (touchEFIVars). */
+static int build_efi_vars(const char *dir, enum spec_bootloader bl, bool vars, struct mem *ret)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
 	_cleanup_(build_plan_freep) struct build_plan *p = NULL;
@@ -140,6 +144,11 @@ static int build_efi(const char *dir, enum spec_bootloader bl, struct mem *ret)
 		s->kernel = xstrdup(kernel);
 		s->systemd_boot_efi = xstrdup(SDBOOT_EFI);
 	}
+	if (vars) {
+		s->touch_efi_vars = true;
+		s->efi_vars_template = xstrdup(OVMF_VARS);
+		s->efi_vars_out = xasprintf("%s/vars.fd", dir);
+	}
 	r = spec_validate(s, &d);
 	if (r >= 0)
 		r = build_plan(s, &test_env, &d, &p);
@@ -150,6 +159,11 @@ static int build_efi(const char *dir, enum spec_bootloader bl, struct mem *ret)
 		return r;
 	}
 	return read_file(s->output, 1u << 30, &ret->buf, &ret->len);
+}
+
+static int build_efi(const char *dir, enum spec_bootloader bl, struct mem *ret)
+{
+	return build_efi_vars(dir, bl, false, ret);
 }
 
 static char *make_dir(void)
@@ -271,5 +285,38 @@ TEST(boot_grub_core_prefix_decompresses_core_img)
 	le32_put(core + 512 + 0x10, (uint32_t)len);
 	ASSERT_ERR(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), &d), -EBADMSG);
 	ASSERT_TRUE(strstr(d.msg, "GRUB core.img: parity length ") == d.msg);
+	rm_dir(dir);
+}
+
+TEST(boot_detect_check_takes_a_boot_entry_for_the_image)
+{
+	_cleanup_free_ char *dir = NULL, *vp = NULL;
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_(efivars_freep) struct efivars *vars = NULL;
+	_cleanup_free_ struct boot_info *b = xcalloc(1, sizeof(*b));
+	struct mem m = { 0 };
+	struct diag d = { 0 };
+
+	if (access(SDBOOT_EFI, R_OK) < 0 || access(OVMF_VARS, R_OK) < 0)
+		TEST_SKIP("no %s or %s", SDBOOT_EFI, OVMF_VARS);
+	dir = make_dir();
+	vp = xasprintf("%s/vars.fd", dir);
+	ASSERT_OK(build_efi_vars(dir, SPEC_BOOTLOADER_SYSTEMD_BOOT, true, &m));
+	ASSERT_OK(efivars_load(vp, &d, &vars));
+	ASSERT_OK(part_probe_io(&(struct part_probe_io){ mem_read_io, &m }, m.len, &d, &p));
+	ASSERT_OK(boot_detect(mem_read, &m, m.len, p, &d, b));
+	/* without the removable path, the store's Boot0000 for the ESP is what boots */
+	b->n_removable = 0;
+	ASSERT_OK(boot_detect_check(b, "x.img", true, false, vars, p, &d));
+	ASSERT_ERR(boot_detect_check(b, "x.img", true, false, NULL, p, &d), -ENOEXEC);
+	ASSERT_STR_EQ(d.msg, "x.img: nothing to boot under UEFI: partition 1 has no "
+			     "EFI/BOOT/BOOTX64.EFI (the removable path) and the variable store has "
+			     "no Boot#### entry for one of the image's partitions (build with "
+			     "--bootloader systemd-boot or grub, or give boot-test the --efi-vars "
+			     "the build wrote)");
+	/* an entry for another disk's partition does not count */
+	p->parts[0].uuid[0] ^= 1;
+	ASSERT_ERR(boot_detect_check(b, "x.img", true, false, vars, p, &d), -ENOEXEC);
+	free(m.buf);
 	rm_dir(dir);
 }
