@@ -32,13 +32,11 @@ if [ -f "$grub_dir/boot.img" ]; then
 		img=$T/$name.img
 		build "${common[@]}" --bootloader grub --grub-dir "$grub_dir" --partition-table "$layout" -o "$img"
 		inspect_both "$img" "$name"
-		first=$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["firstSector"]')
-		n=$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["sectors"]')
-		place=$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["place"]')
-		[ "$(jget "$T/$name.json" 'j["boot"]["bios"]["loader"]')" = grub ] || fail "$name: loader"
+		read -r first n place loader prefix < <(jget "$T/$name.json" \
+			'" ".join(str(x) for x in ([j["boot"]["bios"]["coreImg"][k] for k in ("firstSector", "sectors", "place")] + [j["boot"]["bios"]["loader"], j["boot"]["bios"]["coreImg"]["prefix"]]))')
+		[ "$loader" = grub ] || fail "$name: loader $loader"
 		# the prefix grub-mkimage -p embeds (build's early config: ($root)/boot/grub)
-		[ "$(jget "$T/$name.json" 'j["boot"]["bios"]["coreImg"]["prefix"]')" = /boot/grub ] ||
-			fail "$name: core.img prefix"
+		[ "$prefix" = /boot/grub ] || fail "$name: core.img prefix $prefix"
 		# boot.img's pointer (0x5c) and diskboot.img's block list (sector end - 12)
 		[ "$(od -An -t u8 -j $((0x5c)) -N 8 "$img" | tr -d ' ')" = "$first" ] ||
 			fail "$name: inspect's core.img LBA $first is not boot.img's"
