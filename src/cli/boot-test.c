@@ -21,6 +21,7 @@ static const char boot_test_usage[] =
 	"                             [--expect-serial REGEX] [--ssh] [--guest-agent]\n"
 	"                             [--timeout S] [--json]\n"
 	"                             [--serial-log FILE] [--console] [--quiet]\n"
+	"                             [--no-boot-check]\n"
 	"\n"
 	"Boots IMAGE (raw, qcow2, vdi or vhd; opened with snapshot=on, never changed) in\n"
 	"qemu-system-x86_64 (q35) or qemu-system-aarch64 (virt, cortex-a57, AAVMF) on virtio,\n"
@@ -54,7 +55,9 @@ static const char boot_test_usage[] =
 	"      --serial-log FILE write the guest's whole serial output to FILE as it\n"
 	"                        arrives (also when a check fails or times out)\n"
 	"      --console         copy the guest's serial console to stderr as it arrives\n"
-	"      --quiet           no heartbeat lines\n";
+	"      --quiet           no heartbeat lines\n"
+	"      --no-boot-check   start QEMU even when the image seems to have nothing to\n"
+	"                        boot (a loader the check does not know, a firmware shell)\n";
 
 enum {
 	OPT_FIRMWARE = 0x100,
@@ -70,6 +73,7 @@ enum {
 	OPT_SERIAL_LOG,
 	OPT_CONSOLE,
 	OPT_QUIET,
+	OPT_NO_BOOT_CHECK,
 };
 
 static const struct option boot_test_options[] = {
@@ -86,6 +90,7 @@ static const struct option boot_test_options[] = {
 	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 	{ "console", no_argument, NULL, OPT_CONSOLE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "no-boot-check", no_argument, NULL, OPT_NO_BOOT_CHECK },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -252,6 +257,9 @@ int cli_boot_test(int argc, char **argv)
 			break;
 		case OPT_QUIET:
 			quiet = true;
+			break;
+		case OPT_NO_BOOT_CHECK:
+			o.no_boot_check = true;
 			break;
 		case ':':
 			log_error("%s needs a value (see mkdiskimage boot-test --help)",
