@@ -137,6 +137,12 @@ if [ -f "$grub_efi_dir/kernel.img" ]; then
 	mtype -i "$T/esp" ::/EFI/BOOT/BOOTX64.EFI | grep -qa /boot/grub || fail "efi-grub: no prefix in the binary"
 	grep -q "EFI/BOOT/BOOTX64.EFI: GRUB, .* bytes, prefix /boot/grub" "$T/efi-grub.txt" ||
 		fail "efi-grub: text"
+	# the same through the qcow2 reader
+	"$MKDISKIMAGE" convert "$img" "$T/efi-grub.qcow2" 2>/dev/null || fail "convert to qcow2"
+	"$MKDISKIMAGE" inspect --json "$T/efi-grub.qcow2" >"$T/efi-grub-q.json" || fail "inspect qcow2"
+	[ "$(jget "$T/efi-grub-q.json" 'json.dumps(j["boot"])')" = "$(jget "$T/efi-grub.json" 'json.dumps(j["boot"])')" ] ||
+		fail "efi-grub: qcow2 boot object differs from raw"
+	rm -f "$T/efi-grub.qcow2" "$T/esp"
 else
 	skip_case "GRUB x86_64-efi case (no $grub_efi_dir)"
 fi
