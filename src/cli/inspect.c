@@ -419,10 +419,12 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 		} else {
 			if (p) {
 				uuid_format(p->uuid, u);
-				printf("  partition %u: %s, bytes %llu..%llu (%llu MiB)%s%s%s\n",
+				/* below 1 MiB (hybrid's BIOS boot partition) in KiB */
+				printf("  partition %u: %s, bytes %llu..%llu (%llu %s)%s%s%s\n",
 				       p->number, entry_type_name(l, p, tbuf),
 				       (unsigned long long)off, (unsigned long long)(off + len),
-				       (unsigned long long)(len >> 20),
+				       (unsigned long long)(len >= (1u << 20) ? len >> 20 : len >> 10),
+				       len >= (1u << 20) ? "MiB" : "KiB",
 				       uuid_is_null(p->uuid) ? "" : ", PARTUUID ",
 				       uuid_is_null(p->uuid) ? "" : u, "");
 			} else

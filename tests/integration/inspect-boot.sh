@@ -6,7 +6,7 @@
 # `boot-test` refuses an image with nothing to boot before starting QEMU.
 # quick
 . "$(dirname "$0")/../lib.sh"
-require python3 mdir mtype od dd cmp
+require python3 mdir mtype od dd cmp sfdisk
 export MTOOLS_SKIP_CHECK=1
 grub_dir=${GRUB_DIR:-/usr/lib/grub/i386-pc}
 grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}
@@ -122,6 +122,22 @@ PY
 	done
 else
 	skip_case "systemd-boot cases (no $sdboot)"
+fi
+
+# hybrid with both loaders: the sub-MiB BIOS boot partition shown as such, both firmwares' loaders
+if [ -f "$sdboot" ] && [ -f "$grub_dir/boot.img" ]; then
+	build "${common[@]}" --systemd-boot-efi "$sdboot" --grub-dir "$grub_dir" --partition-table hybrid \
+		-o "$T/hybrid.img"
+	inspect_both "$T/hybrid.img" hybrid
+	read -r bb_start bb_size < <(part_geometry "$T/hybrid.img" 2)
+	grep -q "^  partition 2: BIOS boot, bytes $((bb_start * 512))\.\.$(((bb_start + bb_size) * 512)) ($((bb_size / 2)) KiB)" \
+		"$T/hybrid.txt" || fail "hybrid: BIOS boot line: $(grep 'partition 2' "$T/hybrid.txt")"
+	grep -q "BIOS: GRUB, core.img at sectors $bb_start\.\..* (BIOS boot partition 2), prefix /boot/grub" \
+		"$T/hybrid.txt" || fail "hybrid: BIOS line"
+	grep -q "EFI/BOOT/BOOTX64.EFI: systemd-boot " "$T/hybrid.txt" || fail "hybrid: UEFI line"
+	rm -f "$T/hybrid.img"
+else
+	skip_case "hybrid case (needs systemd-boot and GRUB i386-pc)"
 fi
 
 # GRUB for UEFI on the removable path, with its prefix
