@@ -9,6 +9,7 @@
 , zstd
 , libdeflate
 , sqlite
+, xz
 }:
 
 stdenv.mkDerivation {
@@ -25,7 +26,7 @@ stdenv.mkDerivation {
   };
 
   nativeBuildInputs = [ pkg-config ];
-  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite ];
+  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite xz ];
 
   makeFlags = [ "CC=${stdenv.cc.targetPrefix}cc" ];
   enableParallelBuilding = true;
