@@ -257,7 +257,8 @@ static void check_pump_serial(struct check_run *c, int ms)
 	ssize_t k;
 
 	if (c->o && c->o->on_wait && c->o->heartbeat_s && c->waiting && check_now() >= c->next_beat) {
-		c->next_beat += c->o->heartbeat_s;
+		while (c->next_beat <= check_now()) /* one line, also after a long wait */
+			c->next_beat += c->o->heartbeat_s;
 		c->o->on_wait(c->o->ctx, c->waiting, check_now() - c->t0,
 			      c->o->timeout_s ? c->o->timeout_s : CHECK_DEFAULT_TIMEOUT,
 			      c->serial_total);
