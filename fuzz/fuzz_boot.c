@@ -35,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.disk_bytes = e.n_lba * 512 + 512;
 	fuzz_check_error(&d, boot_detect(fuzz_buf_read, &b, p.disk_bytes, &p, &d, info));
 	(void)boot_detect_check(info, "fuzz.img", true, false, NULL, &p, &d);
+	for (size_t i = 0; i < info->n_entries; i++)
+		(void)boot_entry_is_default(info, i);
 	(void)boot_detect_check(info, "fuzz.img", false, false, NULL, &p, &d);
 	(void)boot_grub_prefix(data, size, out, sizeof(out));
 	(void)boot_sdboot_version(data, size, out, sizeof(out));

@@ -6,6 +6,7 @@
 #include "boot/detect.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,34 @@ static void detect_part(boot_read_fn read, void *ctx, const struct part_probe *p
 	}
 	if (r < 0)
 		note_problem(b, what, d, r);
+}
+
+static bool entry_matches(const char *pattern, const char *file)
+{
+	char id[sizeof(((struct boot_loader_entry *)0)->file)];
+	size_t n = strlen(file), stars = 0;
+
+	/* a hostile pattern of many '*' backtracks exponentially: compare those literally */
+	for (const char *p = pattern; *p; p++)
+		stars += *p == '*';
+	if (stars > 4) {
+		snprintf(id, sizeof(id), "%.*s", (int)(n > 5 ? n - 5 : n), file);
+		return strcmp(pattern, file) == 0 || strcmp(pattern, id) == 0;
+	}
+	if (fnmatch(pattern, file, 0) == 0)
+		return true;
+	snprintf(id, sizeof(id), "%.*s", (int)(n > 5 ? n - 5 : n), file);
+	return fnmatch(pattern, id, 0) == 0;
+}
+
+bool boot_entry_is_default(const struct boot_info *b, size_t i)
+{
+	if (!b->loader_default[0] || i >= b->n_entries)
+		return false;
+	for (size_t k = 0; k < b->n_entries; k++)
+		if (entry_matches(b->loader_default, b->entries[k].file))
+			return k == i;
+	return false;
 }
 
 int boot_detect(boot_read_fn read, void *ctx, uint64_t size, const struct part_probe *p,

@@ -72,6 +72,10 @@ int boot_detect(boot_read_fn read, void *ctx, uint64_t size, const struct part_p
 int boot_detect_check(const struct boot_info *b, const char *image, bool uefi, bool aarch64,
 		      const struct efivars *vars, const struct part_probe *p, struct diag *d);
 
+/* Whether loader.conf's default (a glob, as systemd-boot matches it) names entry e: its file
+ * name with or without ".conf". The first matching entry only, as systemd-boot picks one. */
+bool boot_entry_is_default(const struct boot_info *b, size_t i);
+
 /* Parsers (exposed for tests and fuzzing); all bounded by len. */
 /* GRUB i386-pc: the prefix in an embedded core.img (len bytes: the core and its Reed-Solomon
  * parity, the block list's sectors). The kernel and modules are LZMA-compressed after the

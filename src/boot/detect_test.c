@@ -40,6 +40,24 @@ TEST(boot_conf_value_reads_keys)
 	ASSERT_TRUE(!boot_conf_value(text, 20, "linux", out, sizeof(out)));
 }
 
+TEST(boot_entry_is_default_globs)
+{
+	struct boot_info *b = xcalloc(1, sizeof(*b));
+
+	b->n_entries = 2;
+	snprintf(b->entries[0].file, sizeof(b->entries[0].file), "a-1.conf");
+	snprintf(b->entries[1].file, sizeof(b->entries[1].file), "nixos-generation-2.conf");
+	ASSERT_TRUE(!boot_entry_is_default(b, 0)); /* no default */
+	snprintf(b->loader_default, sizeof(b->loader_default), "nixos-*");
+	ASSERT_TRUE(!boot_entry_is_default(b, 0) && boot_entry_is_default(b, 1));
+	snprintf(b->loader_default, sizeof(b->loader_default), "a-1");
+	ASSERT_TRUE(boot_entry_is_default(b, 0) && !boot_entry_is_default(b, 1));
+	snprintf(b->loader_default, sizeof(b->loader_default), "*");
+	ASSERT_TRUE(boot_entry_is_default(b, 0) && !boot_entry_is_default(b, 1));
+	ASSERT_TRUE(!boot_entry_is_default(b, 5));
+	free(b);
+}
+
 TEST(boot_sdboot_version_finds_the_marker)
 {
 	static const uint8_t bin[] = "MZ....#### LoaderInfo: systemd-boot 252.1 ####\0rest";

@@ -188,8 +188,7 @@ static void print_boot_text(const struct boot_info *b)
 
 		printf("    entry %s (partition %u): title \"%s\", linux %s%s\n", x->file, x->part,
 		       x->title, x->kernel[0] ? x->kernel : "(none)",
-		       b->loader_default[0] && strcmp(b->loader_default, x->file) == 0
-			       ? " [default]" : "");
+		       boot_entry_is_default(b, i) ? " [default]" : "");
 	}
 	if (b->problem[0])
 		printf("    could not read: %s\n", b->problem);
@@ -259,8 +258,7 @@ static void print_boot_json(struct jsonw *w, const struct boot_info *b)
 		if (x->version[0])
 			jsonw_string(w, "version", x->version);
 		jsonw_string(w, "linux", x->kernel);
-		jsonw_bool(w, "default", b->loader_default[0] &&
-					 strcmp(b->loader_default, x->file) == 0);
+		jsonw_bool(w, "default", boot_entry_is_default(b, i));
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
