@@ -283,16 +283,21 @@ static int detect_binary(struct fat_vol *v, const char *path, struct diag *d,
 }
 
 struct entry_list {
+	struct fat_vol *v;
+	struct diag *d;
 	struct boot_info *b;
 	uint32_t part;
 	size_t first;
 };
 
+/* One loader/entries/ *.conf, read as the directory is walked (no second lookup). */
 static int collect_entry(void *ctx, const struct fat_dirent *e)
 {
 	struct entry_list *l = ctx;
-	size_t n = strlen(e->name);
+	size_t n = strlen(e->name), len;
 	struct boot_loader_entry *x;
+	_cleanup_free_ char *text = NULL;
+	int r;
 
 	if (e->is_dir || n < 6 || strcasecmp(e->name + n - 5, ".conf") != 0)
 		return 0;
@@ -301,6 +306,12 @@ static int collect_entry(void *ctx, const struct fat_dirent *e)
 	x = &l->b->entries[l->b->n_entries++];
 	*x = (struct boot_loader_entry){ .part = l->part };
 	copy_str(x->file, sizeof(x->file), e->name, n);
+	r = fat_vol_read_file(l->v, e, BOOT_DETECT_TEXT_MAX, l->d, (uint8_t **)&text, &len);
+	if (r < 0)
+		return r;
+	boot_conf_value(text, len, "title", x->title, sizeof(x->title));
+	boot_conf_value(text, len, "version", x->version, sizeof(x->version));
+	boot_conf_value(text, len, "linux", x->kernel, sizeof(x->kernel));
 	return 0;
 }
 
@@ -324,10 +335,10 @@ static int read_text(struct fat_vol *v, const char *path, struct diag *d, char *
 	return r < 0 ? r : 1;
 }
 
-/* loader/entries/ *.conf of one partition. */
+/* loader/entries/ *.conf of one partition, sorted by file name. */
 static int detect_entries(struct fat_vol *v, uint32_t part, struct diag *d, struct boot_info *b)
 {
-	struct entry_list l = { .b = b, .part = part, .first = b->n_entries };
+	struct entry_list l = { .v = v, .d = d, .b = b, .part = part, .first = b->n_entries };
 	struct fat_dirent dir;
 	int r;
 
@@ -335,25 +346,8 @@ static int detect_entries(struct fat_vol *v, uint32_t part, struct diag *d, stru
 	if (r <= 0 || !dir.is_dir)
 		return r < 0 ? r : 0;
 	r = fat_vol_list(v, &dir, collect_entry, &l, d);
-	if (r < 0)
-		return r;
 	qsort(b->entries + l.first, b->n_entries - l.first, sizeof(b->entries[0]), entry_cmp);
-	for (size_t i = l.first; i < b->n_entries; i++) {
-		struct boot_loader_entry *x = &b->entries[i];
-		_cleanup_free_ char *path = xasprintf("loader/entries/%s", x->file);
-		_cleanup_free_ char *text = NULL;
-		size_t len;
-
-		r = read_text(v, path, d, &text, &len);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			continue;
-		boot_conf_value(text, len, "title", x->title, sizeof(x->title));
-		boot_conf_value(text, len, "version", x->version, sizeof(x->version));
-		boot_conf_value(text, len, "linux", x->kernel, sizeof(x->kernel));
-	}
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static int detect_esp(struct fat_vol *v, uint32_t part, struct diag *d, struct boot_info *b)
