@@ -41,7 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)boot_grub_prefix(data, size, out, sizeof(out));
 	(void)boot_sdboot_version(data, size, out, sizeof(out));
 	(void)boot_conf_value((const char *)data, size, "title", out, sizeof(out));
-	(void)boot_grub_core_prefix(data, size, out, sizeof(out), &d);
+	(void)boot_grub_root_uuid(data, size, out, sizeof(out));
+	{
+		char uuid[64];
+
+		(void)boot_grub_core_prefix(data, size, out, sizeof(out), uuid, sizeof(uuid), &d);
+	}
 	free(info);
 	return 0;
 }

@@ -26,6 +26,7 @@
 
 #define MBR_CODE_END 440u
 #define GRUB_MODULE_MAGIC "mimg"
+#define GRUB_OBJ_TYPE_CONFIG 2u
 #define GRUB_OBJ_TYPE_PREFIX 3u
 #define GRUB_MODULE_CANDIDATES 16 /* 'mimg' occurrences tried (the kernel's code has one) */
 
@@ -60,9 +61,10 @@ bool boot_sdboot_version(const uint8_t *buf, size_t len, char *out, size_t size)
 	return true;
 }
 
-/* Walk a module list at [start, end) for the prefix module. */
-static bool grub_walk_modules(const uint8_t *buf, uint64_t start, uint64_t end, char *out,
-			      size_t size)
+/* Walk a module list at [start, end) for a module of this type: its payload up to its NUL
+ * (*ret_n bytes). */
+static bool grub_walk_modules(const uint8_t *buf, uint64_t start, uint64_t end, uint32_t want,
+			      const char **ret, size_t *ret_n)
 {
 	uint64_t o = start;
 
@@ -71,13 +73,14 @@ static bool grub_walk_modules(const uint8_t *buf, uint64_t start, uint64_t end, 
 
 		if (msize < 8 || msize > end - o)
 			return false;
-		if (type == GRUB_OBJ_TYPE_PREFIX) {
-			const uint8_t *s = buf + o + 8;
-			size_t n = strnlen((const char *)s, msize - 8);
+		if (type == want) {
+			const char *s = (const char *)buf + o + 8;
+			size_t n = strnlen(s, msize - 8);
 
 			if (n == msize - 8)
 				return false; /* not NUL-terminated */
-			copy_str(out, size, (const char *)s, n);
+			*ret = s;
+			*ret_n = n;
 			return true;
 		}
 		o += msize;
@@ -85,7 +88,9 @@ static bool grub_walk_modules(const uint8_t *buf, uint64_t start, uint64_t end, 
 	return false;
 }
 
-bool boot_grub_prefix(const uint8_t *buf, size_t len, char *out, size_t size)
+/* A module of this type in the module area ('mimg' header); false when none. */
+static bool grub_find_module(const uint8_t *buf, size_t len, uint32_t type, const char **ret,
+			     size_t *ret_n)
 {
 	const uint8_t *p = buf;
 	int tries = 0;
@@ -103,7 +108,7 @@ bool boot_grub_prefix(const uint8_t *buf, size_t len, char *out, size_t size)
 			off = le64_get(p + 8);
 			total = le64_get(p + 16);
 			if (off == 24 && total >= off && total <= len - at &&
-			    grub_walk_modules(buf, at + off, at + total, out, size))
+			    grub_walk_modules(buf, at + off, at + total, type, ret, ret_n))
 				return true;
 		}
 		/* struct grub_module_info32: magic, offset (le32), size (le32) */
@@ -111,12 +116,54 @@ bool boot_grub_prefix(const uint8_t *buf, size_t len, char *out, size_t size)
 			off = le32_get(p + 4);
 			total = le32_get(p + 8);
 			if (off == 12 && total >= off && total <= len - at &&
-			    grub_walk_modules(buf, at + off, at + total, out, size))
+			    grub_walk_modules(buf, at + off, at + total, type, ret, ret_n))
 				return true;
 		}
 		p++;
 	}
 	return false;
+}
+
+bool boot_grub_prefix(const uint8_t *buf, size_t len, char *out, size_t size)
+{
+	const char *s;
+	size_t n;
+
+	if (!grub_find_module(buf, len, GRUB_OBJ_TYPE_PREFIX, &s, &n))
+		return false;
+	copy_str(out, size, s, n);
+	return true;
+}
+
+bool boot_grub_root_uuid(const uint8_t *buf, size_t len, char *out, size_t size)
+{
+	const char *s, *line;
+	size_t n, words = 0;
+
+	out[0] = '\0';
+	if (!grub_find_module(buf, len, GRUB_OBJ_TYPE_CONFIG, &s, &n))
+		return false;
+	line = memmem(s, n, "--fs-uuid", 9);
+	if (!line)
+		return false;
+	while (line > s && line[-1] != '\n')
+		line--;
+	/* the line's last word that is not an option, after the command ("search") */
+	for (const char *e = line, *w = NULL; ; e++) {
+		bool end = e == s + n || *e == '\n' || *e == ';';
+
+		if (end || *e == ' ' || *e == '\t') {
+			if (w && *w != '-' && e > w && (size_t)(e - w) < size && words++ > 0)
+				copy_str(out, size, w, (size_t)(e - w));
+			else if (w && *w == '-')
+				words++;
+			w = NULL;
+		} else if (!w)
+			w = e;
+		if (end)
+			break;
+	}
+	return out[0] != '\0';
 }
 
 bool boot_conf_value(const char *text, size_t len, const char *key, char *out, size_t size)
@@ -158,7 +205,7 @@ enum {
 #define GRUB_UNCOMPRESSED_MAX (8u << 20)
 
 int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t size,
-			  struct diag *d)
+			  char *root_uuid, size_t root_size, struct diag *d)
 {
 	static const struct xz_lzma1 props = { .dict_size = 1u << 16, .lc = 3, .lp = 0, .pb = 2 };
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -168,6 +215,8 @@ int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t siz
 	int r;
 
 	out[0] = '\0';
+	if (root_uuid)
+		root_uuid[0] = '\0';
 	if (len < 2 * GRUB_BOOT_SIZE)
 		return diag_fail(d, -EBADMSG, "GRUB core.img: %zu bytes is too short", len);
 	rs = le32_get(k + GRUB_KERNEL_RS_REDUNDANCY);
@@ -187,6 +236,8 @@ int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t siz
 	if (r < 0)
 		return diag_prepend(d, r, "GRUB core.img");
 	(void)boot_grub_prefix(buf, us, out, size);
+	if (root_uuid)
+		(void)boot_grub_root_uuid(buf, us, root_uuid, root_size);
 	return 0;
 }
 
@@ -232,7 +283,8 @@ static void detect_bios(boot_read_fn read, void *ctx, uint64_t size, const struc
 		r = read(ctx, lba * 512, img, len, d);
 		if (r >= 0)
 			r = boot_grub_core_prefix(img, len, b->grub_bios_prefix,
-						  sizeof(b->grub_bios_prefix), d);
+						  sizeof(b->grub_bios_prefix), b->grub_bios_root_uuid,
+						  sizeof(b->grub_bios_root_uuid), d);
 		if (r < 0)
 			note_problem(b, "GRUB core.img", d, r);
 	}
@@ -276,6 +328,7 @@ static int detect_binary(struct fat_vol *v, const char *path, struct diag *d,
 		return r;
 	if (boot_sdboot_version(buf, len, ret->what, sizeof(ret->what)))
 		return 1;
+	(void)boot_grub_root_uuid(buf, len, ret->root_uuid, sizeof(ret->root_uuid));
 	if (boot_grub_prefix(buf, len, ret->prefix, sizeof(ret->prefix)) ||
 	    memmem(buf, len, "GNU GRUB", 8))
 		snprintf(ret->what, sizeof(ret->what), "GRUB");

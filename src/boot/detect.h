@@ -34,6 +34,7 @@ struct boot_efi_binary {
 	uint32_t size;
 	char what[96];     /* "systemd-boot 252.22", "GRUB", "" unknown */
 	char prefix[128];  /* GRUB: its embedded prefix, "" none */
+	char root_uuid[64]; /* GRUB: the UUID its early config's `search --fs-uuid` looks for */
 };
 
 struct boot_info {
@@ -44,7 +45,8 @@ struct boot_info {
 	uint64_t core_lba;   /* GRUB: core.img's first sector (0: not found) */
 	uint64_t core_sectors; /* its sectors, from diskboot.img's block list */
 	uint32_t core_part;  /* the BIOS boot partition holding it, 0: the MBR gap */
-	char grub_bios_prefix[128]; /* "" unknown (i386-pc core.img is LZMA-compressed) */
+	char grub_bios_prefix[128]; /* "" unknown */
+	char grub_bios_root_uuid[64]; /* its early config's `search --fs-uuid`, "" none */
 	/* UEFI: the first FAT partition with an EFI directory (the ESP) */
 	uint32_t esp_part;   /* 0: none found */
 	uint32_t xbootldr_part;
@@ -81,14 +83,17 @@ bool boot_entry_is_default(const struct boot_info *b, size_t i);
  * parity, the block list's sectors). The kernel and modules are LZMA-compressed after the
  * decompressor; their sizes are in the decompressor's header (include/grub/offsets.h), the
  * parity length in GRUB_KERNEL_RS_REDUNDANCY. -EBADMSG naming the field when malformed, 0 and
- * out "" when there is no prefix module. */
+ * out "" when there is no prefix module. root_uuid (may be NULL): boot_grub_root_uuid's. */
 int boot_grub_core_prefix(const uint8_t *core, size_t len, char *out, size_t size,
-			  struct diag *d);
+			  char *root_uuid, size_t root_size, struct diag *d);
 /* "systemd-boot 252.22" from the "#### LoaderInfo: ... ####" marker; false when none. */
 bool boot_sdboot_version(const uint8_t *buf, size_t len, char *out, size_t size);
 /* GRUB's embedded prefix from an uncompressed image's module area ('mimg' header, a
  * module of type OBJ_TYPE_PREFIX); false when none. */
 bool boot_grub_prefix(const uint8_t *buf, size_t len, char *out, size_t size);
+/* The UUID the early config (module OBJ_TYPE_CONFIG) searches the root by: the last non-option
+ * word of its line with "--fs-uuid"; false when none. */
+bool boot_grub_root_uuid(const uint8_t *buf, size_t len, char *out, size_t size);
 /* The value of `key` in a systemd-boot config text (loader.conf, an entry): "key value"
  * lines, '#' comments; the first occurrence. false when absent. */
 bool boot_conf_value(const char *text, size_t len, const char *key, char *out, size_t size);

@@ -114,6 +114,24 @@ TEST(boot_grub_prefix_reads_the_module)
 	ASSERT_TRUE(!boot_grub_prefix(b, n, out, sizeof(out)));
 }
 
+TEST(boot_grub_root_uuid_reads_the_config)
+{
+	uint8_t b[256] = { 0 };
+	char out[64];
+	size_t n;
+
+	/* the config module in the prefix slot's place (type 2) */
+	n = grub_mods(b, true, "set a=1\nsearch --fs-uuid --set=root abc-123 ;x\n", 56);
+	le32_put(b + 32 + 24 + 16, 2);
+	ASSERT_TRUE(boot_grub_root_uuid(b, n, out, sizeof(out)));
+	ASSERT_STR_EQ(out, "abc-123");
+	ASSERT_TRUE(!boot_grub_prefix(b, n, out, sizeof(out)));
+	memset(b, 0, sizeof(b));
+	n = grub_mods(b, true, "search --fs-uuid --set=root\n", 32);
+	le32_put(b + 32 + 24 + 16, 2);
+	ASSERT_TRUE(!boot_grub_root_uuid(b, n, out, sizeof(out)));
+}
+
 /* The image in memory, for boot_detect. */
 struct mem {
 	uint8_t *buf;
@@ -295,13 +313,35 @@ TEST(boot_grub_core_prefix_decompresses_core_img)
 	}
 	ASSERT_EQ(test_run(argv, NULL), 0);
 	ASSERT_OK(read_file(out, 1u << 20, &core, &len));
-	ASSERT_OK(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), &d));
+	ASSERT_OK(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), NULL, 0, &d));
 	ASSERT_STR_EQ(prefix, "(hd0,gpt2)/boot/grub-x");
+	/* grub-mkimage -c: the early config's search */
+	{
+		_cleanup_free_ char *cfg = xasprintf("%s/early.cfg", dir);
+		char *const argv2[] = { (char *)"grub-mkimage", (char *)"-O", (char *)"i386-pc",
+					(char *)"-d", (char *)"/usr/lib/grub/i386-pc", (char *)"-c",
+					cfg, (char *)"-p", (char *)"/boot/grub", (char *)"-o", out,
+					(char *)"biosdisk", (char *)"search_fs_uuid", NULL };
+		_cleanup_free_ uint8_t *core2 = NULL;
+		char uuid[64];
+		size_t len2;
+		FILE *f = fopen(cfg, "w");
+
+		ASSERT_TRUE(f != NULL);
+		fputs("search --no-floppy --fs-uuid --set=root 0123-ABCD\nset prefix=($root)/x\n", f);
+		fclose(f);
+		ASSERT_EQ(test_run(argv2, NULL), 0);
+		ASSERT_OK(read_file(out, 1u << 20, &core2, &len2));
+		ASSERT_OK(boot_grub_core_prefix(core2, len2, prefix, sizeof(prefix), uuid,
+						sizeof(uuid), &d));
+		ASSERT_STR_EQ(prefix, "/boot/grub");
+		ASSERT_STR_EQ(uuid, "0123-ABCD");
+	}
 	/* cut short: the compressed stream ends early */
-	ASSERT_ERR(boot_grub_core_prefix(core, len - 100, prefix, sizeof(prefix), &d), -EBADMSG);
+	ASSERT_ERR(boot_grub_core_prefix(core, len - 100, prefix, sizeof(prefix), NULL, 0, &d), -EBADMSG);
 	/* a parity length past the image */
 	le32_put(core + 512 + 0x10, (uint32_t)len);
-	ASSERT_ERR(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), &d), -EBADMSG);
+	ASSERT_ERR(boot_grub_core_prefix(core, len, prefix, sizeof(prefix), NULL, 0, &d), -EBADMSG);
 	ASSERT_TRUE(strstr(d.msg, "GRUB core.img: parity length ") == d.msg);
 	rm_dir(dir);
 }

@@ -140,6 +140,8 @@ static void print_binary_text(const char *indent, const struct boot_efi_binary *
 	       x->size);
 	if (x->prefix[0])
 		printf(", prefix %s", x->prefix);
+	if (x->root_uuid[0])
+		printf(", root by UUID %s", x->root_uuid);
 	printf("\n");
 }
 
@@ -163,6 +165,8 @@ static void print_boot_text(const struct boot_info *b)
 			printf("MBR gap)");
 		if (b->grub_bios_prefix[0])
 			printf(", prefix %s", b->grub_bios_prefix);
+		if (b->grub_bios_root_uuid[0])
+			printf(", root by UUID %s", b->grub_bios_root_uuid);
 		printf("\n");
 	}
 	if (!b->esp_part)
@@ -203,6 +207,8 @@ static void print_binary_json(struct jsonw *w, const char *key, const struct boo
 		jsonw_string(w, "loader", x->what);
 	if (x->prefix[0])
 		jsonw_string(w, "prefix", x->prefix);
+	if (x->root_uuid[0])
+		jsonw_string(w, "rootUuid", x->root_uuid);
 	jsonw_object_end(w);
 }
 
@@ -223,6 +229,8 @@ static void print_boot_json(struct jsonw *w, const struct boot_info *b)
 				jsonw_uint(w, "partition", b->core_part);
 			if (b->grub_bios_prefix[0])
 				jsonw_string(w, "prefix", b->grub_bios_prefix);
+			if (b->grub_bios_root_uuid[0])
+				jsonw_string(w, "rootUuid", b->grub_bios_root_uuid);
 			jsonw_object_end(w);
 		}
 	}

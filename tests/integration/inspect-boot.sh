@@ -6,7 +6,7 @@
 # `boot-test` refuses an image with nothing to boot before starting QEMU.
 # quick
 . "$(dirname "$0")/../lib.sh"
-require python3 mdir mtype od dd cmp sfdisk
+require python3 mdir mtype od dd cmp sfdisk blkid
 export MTOOLS_SKIP_CHECK=1
 grub_dir=${GRUB_DIR:-/usr/lib/grub/i386-pc}
 grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}
@@ -32,8 +32,13 @@ if [ -f "$grub_dir/boot.img" ]; then
 		img=$T/$name.img
 		build "${common[@]}" --bootloader grub --grub-dir "$grub_dir" --partition-table "$layout" -o "$img"
 		inspect_both "$img" "$name"
-		read -r first n place loader prefix < <(jget "$T/$name.json" \
-			'" ".join(str(x) for x in ([j["boot"]["bios"]["coreImg"][k] for k in ("firstSector", "sectors", "place")] + [j["boot"]["bios"]["loader"], j["boot"]["bios"]["coreImg"]["prefix"]]))')
+		read -r first n place loader prefix ruuid < <(jget "$T/$name.json" \
+			'" ".join(str(x) for x in ([j["boot"]["bios"]["coreImg"][k] for k in ("firstSector", "sectors", "place")] + [j["boot"]["bios"]["loader"], j["boot"]["bios"]["coreImg"]["prefix"], j["boot"]["bios"]["coreImg"]["rootUuid"]]))')
+		# the early config's search finds the root filesystem (blkid's UUID)
+		extract_partition "$img" "$([ "$layout" = legacy ] && echo 1 || echo 2)" "$T/rootfs"
+		[ "$ruuid" = "$(blkid -p -o value -s UUID "$T/rootfs")" ] ||
+			fail "$name: core.img searches UUID $ruuid, the root is $(blkid -p -o value -s UUID "$T/rootfs")"
+		rm -f "$T/rootfs"
 		[ "$loader" = grub ] || fail "$name: loader $loader"
 		# the prefix grub-mkimage -p embeds (build's early config: ($root)/boot/grub)
 		[ "$prefix" = /boot/grub ] || fail "$name: core.img prefix $prefix"
@@ -53,7 +58,7 @@ if [ -f "$grub_dir/boot.img" ]; then
 			cmp <(dd if="$img" bs=512 skip=$((first + n)) count=$((2048 - first - n)) status=none) \
 				<(head -c $(((2048 - first - n) * 512)) /dev/zero) ||
 				fail "$name: data after core.img's $n sectors in the MBR gap"
-			grep -q "BIOS: GRUB, core.img at sectors 1\.\.$n (MBR gap), prefix /boot/grub" "$T/$name.txt" ||
+			grep -q "BIOS: GRUB, core.img at sectors 1\.\.$n (MBR gap), prefix /boot/grub, root by UUID $ruuid" "$T/$name.txt" ||
 				fail "$name: text: $(grep BIOS "$T/$name.txt")"
 			;;
 		legacy+gpt)
@@ -151,6 +156,10 @@ if [ -f "$grub_efi_dir/kernel.img" ]; then
 		fail "efi-grub: prefix"
 	extract_partition "$img" 1 "$T/esp"
 	mtype -i "$T/esp" ::/EFI/BOOT/BOOTX64.EFI | grep -qa /boot/grub || fail "efi-grub: no prefix in the binary"
+	extract_partition "$img" 2 "$T/rootfs"
+	[ "$(jget "$T/efi-grub.json" 'j["boot"]["uefi"]["removable"][0]["rootUuid"]')" = \
+		"$(blkid -p -o value -s UUID "$T/rootfs")" ] || fail "efi-grub: root UUID is not blkid's"
+	rm -f "$T/rootfs"
 	grep -q "EFI/BOOT/BOOTX64.EFI: GRUB, .* bytes, prefix /boot/grub" "$T/efi-grub.txt" ||
 		fail "efi-grub: text"
 	# the same through the qcow2 reader
