@@ -2,7 +2,7 @@
 # `make SANITIZE=1` builds into build-san/ with AddressSanitizer and UBSan; `make fuzz` builds
 # the libFuzzer harnesses of fuzz/ with clang into build-fuzz/ and runs each (fuzz/README.md).
 
-PKGS := zlib nettle json-c libzstd sqlite3 libdeflate libarchive
+PKGS := zlib nettle json-c libzstd sqlite3 libdeflate libarchive liblzma
 CC ?= cc
 ifeq ($(FUZZ),1)
 CC := clang

@@ -78,6 +78,23 @@ cp $c/part/gpt $c/image/tiny.raw
 cp $c/qcow2/disk-zlib.qcow2 $c/vdi/tiny-4k.vdi $c/vhd/tiny-4k.vhd $c/vhd/tiny-fixed.vhd \
 	$c/image/
 cp $c/fat/fat12 $c/image/fat12.raw
+
+# What boots (fuzz_boot): an ESP with systemd-boot's files (up to its last non-zero byte) and a
+# GRUB i386-pc core.img (LZMA-compressed kernel and modules).
+mkdir -p $c/boot
+mkfs.fat -C $t/esp.img 1024 >/dev/null
+MTOOLS_SKIP_CHECK=1 mmd -i $t/esp.img ::/EFI ::/EFI/BOOT ::/EFI/systemd ::/loader ::/loader/entries
+printf 'MZ #### LoaderInfo: systemd-boot 252 ####\0' >$t/bx
+printf 'default nixos-generation-1.conf\ntimeout 5\n' >$t/lc
+printf 'title NixOS\nlinux /EFI/nixos/k.efi\n' >$t/en
+MTOOLS_SKIP_CHECK=1 mcopy -i $t/esp.img $t/bx ::/EFI/BOOT/BOOTX64.EFI
+MTOOLS_SKIP_CHECK=1 mcopy -i $t/esp.img $t/lc ::/loader/loader.conf
+MTOOLS_SKIP_CHECK=1 mcopy -i $t/esp.img $t/en ::/loader/entries/nixos-generation-1.conf
+MTOOLS_SKIP_CHECK=1 mcopy -i $t/esp.img $t/en "::/loader/entries/a very long entry name.conf"
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d[:len(d.rstrip(b"\0"))])' \
+	$t/esp.img $c/boot/esp-fat12
+grub-mkimage -O i386-pc -d /usr/lib/grub/i386-pc -p /boot/grubXYZ -o $c/boot/grub-core-i386-pc \
+	biosdisk part_msdos
 du -sh $c
 
 # The tar reader (--root-tar): pax with xattrs, ACLs, a hard link, a symlink, a device, a

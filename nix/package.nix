@@ -10,6 +10,7 @@
 , libdeflate
 , sqlite
 , libarchive
+, xz
 }:
 
 stdenv.mkDerivation {
@@ -26,7 +27,7 @@ stdenv.mkDerivation {
   };
 
   nativeBuildInputs = [ pkg-config ];
-  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite libarchive ];
+  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite libarchive xz ];
 
   makeFlags = [ "CC=${stdenv.cc.targetPrefix}cc" ];
   enableParallelBuilding = true;

@@ -8,7 +8,7 @@ sudo=""
 pkgs=(
 	# build
 	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
-	libdeflate-dev libarchive-dev
+	libdeflate-dev libarchive-dev liblzma-dev
 	libsqlite3-dev
 	# make fuzz: libFuzzer harnesses (clang -fsanitize=fuzzer)
 	clang libclang-rt-14-dev

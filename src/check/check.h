@@ -42,6 +42,19 @@ struct check_opts {
 	enum check_accel accel;
 	enum check_arch arch;
 	const char *qemu; /* the binary; NULL: the architecture's qemu-system-* */
+	/* Watching the run (cli/ prints; check/ stays silent). on_serial gets every chunk of
+	 * the guest's serial output as it arrives (raw bytes, NULs included); on_wait is called
+	 * every heartbeat_s seconds (0: never) while a check waits, with what it waits for
+	 * ("/login:/", "ssh", "guest agent"), the seconds since QEMU started and the console
+	 * bytes so far. */
+	void (*on_serial)(void *ctx, const char *buf, size_t len);
+	void (*on_wait)(void *ctx, const char *what, double seconds, unsigned timeout_s,
+			size_t serial_bytes);
+	unsigned heartbeat_s;
+	void *ctx;
+	/* Refuse an image the firmware has nothing to boot on before starting QEMU
+	 * (boot/detect.c): -ENOEXEC with the reason. */
+	bool no_boot_check;
 };
 
 enum check_kind { CHECK_SERIAL, CHECK_SSH, CHECK_GUEST_PING, CHECK_GUEST_OSINFO, CHECK_N };

@@ -21,8 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot/detect.h"
+#include "boot/efivars.h"
 #include "boot/find.h"
 #include "format/reader.h"
+#include "part/part.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
@@ -131,7 +134,11 @@ struct check_run {
 	double t0;
 	char *serial;
 	size_t serial_len;
+	size_t serial_total; /* every byte received, NULs included */
 	bool exited;
+	const struct check_opts *o;
+	const char *waiting; /* what on_wait is told */
+	double next_beat;
 };
 
 static void check_run_done(struct check_run *c)
@@ -250,6 +257,13 @@ static void check_pump_serial(struct check_run *c, int ms)
 	char buf[65536];
 	ssize_t k;
 
+	if (c->o && c->o->on_wait && c->o->heartbeat_s && c->waiting && check_now() >= c->next_beat) {
+		while (c->next_beat <= check_now()) /* one line, also after a long wait */
+			c->next_beat += c->o->heartbeat_s;
+		c->o->on_wait(c->o->ctx, c->waiting, check_now() - c->t0,
+			      c->o->timeout_s ? c->o->timeout_s : CHECK_DEFAULT_TIMEOUT,
+			      c->serial_total);
+	}
 	if (c->serial_fd < 0) {
 		if (ms > 0)
 			poll(NULL, 0, ms);
@@ -264,6 +278,9 @@ static void check_pump_serial(struct check_run *c, int ms)
 		c->exited = true;
 		return;
 	}
+	c->serial_total += (size_t)k;
+	if (c->o && c->o->on_serial)
+		c->o->on_serial(c->o->ctx, buf, (size_t)k);
 	if (c->serial_len + (size_t)k > CHECK_SERIAL_MAX) {
 		/* keep the newest half */
 		size_t keep = CHECK_SERIAL_MAX / 2;
@@ -459,15 +476,46 @@ static void check_qemu_error(const struct check_run *c, char *out, size_t size)
 	snprintf(out, size, "%s", line ? line + 1 : (char *)buf);
 }
 
-/* The image's format and architecture when not given. A partition table that cannot be read
- * boots as x86-64: the firmware judges the image, not this guess. */
+static int check_read(void *ctx, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	return image_input_read(ctx, off, buf, len, d);
+}
+
+static int check_detect_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+	return image_input_read(ctx, off, buf, len, d);
+}
+
+/* Refuse an image the firmware has nothing to boot on (boot/detect.c), before QEMU runs. A
+ * table that cannot be read is left to the firmware. */
+static int check_bootable(const struct check_opts *o, struct image_input *in, struct diag *d)
+{
+	const struct check_machine *m = check_machine_get(o->arch);
+	_cleanup_(part_probe_freep) struct part_probe *p = NULL;
+	_cleanup_(efivars_freep) struct efivars *vars = NULL;
+	_cleanup_free_ struct boot_info *b = xcalloc(1, sizeof(*b));
+	struct part_probe_io io = { check_read, in };
+	struct diag ignored = { 0 };
+	bool uefi = o->firmware == CHECK_FIRMWARE_UEFI;
+
+	if (part_probe_io(&io, in->reader->virtual_size, &ignored, &p) < 0)
+		return 0;
+	(void)boot_detect(check_detect_read, in, in->reader->virtual_size, p, &ignored, b);
+	if (uefi && efivars_load(o->efi_vars ? o->efi_vars : m->uefi_vars, &ignored, &vars) < 0)
+		vars = NULL;
+	return boot_detect_check(b, o->image, uefi, o->arch == CHECK_ARCH_AARCH64, vars, p, d);
+}
+
+/* The image's format and architecture when not given, and whether it has something to boot.
+ * A partition table that cannot be read boots as x86-64: the firmware judges the image, not
+ * this guess. */
 static int check_resolve(struct check_opts *o, struct diag *d)
 {
-	struct image_input *in = NULL;
+	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	struct diag ignored = { 0 };
 	int r;
 
-	if (o->format && o->arch != CHECK_ARCH_AUTO)
+	if (o->format && o->arch != CHECK_ARCH_AUTO && o->no_boot_check)
 		return 0;
 	r = image_reader_open(o->image, o->format, d, &in);
 	if (r < 0)
@@ -476,10 +524,11 @@ static int check_resolve(struct check_opts *o, struct diag *d)
 		o->format = in->reader->ops->name; /* a static string */
 	if (o->arch == CHECK_ARCH_AUTO && check_arch_detect(in, &ignored, &o->arch) < 0)
 		o->arch = CHECK_ARCH_X86_64;
-	image_input_free(in);
 	if (o->firmware == CHECK_FIRMWARE_BIOS && !check_machine_get(o->arch)->has_bios)
 		return diag_fail(d, -EINVAL, "%s: an %s image boots only with --firmware uefi",
 				 o->image, check_arch_name(o->arch));
+	if (!o->no_boot_check)
+		return check_bootable(o, in, d);
 	return 0;
 }
 
@@ -499,7 +548,8 @@ static void check_pick_accel(const struct check_opts *o, struct check_report *re
 
 int check_boot(const struct check_opts *o, struct diag *d, struct check_report *ret)
 {
-	struct check_run c = { .pid = -1, .serial_fd = -1 };
+	struct check_run c = { .pid = -1, .serial_fd = -1, .o = o };
+	char waiting[160];
 	struct check_report rep = { 0 };
 	struct check_opts oo = *o;
 	struct sigaction sa = { .sa_handler = check_on_signal }, old[3];
@@ -532,6 +582,9 @@ int check_boot(const struct check_opts *o, struct diag *d, struct check_report *
 		return r;
 	}
 	deadline = c.t0 + (o->timeout_s ? o->timeout_s : CHECK_DEFAULT_TIMEOUT);
+	c.next_beat = c.t0 + o->heartbeat_s;
+	snprintf(waiting, sizeof(waiting), "/%s/", o->expect ? o->expect : CHECK_DEFAULT_EXPECT);
+	c.waiting = waiting;
 
 	while (!matched && check_now() < deadline && !c.exited) {
 		check_pump_serial(&c, 200);
@@ -554,8 +607,10 @@ int check_boot(const struct check_opts *o, struct diag *d, struct check_report *
 				  c.exited ? "QEMU exited without a match"
 					   : "no match before the timeout");
 	}
+	c.waiting = "an SSH-2.0- banner";
 	if (o->ssh)
 		check_ssh(&c, &rep, deadline);
+	c.waiting = "the guest agent";
 	if (o->guest_agent)
 		check_guest_agent(&c, &rep, deadline);
 	rep.total_seconds = check_now() - c.t0;

@@ -3,10 +3,12 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/check.h"
 #include "util/diag.h"
@@ -18,6 +20,8 @@ static const char boot_test_usage[] =
 	"                             [--arch auto|x86-64|aarch64] [--accel auto|kvm|tcg]\n"
 	"                             [--expect-serial REGEX] [--ssh] [--guest-agent]\n"
 	"                             [--timeout S] [--json]\n"
+	"                             [--serial-log FILE] [--console] [--quiet]\n"
+	"                             [--no-boot-check]\n"
 	"\n"
 	"Boots IMAGE (raw, qcow2, vdi or vhd; opened with snapshot=on, never changed) in\n"
 	"qemu-system-x86_64 (q35) or qemu-system-aarch64 (virt, cortex-a57, AAVMF) on virtio,\n"
@@ -29,8 +33,15 @@ static const char boot_test_usage[] =
 	"                    (--guest-agent) the guest agent answers both\n"
 	"Prints PASS or FAIL per check, the accelerator used and why, and exits 1 when any\n"
 	"check failed. QEMU is stopped on every path, timeouts and signals included.\n"
+	"Before starting QEMU it fails at once when the image has nothing the firmware can\n"
+	"boot: for bios no boot code in the MBR; for uefi no EFI/BOOT/BOOTX64.EFI (aarch64:\n"
+	"BOOTAA64.EFI) on the ESP (the first FAT partition with an EFI directory) and no\n"
+	"Boot#### entry for one of the image's partitions in the variable store\n"
+	"(--no-boot-check starts QEMU anyway). While it waits it prints a line on stderr every\n"
+	"10 s (\"boot-test: waiting for /login:/ (20 s of 300 s, 1.2 KiB of console\n"
+	"output)\"), unless --console or --quiet.\n"
 	"\n"
-	"      --firmware F      uefi (OVMF, default) or bios (SeaBIOS)\n"
+	"      --firmware F      uefi (OVMF, default; also efi) or bios (SeaBIOS)\n"
 	"      --efi-vars F      UEFI variable store to start from (copied; default: the\n"
 	"                        first there of build's --efi-vars-template list, Debian's\n"
 	"                        " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd, aarch64:\n"
@@ -42,7 +53,13 @@ static const char boot_test_usage[] =
 	"      --expect-serial R POSIX extended regex for the console\n"
 	"      --timeout S       seconds for the whole run (300)\n"
 	"      --kvm             --accel kvm\n"
-	"      --json            machine-readable report on stdout\n";
+	"      --json            machine-readable report on stdout\n"
+	"      --serial-log FILE write the guest's whole serial output to FILE as it\n"
+	"                        arrives (also when a check fails or times out)\n"
+	"      --console         copy the guest's serial console to stderr as it arrives\n"
+	"      --quiet           no heartbeat lines\n"
+	"      --no-boot-check   start QEMU even when the image seems to have nothing to\n"
+	"                        boot (a loader the check does not know, a firmware shell)\n";
 
 enum {
 	OPT_FIRMWARE = 0x100,
@@ -55,6 +72,10 @@ enum {
 	OPT_ACCEL,
 	OPT_ARCH,
 	OPT_JSON,
+	OPT_SERIAL_LOG,
+	OPT_CONSOLE,
+	OPT_QUIET,
+	OPT_NO_BOOT_CHECK,
 };
 
 static const struct option boot_test_options[] = {
@@ -68,9 +89,65 @@ static const struct option boot_test_options[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "arch", required_argument, NULL, OPT_ARCH },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
+	{ "console", no_argument, NULL, OPT_CONSOLE },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "no-boot-check", no_argument, NULL, OPT_NO_BOOT_CHECK },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
+
+#define BOOT_TEST_HEARTBEAT_S 10
+
+/* Where the serial output goes as it arrives. */
+struct boot_test_watch {
+	int log_fd;   /* --serial-log, -1: none */
+	bool console; /* --console: to stderr */
+	const char *log_path;
+	bool log_failed;
+};
+
+static void boot_test_write_all(int fd, const char *buf, size_t len, bool *failed)
+{
+	while (len > 0 && !*failed) {
+		ssize_t k = write(fd, buf, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			*failed = true;
+			return;
+		}
+		buf += k;
+		len -= (size_t)k;
+	}
+}
+
+static void boot_test_on_serial(void *ctx, const char *buf, size_t len)
+{
+	struct boot_test_watch *w = ctx;
+	bool ignored = false;
+
+	if (w->log_fd >= 0)
+		boot_test_write_all(w->log_fd, buf, len, &w->log_failed);
+	if (w->console)
+		boot_test_write_all(STDERR_FILENO, buf, len, &ignored);
+}
+
+static void boot_test_on_wait(void *ctx, const char *what, double seconds, unsigned timeout_s,
+			      size_t serial_bytes)
+{
+	(void)ctx;
+	if (serial_bytes < 1024)
+		log_info("boot-test: waiting for %s (%.0f s of %u s, %zu bytes of console output)",
+			 what, seconds, timeout_s, serial_bytes);
+	else
+		log_info("boot-test: waiting for %s (%.0f s of %u s, %.1f %s of console output)",
+			 what, seconds, timeout_s,
+			 serial_bytes < (1u << 20) ? serial_bytes / 1024.0
+						   : serial_bytes / 1048576.0,
+			 serial_bytes < (1u << 20) ? "KiB" : "MiB");
+}
 
 static void boot_test_print_json(const struct check_report *rep, bool ok)
 {
@@ -107,7 +184,8 @@ int cli_boot_test(int argc, char **argv)
 	};
 	struct check_report rep;
 	struct diag d = { 0 };
-	bool json = false, ok = true;
+	struct boot_test_watch watch = { .log_fd = -1 };
+	bool json = false, ok = true, quiet = false;
 	char *end;
 	int c, r;
 
@@ -119,12 +197,12 @@ int cli_boot_test(int argc, char **argv)
 			fputs(boot_test_usage, stdout);
 			return 0;
 		case OPT_FIRMWARE:
-			if (strcmp(optarg, "uefi") == 0)
+			if (strcmp(optarg, "uefi") == 0 || strcmp(optarg, "efi") == 0)
 				o.firmware = CHECK_FIRMWARE_UEFI;
 			else if (strcmp(optarg, "bios") == 0)
 				o.firmware = CHECK_FIRMWARE_BIOS;
 			else {
-				log_error("--firmware %s: use bios or uefi", optarg);
+				log_error("--firmware %s: use bios or uefi (or efi)", optarg);
 				return 2;
 			}
 			break;
@@ -173,6 +251,18 @@ int cli_boot_test(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_SERIAL_LOG:
+			watch.log_path = optarg;
+			break;
+		case OPT_CONSOLE:
+			watch.console = true;
+			break;
+		case OPT_QUIET:
+			quiet = true;
+			break;
+		case OPT_NO_BOOT_CHECK:
+			o.no_boot_check = true;
+			break;
 		case ':':
 			log_error("%s needs a value (see mkdiskimage boot-test --help)",
 				  argv[optind - 1]);
@@ -192,7 +282,28 @@ int cli_boot_test(int argc, char **argv)
 		log_error("--efi-vars needs --firmware uefi");
 		return 2;
 	}
+	if (watch.log_path) {
+		watch.log_fd = open(watch.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (watch.log_fd < 0) {
+			log_error("--serial-log %s: cannot create: %s", watch.log_path,
+				  strerror(errno));
+			return 1;
+		}
+	}
+	o.on_serial = boot_test_on_serial;
+	o.ctx = &watch;
+	if (!quiet && !watch.console) {
+		o.on_wait = boot_test_on_wait;
+		o.heartbeat_s = BOOT_TEST_HEARTBEAT_S;
+	}
 	r = check_boot(&o, &d, &rep);
+	if (watch.log_fd >= 0) {
+		if (close(watch.log_fd) < 0)
+			watch.log_failed = true;
+		if (watch.log_failed)
+			log_warning("--serial-log %s: could not write all of the console output",
+				    watch.log_path);
+	}
 	if (r < 0) {
 		log_error("%s", diag_message(&d, r));
 		return 1;

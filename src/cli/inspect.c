@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "boot/detect.h"
 #include "format/reader.h"
 #include "fs/fs.h"
 #include "part/part.h"
@@ -17,6 +19,7 @@
 #include "util/log.h"
 #include "util/textesc.h"
 #include "util/uuid.h"
+#include "util/xalloc.h"
 
 /* Reads of one partition, for the filesystem probes. */
 struct part_reader {
@@ -126,6 +129,153 @@ static void print_fs_json(struct jsonw *w, const struct fs_probe *fs)
 static int inspect_print(struct image_input *in, const struct part_probe *l, bool json,
 			 struct diag *d);
 
+static int detect_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+	return image_input_read(ctx, off, buf, len, d);
+}
+
+static void print_binary_text(const char *indent, const struct boot_efi_binary *x)
+{
+	printf("%s%s: %s, %u bytes", indent, x->path, x->what[0] ? x->what : "unknown loader",
+	       x->size);
+	if (x->prefix[0])
+		printf(", prefix %s", x->prefix);
+	if (x->root_uuid[0])
+		printf(", root by UUID %s", x->root_uuid);
+	printf("\n");
+}
+
+static void print_boot_text(const struct boot_info *b)
+{
+	printf("  boot:\n");
+	if (!b->mbr_signature || !b->mbr_code)
+		printf("    BIOS: nothing to boot (%s)\n",
+		       b->mbr_signature ? "no MBR boot code" : "no MBR");
+	else if (!b->grub_bios)
+		printf("    BIOS: MBR boot code (not GRUB's)\n");
+	else if (!b->core_lba)
+		printf("    BIOS: GRUB boot.img in the MBR; no core.img where it points\n");
+	else {
+		printf("    BIOS: GRUB, core.img at sectors %llu..%llu (",
+		       (unsigned long long)b->core_lba,
+		       (unsigned long long)(b->core_lba + b->core_sectors - 1));
+		if (b->core_part)
+			printf("BIOS boot partition %u)", b->core_part);
+		else
+			printf("MBR gap)");
+		if (b->grub_bios_prefix[0])
+			printf(", prefix %s", b->grub_bios_prefix);
+		if (b->grub_bios_root_uuid[0])
+			printf(", root by UUID %s", b->grub_bios_root_uuid);
+		printf("\n");
+	}
+	if (!b->esp_part)
+		printf("    UEFI: no ESP (no FAT partition with an EFI directory)\n");
+	else {
+		printf("    UEFI: ESP partition %u, removable path %s\n", b->esp_part,
+		       b->n_removable ? "present" : "absent");
+		for (size_t i = 0; i < b->n_removable; i++)
+			print_binary_text("      ", &b->removable[i]);
+		if (b->sdboot.path[0])
+			print_binary_text("      ", &b->sdboot);
+	}
+	if (b->xbootldr_part)
+		printf("    XBOOTLDR: partition %u\n", b->xbootldr_part);
+	if (b->has_loader_conf) {
+		_cleanup_free_ char *def = text_escape(b->loader_default);
+
+		printf("    loader.conf: default %s, timeout %s\n", def[0] ? def : "(none)",
+		       b->loader_timeout[0] ? b->loader_timeout : "(none)");
+	}
+	for (size_t i = 0; i < b->n_entries; i++) {
+		const struct boot_loader_entry *x = &b->entries[i];
+
+		printf("    entry %s (partition %u): title \"%s\", linux %s%s\n", x->file, x->part,
+		       x->title, x->kernel[0] ? x->kernel : "(none)",
+		       boot_entry_is_default(b, i) ? " [default]" : "");
+	}
+	if (b->problem[0])
+		printf("    could not read: %s\n", b->problem);
+}
+
+static void print_binary_json(struct jsonw *w, const char *key, const struct boot_efi_binary *x)
+{
+	jsonw_object_begin(w, key);
+	jsonw_string(w, "path", x->path);
+	jsonw_uint(w, "size", x->size);
+	if (x->what[0])
+		jsonw_string(w, "loader", x->what);
+	if (x->prefix[0])
+		jsonw_string(w, "prefix", x->prefix);
+	if (x->root_uuid[0])
+		jsonw_string(w, "rootUuid", x->root_uuid);
+	jsonw_object_end(w);
+}
+
+static void print_boot_json(struct jsonw *w, const struct boot_info *b)
+{
+	jsonw_object_begin(w, "boot");
+	jsonw_object_begin(w, "bios");
+	jsonw_bool(w, "mbrSignature", b->mbr_signature);
+	jsonw_bool(w, "mbrBootCode", b->mbr_code);
+	if (b->grub_bios) {
+		jsonw_string(w, "loader", "grub");
+		if (b->core_lba) {
+			jsonw_object_begin(w, "coreImg");
+			jsonw_uint(w, "firstSector", b->core_lba);
+			jsonw_uint(w, "sectors", b->core_sectors);
+			jsonw_string(w, "place", b->core_part ? "bios-boot-partition" : "mbr-gap");
+			if (b->core_part)
+				jsonw_uint(w, "partition", b->core_part);
+			if (b->grub_bios_prefix[0])
+				jsonw_string(w, "prefix", b->grub_bios_prefix);
+			if (b->grub_bios_root_uuid[0])
+				jsonw_string(w, "rootUuid", b->grub_bios_root_uuid);
+			jsonw_object_end(w);
+		}
+	}
+	jsonw_object_end(w);
+	jsonw_object_begin(w, "uefi");
+	if (b->esp_part)
+		jsonw_uint(w, "esp", b->esp_part);
+	if (b->xbootldr_part)
+		jsonw_uint(w, "xbootldr", b->xbootldr_part);
+	jsonw_bool(w, "removablePath", b->n_removable > 0);
+	jsonw_array_begin(w, "removable");
+	for (size_t i = 0; i < b->n_removable; i++)
+		print_binary_json(w, NULL, &b->removable[i]);
+	jsonw_array_end(w);
+	if (b->sdboot.path[0])
+		print_binary_json(w, "systemdBoot", &b->sdboot);
+	if (b->has_loader_conf) {
+		jsonw_object_begin(w, "loaderConf");
+		if (b->loader_default[0])
+			jsonw_string(w, "default", b->loader_default);
+		if (b->loader_timeout[0])
+			jsonw_string(w, "timeout", b->loader_timeout);
+		jsonw_object_end(w);
+	}
+	jsonw_array_begin(w, "entries");
+	for (size_t i = 0; i < b->n_entries; i++) {
+		const struct boot_loader_entry *x = &b->entries[i];
+
+		jsonw_object_begin(w, NULL);
+		jsonw_string(w, "file", x->file);
+		jsonw_uint(w, "partition", x->part);
+		jsonw_string(w, "title", x->title);
+		if (x->version[0])
+			jsonw_string(w, "version", x->version);
+		jsonw_string(w, "linux", x->kernel);
+		jsonw_bool(w, "default", boot_entry_is_default(b, i));
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_object_end(w);
+	if (b->problem[0])
+		jsonw_string(w, "problem", b->problem);
+	jsonw_object_end(w);
+}
+
 int cli_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -213,9 +363,11 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 {
 	const char *path = in->path, *format = in->reader->ops->name;
 	uint64_t size = in->reader->virtual_size;
+	struct boot_info *boot = xcalloc(1, sizeof(*boot));
 	struct jsonw w;
 	int r;
 
+	(void)boot_detect(detect_read, in, size, l, d, boot);
 	if (json) {
 		jsonw_init(&w, stdout);
 		jsonw_object_begin(&w, NULL);
@@ -253,6 +405,7 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 		r = inspect_fs(in, off, len, d, &fs);
 		if (r < 0) {
 			log_error("partition %zu: %s", i + 1, diag_message(d, r));
+			free(boot);
 			return 1;
 		}
 		if (json) {
@@ -272,20 +425,29 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 		} else {
 			if (p) {
 				uuid_format(p->uuid, u);
-				printf("  partition %u: %s, bytes %llu..%llu (%llu MiB)%s%s%s\n",
+				/* below 1 MiB (hybrid's BIOS boot partition) in KiB */
+				printf("  partition %u: %s, bytes %llu..%llu (%llu %s)%s%s%s\n",
 				       p->number, entry_type_name(l, p, tbuf),
 				       (unsigned long long)off, (unsigned long long)(off + len),
-				       (unsigned long long)(len >> 20),
+				       (unsigned long long)(len >= (1u << 20) ? len >> 20 : len >> 10),
+				       len >= (1u << 20) ? "MiB" : "KiB",
 				       uuid_is_null(p->uuid) ? "" : ", PARTUUID ",
 				       uuid_is_null(p->uuid) ? "" : u, "");
 			} else
 				printf("  whole disk:\n");
-			print_fs_text(&fs);
+			if (p && !fs.ops && boot->core_lba && boot->core_part == p->number)
+				printf("    GRUB core.img, %llu sectors\n",
+				       (unsigned long long)boot->core_sectors);
+			else
+				print_fs_text(&fs);
 		}
 	}
 	if (json) {
 		jsonw_array_end(&w);
+		print_boot_json(&w, boot);
 		jsonw_object_end(&w);
-	}
+	} else
+		print_boot_text(boot);
+	free(boot);
 	return 0;
 }
