@@ -501,8 +501,16 @@ static int check_bootable(const struct check_opts *o, struct image_input *in, st
 	if (part_probe_io(&io, in->reader->virtual_size, &ignored, &p) < 0)
 		return 0;
 	(void)boot_detect(check_detect_read, in, in->reader->virtual_size, p, &ignored, b);
-	if (uefi && efivars_load(o->efi_vars ? o->efi_vars : m->uefi_vars, &ignored, &vars) < 0)
-		vars = NULL;
+	if (uefi) {
+		_cleanup_free_ char *found = NULL;
+		const char *path = o->efi_vars;
+
+		if (!path && boot_find(BOOT_FIND_EFI_VARS, m->arch, &(struct boot_find_where){ 0 },
+				       &ignored, &found) == 0)
+			path = found;
+		if (!path || efivars_load(path, &ignored, &vars) < 0)
+			vars = NULL;
+	}
 	return boot_detect_check(b, o->image, uefi, o->arch == CHECK_ARCH_AARCH64, vars, p, d);
 }
 
