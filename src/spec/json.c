@@ -213,7 +213,8 @@ int spec_json_contents(struct spec_json_ctx *c, const char *key, struct json_obj
 }
 
 /* "partitions": the disk's own list (struct spec_partition). Paths resolve as every other
- * path of the file; "size" is "auto", "rest", a size ("512M") or a number of MiB. */
+ * path of the file; "size" is "auto", "rest", a size ("512M") or a number of MiB (as
+ * minSize, maxSize and additionalSpace: a number without a suffix is MiB everywhere). */
 static const char *const spec_partition_keys[] = {
 	"type",	      "label",	 "fsLabel", "uuid",	"fsUuid",	   "fs",
 	"contents",   "size",	 "minSize", "maxSize",	"additionalSpace", "bootable",
@@ -233,7 +234,7 @@ static int spec_json_partition_unknown(struct spec_json_ctx *c, size_t i, const 
 			 i, k);
 }
 
-/* "size": auto, rest, a size, or a JSON number of MiB. */
+/* "size": auto, rest, a size, or a number of MiB. */
 static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 				    struct json_object *v, struct spec_partition *p)
 {
@@ -241,18 +242,7 @@ static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 	uint64_t n;
 	int r;
 
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t mib = json_object_get_int64(v);
-
-		if (mib <= 0 || (uint64_t)mib > (UINT64_MAX >> 20))
-			return diag_fail(c->d, -EINVAL, "%s %" PRId64 ": not a number of MiB from 1 "
-					 "(or use \"auto\", \"rest\" or a size such as \"512M\")",
-					 name, mib);
-		p->size_kind = SPEC_PART_SIZE_FIXED;
-		p->size_bytes = (uint64_t)mib << 20;
-		return 0;
-	}
-	r = spec_json_text(c, name, v, false,
+	r = spec_json_text(c, name, v, true,
 			   "\"auto\", \"rest\", a size such as \"512M\" or a number of MiB", &t,
 			   &what);
 	if (r < 0)
@@ -278,12 +268,13 @@ static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 	return 0;
 }
 
-/* minSize, maxSize, additionalSpace: a size as text ("512M"). */
+/* minSize, maxSize, additionalSpace: a size ("512M") or a number of MiB. */
 static int spec_json_partition_bytes(struct spec_json_ctx *c, const char *name,
 				     struct json_object *v, uint64_t *field)
 {
 	_cleanup_free_ char *t = NULL, *what = NULL;
-	int r = spec_json_text(c, name, v, false, "a size such as \"512M\"", &t, &what);
+	int r = spec_json_text(c, name, v, true, "a size such as \"512M\" or a number of MiB", &t,
+			       &what);
 
 	if (r < 0)
 		return r;

@@ -163,15 +163,31 @@ TEST(json_disk_size_forms)
 	}
 }
 
-TEST(json_sizes_as_numbers_are_bytes)
+TEST(json_sizes_as_numbers_are_mib)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
 	struct diag d;
 
-	/* numfmt reads "1048576" as bytes: so does a JSON number here. */
-	ASSERT_OK(load("{\"additionalSpace\": 1048576, \"bootSize\": \"1.5G\"}", &s, &d));
-	ASSERT_EQ(s->additional_space_bytes, 1048576);
+	/* a number means MiB for every size key, as make-disk-image's diskSize */
+	ASSERT_OK(load("{\"additionalSpace\": 512, \"bootSize\": \"1.5G\", \"diskSize\": 2048}",
+		       &s, &d));
+	ASSERT_EQ(s->additional_space_bytes, 512ull << 20);
 	ASSERT_EQ(s->boot_size_bytes, 1536ull << 20);
+	ASSERT_EQ(s->disk_size_bytes, 2048ull << 20);
+	s = image_spec_free(s);
+	/* a numeric string too, and a fraction of a MiB */
+	ASSERT_OK(load("{\"additionalSpace\": \"64\", \"bootSize\": 0.5, \"clusterSize\": 2}", &s,
+		       &d));
+	ASSERT_EQ(s->additional_space_bytes, 64ull << 20);
+	ASSERT_EQ(s->boot_size_bytes, 512ull << 10);
+	ASSERT_EQ(s->cluster_size, 2u << 20);
+	s = image_spec_free(s);
+	ASSERT_OK(load("{\"partitions\": [{\"type\": \"root\", \"size\": \"100\", \"minSize\": 8, "
+		       "\"maxSize\": \"16\", \"additionalSpace\": 4}]}", &s, &d));
+	ASSERT_EQ(s->partitions[0].size_bytes, 100ull << 20);
+	ASSERT_EQ(s->partitions[0].min_bytes, 8ull << 20);
+	ASSERT_EQ(s->partitions[0].max_bytes, 16ull << 20);
+	ASSERT_EQ(s->partitions[0].additional_space_bytes, 4ull << 20);
 }
 
 TEST(json_null_keeps_defaults)
@@ -264,7 +280,8 @@ TEST(json_wrong_types)
 	ASSERT_LOAD_FAILS("{\"diskSize\": true}", -EINVAL,
 			  ": diskSize: expected \"auto\" or a number of MiB, got boolean");
 	ASSERT_LOAD_FAILS("{\"additionalSpace\": {}}", -EINVAL,
-			  ": additionalSpace: expected a size such as \"512M\", got object");
+			  ": additionalSpace: expected a size such as \"512M\" or a number of MiB, got "
+			  "object");
 	ASSERT_LOAD_FAILS("{\"rootGPUID\": 1}", -EINVAL,
 			  ": rootGPUID: expected a UUID string, got int");
 	ASSERT_LOAD_FAILS("{\"owner\": 0}", -EINVAL,
@@ -317,8 +334,8 @@ TEST(json_bad_values)
 	ASSERT_LOAD_FAILS("{\"diskSize\": \"99999999999\"}", -ERANGE,
 			  ": diskSize \"99999999999\": too large (use \"auto\" or MiB, e.g. 2048)");
 	ASSERT_LOAD_FAILS("{\"additionalSpace\": \"1Ki\"}", -EINVAL,
-			  ": additionalSpace \"1Ki\": not a size (use a number with an optional K, "
-			  "M, G, T, P or E suffix, e.g. 512M)");
+			  ": additionalSpace \"1Ki\": not a size (use a number of MiB, or one with "
+			  "a K, M, G, T, P or E suffix, e.g. 512M)");
 	ASSERT_LOAD_FAILS("{\"bootSize\": \"16E\"}", -ERANGE,
 			  ": bootSize \"16E\": too large (at most 2T: a FAT boot partition holds "
 			  "at most 2 TiB)");
@@ -369,7 +386,7 @@ TEST(json_format_options)
 	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
 	struct diag d;
 
-	ASSERT_OK(load("{\"clusterSize\": 2097152, \"compression\": \"deflate\", \"threads\": 2, "
+	ASSERT_OK(load("{\"clusterSize\": \"2M\", \"compression\": \"deflate\", \"threads\": 2, "
 		       "\"vpcSubformat\": \"dynamic\", \"compressionLevel\": 9}",
 		       &s, &d));
 	ASSERT_EQ(s->compression_level, 9);
@@ -378,11 +395,16 @@ TEST(json_format_options)
 	ASSERT_EQ(s->threads, 2);
 	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_DYNAMIC);
 	s = image_spec_free(s);
-	ASSERT_OK(load("{\"clusterSize\": \"512\", \"vpcSubformat\": \"fixed\"}", &s, &d));
+	ASSERT_OK(load("{\"clusterSize\": \"0.5K\", \"vpcSubformat\": \"fixed\"}", &s, &d));
 	ASSERT_EQ(s->cluster_size, 512);
 	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_FIXED);
 	ASSERT_LOAD_FAILS("{\"clusterSize\": 1000}", -EINVAL,
-			  ": clusterSize 1000: not a power of two from 512 to 2M (use e.g. 64K)");
+			  ": clusterSize 1000: not a power of two from 0.5K to 2M (use e.g. 64K; a "
+			  "number without a suffix is MiB)");
+	/* 65536 is MiB like every bare number: refused, not 64K */
+	ASSERT_LOAD_FAILS("{\"clusterSize\": 65536}", -EINVAL,
+			  ": clusterSize 65536: not a power of two from 0.5K to 2M (use e.g. 64K; a "
+			  "number without a suffix is MiB)");
 	ASSERT_LOAD_FAILS("{\"compressionLevel\": 23}", -EINVAL,
 			  ": compressionLevel 23: not a compression level from 0 to 22 (0: the "
 			  "default)");
@@ -538,19 +560,20 @@ TEST(json_partitions_errors)
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": 131}]}", -EINVAL,
 			  ": partitions[0].type: expected a string, got int");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"12X\"}]}", -EINVAL,
-			  ": partitions[0].size \"12X\": not a size (use a number with an optional "
-			  "K, M, G, T, P or E suffix, e.g. 512M)");
+			  ": partitions[0].size \"12X\": not a size (use a number of MiB, or one "
+			  "with a K, M, G, T, P or E suffix, e.g. 512M)");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": 0}]}", -EINVAL,
-			  ": partitions[0].size 0: not a number of MiB from 1 (or use \"auto\", "
-			  "\"rest\" or a size such as \"512M\")");
+			  ": partitions[0].size 0: must be at least 1 MiB (or use \"auto\" or "
+			  "\"rest\")");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"0\"}]}", -EINVAL,
 			  ": partitions[0].size \"0\": must be at least 1 MiB (or use \"auto\" or "
 			  "\"rest\")");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": true}]}", -EINVAL,
 			  ": partitions[0].size: expected \"auto\", \"rest\", a size such as "
 			  "\"512M\" or a number of MiB, got boolean");
-	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"minSize\": 512}]}", -EINVAL,
-			  ": partitions[0].minSize: expected a size such as \"512M\", got int");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"minSize\": [512]}]}", -EINVAL,
+			  ": partitions[0].minSize: expected a size such as \"512M\" or a number of "
+			  "MiB, got array");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"uuid\": \"nope\"}]}", -EINVAL,
 			  ": partitions[0].uuid \"nope\": not a UUID (expected 8-4-4-4-12 hex "
 			  "digits)");

@@ -62,10 +62,10 @@ const struct spec_option spec_options[] = {
 		  "whole number of MiB" },
 	{ .key = "additionalSpace", .flag = "additional-space", .arg = "SIZE",
 	  .type = SPEC_OPT_SIZE, .set = spec_set_additional_space,
-	  .expected = "a size such as \"512M\"", .def = "512M",
+	  .expected = "a size such as \"512M\" or a number of MiB", .def = "512M",
 	  .help = "free space auto sizing adds" },
 	{ .key = "bootSize", .flag = "boot-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
-	  .set = spec_set_boot_size, .expected = "a size such as \"256M\"", .def = "256M",
+	  .set = spec_set_boot_size, .expected = "a size such as \"256M\" or a number of MiB", .def = "256M",
 	  .help = "end of the ESP, XBOOTLDR or legacy+boot's BOOT partition" },
 
 	/* The output format and its options (format/format.c says which format takes which). */
@@ -74,7 +74,8 @@ const struct spec_option spec_options[] = {
 	  .help = "raw (default), qcow2, qcow2-compressed, vdi or vpc (VHD)" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
-	  .help = "qcow2 cluster size, 512 to 2M" },
+	  .help = "qcow2 cluster size, a power of two from 0.5K to 2M (a number without a suffix "
+		  "is MiB here too: 1 or 2)" },
 	{ .key = "compression", .flag = "compression", .arg = "ALG", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_compression,
 	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd" },
@@ -361,7 +362,8 @@ static char *usage_build(void)
 		usage_wrap(&b, o->help, strlen(left));
 	}
 	usage_puts(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
-		       "1024).\n");
+		       "1024). A number\nwithout a suffix is MiB for every size key and flag, as "
+		       "diskSize is: 2048 = 2G.\n");
 	return b.text;
 }
 

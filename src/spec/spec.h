@@ -161,6 +161,9 @@ const char *spec_usage(void);
  * optional suffix K M G T P E (powers of 1024); fractions of a byte round up ("1.1K" = 1127).
  * -EINVAL when malformed, -ERANGE past 2^64 - 1. */
 int size_parse(const char *s, uint64_t *ret);
+/* A spec's size: as size_parse(), but a number without a suffix is MiB ("512" = "512M"), as
+ * make-disk-image's diskSize is, for every size key and flag alike. */
+int size_parse_mib(const char *s, uint64_t *ret);
 
 /* The sink that writes a spec format ("qcow2-compressed" is qcow2 with compression), NULL when
  * none is built in: format_find() (format/format.c's table is the one list of formats). */

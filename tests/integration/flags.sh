@@ -142,7 +142,7 @@ extract_partition "$T/two.img" 2 "$T/two.root"
 	fail "the second --spec did not override the first"
 
 # --- --cluster-size (build)
-for cs in 512 4K 64K 512K 2M; do
+for cs in 0.5K 4K 64K 512K 2M; do
 	bytes=$(numfmt --from=iec "$cs")
 	build "${base[@]}" --partition-table efi --format qcow2 --cluster-size "$cs" -o "$T/cs-$cs.qcow2"
 	[ "$(qemu_info "$T/cs-$cs.qcow2" cluster-size)" = "$bytes" ] ||
