@@ -18,9 +18,11 @@ const struct spec_option spec_options[] = {
 	{ .flag = "spec", .arg = "FILE", .type = SPEC_OPT_PATH,
 	  .help = "read a JSON spec (repeatable; later files override)" },
 	{ .flag = "output", .short_flag = 'o', .arg = "OUT", .type = SPEC_OPT_PATH, .field = F(output),
-	  .help = "the image file, or an existing directory to hold BASENAME.img (.qcow2, .vdi, "
-		  ".vhd) (required). An existing file is replaced when the image is complete; "
-		  "devices, FIFOs and sockets are refused" },
+	  .help = "the image file, or a directory to hold BASENAME.img (.qcow2, .vdi, .vhd): an "
+		  "existing one, or DIR/ with a slash, created if missing (required). Without "
+		  "format, the file's extension gives it (.qcow2, .vdi, .vhd, .img, .raw). An "
+		  "existing file is replaced when the image is complete; devices, FIFOs and "
+		  "sockets are refused" },
 	{ .flag = "output-device", .type = SPEC_OPT_BOOL, .field = F(output_device),
 	  .help = "-o is a block device: write the raw image onto it in place (its first diskSize "
 		  "bytes; it must not be mounted)" },
@@ -71,7 +73,8 @@ const struct spec_option spec_options[] = {
 	/* The output format and its options (format/format.c says which format takes which). */
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_format,
-	  .help = "raw (default), qcow2, qcow2-compressed, vdi or vpc (VHD)" },
+	  .help = "raw, qcow2, qcow2-compressed, vdi or vpc (VHD); default: from -o's extension, "
+		  "else raw" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
 	  .help = "qcow2 cluster size, a power of two from 0.5K to 2M (a number without a suffix "
@@ -186,12 +189,22 @@ const struct spec_option spec_options[] = {
 	  .field = F(grub_efi_dir),
 	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
 		  "efixbootldr, hybrid)" },
+	{ .key = "allowEmpty", .flag = "allow-empty", .type = SPEC_OPT_BOOL, .field = F(allow_empty),
+	  .help = "build even with nothing to put in the image (no root, closureInfo, system, "
+		  "contents, esp, xbootldr, kernel or partition contents): an empty filesystem on "
+		  "purpose" },
 	{ .key = "memSize", .type = SPEC_OPT_IGNORED, .set_json = spec_json_mem_size,
 	  .help = "ignored: there is no VM" },
 
 	/* Flags only: how the build talks. */
 	{ .flag = "json", .type = SPEC_OPT_BOOL, .field = F(json),
 	  .help = "print a machine-readable summary on stdout" },
+	{ .flag = "quiet", .short_flag = 'q', .type = SPEC_OPT_BOOL, .field = F(quiet),
+	  .help = "no summary line (\"wrote OUT: ...\") and no progress; warnings and errors "
+		  "still go to stderr" },
+	{ .flag = "verbose", .short_flag = 'v', .type = SPEC_OPT_BOOL, .field = F(verbose),
+	  .help = "print the plan on stderr before writing: partitions (start, size, type, "
+		  "label) and filesystems (size, free space, inodes)" },
 	{ .flag = "progress", .type = SPEC_OPT_BOOL, .set = spec_set_progress,
 	  .usage = "--progress, --no-progress",
 	  .help = "force progress on stderr on or off (default: on when stderr is a terminal)" },

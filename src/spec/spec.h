@@ -25,6 +25,7 @@ struct diag;
 #define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
 #define SPEC_GRUB_BIOS_DIR "/usr/lib/grub/i386-pc" /* hybrid's auto looks for GRUB here */
+#define SPEC_MAX_WARNINGS 4
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
 enum spec_bootloader {
@@ -79,6 +80,7 @@ struct image_spec {
 	uint64_t additional_space_bytes; /* "additionalSpace", free space added by auto sizing */
 	uint64_t boot_size_bytes;        /* "bootSize": where the ESP (or XBOOTLDR) ends */
 	char *format;    /* "format": raw, qcow2, qcow2-compressed, vdi or vpc (with a sink) */
+	bool format_set; /* "format" given: else spec_validate() takes it from -o's extension */
 	uint32_t cluster_size; /* "clusterSize": qcow2 cluster bytes, 0 = the sink's default */
 	enum format_compression compression; /* "compression": NONE = deflate, for
 					      * qcow2-compressed only */
@@ -132,8 +134,17 @@ struct image_spec {
 	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
 	char *grub_efi_dir; /* "grubEfiDir" / --grub-efi-dir DIR: GRUB's x86_64-efi modules */
 
+	bool allow_empty; /* "allowEmpty" / --allow-empty: build with nothing to put in the image */
+
+	/* Things the user should know (spec_validate(): -o's extension against "format"); the
+	 * CLI prints them. Owned. */
+	char *warnings[SPEC_MAX_WARNINGS];
+	size_t n_warnings;
+
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */
+	bool quiet;                  /* -q: no summary line, no auto size notes, no progress */
+	bool verbose;                /* -v: the plan on stderr before the image is written */
 	bool output_device;          /* --output-device: -o is a block device, written in place */
 	bool progress_set, progress; /* --progress / --no-progress override the tty check */
 	bool help;                   /* --help: print spec_usage() and stop */

@@ -174,6 +174,7 @@ int spec_set_format(struct image_spec *s, const struct spec_arg *a, struct diag 
 	if (!format_find(v))
 		return diag_fail(d, -EINVAL, "%s: unknown (use %s)", what, format_names_or());
 	spec_replace_str(&s->format, v);
+	s->format_set = true;
 	return 0;
 }
 
