@@ -149,7 +149,7 @@ for cs in 0.5K 4K 64K 512K 2M; do
 		fail "--cluster-size $cs: qemu-img info says $(qemu_info "$T/cs-$cs.qcow2" cluster-size)"
 	qcheck "$T/cs-$cs.qcow2" qcow2 "$raw"
 done
-expect_fail "not a power of two from 512 to 2M" "${base[@]}" --format qcow2 --cluster-size 4M
+expect_fail "not a power of two from 0.5K to 2M" "${base[@]}" --format qcow2 --cluster-size 4M
 
 # --- --help of every command, --output, --deterministic, --progress / --no-progress
 for c in build convert inspect boot-test; do
