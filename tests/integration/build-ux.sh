@@ -71,6 +71,19 @@ done < <(sfdisk -d "$T/v.img" | sed -n 's/^\([^ ]*\) : start= *\([0-9]*\), size=
 grep -q '^  root filesystem: ext4 "nixos", ' "$T/build.err" || fail "--verbose: no root filesystem"
 grep -q '^  ESP filesystem: FAT' "$T/build.err" || fail "--verbose: no ESP filesystem"
 
+# --- progress: on a terminal by default (script(1) gives the build a pty), never with -q
+if command -v script >/dev/null; then
+	script -qec "'$MKDISKIMAGE' build --root '$T/src' --disk-size 64 -o '$T/tty.img'" /dev/null \
+		>"$T/tty.out" </dev/null || fail "build on a pty failed: $(cat "$T/tty.out")"
+	grep -q $'\r[0-9]*/[0-9]* files, ' "$T/tty.out" || fail "no progress on a terminal: $(od -c "$T/tty.out" | head)"
+	grep -q "wrote $T/tty.img: raw" "$T/tty.out" || fail "no summary on a terminal"
+	script -qec "'$MKDISKIMAGE' build --root '$T/src' --disk-size 64 -q -o '$T/tty.img'" /dev/null \
+		>"$T/tty.out" </dev/null || fail "build -q on a pty failed: $(cat "$T/tty.out")"
+	[ ! -s "$T/tty.out" ] || fail "-q on a terminal printed: $(od -c "$T/tty.out" | head)"
+else
+	skip_case "no script(1) for a pty"
+fi
+
 # --- -o DIR/: created (one level), DIR/<baseName>.<ext>; a missing parent is refused
 build --root "$T/src" --disk-size 64 --format vdi -o "$T/newdir/"
 [ -f "$T/newdir/nixos.vdi" ] || fail "-o newdir/: no nixos.vdi in $(ls -A "$T/newdir" 2>&1)"
