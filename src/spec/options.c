@@ -198,7 +198,7 @@ const struct spec_option spec_options[] = {
 
 	/* Flags only: how the build talks. */
 	{ .flag = "json", .type = SPEC_OPT_BOOL, .field = F(json),
-	  .help = "print a machine-readable summary on stdout" },
+	  .help = "print a machine-readable summary on stdout (the summary line stays on stderr)" },
 	{ .flag = "quiet", .short_flag = 'q', .type = SPEC_OPT_BOOL, .field = F(quiet),
 	  .help = "no summary line (\"wrote OUT: ...\") and no progress; warnings and errors "
 		  "still go to stderr" },
