@@ -38,7 +38,9 @@ for bin in "$@"; do
 	[ "$mode" = fuzz ] || continue
 	mkdir -p "$work/corpus/$t"
 	cp -r "$here/corpus/$t/." "$work/corpus/$t/"
-	if ! "$bin" "${common[@]}" -artifact_prefix="$artifacts/$t/" \
+	dict=()
+	[ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
+	if ! "$bin" "${common[@]}" "${dict[@]+"${dict[@]}"}" -artifact_prefix="$artifacts/$t/" \
 		-max_total_time="$seconds" "$work/corpus/$t" >"$log" 2>&1; then
 		tail -n 60 "$log" >&2
 		echo "fuzz: $t: failed after fuzzing; the input is in $artifacts/$t/" >&2

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "build/build.h"
 #include "spec/spec.h"
@@ -12,6 +13,94 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/uuid.h"
+
+/* A size for people: "4.0 GiB", "912 MiB", "3.5 MiB", "12 KiB", "512 bytes". */
+static const char *human_size(uint64_t n, char buf[32])
+{
+	if (n >= (1ull << 30))
+		snprintf(buf, 32, "%.1f GiB", (double)n / (double)(1ull << 30));
+	else if (n >= (10ull << 20))
+		snprintf(buf, 32, "%.0f MiB", (double)n / (double)(1ull << 20));
+	else if (n >= (1ull << 20))
+		snprintf(buf, 32, "%.1f MiB", (double)n / (double)(1ull << 20));
+	else if (n >= 1024)
+		snprintf(buf, 32, "%.0f KiB", (double)n / 1024.0);
+	else
+		snprintf(buf, 32, "%llu bytes", (unsigned long long)n);
+	return buf;
+}
+
+/* What a user can write on the root: free blocks less the reserved ones (df's Avail). */
+static uint64_t root_avail_bytes(const struct fs_stats *st)
+{
+	uint64_t free = st->free_blocks > st->reserved_blocks ? st->free_blocks - st->reserved_blocks
+							      : 0;
+
+	return free * st->block_size;
+}
+
+/* The one line a successful build ends with:
+ * wrote OUT: FORMAT, 4.0 GiB virtual, 912 MiB on disk, root 2.0 GiB free, 3.1 s */
+static void print_summary(const struct build_plan *p, const struct build_result *res)
+{
+	char virt[32], disk[32], root[32], on_disk[64] = "", root_free[64] = "";
+	struct stat st;
+
+	if (!p->output_device && stat(p->output, &st) == 0)
+		snprintf(on_disk, sizeof(on_disk), ", %s on disk",
+			 human_size((uint64_t)st.st_blocks * 512, disk));
+	if (p->has_root)
+		snprintf(root_free, sizeof(root_free), ", root %s free",
+			 human_size(root_avail_bytes(&p->root_stats), root));
+	log_info("wrote %s: %s, %s virtual%s%s, %.1f s", p->output, p->format,
+		 human_size(p->layout.disk_bytes, virt), on_disk, root_free, res->total_seconds);
+	if (p->efi_vars_out)
+		log_info("wrote %s: EFI variables", p->efi_vars_out);
+}
+
+/* --verbose: the plan, before a byte is written. */
+static void print_plan(const struct build_plan *p)
+{
+	const struct part_layout *l = &p->layout;
+	char a[32], b[32], c[32], u[UUID_STR_LEN];
+
+	log_info("plan: %s, %s, %s, partition table %s", p->output, p->format,
+		 human_size(l->disk_bytes, a), part_table_name(l->table));
+	for (size_t i = 0; i < l->n_parts; i++) {
+		const struct part_entry *e = &l->parts[i];
+		char type[UUID_STR_LEN + 8];
+
+		if (part_table_is_gpt(l->table)) {
+			uuid_format(e->type_uuid, u);
+			snprintf(type, sizeof(type), "%s", u);
+		} else
+			snprintf(type, sizeof(type), "0x%02x", e->mbr_type);
+		log_info("  partition %u: %s, start %s, size %s, type %s%s%s%s", e->number,
+			 part_role_key(e->role), human_size(e->first_lba * PART_SECTOR, a),
+			 human_size(e->n_lba * PART_SECTOR, b), type, e->name[0] ? ", label \"" : "",
+			 e->name, e->name[0] ? "\"" : "");
+	}
+	if (p->has_root) {
+		const struct fs_stats *st = &p->root_stats;
+
+		log_info("  root filesystem: %s \"%s\", %s, %s free, %llu inodes (%llu free)",
+			 st->type, p->root_label, human_size(st->size_bytes, a),
+			 human_size(root_avail_bytes(st), b), (unsigned long long)st->n_inodes,
+			 (unsigned long long)st->free_inodes);
+	}
+	for (size_t i = 0; i < p->n_boot_fs; i++) {
+		const struct build_fat_stats *f = &p->boot_fs[i];
+
+		if (!f->present)
+			continue;
+		log_info("  %s filesystem: FAT%u, %s, %s free, clusters of %s", f->label, f->fat_bits,
+			 human_size(f->size_bytes, a),
+			 human_size(f->free_clusters * f->cluster_bytes, b),
+			 human_size(f->cluster_bytes, c));
+	}
+	log_info("  to write: %llu files, %s", (unsigned long long)p->emit_files,
+		 human_size(p->emit_bytes, a));
+}
 
 static void print_auto_size(const struct build_auto_size *a)
 {
@@ -135,8 +224,11 @@ static int build_run(const struct image_spec *s, const struct build_env *env, st
 	r = build_plan(s, env, d, &p);
 	if (r < 0)
 		return r;
-	progress_init(&prog, s->progress_set ? s->progress : env->stderr_is_tty, p->emit_bytes,
-		      p->emit_files);
+	if (s->verbose)
+		print_plan(p);
+	/* on a terminal only (never in Nix logs or CI), unless --progress/--no-progress says */
+	progress_init(&prog, s->progress_set ? s->progress : env->stderr_is_tty && !s->quiet,
+		      p->emit_bytes, p->emit_files);
 	/* from here until the output is committed, SIGINT & co stop the build cleanly */
 	interrupt_arm();
 	r = build_emit(p, &(struct build_progress){ progress_update, &prog }, d, &res);
@@ -145,12 +237,16 @@ static int build_run(const struct image_spec *s, const struct build_env *env, st
 	if (r < 0)
 		return r;
 	/* after success only: a failed build prints its one error line and nothing else */
+	for (size_t i = 0; i < s->n_warnings; i++)
+		log_warning("%s", s->warnings[i]);
 	for (size_t i = 0; i < p->n_warnings; i++)
 		log_warning("%s: %s", p->output, p->warnings[i]);
-	if (p->auto_sized)
+	if (p->auto_sized && !s->quiet)
 		print_auto_size(&p->auto_size);
 	if (s->json)
 		print_json(p, &res);
+	if (!s->quiet)
+		print_summary(p, &res);
 	return 0;
 }
 

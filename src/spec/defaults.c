@@ -65,6 +65,8 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->efi_vars_template);
 	free(s->efi_vars_out);
 	free(s->group_file);
+	for (size_t i = 0; i < s->n_warnings; i++)
+		free(s->warnings[i]);
 	free(s);
 	return NULL;
 }

@@ -170,10 +170,12 @@ TEST(flags_contents_split_rule)
 TEST(flags_format_option_errors)
 {
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--cluster-size 3000: not a power of two from 512 to 2M (use e.g. 64K)",
+			   "--cluster-size 3000: not a power of two from 0.5K to 2M (use e.g. 64K; "
+			   "a number without a suffix is MiB)",
 			   "--cluster-size", "3000");
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--cluster-size 4M: not a power of two from 512 to 2M (use e.g. 64K)",
+			   "--cluster-size 4M: not a power of two from 0.5K to 2M (use e.g. 64K; a "
+			   "number without a suffix is MiB)",
 			   "--cluster-size", "4M");
 	ASSERT_PARSE_FAILS(-EINVAL, "--compression lz4: unknown (use deflate or zstd)",
 			   "--compression", "lz4");
@@ -220,8 +222,8 @@ TEST(flags_bad_values_name_the_flag)
 			   "legacy+gpt, efi, efixbootldr or hybrid; gpt or mbr with partitions)",
 			   "--partition-table", "msdos");
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--additional-space 5m: not a size (use a number with an optional K, M, "
-			   "G, T, P or E suffix, e.g. 512M)",
+			   "--additional-space 5m: not a size (use a number of MiB, or one with a K, "
+			   "M, G, T, P or E suffix, e.g. 512M)",
 			   "--additional-space", "5m");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "--owner 0: not an owner (use numeric UID:GID, e.g. 0:0)", "--owner",

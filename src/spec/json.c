@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "spec/json-check.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/suggest.h"
@@ -27,7 +28,16 @@ struct spec_json_ctx {
 	struct image_spec *s;
 	const char *base_dir; /* relative paths resolve against it */
 	struct diag *d;
+	const char *key; /* the top-level key being applied */
+	char *at;        /* the key being applied, as json-check.h records it: an error's place */
 };
+
+/* The key being applied: "diskSize", "partitions[0].size" (owned by c). */
+static void spec_json_at(struct spec_json_ctx *c, char *path)
+{
+	free(c->at);
+	c->at = path;
+}
 
 static int spec_json_type_error(struct spec_json_ctx *c, const char *key, const char *expected,
 				struct json_object *v)
@@ -150,6 +160,7 @@ static void spec_entry_free(struct contents_entry *e)
 static int spec_json_entry(struct spec_json_ctx *c, size_t i, struct json_object *o,
 			   struct contents_entry *e)
 {
+	spec_json_at(c, xasprintf("%s[%zu]", c->key, i));
 	if (!json_object_is_type(o, json_type_object))
 		return diag_fail(c->d, -EINVAL,
 				 "contents[%zu]: expected an object {source, target, mode, user, "
@@ -161,6 +172,7 @@ static int spec_json_entry(struct spec_json_ctx *c, size_t i, struct json_object
 		bool allow_int = false;
 		int r;
 
+		spec_json_at(c, xasprintf("%s[%zu].%s", c->key, i, k));
 		if (strcmp(k, "source") == 0)
 			field = &e->source;
 		else if (strcmp(k, "target") == 0)
@@ -201,6 +213,7 @@ int spec_json_contents(struct spec_json_ctx *c, const char *key, struct json_obj
 		int r = spec_json_entry(c, i, json_object_array_get_idx(v, i), &e);
 
 		if (r >= 0 && (!e.source || !e.target))
+			spec_json_at(c, xasprintf("%s[%zu]", c->key, i)),
 			r = diag_fail(c->d, -EINVAL, "contents[%zu]: %s missing", i,
 				      e.source ? "target" : "source");
 		if (r >= 0)
@@ -213,7 +226,8 @@ int spec_json_contents(struct spec_json_ctx *c, const char *key, struct json_obj
 }
 
 /* "partitions": the disk's own list (struct spec_partition). Paths resolve as every other
- * path of the file; "size" is "auto", "rest", a size ("512M") or a number of MiB. */
+ * path of the file; "size" is "auto", "rest", a size ("512M") or a number of MiB (as
+ * minSize, maxSize and additionalSpace: a number without a suffix is MiB everywhere). */
 static const char *const spec_partition_keys[] = {
 	"type",	      "label",	 "fsLabel", "uuid",	"fsUuid",	   "fs",
 	"contents",   "size",	 "minSize", "maxSize",	"additionalSpace", "bootable",
@@ -233,7 +247,7 @@ static int spec_json_partition_unknown(struct spec_json_ctx *c, size_t i, const 
 			 i, k);
 }
 
-/* "size": auto, rest, a size, or a JSON number of MiB. */
+/* "size": auto, rest, a size, or a number of MiB. */
 static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 				    struct json_object *v, struct spec_partition *p)
 {
@@ -241,18 +255,7 @@ static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 	uint64_t n;
 	int r;
 
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t mib = json_object_get_int64(v);
-
-		if (mib <= 0 || (uint64_t)mib > (UINT64_MAX >> 20))
-			return diag_fail(c->d, -EINVAL, "%s %" PRId64 ": not a number of MiB from 1 "
-					 "(or use \"auto\", \"rest\" or a size such as \"512M\")",
-					 name, mib);
-		p->size_kind = SPEC_PART_SIZE_FIXED;
-		p->size_bytes = (uint64_t)mib << 20;
-		return 0;
-	}
-	r = spec_json_text(c, name, v, false,
+	r = spec_json_text(c, name, v, true,
 			   "\"auto\", \"rest\", a size such as \"512M\" or a number of MiB", &t,
 			   &what);
 	if (r < 0)
@@ -278,12 +281,13 @@ static int spec_json_partition_size(struct spec_json_ctx *c, const char *name,
 	return 0;
 }
 
-/* minSize, maxSize, additionalSpace: a size as text ("512M"). */
+/* minSize, maxSize, additionalSpace: a size ("512M") or a number of MiB. */
 static int spec_json_partition_bytes(struct spec_json_ctx *c, const char *name,
 				     struct json_object *v, uint64_t *field)
 {
 	_cleanup_free_ char *t = NULL, *what = NULL;
-	int r = spec_json_text(c, name, v, false, "a size such as \"512M\"", &t, &what);
+	int r = spec_json_text(c, name, v, true, "a size such as \"512M\" or a number of MiB", &t,
+			       &what);
 
 	if (r < 0)
 		return r;
@@ -343,6 +347,7 @@ static int spec_json_partition_field(struct spec_json_ctx *c, size_t i, const ch
 static int spec_json_partition(struct spec_json_ctx *c, size_t i, struct json_object *o,
 			       struct spec_partition *p)
 {
+	spec_json_at(c, xasprintf("%s[%zu]", c->key, i));
 	if (!json_object_is_type(o, json_type_object))
 		return diag_fail(c->d, -EINVAL, "partitions[%zu]: expected an object {type, size, "
 				 "fs, ...}, got %s", i, json_type_to_name(json_object_get_type(o)));
@@ -355,6 +360,7 @@ static int spec_json_partition(struct spec_json_ctx *c, size_t i, struct json_ob
 		for (j = 0; j < ARRAY_SIZE(spec_partition_keys); j++)
 			if (strcmp(k, spec_partition_keys[j]) == 0)
 				break;
+		spec_json_at(c, xasprintf("%s[%zu].%s", c->key, i, k));
 		if (j == ARRAY_SIZE(spec_partition_keys))
 			return spec_json_partition_unknown(c, i, k);
 		if (!v)
@@ -363,6 +369,7 @@ static int spec_json_partition(struct spec_json_ctx *c, size_t i, struct json_ob
 		if (r < 0)
 			return r;
 	}
+	spec_json_at(c, xasprintf("%s[%zu]", c->key, i));
 	if (!p->type)
 		return diag_fail(c->d, -EINVAL, "partitions[%zu]: type missing (a role such as esp, "
 				 "swap, root or linux, a GPT type GUID or an MBR type byte)", i);
@@ -444,6 +451,8 @@ static int spec_json_apply(struct spec_json_ctx *c, struct json_object *top)
 		const struct spec_option *o = spec_option_by_key(key);
 		int r;
 
+		c->key = key;
+		spec_json_at(c, xstrdup(key));
 		if (!o)
 			return spec_json_unknown_key(c, key);
 		if (!v)
@@ -455,19 +464,27 @@ static int spec_json_apply(struct spec_json_ctx *c, struct json_object *top)
 	return 0;
 }
 
-/* Parse text into an object, with line:column in the message on a syntax error. */
+/* Parse text into an object: strict JSON (json-check.c names FILE:LINE:COLUMN and what was
+ * expected; json-c then builds the values). *ret_keys (when set): where each key is. */
 static int spec_json_parse(const char *path, const char *text, size_t len, struct diag *d,
-			   struct json_object **ret)
+			   struct json_object **ret, struct json_check *ret_keys)
 {
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	struct json_check keys;
 	enum json_tokener_error err;
 	size_t end, line = 1, col = 1;
+	int r;
 
 	if (!tok)
 		abort(); /* allocation failure: as xmalloc */
 	if (len > INT32_MAX)
 		return diag_fail(d, -EFBIG, "%s: spec file too large", path);
+	r = json_check(text, len, path, d, &keys);
+	if (r < 0)
+		return r;
+	/* json-check.c accepted it: json-c must too (strict, as a second opinion) */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -478,16 +495,22 @@ static int spec_json_parse(const char *path, const char *text, size_t len, struc
 		if (text[i] == '\n')
 			line++, col = 0;
 	if (err == json_tokener_continue)
-		return diag_fail(d, -EINVAL, "%s: not valid JSON: unexpected end of file", path);
-	if (err != json_tokener_success)
-		return diag_fail(d, -EINVAL, "%s:%zu:%zu: not valid JSON: %s", path, line, col,
-				 json_tokener_error_desc(err));
-	if (end < len)
-		return diag_fail(d, -EINVAL, "%s:%zu:%zu: not valid JSON: text after the spec object",
-				 path, line, col);
-	if (!json_object_is_type(o, json_type_object))
-		return diag_fail(d, -EINVAL, "%s: the spec must be a JSON object { \"key\": value }",
-				 path);
+		r = diag_fail(d, -EINVAL, "%s: not valid JSON: unexpected end of file", path);
+	else if (err != json_tokener_success)
+		r = diag_fail(d, -EINVAL, "%s:%zu:%zu: not valid JSON: %s", path, line, col,
+			      json_tokener_error_desc(err));
+	else if (end < len)
+		r = diag_fail(d, -EINVAL, "%s:%zu:%zu: not valid JSON: text after the spec object",
+			      path, line, col);
+	else if (!json_object_is_type(o, json_type_object))
+		r = diag_fail(d, -EINVAL, "%s: the spec must be a JSON object { \"key\": value }",
+			      path);
+	if (r < 0 || !ret_keys)
+		json_check_free(&keys);
+	if (r < 0)
+		return r;
+	if (ret_keys)
+		*ret_keys = keys;
 	*ret = TAKE_PTR(o);
 	return 0;
 }
@@ -497,6 +520,7 @@ int spec_load_json(struct image_spec *s, const char *path, struct diag *d)
 	_cleanup_(json_object_putp) struct json_object *top = NULL;
 	_cleanup_free_ uint8_t *text = NULL;
 	_cleanup_free_ char *dir = NULL;
+	struct json_check keys = { 0 };
 	const char *slash;
 	size_t len;
 	int r;
@@ -504,7 +528,7 @@ int spec_load_json(struct image_spec *s, const char *path, struct diag *d)
 	r = read_file(path, SPEC_JSON_MAX, &text, &len);
 	if (r < 0)
 		return diag_fail(d, r, "%s: cannot read spec file: %s", path, strerror(-r));
-	r = spec_json_parse(path, (const char *)text, len, d, &top);
+	r = spec_json_parse(path, (const char *)text, len, d, &top, &keys);
 	if (r < 0)
 		return r;
 
@@ -514,9 +538,20 @@ int spec_load_json(struct image_spec *s, const char *path, struct diag *d)
 	struct spec_json_ctx c = { .s = s, .base_dir = dir, .d = d };
 
 	r = spec_json_apply(&c, top);
-	if (r < 0)
-		return diag_prepend(d, r, "%s", path);
-	return 0;
+	if (r < 0) {
+		/* the place of the key (a partition's or a contents entry's, else the top one) */
+		const struct json_key_pos *at = json_check_find(&keys, c.at);
+
+		if (!at)
+			at = json_check_find(&keys, c.key);
+		if (at)
+			r = diag_prepend(d, r, "%s:%u:%u", path, at->line, at->col);
+		else
+			r = diag_prepend(d, r, "%s", path);
+	}
+	free(c.at);
+	json_check_free(&keys);
+	return r < 0 ? r : 0;
 }
 
 /* Bootspec (boot.json) for boot/bootspec.c: json-c stays in this file. */
@@ -548,7 +583,7 @@ int bootspec_json_parse(const char *text, size_t len, const char *what, struct d
 	size_t n, used = 0;
 	int r;
 
-	r = spec_json_parse(what, text, len, d, &top);
+	r = spec_json_parse(what, text, len, d, &top, NULL);
 	if (r < 0)
 		return -EBADMSG;
 	if (!json_object_object_get_ex(top, "org.nixos.bootspec.v1", &o) ||

@@ -51,6 +51,14 @@ static int load(const char *json, struct image_spec **ret, struct diag *d)
 	/* Messages start with the file name: drop it so tests compare the rest. */
 	if (r < 0 && strncmp(d->msg, path, strlen(path)) == 0)
 		memmove(d->msg, d->msg + strlen(path), strlen(d->msg + strlen(path)) + 1);
+	/* ...and a value error's key position (json_value_errors_name_the_key tests them) */
+	if (r < 0 && !strstr(d->msg, "not valid JSON")) {
+		unsigned line, col;
+		int n = 0;
+
+		if (sscanf(d->msg, ":%u:%u%n", &line, &col, &n) == 2 && n > 0)
+			memmove(d->msg, d->msg + n, strlen(d->msg + n) + 1);
+	}
 	spec_file_remove(path);
 	*ret = s;
 	return r;
@@ -163,15 +171,31 @@ TEST(json_disk_size_forms)
 	}
 }
 
-TEST(json_sizes_as_numbers_are_bytes)
+TEST(json_sizes_as_numbers_are_mib)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
 	struct diag d;
 
-	/* numfmt reads "1048576" as bytes: so does a JSON number here. */
-	ASSERT_OK(load("{\"additionalSpace\": 1048576, \"bootSize\": \"1.5G\"}", &s, &d));
-	ASSERT_EQ(s->additional_space_bytes, 1048576);
+	/* a number means MiB for every size key, as make-disk-image's diskSize */
+	ASSERT_OK(load("{\"additionalSpace\": 512, \"bootSize\": \"1.5G\", \"diskSize\": 2048}",
+		       &s, &d));
+	ASSERT_EQ(s->additional_space_bytes, 512ull << 20);
 	ASSERT_EQ(s->boot_size_bytes, 1536ull << 20);
+	ASSERT_EQ(s->disk_size_bytes, 2048ull << 20);
+	s = image_spec_free(s);
+	/* a numeric string too, and a fraction of a MiB */
+	ASSERT_OK(load("{\"additionalSpace\": \"64\", \"bootSize\": 0.5, \"clusterSize\": 2}", &s,
+		       &d));
+	ASSERT_EQ(s->additional_space_bytes, 64ull << 20);
+	ASSERT_EQ(s->boot_size_bytes, 512ull << 10);
+	ASSERT_EQ(s->cluster_size, 2u << 20);
+	s = image_spec_free(s);
+	ASSERT_OK(load("{\"partitions\": [{\"type\": \"root\", \"size\": \"100\", \"minSize\": 8, "
+		       "\"maxSize\": \"16\", \"additionalSpace\": 4}]}", &s, &d));
+	ASSERT_EQ(s->partitions[0].size_bytes, 100ull << 20);
+	ASSERT_EQ(s->partitions[0].min_bytes, 8ull << 20);
+	ASSERT_EQ(s->partitions[0].max_bytes, 16ull << 20);
+	ASSERT_EQ(s->partitions[0].additional_space_bytes, 4ull << 20);
 }
 
 TEST(json_null_keeps_defaults)
@@ -264,7 +288,8 @@ TEST(json_wrong_types)
 	ASSERT_LOAD_FAILS("{\"diskSize\": true}", -EINVAL,
 			  ": diskSize: expected \"auto\" or a number of MiB, got boolean");
 	ASSERT_LOAD_FAILS("{\"additionalSpace\": {}}", -EINVAL,
-			  ": additionalSpace: expected a size such as \"512M\", got object");
+			  ": additionalSpace: expected a size such as \"512M\" or a number of MiB, got "
+			  "object");
 	ASSERT_LOAD_FAILS("{\"rootGPUID\": 1}", -EINVAL,
 			  ": rootGPUID: expected a UUID string, got int");
 	ASSERT_LOAD_FAILS("{\"owner\": 0}", -EINVAL,
@@ -317,8 +342,8 @@ TEST(json_bad_values)
 	ASSERT_LOAD_FAILS("{\"diskSize\": \"99999999999\"}", -ERANGE,
 			  ": diskSize \"99999999999\": too large (use \"auto\" or MiB, e.g. 2048)");
 	ASSERT_LOAD_FAILS("{\"additionalSpace\": \"1Ki\"}", -EINVAL,
-			  ": additionalSpace \"1Ki\": not a size (use a number with an optional K, "
-			  "M, G, T, P or E suffix, e.g. 512M)");
+			  ": additionalSpace \"1Ki\": not a size (use a number of MiB, or one with "
+			  "a K, M, G, T, P or E suffix, e.g. 512M)");
 	ASSERT_LOAD_FAILS("{\"bootSize\": \"16E\"}", -ERANGE,
 			  ": bootSize \"16E\": too large (at most 2T: a FAT boot partition holds "
 			  "at most 2 TiB)");
@@ -369,7 +394,7 @@ TEST(json_format_options)
 	_cleanup_(image_spec_freep) struct image_spec *s = NULL;
 	struct diag d;
 
-	ASSERT_OK(load("{\"clusterSize\": 2097152, \"compression\": \"deflate\", \"threads\": 2, "
+	ASSERT_OK(load("{\"clusterSize\": \"2M\", \"compression\": \"deflate\", \"threads\": 2, "
 		       "\"vpcSubformat\": \"dynamic\", \"compressionLevel\": 9}",
 		       &s, &d));
 	ASSERT_EQ(s->compression_level, 9);
@@ -378,11 +403,16 @@ TEST(json_format_options)
 	ASSERT_EQ(s->threads, 2);
 	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_DYNAMIC);
 	s = image_spec_free(s);
-	ASSERT_OK(load("{\"clusterSize\": \"512\", \"vpcSubformat\": \"fixed\"}", &s, &d));
+	ASSERT_OK(load("{\"clusterSize\": \"0.5K\", \"vpcSubformat\": \"fixed\"}", &s, &d));
 	ASSERT_EQ(s->cluster_size, 512);
 	ASSERT_EQ(s->vpc_subformat, FORMAT_VPC_FIXED);
 	ASSERT_LOAD_FAILS("{\"clusterSize\": 1000}", -EINVAL,
-			  ": clusterSize 1000: not a power of two from 512 to 2M (use e.g. 64K)");
+			  ": clusterSize 1000: not a power of two from 0.5K to 2M (use e.g. 64K; a "
+			  "number without a suffix is MiB)");
+	/* 65536 is MiB like every bare number: refused, not 64K */
+	ASSERT_LOAD_FAILS("{\"clusterSize\": 65536}", -EINVAL,
+			  ": clusterSize 65536: not a power of two from 0.5K to 2M (use e.g. 64K; a "
+			  "number without a suffix is MiB)");
 	ASSERT_LOAD_FAILS("{\"compressionLevel\": 23}", -EINVAL,
 			  ": compressionLevel 23: not a compression level from 0 to 22 (0: the "
 			  "default)");
@@ -397,11 +427,129 @@ TEST(json_format_options)
 TEST(json_syntax_errors)
 {
 	ASSERT_LOAD_FAILS("{\n  \"label\": \"x\",\n  oops\n}", -EINVAL,
-			  ":3:3: not valid JSON: quoted object property name expected");
-	ASSERT_LOAD_FAILS("{\"label\": \"x\"", -EINVAL, ": not valid JSON: unexpected end of file");
-	ASSERT_LOAD_FAILS("{} {}", -EINVAL, ":1:4: not valid JSON: text after the spec object");
-	ASSERT_LOAD_FAILS("[1, 2]", -EINVAL, ": the spec must be a JSON object { \"key\": value }");
-	ASSERT_LOAD_FAILS("", -EINVAL, ": not valid JSON: unexpected end of file");
+			  ":3:3: not valid JSON: expected a key in double quotes, got oops");
+	ASSERT_LOAD_FAILS("{\"label\": \"x\"", -EINVAL,
+			  ":1:14: not valid JSON: expected ',' or '}' after the value of \"label\", "
+			  "got the end of the file");
+	ASSERT_LOAD_FAILS("{} {}", -EINVAL,
+			  ":1:4: not valid JSON: text after the closing '}': '{'");
+	ASSERT_LOAD_FAILS("[1, 2]", -EINVAL,
+			  ":1:1: not valid JSON: expected '{' (the file holds one JSON object { "
+			  "\"key\": value, ... }), got '['");
+	ASSERT_LOAD_FAILS("", -EINVAL,
+			  ":1:1: not valid JSON: expected '{' (the file holds one JSON object { "
+			  "\"key\": value, ... }), got the end of the file");
+}
+
+/* What json-c 0.16 lets through even with JSON_TOKENER_STRICT, and the usual mistakes: each
+ * refused at its line and column (in characters), saying what was expected. */
+TEST(json_strict)
+{
+	ASSERT_LOAD_FAILS("{\n  \"label\": \"x\",\n}", -EINVAL,
+			  ":2:15: not valid JSON: a trailing comma before '}'");
+	ASSERT_LOAD_FAILS("{\"contents\": [{\"source\": \"a\", \"target\": \"/a\"},\n ]}", -EINVAL,
+			  ":1:46: not valid JSON: a trailing comma before ']'");
+	ASSERT_LOAD_FAILS("{\n  // the label\n  \"label\": \"x\"\n}", -EINVAL,
+			  ":2:3: not valid JSON: expected a key in double quotes or '}', got '/' (JSON "
+			  "has no comments)");
+	ASSERT_LOAD_FAILS("{\"label\": \"x\" /* c */}", -EINVAL,
+			  ":1:15: not valid JSON: expected ',' or '}' after the value of \"label\", "
+			  "got '/' (JSON has no comments)");
+	ASSERT_LOAD_FAILS("{\"label\": 'x'}", -EINVAL,
+			  ":1:11: not valid JSON: expected a value (a string in double quotes, a "
+			  "number, {...}, [...], true, false or null), got a single quote (JSON "
+			  "strings take double quotes)");
+	ASSERT_LOAD_FAILS("{'label': \"x\"}", -EINVAL,
+			  ":1:2: not valid JSON: expected a key in double quotes or '}', got a single "
+			  "quote (JSON strings take double quotes)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": NaN}", -EINVAL,
+			  ":1:14: not valid JSON: expected a value (a string in double quotes, a "
+			  "number, {...}, [...], true, false or null), got NaN");
+	ASSERT_LOAD_FAILS("{\"diskSize\": Infinity}", -EINVAL,
+			  ":1:14: not valid JSON: expected a value (a string in double quotes, a "
+			  "number, {...}, [...], true, false or null), got Infinity");
+	ASSERT_LOAD_FAILS("{\"diskSize\": 012}", -EINVAL,
+			  ":1:14: not valid JSON: a number with a leading zero (write 8, not 08; octal "
+			  "is not JSON)");
+	ASSERT_LOAD_FAILS("{\"diskSize\": 1.}", -EINVAL,
+			  ":1:16: not valid JSON: expected a digit after '.', got '}'");
+	ASSERT_LOAD_FAILS("{\"label\": \"a\nb\"}", -EINVAL,
+			  ":1:13: not valid JSON: a control character (0x0a) in a string (write it as "
+			  "\\n, \\t or \\u000a)");
+	ASSERT_LOAD_FAILS("{\"label\": \"a\\x\"}", -EINVAL,
+			  ":1:13: not valid JSON: unknown escape '\\x' in a string (use \\\", \\\\, "
+			  "\\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX)");
+	ASSERT_LOAD_FAILS("{\"label\": \"x\", \"diskSize\": tru}", -EINVAL,
+			  ":1:28: not valid JSON: expected a value (a string in double quotes, a "
+			  "number, {...}, [...], true, false or null), got tru");
+	ASSERT_LOAD_FAILS("{\"label\" \"x\"}", -EINVAL,
+			  ":1:10: not valid JSON: expected ':' after the key \"label\", got '\"'");
+	ASSERT_LOAD_FAILS("{\"label\": \"x\"} x", -EINVAL,
+			  ":1:16: not valid JSON: text after the closing '}': x");
+	ASSERT_LOAD_FAILS("\xef\xbb\xbf{}", -EINVAL,
+			  ":1:1: not valid JSON: a UTF-8 byte-order mark (save the file without it)");
+	/* columns count characters, not bytes */
+	ASSERT_LOAD_FAILS("{\"label\": \"\xc3\xa9t\xc3\xa9\",}", -EINVAL,
+			  ":1:16: not valid JSON: a trailing comma before '}'");
+}
+
+TEST(json_duplicate_keys)
+{
+	ASSERT_LOAD_FAILS("{\n  \"label\": \"a\",\n  \"diskSize\": 64,\n  \"label\": \"b\"\n}", -EINVAL,
+			  ":4:3: not valid JSON: duplicate key \"label\" (also at line 2, column 3; "
+			  "give each key once)");
+	/* the same key written with an escape is the same key */
+	ASSERT_LOAD_FAILS("{\"label\": \"a\", \"\\u006cabel\": \"b\"}", -EINVAL,
+			  ":1:16: not valid JSON: duplicate key \"label\" (also at line 1, column 2; "
+			  "give each key once)");
+	/* inside a partition too */
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\",\n \"type\": \"esp\"}]}", -EINVAL,
+			  ":2:2: not valid JSON: duplicate key \"type\" (also at line 1, column 18; "
+			  "give each key once)");
+}
+
+TEST(json_value_errors_name_the_key)
+{
+	char *path = spec_file("{\n  \"label\": \"x\",\n  \"additionalSpace\": \"12X\",\n}");
+	_cleanup_free_ char *want = NULL;
+	struct image_spec *s = image_spec_new();
+	struct diag d = { 0 };
+
+	/* the syntax error comes first */
+	ASSERT_ERR(spec_load_json(s, path, &d), -EINVAL);
+	want = xasprintf("%s:3:27: not valid JSON: a trailing comma before '}'", path);
+	ASSERT_STR_EQ(d.msg, want);
+	spec_file_remove(path);
+	image_spec_free(s);
+
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+		{ "{\n  \"label\": \"x\",\n  \"additionalSpace\": \"12X\"\n}",
+		  "3:3: additionalSpace \"12X\": not a size (use a number of MiB, or one with a K, M, "
+		  "G, T, P or E suffix, e.g. 512M)" },
+		{ "{\"partitions\": [\n  {\"type\": \"root\"},\n  {\"type\": \"esp\", \"size\": true}]}",
+		  "3:19: partitions[1].size: expected \"auto\", \"rest\", a size such as \"512M\" "
+		  "or a number of MiB, got boolean" },
+		{ "{\"contents\": [\n {\"source\": \"a\",\n  \"target\": \"/a\", \"mode\": 644}]}",
+		  "3:19: contents[0].mode: expected a string such as \"0644\", got int" },
+		{ "{\"partitions\": [{\"type\": \"root\"}, {\"size\": 1}]}",
+		  "1:35: partitions[1]: type missing (a role such as esp, swap, root or linux, a "
+		  "GPT type GUID or an MBR type byte)" },
+		{ "{\n\n   \"labl\": \"x\"}", "3:4: unknown key \"labl\" (did you mean \"label\"?)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *w = NULL;
+
+		path = spec_file(cases[i].json);
+		s = image_spec_new();
+		d = (struct diag){ 0 };
+		ASSERT_ERR(spec_load_json(s, path, &d), -EINVAL);
+		w = xasprintf("%s:%s", path, cases[i].want);
+		ASSERT_STR_EQ(d.msg, w);
+		spec_file_remove(path);
+		image_spec_free(s);
+	}
 }
 
 TEST(json_whitespace_after_object_is_fine)
@@ -538,19 +686,20 @@ TEST(json_partitions_errors)
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": 131}]}", -EINVAL,
 			  ": partitions[0].type: expected a string, got int");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"12X\"}]}", -EINVAL,
-			  ": partitions[0].size \"12X\": not a size (use a number with an optional "
-			  "K, M, G, T, P or E suffix, e.g. 512M)");
+			  ": partitions[0].size \"12X\": not a size (use a number of MiB, or one "
+			  "with a K, M, G, T, P or E suffix, e.g. 512M)");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": 0}]}", -EINVAL,
-			  ": partitions[0].size 0: not a number of MiB from 1 (or use \"auto\", "
-			  "\"rest\" or a size such as \"512M\")");
+			  ": partitions[0].size 0: must be at least 1 MiB (or use \"auto\" or "
+			  "\"rest\")");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": \"0\"}]}", -EINVAL,
 			  ": partitions[0].size \"0\": must be at least 1 MiB (or use \"auto\" or "
 			  "\"rest\")");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"size\": true}]}", -EINVAL,
 			  ": partitions[0].size: expected \"auto\", \"rest\", a size such as "
 			  "\"512M\" or a number of MiB, got boolean");
-	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"minSize\": 512}]}", -EINVAL,
-			  ": partitions[0].minSize: expected a size such as \"512M\", got int");
+	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"minSize\": [512]}]}", -EINVAL,
+			  ": partitions[0].minSize: expected a size such as \"512M\" or a number of "
+			  "MiB, got array");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"root\", \"uuid\": \"nope\"}]}", -EINVAL,
 			  ": partitions[0].uuid \"nope\": not a UUID (expected 8-4-4-4-12 hex "
 			  "digits)");

@@ -18,9 +18,11 @@ const struct spec_option spec_options[] = {
 	{ .flag = "spec", .arg = "FILE", .type = SPEC_OPT_PATH,
 	  .help = "read a JSON spec (repeatable; later files override)" },
 	{ .flag = "output", .short_flag = 'o', .arg = "OUT", .type = SPEC_OPT_PATH, .field = F(output),
-	  .help = "the image file, or an existing directory to hold BASENAME.img (.qcow2, .vdi, "
-		  ".vhd) (required). An existing file is replaced when the image is complete; "
-		  "devices, FIFOs and sockets are refused" },
+	  .help = "the image file, or a directory to hold BASENAME.img (.qcow2, .vdi, .vhd): an "
+		  "existing one, or DIR/ with a slash, created if missing (required). Without "
+		  "format, the file's extension gives it (.qcow2, .vdi, .vhd, .img, .raw). An "
+		  "existing file is replaced when the image is complete; devices, FIFOs and "
+		  "sockets are refused" },
 	{ .flag = "output-device", .type = SPEC_OPT_BOOL, .field = F(output_device),
 	  .help = "-o is a block device: write the raw image onto it in place (its first diskSize "
 		  "bytes; it must not be mounted)" },
@@ -69,19 +71,21 @@ const struct spec_option spec_options[] = {
 		  "whole number of MiB" },
 	{ .key = "additionalSpace", .flag = "additional-space", .arg = "SIZE",
 	  .type = SPEC_OPT_SIZE, .set = spec_set_additional_space,
-	  .expected = "a size such as \"512M\"", .def = "512M",
+	  .expected = "a size such as \"512M\" or a number of MiB", .def = "512M",
 	  .help = "free space auto sizing adds" },
 	{ .key = "bootSize", .flag = "boot-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
-	  .set = spec_set_boot_size, .expected = "a size such as \"256M\"", .def = "256M",
+	  .set = spec_set_boot_size, .expected = "a size such as \"256M\" or a number of MiB", .def = "256M",
 	  .help = "end of the ESP, XBOOTLDR or legacy+boot's BOOT partition" },
 
 	/* The output format and its options (format/format.c says which format takes which). */
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_format,
-	  .help = "raw (default), qcow2, qcow2-compressed, vdi or vpc (VHD)" },
+	  .help = "raw, qcow2, qcow2-compressed, vdi or vpc (VHD); default: from -o's extension, "
+		  "else raw" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
-	  .help = "qcow2 cluster size, 512 to 2M" },
+	  .help = "qcow2 cluster size, a power of two from 0.5K to 2M (a number without a suffix "
+		  "is MiB here too: 1 or 2)" },
 	{ .key = "compression", .flag = "compression", .arg = "ALG", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_compression,
 	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd" },
@@ -205,12 +209,22 @@ const struct spec_option spec_options[] = {
 		  "either: the first of /usr/lib/grub/x86_64-efi, "
 		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
 		  "../../../bin/grub-mkimage or grub2-mkimage)" },
+	{ .key = "allowEmpty", .flag = "allow-empty", .type = SPEC_OPT_BOOL, .field = F(allow_empty),
+	  .help = "build even with nothing to put in the image (no root, rootTar, closureInfo, system, "
+		  "contents, esp, xbootldr, kernel or partition contents): an empty filesystem on "
+		  "purpose" },
 	{ .key = "memSize", .type = SPEC_OPT_IGNORED, .set_json = spec_json_mem_size,
 	  .help = "ignored: there is no VM" },
 
 	/* Flags only: how the build talks. */
 	{ .flag = "json", .type = SPEC_OPT_BOOL, .field = F(json),
-	  .help = "print a machine-readable summary on stdout" },
+	  .help = "print a machine-readable summary on stdout (the summary line stays on stderr)" },
+	{ .flag = "quiet", .short_flag = 'q', .type = SPEC_OPT_BOOL, .field = F(quiet),
+	  .help = "no summary line (\"wrote OUT: ...\") and no progress; warnings and errors "
+		  "still go to stderr" },
+	{ .flag = "verbose", .short_flag = 'v', .type = SPEC_OPT_BOOL, .field = F(verbose),
+	  .help = "print the plan on stderr before writing: partitions (start, size, type, "
+		  "label) and filesystems (size, free space, inodes)" },
 	{ .flag = "progress", .type = SPEC_OPT_BOOL, .set = spec_set_progress,
 	  .usage = "--progress, --no-progress",
 	  .help = "force progress on stderr on or off (default: on when stderr is a terminal)" },
@@ -381,7 +395,8 @@ static char *usage_build(void)
 		usage_wrap(&b, o->help, strlen(left));
 	}
 	usage_puts(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
-		       "1024).\n");
+		       "1024). A number\nwithout a suffix is MiB for every size key and flag, as "
+		       "diskSize is: 2048 = 2G.\n");
 	return b.text;
 }
 

@@ -16,8 +16,8 @@ enum spec_opt_type {
 	SPEC_OPT_STRING,
 	SPEC_OPT_PATH,         /* relative: to the spec file's directory, or the working one */
 	SPEC_OPT_BOOL,         /* JSON true/false; as a flag, a switch without a value */
-	SPEC_OPT_SIZE,         /* "512M" (powers of 1024); JSON: also a number of bytes */
-	SPEC_OPT_SIZE_OR_AUTO, /* "auto" or a size (diskSize: a bare number is MiB) */
+	SPEC_OPT_SIZE,         /* "512M" (powers of 1024); a bare number (or JSON number) is MiB */
+	SPEC_OPT_SIZE_OR_AUTO, /* "auto" or a size (diskSize) */
 	SPEC_OPT_UINT,         /* a whole number (JSON: a number or its text) */
 	SPEC_OPT_ENUM,         /* one of a list of names (the setter's message lists them) */
 	SPEC_OPT_UUID,         /* 8-4-4-4-12 hex digits */

@@ -118,3 +118,22 @@ int size_parse(const char *s, uint64_t *ret)
 	*ret = v;
 	return 0;
 }
+
+int size_parse_mib(const char *s, uint64_t *ret)
+{
+	char buf[96];
+	size_t n;
+
+	if (!s)
+		return -EINVAL;
+	n = strlen(s);
+	/* a suffix, or not a number at all: size_parse() judges it as given */
+	if (n == 0 || s[n - 1] < '0' || s[n - 1] > '9')
+		return size_parse(s, ret);
+	if (n + 2 > sizeof(buf))
+		return -ERANGE; /* more digits than 2^64 MiB has, whatever the fraction */
+	memcpy(buf, s, n);
+	buf[n] = 'M';
+	buf[n + 1] = '\0';
+	return size_parse(buf, ret);
+}

@@ -161,3 +161,27 @@ TEST(size_parse_matches_numfmt)
 	}
 	ASSERT_TRUE(checked >= 9);
 }
+
+TEST(size_parse_mib_bare_numbers)
+{
+	uint64_t v;
+
+	ASSERT_OK(size_parse_mib("512", &v));
+	ASSERT_EQ(v, 512ull << 20);
+	ASSERT_OK(size_parse_mib("0.5", &v));
+	ASSERT_EQ(v, 512ull << 10);
+	ASSERT_OK(size_parse_mib("0", &v));
+	ASSERT_EQ(v, 0);
+	ASSERT_OK(size_parse_mib("64K", &v)); /* a suffix is read as size_parse() does */
+	ASSERT_EQ(v, 64ull << 10);
+	ASSERT_OK(size_parse_mib("1.5G", &v));
+	ASSERT_EQ(v, 1536ull << 20);
+	ASSERT_EQ(size_parse_mib("", &v), -EINVAL);
+	ASSERT_EQ(size_parse_mib("5.", &v), -EINVAL);
+	ASSERT_EQ(size_parse_mib("-1", &v), -EINVAL);
+	ASSERT_EQ(size_parse_mib("17592186044416", &v), -ERANGE); /* 2^44 MiB = 2^64 */
+	ASSERT_OK(size_parse_mib("17592186044415", &v));
+	ASSERT_EQ(v, 17592186044415ull << 20);
+	ASSERT_EQ(size_parse_mib("99999999999999999999999999999999999999999999999999999999999999"
+				 "99999999999999999999999999999999999999999", &v), -ERANGE);
+}

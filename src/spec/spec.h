@@ -24,6 +24,7 @@ struct diag;
 #define SPEC_DEFAULT_ADDITIONAL_SPACE (512ull << 20)
 #define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
+#define SPEC_MAX_WARNINGS 4
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
 enum spec_bootloader {
@@ -79,6 +80,7 @@ struct image_spec {
 	uint64_t additional_space_bytes; /* "additionalSpace", free space added by auto sizing */
 	uint64_t boot_size_bytes;        /* "bootSize": where the ESP (or XBOOTLDR) ends */
 	char *format;    /* "format": raw, qcow2, qcow2-compressed, vdi or vpc (with a sink) */
+	bool format_set; /* "format" given: else spec_validate() takes it from -o's extension */
 	uint32_t cluster_size; /* "clusterSize": qcow2 cluster bytes, 0 = the sink's default */
 	enum format_compression compression; /* "compression": NONE = deflate, for
 					      * qcow2-compressed only */
@@ -136,8 +138,17 @@ struct image_spec {
 	 * sets it from build_env's MKDISKIMAGE_SEARCH_ROOT, tests to a fake tree). NULL: / */
 	const char *search_root;
 
+	bool allow_empty; /* "allowEmpty" / --allow-empty: build with nothing to put in the image */
+
+	/* Things the user should know (spec_validate(): -o's extension against "format"); the
+	 * CLI prints them. Owned. */
+	char *warnings[SPEC_MAX_WARNINGS];
+	size_t n_warnings;
+
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */
+	bool quiet;                  /* -q: no summary line, no auto size notes, no progress */
+	bool verbose;                /* -v: the plan on stderr before the image is written */
 	bool output_device;          /* --output-device: -o is a block device, written in place */
 	bool progress_set, progress; /* --progress / --no-progress override the tty check */
 	bool help;                   /* --help: print spec_usage() and stop */
@@ -165,6 +176,9 @@ const char *spec_usage(void);
  * optional suffix K M G T P E (powers of 1024); fractions of a byte round up ("1.1K" = 1127).
  * -EINVAL when malformed, -ERANGE past 2^64 - 1. */
 int size_parse(const char *s, uint64_t *ret);
+/* A spec's size: as size_parse(), but a number without a suffix is MiB ("512" = "512M"), as
+ * make-disk-image's diskSize is, for every size key and flag alike. */
+int size_parse_mib(const char *s, uint64_t *ret);
 
 /* The sink that writes a spec format ("qcow2-compressed" is qcow2 with compression), NULL when
  * none is built in: format_find() (format/format.c's table is the one list of formats). */

@@ -17,6 +17,16 @@
 #include "util/outfile.h"
 #include "util/xalloc.h"
 
+/* -o names a directory: an existing one, or DIR/ (spec_resolve_output() creates it). */
+static bool spec_output_is_dir(const struct image_spec *s)
+{
+	struct stat st;
+	size_t n = strlen(s->output);
+
+	return s->output[n - 1] == '/' || (stat(s->output, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+
 #define SPEC_ESP_START (8ull * PART_MIB)       /* efi, hybrid, efixbootldr */
 #define SPEC_XBOOTLDR_START (100ull * PART_MIB) /* efixbootldr */
 
@@ -312,7 +322,6 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
 	struct spec_disk disk;
-	struct stat st;
 	int r;
 
 	spec_disk(s, &disk);
@@ -335,10 +344,10 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 		return diag_prepend(d, r, "touchEFIVars");
 	if (s->efi_vars_out)
 		return 0;
-	if (!s->output || stat(s->output, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (!s->output || !*s->output || !spec_output_is_dir(s))
 		return diag_fail(d, -EINVAL,
 				 "touchEFIVars: -o names a file; give efiVarsOut (--efi-vars-out "
-				 "F), or -o DIR for DIR/efi-vars.fd");
+				 "F), or -o DIR/ for DIR/efi-vars.fd");
 	s->efi_vars_out = xasprintf("%s%sefi-vars.fd", s->output,
 				    s->output[strlen(s->output) - 1] == '/' ? "" : "/");
 	return 0;
@@ -538,9 +547,56 @@ static int spec_check_boot_trees(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
-/* -o names the image file, or an existing directory to put <baseName>.<ext> in (as
- * make-disk-image's $out/nixos.img), or with --output-device a block device. Devices, FIFOs
- * and sockets are refused here, before any work (util/outfile.h). */
+/* A warning for the CLI (at most SPEC_MAX_WARNINGS; more are dropped). */
+static void spec_warn(struct image_spec *s, char *msg)
+{
+	if (s->n_warnings < SPEC_MAX_WARNINGS)
+		s->warnings[s->n_warnings++] = msg;
+	else
+		free(msg);
+}
+
+/* Without "format", -o's extension names it (.qcow2, .vdi, .vhd, .img, .raw: the format table's
+ * names and extensions, as convert reads them); with both, a disagreement is a warning. */
+static void spec_infer_format(struct image_spec *s)
+{
+	const struct format_ops *f;
+
+	if (!s->output || !*s->output || s->output_device || spec_output_is_dir(s))
+		return;
+	f = format_from_file_name(s->output);
+	if (!f)
+		return;
+	if (!s->format_set) {
+		free(s->format);
+		s->format = xstrdup(f->name);
+		return;
+	}
+	if (strcmp(f->extension, spec_format_extension(s->format)) != 0)
+		spec_warn(s, xasprintf("-o %s: the extension says format %s, but format is %s (the "
+				       "image is %s; rename it or remove format)",
+				       s->output, f->name, s->format, s->format));
+}
+
+/* Something to put in the image, or allowEmpty: an empty 1 GiB image is rarely what was
+ * meant. */
+static int spec_check_not_empty(const struct image_spec *s, struct diag *d)
+{
+	if (s->allow_empty || s->root || s->root_tar || s->closure_info || s->system ||
+	    s->n_contents || s->esp || s->xbootldr || s->kernel)
+		return 0;
+	for (size_t i = 0; i < s->n_partitions; i++)
+		if (s->partitions[i].contents)
+			return 0;
+	return diag_fail(d, -EINVAL, "nothing to put in the image: give --root DIR, "
+			 "--root-tar FILE, --closure-info DIR, --system TOPLEVEL or --contents (an empty image on "
+			 "purpose: --allow-empty)");
+}
+
+/* -o names the image file, or a directory to put <baseName>.<ext> in (as make-disk-image's
+ * $out/nixos.img): an existing one, or DIR/ (created, one level, when missing); or with
+ * --output-device a block device. Devices, FIFOs and sockets are refused here, before any
+ * work (util/outfile.h). */
 static int spec_resolve_output(struct image_spec *s, struct diag *d)
 {
 	struct stat st;
@@ -548,7 +604,7 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 	int r;
 
 	if (!s->output || !*s->output)
-		return diag_fail(d, -EINVAL, "no output: use -o FILE, or -o DIR for DIR/%s.%s",
+		return diag_fail(d, -EINVAL, "no output: use -o FILE, or -o DIR/ for DIR/%s.%s",
 				 s->base_name, spec_format_extension(s->format));
 	if (s->efi_vars_out) {
 		r = outfile_check(s->efi_vars_out, /* device= */ false, d);
@@ -562,6 +618,14 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 		return outfile_check(s->output, /* device= */ true, d);
 	}
 	n = strlen(s->output);
+	if (s->output[n - 1] == '/' && stat(s->output, &st) < 0) {
+		if (errno != ENOENT)
+			return diag_fail(d, -errno, "-o %s: %s", s->output, strerror(errno));
+		if (mkdir(s->output, 0755) < 0)
+			return diag_fail(d, -errno, "-o %s: cannot create the directory: %s%s",
+					 s->output, strerror(errno),
+					 errno == ENOENT ? " (its parent must exist)" : "");
+	}
 	if (stat(s->output, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char *f = xasprintf("%s%s%s.%s", s->output, s->output[n - 1] == '/' ? "" : "/",
 				    s->base_name, spec_format_extension(s->format));
@@ -569,8 +633,7 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 		free(s->output);
 		s->output = f;
 	} else if (s->output[n - 1] == '/')
-		return diag_fail(d, -ENOENT, "-o %s: no such directory (create it first)",
-				 s->output);
+		return diag_fail(d, -ENOTDIR, "-o %s: not a directory", s->output);
 	return outfile_check(s->output, /* device= */ false, d);
 }
 
@@ -578,6 +641,7 @@ int spec_validate(struct image_spec *s, struct diag *d)
 {
 	int r;
 
+	spec_infer_format(s);
 	r = spec_check_supported(s, d);
 	if (r < 0)
 		return r;
@@ -600,6 +664,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_efi_vars(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_not_empty(s, d);
 	if (r < 0)
 		return r;
 	r = spec_resolve_output(s, d);

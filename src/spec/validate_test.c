@@ -25,6 +25,8 @@ static struct image_spec *spec_with_output(void)
 
 	s->output = xstrdup("/tmp/does-not-matter.img");
 	s->search_root = NO_ROOT; /* the host's loaders are not the test's */
+	s->allow_empty = true; /* spec_check_not_empty has tests of its own */
+	s->format_set = true; /* tests set s->format; spec_infer_format has tests of its own */
 	return s;
 }
 
@@ -124,6 +126,7 @@ TEST(output_directory_gets_base_name)
 	struct diag d = { 0 };
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	s->allow_empty = true;
 	s->output = xasprintf("%s/", dir);
 	ASSERT_OK(spec_validate(s, &d));
 	want = xasprintf("%s/nixos.img", dir);
@@ -144,9 +147,107 @@ TEST(output_errors)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
 
-	ASSERT_INVALID(s, -EINVAL, "no output: use -o FILE, or -o DIR for DIR/nixos.img");
-	s->output = xstrdup("/nonexistent-dir/");
-	ASSERT_INVALID(s, -ENOENT, "-o /nonexistent-dir/: no such directory (create it first)");
+	s->allow_empty = true;
+	ASSERT_INVALID(s, -EINVAL, "no output: use -o FILE, or -o DIR/ for DIR/nixos.img");
+	s->output = xstrdup("/nonexistent-dir/sub/");
+	ASSERT_INVALID(s, -ENOENT, "-o /nonexistent-dir/sub/: cannot create the directory: No such "
+		       "file or directory (its parent must exist)");
+	free(s->output);
+	s->output = xstrdup("/etc/hostname/");
+	ASSERT_INVALID(s, -ENOTDIR, "-o /etc/hostname/: Not a directory");
+}
+
+TEST(output_dir_slash_is_created)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+	_cleanup_free_ char *want = NULL;
+	char dir[] = "/tmp/spec-validate-test.XXXXXX";
+	struct stat st;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	s->allow_empty = true;
+	s->output = xasprintf("%s/new/", dir);
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	want = xasprintf("%s/new/nixos.img", dir);
+	ASSERT_STR_EQ(s->output, want);
+	ASSERT_TRUE(stat(want, &st) < 0); /* the directory only: the image comes later */
+	free(want);
+	want = xasprintf("%s/new", dir);
+	ASSERT_TRUE(stat(want, &st) == 0 && S_ISDIR(st.st_mode));
+	ASSERT_EQ(st.st_mode & 07777, 0755 & ~(mode_t)umask(022));
+	ASSERT_TRUE(rmdir(want) == 0);
+	ASSERT_TRUE(rmdir(dir) == 0);
+}
+
+TEST(format_from_output_extension)
+{
+	static const struct {
+		const char *out, *format;
+	} cases[] = {
+		{ "/tmp/x.qcow2", "qcow2" }, { "/tmp/x.vdi", "vdi" },	{ "/tmp/x.vhd", "vpc" },
+		{ "/tmp/x.img", "raw" },     { "/tmp/x.raw", "raw" },	{ "/tmp/x.QCOW2", "qcow2" },
+		{ "/tmp/x.foo", "raw" },     { "/tmp/x", "raw" },	{ "/tmp/a.qcow2.d/x", "raw" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+
+		s->allow_empty = true;
+		s->output = xstrdup(cases[i].out);
+		ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+		ASSERT_STR_EQ(s->format, cases[i].format);
+		ASSERT_EQ(s->n_warnings, 0);
+	}
+}
+
+TEST(format_and_extension_disagree)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+
+	s->allow_empty = true;
+	s->output = xstrdup("/tmp/x.qcow2");
+	free(s->format);
+	s->format = xstrdup("vdi");
+	s->format_set = true;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_STR_EQ(s->format, "vdi");
+	ASSERT_EQ(s->n_warnings, 1);
+	ASSERT_STR_EQ(s->warnings[0], "-o /tmp/x.qcow2: the extension says format qcow2, but "
+		      "format is vdi (the image is vdi; rename it or remove format)");
+
+	/* qcow2-compressed writes .qcow2 files: no disagreement */
+	s = image_spec_free(s);
+	s = image_spec_new();
+	s->allow_empty = true;
+	s->output = xstrdup("/tmp/x.qcow2");
+	free(s->format);
+	s->format = xstrdup("qcow2-compressed");
+	s->format_set = true;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->n_warnings, 0);
+}
+
+TEST(nothing_to_put_in_the_image)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+
+	s->output = xstrdup("/tmp/x.img");
+	ASSERT_INVALID(s, -EINVAL, "nothing to put in the image: give --root DIR, --root-tar "
+		       "FILE, --closure-info DIR, --system TOPLEVEL or --contents (an empty "
+		       "image on purpose: --allow-empty)");
+	s->allow_empty = true;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->allow_empty = false;
+	s->root = xstrdup("/tmp");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	free(s->root);
+	s->root = NULL;
+	s->root_tar = xstrdup("/tmp/rootfs.tar");
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	free(s->root_tar);
+	s->root_tar = NULL;
+	add_contents(s, NULL, NULL, NULL);
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 }
 
 TEST(unsupported_choices)
@@ -410,6 +511,7 @@ TEST(touch_efi_vars_output_and_checks)
 	_cleanup_free_ char *want = NULL;
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	s->allow_empty = true;
 	s->output = xstrdup(dir);
 	s->partition_table = PART_TABLE_EFI;
 	s->touch_efi_vars = true;
@@ -425,7 +527,7 @@ TEST(touch_efi_vars_output_and_checks)
 	s->efi_vars_out = NULL;
 	ASSERT_INVALID(s, -EINVAL,
 		       "touchEFIVars: -o names a file; give efiVarsOut (--efi-vars-out F), or -o "
-		       "DIR for DIR/efi-vars.fd");
+		       "DIR/ for DIR/efi-vars.fd");
 	s->efi_vars_out = xstrdup("/tmp/v.fd");
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	s->arch = PART_ARCH_RISCV64;

@@ -141,10 +141,10 @@ int spec_set_disk_size(struct image_spec *s, const struct spec_arg *a, struct di
 		s->disk_size_bytes = 0;
 		return 0;
 	}
-	/* make-disk-image's diskSize is MiB; a suffixed size ("4G") is read as bytes. */
+	/* make-disk-image's diskSize is MiB (as every size without a suffix); "4G" is 4 GiB. */
 	r = spec_parse_u32(v, UINT32_MAX, &mib);
 	if (r == -EINVAL) {
-		r = size_parse(v, &bytes);
+		r = size_parse_mib(v, &bytes);
 		if (r == 0 && bytes % PART_MIB != 0)
 			return diag_fail(d, -EINVAL,
 					 "%s: not a whole number of MiB (use \"auto\" or MiB, e.g. "
@@ -168,14 +168,14 @@ int spec_set_size(uint64_t *field, uint64_t max, const char *limit, const char *
 		  const char *what, struct diag *d)
 {
 	uint64_t n;
-	int r = size_parse(v, &n);
+	int r = size_parse_mib(v, &n);
 
 	if (r == -ERANGE || (r == 0 && n > max))
 		return diag_fail(d, -ERANGE, "%s: too large (%s)", what, limit);
 	if (r < 0)
 		return diag_fail(d, r,
-				 "%s: not a size (use a number with an optional K, M, G, T, P or "
-				 "E suffix, e.g. 512M)",
+				 "%s: not a size (use a number of MiB, or one with a K, M, G, T, P "
+				 "or E suffix, e.g. 512M)",
 				 what);
 	*field = n;
 	return 0;
@@ -187,6 +187,7 @@ int spec_set_format(struct image_spec *s, const struct spec_arg *a, struct diag 
 	if (!format_find(v))
 		return diag_fail(d, -EINVAL, "%s: unknown (use %s)", what, format_names_or());
 	spec_replace_str(&s->format, v);
+	s->format_set = true;
 	return 0;
 }
 
@@ -271,15 +272,17 @@ int spec_set_reserved_percent(struct image_spec *s, const struct spec_arg *a, st
 		       "not a whole percentage from 0 to 50 (mke2fs's -m limit)", d);
 }
 
-/* qcow2 allows 512 bytes to 2 MiB, a power of two (qcow2.txt, cluster_bits 9..21). */
+/* qcow2 allows 512 bytes to 2 MiB, a power of two (qcow2.txt, cluster_bits 9..21). A bare
+ * number is MiB as for every size, so only 1 and 2 pass without a suffix. */
 int spec_set_cluster_size(struct image_spec *s, const struct spec_arg *a, struct diag *d)
 {
 	const char *v = a->text, *what = a->what;
 	uint64_t n;
 
-	if (size_parse(v, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
+	if (size_parse_mib(v, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
 		return diag_fail(d, -EINVAL,
-				 "%s: not a power of two from 512 to 2M (use e.g. 64K)", what);
+				 "%s: not a power of two from 0.5K to 2M (use e.g. 64K; a number "
+				 "without a suffix is MiB)", what);
 	s->cluster_size = (uint32_t)n;
 	return 0;
 }

@@ -80,12 +80,12 @@ expect_fail "--disk-size 18446744073709551615: too large" "${ok[@]}" \
 	--disk-size 18446744073709551615
 expect_fail "--cluster-size 18446744073709551615" "${ok[@]}" --format qcow2 \
 	--cluster-size 18446744073709551615
-# ...and in a JSON spec, naming the key.
+# ...and in a JSON spec, naming the key and its line:column.
 n_huge=0
 for kv in 'additionalSpace 18446744073709551615' 'additionalSpace "16E"' \
 	'bootSize 18446744073709551615' 'diskSize 99999999999'; do
 	printf '{"%s": %s, "partitionTableType": "efi"}\n' "${kv%% *}" "${kv#* }" >"$T/huge.json"
-	expect_fail "huge.json: $kv: too large" --spec "$T/huge.json" --root "$T/src"
+	expect_fail "huge.json:1:2: $kv: too large" --spec "$T/huge.json" --root "$T/src"
 	n_huge=$((n_huge + 1))
 done
 [ "$n_huge" -eq 4 ] || fail "only $n_huge JSON size cases ran"

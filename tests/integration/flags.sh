@@ -142,14 +142,14 @@ extract_partition "$T/two.img" 2 "$T/two.root"
 	fail "the second --spec did not override the first"
 
 # --- --cluster-size (build)
-for cs in 512 4K 64K 512K 2M; do
+for cs in 0.5K 4K 64K 512K 2M; do
 	bytes=$(numfmt --from=iec "$cs")
 	build "${base[@]}" --partition-table efi --format qcow2 --cluster-size "$cs" -o "$T/cs-$cs.qcow2"
 	[ "$(qemu_info "$T/cs-$cs.qcow2" cluster-size)" = "$bytes" ] ||
 		fail "--cluster-size $cs: qemu-img info says $(qemu_info "$T/cs-$cs.qcow2" cluster-size)"
 	qcheck "$T/cs-$cs.qcow2" qcow2 "$raw"
 done
-expect_fail "not a power of two from 512 to 2M" "${base[@]}" --format qcow2 --cluster-size 4M
+expect_fail "not a power of two from 0.5K to 2M" "${base[@]}" --format qcow2 --cluster-size 4M
 
 # --- --help of every command, --output, --deterministic, --progress / --no-progress
 for c in build convert inspect boot-test; do

@@ -353,7 +353,7 @@ bad noroot '{"type": "linux", "fs": "ext4", "size": "64M"}'
 expect_fail 'no root partition for the image' --spec "$S/bad-noroot.json"
 sed 's/"root": "root", //' "$S/bad-noroot.json" >"$S/noroot.json"
 expect_fail 'no root partition for the image' --spec "$S/noroot.json" --root "$S/root"
-build --spec "$S/noroot.json" -o "$T/noroot.img" # no files for it: a root is not needed
+build --spec "$S/noroot.json" --allow-empty -o "$T/noroot.img" # no files: empty on purpose
 rm -f "$T/noroot.img"
 bad label '{"type": "esp", "fs": "vfat", "size": "64M", "fsLabel": "ABCDEFGHIJKL"}, '"$ROOT"
 expect_fail '11' --spec "$S/bad-label.json"
