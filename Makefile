@@ -53,9 +53,11 @@ DOCS := $(BUILD)/man/mkdiskimage.1 $(BUILD)/completions/mkdiskimage.bash \
 
 .SECONDARY:
 .PHONY: all check unit integration integration-quick clean bench example mutation property \
-	fuzz fuzz-smoke fuzz-regress fuzz-build docs install FORCE
+	fuzz fuzz-smoke fuzz-regress fuzz-build docs install print-version FORCE
 all: $(BUILD)/mkdiskimage docs
 docs: $(DOCS)
+print-version:
+	@echo $(VERSION)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
