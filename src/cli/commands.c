@@ -55,8 +55,10 @@ const struct cli_command cli_commands[] = {
 	  .description =
 		  "Converts a disk image between raw, qcow2 (plain or compressed with deflate or "
 		  "zstd), VDI and VHD. The input format is detected; the output format comes from "
-		  "--format or OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc). The format "
-		  "options are build's, with the same values. An existing OUT file is replaced "
+		  "--format or OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc); as with "
+		  "qemu-img -c, --compression or --compression-level makes a qcow2 output "
+		  "compressed. The format options are build's, with the same values and checks. "
+		  "An existing OUT file is replaced "
 		  "when the image is complete; devices, FIFOs and sockets are refused." },
 	{ .name = "boot-test", .run = cli_boot_test, .options = cli_boot_test_options,
 	  .operands = "file",

@@ -108,6 +108,7 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 	_cleanup_free_ bool *seen = xcalloc(spec_n_options, sizeof(*seen));
 	const struct spec_option *format_opt = spec_option_by_key("format");
 	const struct spec_option *compression_opt = spec_option_by_key("compression");
+	const struct spec_option *level_opt = spec_option_by_key("compressionLevel");
 	const struct cli_option *opts;
 	const struct format_ops *f;
 	size_t n;
@@ -166,8 +167,9 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		convert_set_format(o, f->name);
 	}
 	f = format_find(o->spec->format);
-	/* as qemu-img -c: compression makes a qcow2 output compressed */
-	if (f && seen[compression_opt - spec_options] && f->compressed)
+	/* as qemu-img -c: compression (or its level) makes a qcow2 output compressed */
+	if (f && f->compressed &&
+	    (seen[compression_opt - spec_options] || seen[level_opt - spec_options]))
 		convert_set_format(o, f->compressed);
 	/* the format options' checks of build (compression for a format without it, ...) */
 	r = spec_validate_format(o->spec, d);

@@ -90,6 +90,8 @@ expect_exit 2 "convert takes IN and OUT" convert only-in.img
 expect_exit 2 "--format qcow3: unknown" convert --format qcow3 a.img b.img
 expect_exit 2 "cannot tell the output format" convert a.img b.foo
 expect_exit 2 "--compression-level 99" convert --compression-level 99 a.img b.qcow2
+expect_exit 2 "compressionLevel applies to format qcow2-compressed, not vdi" \
+	convert --compression-level 5 a.img b.vdi
 expect_exit 2 "deflate levels go from 1 to 12" convert --compression-level 13 --compression deflate a.img b.qcow2
 expect_exit 2 "--threads needs a value" convert a.img b.img --threads
 expect_exit 2 "inspect takes exactly one IMAGE" inspect
@@ -140,13 +142,17 @@ done
 small_text_tree "$T/root"
 build --root "$T/root" --additional-space 4M --partition-table efi --boot-size 16M -o "$T/raw.img"
 declare -A size=()
+# as qemu-img -c, a compression level makes a .qcow2 output compressed (deflate by default)
 for lvl in 1 12; do
-	"$MKDISKIMAGE" convert --compression-level "$lvl" --compression deflate "$T/raw.img" \
-		"$T/l$lvl.qcow2" || fail "convert --compression-level $lvl failed"
+	"$MKDISKIMAGE" convert --compression-level "$lvl" "$T/raw.img" "$T/l$lvl.qcow2" ||
+		fail "convert --compression-level $lvl failed"
 	qcheck "$T/l$lvl.qcow2" qcow2 "$T/raw.img"
 	qemu-img info "$T/l$lvl.qcow2" | grep -q "compression type: zlib" || fail "l$lvl: not deflate"
 	size[$lvl]=$(stat -c %s "$T/l$lvl.qcow2")
 done
+"$MKDISKIMAGE" convert "$T/raw.img" "$T/plain.qcow2" || fail "convert to qcow2 failed"
+[ "${size[1]}" -lt "$(stat -c %s "$T/plain.qcow2")" ] ||
+	fail "convert --compression-level 1 (${size[1]}) is not smaller than plain qcow2"
 [ "${size[12]}" -lt "${size[1]}" ] || fail "convert --compression-level 12 (${size[12]}) is not smaller than 1 (${size[1]})"
 "$MKDISKIMAGE" convert --compression zstd --compression-level 19 --threads 2 "$T/raw.img" \
 	"$T/z.qcow2" || fail "convert --compression zstd --compression-level 19 failed"
