@@ -63,9 +63,11 @@ void cli_convert_options(const struct cli_option **ret, size_t *ret_n)
 			if (!spec_options[i].format_option)
 				continue;
 			cli_option_from_spec(&spec_options[i], /* brackets= */ false, &opts[n]);
-			if (strcmp(opts[n].flag, "format") == 0)
+			if (strcmp(opts[n].flag, "format") == 0) {
+				free((char *)opts[n].help); /* build's: the default differs */
 				opts[n].help = xasprintf("the output format: %s (default: from OUT's "
 							 "extension)", format_names_or());
+			}
 			n++;
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(convert_own_options); i++)

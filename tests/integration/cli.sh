@@ -120,19 +120,24 @@ log "usage errors exit 2, failures 1, each with one line"
 . "$(dirname "$MKDISKIMAGE")/completions/mkdiskimage.bash" ||
 	fail "no completions next to $MKDISKIMAGE (make docs)"
 comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _mkdiskimage; }
-n=0
+# (build's parser and table are both spec/options.c's: every 8th of its flags is run, which keeps
+# this cheap under the sanitizers)
+n=0 ran=0
 for c in "${COMMANDS[@]}"; do
 	comp mkdiskimage "$c" --
 	[ "${#COMPREPLY[@]}" -gt 0 ] || fail "no flags completed for $c"
+	i=0
 	for f in "${COMPREPLY[@]}"; do
-		n=$((n + 1))
+		n=$((n + 1)) i=$((i + 1))
 		grep -qE -- "$f([^a-z0-9-]|\$)" "$T/$c.help" || fail "$c --help lacks $f"
+		[ "$c" != build ] || [ $((i % 8)) = 1 ] || continue
+		ran=$((ran + 1))
 		"$MKDISKIMAGE" "$c" "$f" </dev/null >/dev/null 2>"$T/f.err" || true
 		! grep -q "unknown option" "$T/f.err" || fail "$c takes no $f: $(cat "$T/f.err")"
 	done
 done
 [ "$n" -ge 70 ] || fail "only $n flags completed"
-log "$n flags: each taken by its parser and in its --help"
+log "$n flags, each in its command's --help; $ran of them run: each taken by its parser"
 
 # --- convert: build's format options (the same table entries) with build's values
 for f in format cluster-size compression compression-level threads vpc-subformat; do
