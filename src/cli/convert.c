@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "util/outfile.h"
 #include "util/progress.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 struct convert_opts {
@@ -95,6 +96,42 @@ static void convert_apply(struct convert_opts *o, int c, const char *arg)
 		o->progress = c == 'p';
 		break;
 	}
+}
+
+/* build's format checks speak of spec keys ("compressionLevel applies to ..., set format =
+ * qcow2-compressed"): say the flags instead. */
+static int convert_flag_words(struct diag *d, int r)
+{
+	struct strbuf b = { 0 };
+	_cleanup_free_ char *msg = NULL;
+	const char *p = d->msg;
+
+	for (size_t i = 0; i < spec_n_options; i++) {
+		const struct spec_option *o = &spec_options[i];
+		size_t len = o->key ? strlen(o->key) : 0;
+
+		if (o->format_option && o->key && strncmp(p, o->key, len) == 0 && p[len] == ' ') {
+			strbuf_appendf(&b, "--%s", o->flag);
+			p += len;
+			break;
+		}
+	}
+	while (*p) {
+		static const char *const from[] = { "set format = ", "set compression = " };
+		static const char *const to[] = { "use --format ", "use --compression " };
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(from); k++)
+			if (strncmp(p, from[k], strlen(from[k])) == 0)
+				break;
+		if (k < ARRAY_SIZE(from)) {
+			strbuf_append(&b, to[k]);
+			p += strlen(from[k]);
+		} else
+			strbuf_appendf(&b, "%c", *p++);
+	}
+	msg = strbuf_steal(&b);
+	return diag_fail(d, r, "%s", msg);
 }
 
 static void convert_set_format(struct convert_opts *o, const char *name)
@@ -176,7 +213,7 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 	/* the format options' checks of build (compression for a format without it, ...) */
 	r = spec_validate_format(o->spec, d);
 	if (r < 0)
-		return r;
+		return convert_flag_words(d, r);
 	if (o->output_device && strcmp(o->spec->format, "raw") != 0)
 		return diag_fail(d, -EINVAL, "%s: --output-device writes raw images only, not "
 				 "format %s", o->out, o->spec->format);
