@@ -302,22 +302,39 @@ static int gen_bash(FILE *f)
 	return 0;
 }
 
-/* A help text for zsh's [...] or fish's -d '...': its first clause, escaped. */
+/* A help text shortened for a completion menu: without build's leading "[key] ", up to its
+ * first "; " when that leaves a phrase, at most 60 characters ending at a word. Free it. */
+static char *menu_help(const char *help)
+{
+	const char *semi;
+	size_t len;
+
+	if (help[0] == '[' && strstr(help, "] "))
+		help = strstr(help, "] ") + 2;
+	semi = strstr(help, "; ");
+	len = semi && semi - help >= 20 ? (size_t)(semi - help) : strlen(help);
+	if (len > 60) {
+		len = 60;
+		while (len > 20 && help[len] != ' ')
+			len--;
+	}
+	while (len && strchr(" ,:;(", help[len - 1]))
+		len--;
+	return xstrndup(help, len);
+}
+
+/* zsh's [...]: []:\ escaped, ' as '\'' (the spec is single-quoted) */
 static void short_help(FILE *f, const char *help, const char *escape)
 {
-	size_t len = strcspn(help, ";(");
+	_cleanup_free_ char *s = menu_help(help);
 
-	while (len && help[len - 1] == ' ')
-		len--;
-	if (len > 70)
-		len = 70;
-	for (size_t i = 0; i < len; i++) {
-		if (strchr(escape, help[i]))
+	for (const char *p = s; *p; p++) {
+		if (strchr(escape, *p))
 			fputc('\\', f);
-		if (help[i] == '\'')
-			fputs("'\\''", f); /* zsh: close, escaped quote, reopen */
+		if (*p == '\'')
+			fputs("'\\''", f); /* close, escaped quote, reopen */
 		else
-			fputc(help[i], f);
+			fputc(*p, f);
 	}
 }
 
@@ -427,12 +444,8 @@ static void fish_quoted(FILE *f, const char *s)
 
 static void fish_desc(FILE *f, const char *help)
 {
-	size_t len = strcspn(help, ";(");
-	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *s = menu_help(help);
 
-	while (len && help[len - 1] == ' ')
-		len--;
-	s = xstrndup(help, len > 70 ? 70 : len);
 	fputs(" -d ", f);
 	fish_quoted(f, s);
 }
