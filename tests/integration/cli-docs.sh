@@ -100,6 +100,14 @@ log "bash: commands, flags, values, directories and files"
 zsh -n "$ZSH_C" || fail "zsh -n $ZSH_C"
 head -n1 "$ZSH_C" | grep -qx '#compdef mkdiskimage' || fail "zsh: no #compdef line"
 grep -q "'--partition-table\[.*\]:TYPE:(none legacy" "$ZSH_C" || fail "zsh: --partition-table values"
+# compinit finds it on $fpath and binds it to mkdiskimage (#compdef), and it defines a function
+# per command
+got=$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
+	autoload -Uz _mkdiskimage; print -r -- ${_comps[mkdiskimage]}' _ "$(dirname "$ZSH_C")")
+[ "$got" = _mkdiskimage ] || fail "zsh: compinit does not bind _mkdiskimage: '$got'"
+for c in "${COMMANDS[@]}"; do
+	grep -q "^_mkdiskimage_$c()" "$ZSH_C" || fail "zsh: no function for $c"
+done
 fish -n "$FISH_C" || fail "fish -n $FISH_C"
 fish_offers() # WANT LINE: fish completes LINE with WANT
 {
