@@ -46,7 +46,9 @@ struct boot_entry *boot_entry_new(const char *kernel, const char *initrd, const 
 struct sdboot_opts {
 	const struct boot_entry *entry;
 	const struct tree *root; /* the image's root tree: kernel paths are looked up here first */
-	const char *efi;         /* systemd-boot EFI binary (host), NULL: from the toplevel */
+	const char *efi;         /* systemd-boot EFI binary (host), NULL: boot/find.c's places
+				  * (the toplevel's own systemd first) */
+	const char *search_root; /* prefix of those places (boot_find_where.root), NULL: / */
 	enum part_arch arch;     /* x86-64 or aarch64 */
 	bool xbootldr;           /* kernel, initrd and entries go on XBOOTLDR (efixbootldr) */
 	int64_t mtime;           /* generated files' mtime and the entry's "built on" date */

@@ -37,7 +37,17 @@ struct grub_bios *grub_bios_free(struct grub_bios *g)
 
 char *grub_mkimage_path(const char *grub_dir)
 {
-	return xasprintf("%s/../../../bin/grub-mkimage", grub_dir);
+	char *p = xasprintf("%s/../../../bin/grub-mkimage", grub_dir), *p2;
+
+	if (access(p, X_OK) == 0)
+		return p;
+	p2 = xasprintf("%s/../../../bin/grub2-mkimage", grub_dir);
+	if (access(p2, X_OK) == 0) {
+		free(p);
+		return p2;
+	}
+	free(p2);
+	return p;
 }
 
 void grub_boot_img_patch(uint8_t boot[GRUB_BOOT_SIZE], uint64_t core_lba)

@@ -81,7 +81,8 @@ DEFINE_CLEANUP_FUNC(struct grub_bios, grub_bios_free)
 
 /* grub-mkimage beside a GRUB package's module directory:
  * DIR/../../../bin/grub-mkimage (the layout of Debian's /usr/lib/grub/i386-pc
- * and of a NixOS grub package's lib/grub/i386-pc). */
+ * and of a NixOS grub package's lib/grub/i386-pc), or DIR/../../../bin/grub2-mkimage when
+ * only that one is executable (Fedora's name for the same program). */
 char *grub_mkimage_path(const char *grub_dir);
 
 /* Read boot.img, run grub-mkimage, patch both and add core.img's Reed-Solomon parity. -ENOENT

@@ -5,6 +5,7 @@
  * their store names. On efixbootldr the entry, kernel and initrd live on XBOOTLDR (Boot Loader
  * Specification, "The boot partition"). Nothing random: no random-seed, no machine-id. */
 #include "boot/boot.h"
+#include "boot/find.h"
 #include "boot/pe.h"
 
 #include <ctype.h>
@@ -179,7 +180,6 @@ static int sdboot_source(const struct tree *root, const char *path, const char *
 static int sdboot_find_efi(const struct sdboot_opts *o, const char *suffix, struct diag *d,
 			   char **ret)
 {
-	_cleanup_free_ char *p = NULL;
 	struct stat st;
 
 	if (o->efi) {
@@ -190,19 +190,11 @@ static int sdboot_find_efi(const struct sdboot_opts *o, const char *suffix, stru
 		*ret = xstrdup(o->efi);
 		return 0;
 	}
-	if (o->entry->toplevel) {
-		p = xasprintf("%s/systemd/lib/systemd/boot/efi/systemd-boot%s.efi",
-			      o->entry->toplevel, suffix);
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-			*ret = TAKE_PTR(p);
-			return 0;
-		}
-	}
-	return diag_fail(d, -ENOENT, "systemd-boot: no systemd-boot%s.efi%s%s; give "
-			 "--systemd-boot-efi F (e.g. /usr/lib/systemd/boot/efi/systemd-boot%s.efi "
-			 "from Debian's systemd-boot-efi)", suffix,
-			 o->entry->toplevel ? " in " : "",
-			 o->entry->toplevel ? o->entry->toplevel : "", suffix);
+	/* spec_validate() has filled o->efi for a build: this is for the library's other users */
+	return boot_find(BOOT_FIND_SDBOOT, o->arch,
+			 &(struct boot_find_where){ .root = o->search_root,
+						    .system = o->entry->toplevel },
+			 d, ret);
 }
 
 /* Kernel or initrd: resolved, copied to EFI/nixos/<name> on the partition with the entries. */

@@ -235,10 +235,15 @@ TEST(sdboot_errors)
 				  &d, &b),
 		   -ENOENT);
 	ASSERT_TRUE(strstr(d.msg, "systemdBootEfi /nonexistent.efi: no such file") == d.msg);
-	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .arch = PART_ARCH_X86_64 },
+	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .arch = PART_ARCH_X86_64,
+							  .search_root = "/nonexistent" },
 				  &d, &b),
 		   -ENOENT);
-	ASSERT_TRUE(strstr(d.msg, "give --systemd-boot-efi F") != NULL);
+	ASSERT_STR_EQ(d.msg, "systemd-boot: no systemd-bootx64.efi found (tried "
+			     "/nonexistent/usr/lib/systemd/boot/efi/systemd-bootx64.efi, "
+			     "/nonexistent/run/current-system/sw/lib/systemd/boot/efi/"
+			     "systemd-bootx64.efi; install systemd-boot-efi or give "
+			     "--systemd-boot-efi F)");
 	/* a loader for the other CPU: refused, naming both */
 	ASSERT_ERR(sdboot_prepare(&(struct sdboot_opts){ .entry = e, .efi = f.efi_aa64,
 							  .arch = PART_ARCH_X86_64 },

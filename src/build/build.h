@@ -23,9 +23,11 @@ struct build_env {
 	int64_t source_date_epoch; /* clamps file times; the sinks' timestamp */
 	bool stderr_is_tty;        /* the default of --progress */
 	const char *tmp_dir;       /* $TMPDIR or /tmp: grub-mkimage's files */
+	const char *search_root;   /* $MKDISKIMAGE_SEARCH_ROOT or NULL: prefixes the default
+				    * places of loaders and firmware files (boot/find.h), for tests */
 };
 
-/* Read SOURCE_DATE_EPOCH, TMPDIR and whether stderr is a terminal. -EINVAL naming the value
+/* Read SOURCE_DATE_EPOCH, TMPDIR, MKDISKIMAGE_SEARCH_ROOT and whether stderr is a terminal. -EINVAL naming the value
  * when SOURCE_DATE_EPOCH is not a number of seconds. */
 int build_env_read(struct build_env *ret, struct diag *d);
 

@@ -318,7 +318,7 @@ TEST(build_hybrid_auto_installs_both_or_warns)
 	ASSERT_OK(spec_validate(s, &d));
 	if (!s->install_grub_bios) {
 		rm_dir(dir);
-		TEST_SKIP("no GRUB i386-pc in %s", SPEC_GRUB_BIOS_DIR);
+		TEST_SKIP("no GRUB i386-pc modules (grub-pc-bin)");
 	}
 	ASSERT_OK(build_plan(s, &test_env, &d, &p));
 	ASSERT_TRUE(p->systemd_boot && p->grub_bios && !p->grub_efi);
@@ -332,13 +332,25 @@ TEST(build_env_read_parses_the_environment)
 	struct diag d = { 0 };
 	char *saved = getenv("SOURCE_DATE_EPOCH") ? xstrdup(getenv("SOURCE_DATE_EPOCH")) : NULL;
 	char *saved_tmp = getenv("TMPDIR") ? xstrdup(getenv("TMPDIR")) : NULL;
+	char *saved_root = getenv("MKDISKIMAGE_SEARCH_ROOT") ?
+				   xstrdup(getenv("MKDISKIMAGE_SEARCH_ROOT")) : NULL;
 
 	setenv("SOURCE_DATE_EPOCH", "1234", 1);
 	unsetenv("TMPDIR");
+	unsetenv("MKDISKIMAGE_SEARCH_ROOT");
 	ASSERT_OK(build_env_read(&env, &d));
 	ASSERT_TRUE(env.has_epoch);
 	ASSERT_EQ(env.source_date_epoch, 1234);
 	ASSERT_STR_EQ(env.tmp_dir, "/tmp");
+	ASSERT_TRUE(env.search_root == NULL);
+	setenv("MKDISKIMAGE_SEARCH_ROOT", "/fake", 1);
+	ASSERT_OK(build_env_read(&env, &d));
+	ASSERT_STR_EQ(env.search_root, "/fake");
+	if (saved_root)
+		setenv("MKDISKIMAGE_SEARCH_ROOT", saved_root, 1);
+	else
+		unsetenv("MKDISKIMAGE_SEARCH_ROOT");
+	free(saved_root);
 	setenv("SOURCE_DATE_EPOCH", "", 1);
 	setenv("TMPDIR", "/var/tmp", 1);
 	ASSERT_OK(build_env_read(&env, &d));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "check/check.h"
+#include "part/part.h"
 
 struct image_input;
 struct part_probe;
@@ -67,7 +68,8 @@ struct check_machine {
 	const char *qemu_package; /* the Debian package that has it */
 	const char *machine;      /* -machine */
 	const char *cpu;          /* -cpu under TCG; NULL: QEMU's default */
-	const char *uefi_vars;    /* the default UEFI variable-store template */
+	enum part_arch arch;      /* the default UEFI variable-store template: boot/find.c's
+				   * BOOT_FIND_EFI_VARS places for this arch (the build's) */
 	const char *uefi_package;
 	bool has_bios; /* SeaBIOS: --firmware bios */
 };

@@ -19,7 +19,7 @@ static const struct check_machine check_machines[] = {
 		.qemu_package = "qemu-system-x86",
 		.machine = "q35",
 		.cpu = NULL, /* QEMU's default */
-		.uefi_vars = CHECK_OVMF_DIR "/OVMF_VARS_4M.fd",
+		.arch = PART_ARCH_X86_64, /* its UEFI vars template: boot/find.c's */
 		.uefi_package = "ovmf",
 		.has_bios = true,
 	},
@@ -29,7 +29,7 @@ static const struct check_machine check_machines[] = {
 		.qemu_package = "qemu-system-arm",
 		.machine = "virt",
 		.cpu = "cortex-a57",
-		.uefi_vars = CHECK_AAVMF_DIR "/AAVMF_VARS.fd",
+		.arch = PART_ARCH_AARCH64,
 		.uefi_package = "qemu-efi-aarch64",
 		.has_bios = false,
 	},

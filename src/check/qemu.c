@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot/find.h"
 #include "format/reader.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -397,7 +398,8 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 			 struct diag *d)
 {
 	const struct check_machine *m = check_machine_get(o->arch);
-	const char *vars = o->efi_vars ? o->efi_vars : m->uefi_vars;
+	const char *vars = o->efi_vars;
+	_cleanup_free_ char *found = NULL;
 	struct stat st;
 	int r;
 
@@ -417,6 +419,14 @@ static int check_prepare(struct check_run *c, const struct check_opts *o, const 
 	c->port = r;
 	if (o->firmware != CHECK_FIRMWARE_UEFI)
 		return 0;
+	if (!vars) { /* the template build --touch-efi-vars takes by default */
+		r = boot_find(BOOT_FIND_EFI_VARS, m->arch,
+			      &(struct boot_find_where){ .flag = "--efi-vars F" }, d,
+			      &found);
+		if (r < 0)
+			return r;
+		vars = found;
+	}
 	if (stat(vars, &st) < 0)
 		return diag_fail(d, -errno, "%s: %m (install %s, or give --efi-vars F)", vars,
 				 m->uefi_package);

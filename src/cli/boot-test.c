@@ -32,8 +32,9 @@ static const struct cli_option boot_test_options[] = {
 	{ .flag = "firmware", .arg = "F", .id = OPT_FIRMWARE, .complete = CLI_COMPLETE_ENUM,
 	  .values = "uefi bios", .help = "uefi (OVMF, default) or bios (SeaBIOS)" },
 	{ .flag = "efi-vars", .arg = "F", .id = OPT_EFI_VARS, .complete = CLI_COMPLETE_FILE,
-	  .help = "UEFI variable store to start from (copied; default " CHECK_OVMF_DIR
-		  "/OVMF_VARS_4M.fd, aarch64: " CHECK_AAVMF_DIR "/AAVMF_VARS.fd)" },
+	  .help = "UEFI variable store to start from (copied; default: the first there of "
+		  "build's --efi-vars-template list, Debian's " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd, "
+		  "aarch64: " CHECK_AAVMF_DIR "/AAVMF_VARS.fd)" },
 	{ .flag = "arch", .arg = "A", .id = OPT_ARCH, .complete = CLI_COMPLETE_ENUM,
 	  .values = "auto x86-64 aarch64",
 	  .help = "the guest: x86-64, aarch64, or auto (default: aarch64 when the image has an "

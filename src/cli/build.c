@@ -176,9 +176,11 @@ int cli_build(int argc, char **argv)
 		return 2; /* a missing argument */
 	}
 	if (r >= 0)
-		r = spec_validate(s, &d);
-	if (r >= 0)
 		r = build_env_read(&env, &d);
+	if (r >= 0) {
+		s->search_root = env.search_root; /* the loaders' default places */
+		r = spec_validate(s, &d);
+	}
 	if (r >= 0)
 		r = build_run(s, &env, &d, &committed);
 	interrupt_disarm();

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "boot/find.h"
 #include "check/check.h"
 #include "cli/cli.h"
 #include "spec/options.h"
@@ -12,7 +13,8 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-/* roff text: backslashes and hyphens escaped, a leading '.' or '\'' made plain text. */
+/* roff text: backslashes and hyphens escaped, a leading '.' or '\'' made plain text, a break
+ * point after each '/' (paths longer than a line). */
 static void roff(FILE *f, const char *s)
 {
 	if (*s == '.' || *s == '\'')
@@ -24,6 +26,8 @@ static void roff(FILE *f, const char *s)
 			fputs("\\-", f);
 		else if (*s == '\n')
 			fputs("\n.br\n", f);
+		else if (*s == '/' && s[1] && s[1] != ' ')
+			fputs("/\\:", f); /* a long path may break after a slash */
 		else
 			fputc(*s, f);
 	}
@@ -81,6 +85,62 @@ static void man_option(FILE *f, const struct cli_option *o)
 	}
 	roff(f, o->help);
 	fputc('\n', f);
+}
+
+/* FILES: where build (and boot-test) look for what they do not make, from boot/find.c's lists,
+ * per architecture, in the order tried. */
+static void man_files(FILE *f)
+{
+	static const struct {
+		enum boot_find_kind kind;
+		const char *what;
+	} kinds[] = {
+		{ BOOT_FIND_SDBOOT, "systemd\\-boot's EFI binary (\\fB\\-\\-systemd\\-boot\\-efi\\fR; "
+				    "first the \\fB\\-\\-system\\fR toplevel's own)" },
+		{ BOOT_FIND_GRUB_BIOS, "GRUB's modules for BIOS (\\fB\\-\\-grub\\-dir\\fR)" },
+		{ BOOT_FIND_GRUB_EFI, "GRUB's modules for UEFI (\\fB\\-\\-grub\\-efi\\-dir\\fR)" },
+		{ BOOT_FIND_EFI_VARS, "the firmware's variable store template "
+				      "(\\fB\\-\\-efi\\-vars\\-template\\fR; \\fBboot\\-test "
+				      "\\-\\-efi\\-vars\\fR)" },
+	};
+	static const struct {
+		enum part_arch arch;
+		const char *name;
+	} arches[] = {
+		{ PART_ARCH_X86_64, "x86-64" }, { PART_ARCH_X86, "x86" },
+		{ PART_ARCH_AARCH64, "aarch64" }, { PART_ARCH_ARM, "arm" },
+		{ PART_ARCH_RISCV64, "riscv64" }, { PART_ARCH_RISCV32, "riscv32" },
+		{ PART_ARCH_LOONGARCH64, "loongarch64" }, { PART_ARCH_PPC64LE, "ppc64le" },
+		{ PART_ARCH_S390X, "s390x" },
+	};
+
+	fputs(".SH FILES\n"
+	      "What \\fBbuild\\fR does not make is looked up in these places, in this order, by "
+	      "the image's \\fB\\-\\-arch\\fR; the flag in parentheses overrides the list, and "
+	      "an error names every place tried.\n",
+	      f);
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		fprintf(f, ".TP\n%s\n", kinds[i].what);
+		for (size_t j = 0, n = 0; j < ARRAY_SIZE(arches); j++) {
+			const char *const *p = boot_find_places(kinds[i].kind, arches[j].arch);
+
+			if (!p || !*p)
+				continue;
+			fputs(n++ ? ".br\n" : "", f);
+			roff(f, arches[j].name);
+			fputs(":", f);
+			for (; *p; p++) {
+				fputs(" \\fI", f);
+				roff(f, *p);
+				fputs(p[1] ? "\\fR," : "\\fR", f);
+			}
+			fputc('\n', f);
+		}
+	}
+	fputs(".TP\n.I efi\\-vars.fd\n"
+	      "Written by \\fBbuild \\-\\-touch\\-efi\\-vars\\fR beside the image (or at "
+	      "\\fB\\-\\-efi\\-vars\\-out\\fR).\n",
+	      f);
 }
 
 static int gen_man(FILE *f)
@@ -162,17 +222,14 @@ static int gen_man(FILE *f)
 	      ".TP\n.B TMPDIR\nWhere \\fBbuild\\fR runs grub\\-mkimage (default /tmp).\n"
 	      ".TP\n.B PATH\nWhere \\fBboot\\-test\\fR finds qemu\\-system\\-x86_64 and "
 	      "qemu\\-system\\-aarch64.\n"
+	      ".TP\n.B MKDISKIMAGE_SEARCH_ROOT\nA directory the places under FILES are looked up "
+	      "in instead of / (for tests).\n"
 	      ".TP\n.B MKDISKIMAGE_SERIAL_TAIL\nSet: a failed \\fBboot\\-test\\fR (without "
 	      "\\fB\\-\\-json\\fR) prints the last 4000 bytes of the serial console on stderr.\n"
-	      ".SH FILES\n"
-	      ".TP\n.I " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd\n"
-	      "The UEFI variable store \\fBboot\\-test\\fR starts from on x86\\-64 "
-	      "(\\fB\\-\\-efi\\-vars\\fR), with OVMF's code beside it.\n"
-	      ".TP\n.I " CHECK_AAVMF_DIR "/AAVMF_VARS.fd\n"
-	      "The same on aarch64.\n"
-	      ".TP\n.I efi\\-vars.fd\n"
-	      "Written by \\fBbuild \\-\\-touch\\-efi\\-vars\\fR beside the image (or at "
-	      "\\fB\\-\\-efi\\-vars\\-out\\fR).\n"
+	      "",
+	      f);
+	man_files(f);
+	fputs(
 	      ".SH EXAMPLES\n"
 	      "A UEFI image of a root tree, its kernel and initrd, as qcow2:\n"
 	      ".PP\n.RS 4\n.nf\n"

@@ -162,17 +162,22 @@ const struct spec_option spec_options[] = {
 		  "BootOrder" },
 	{ .key = "efiVariables", .flag = "efi-vars-template", .arg = "F", .type = SPEC_OPT_PATH,
 	  .field = F(efi_vars_template),
-	  .help = "the firmware's variable store, e.g. /usr/share/OVMF/OVMF_VARS_4M.fd "
-		  "(touchEFIVars needs it)" },
+	  .help = "the firmware's variable-store template touchEFIVars starts from (default: "
+		  "the first there of /usr/share/OVMF/OVMF_VARS_4M.fd, "
+		  "/usr/share/OVMF/OVMF_VARS.fd, /usr/share/edk2/ovmf/OVMF_VARS.fd, "
+		  "/usr/share/edk2/x64/OVMF_VARS.4m.fd, /usr/share/qemu/edk2-i386-vars.fd; "
+		  "aarch64: /usr/share/AAVMF/AAVMF_VARS.fd, "
+		  "/usr/share/edk2/aarch64/vars-template-pflash.raw, "
+		  "/usr/share/qemu/edk2-arm-vars.fd)" },
 	{ .key = "efiVarsOut", .flag = "efi-vars-out", .arg = "F", .type = SPEC_OPT_PATH,
 	  .field = F(efi_vars_out),
 	  .help = "where efi-vars.fd goes (default: in the -o directory)" },
 	{ .key = "bootloader", .flag = "bootloader", .arg = "NAME", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_bootloader,
 	  .values = "auto systemd-boot grub none",
-	  .help = "auto (default: when a kernel is known, systemd-boot where there is an ESP, "
-		  "GRUB where there is only a BIOS place given grubDir; hybrid gets both when "
-		  "GRUB's i386-pc modules are there), systemd-boot, grub or none "
+	  .help = "auto (default: when a kernel is known, systemd-boot where there is an ESP and "
+		  "systemdBootEfi is there, GRUB where there is only a BIOS place and grubDir is "
+		  "there; hybrid gets both when grubDir is there), systemd-boot, grub or none "
 		  "[installBootLoader]" },
 	{ .key = "installBootLoader", .type = SPEC_OPT_BOOL, .set = spec_set_install_bootloader,
 	  .help = "false: no bootloader" },
@@ -184,16 +189,24 @@ const struct spec_option spec_options[] = {
 	  .field = F(cmdline), .help = "its kernel parameters" },
 	{ .key = "systemdBootEfi", .flag = "systemd-boot-efi", .arg = "F", .type = SPEC_OPT_PATH,
 	  .field = F(systemd_boot_efi),
-	  .help = "systemd-boot's EFI binary (default: the system's "
-		  "systemd/lib/systemd/boot/efi/)" },
+	  .help = "systemd-boot's EFI binary (default: the first there of the system's "
+		  "systemd/lib/systemd/boot/efi/systemd-bootARCH.efi, "
+		  "/usr/lib/systemd/boot/efi/systemd-bootARCH.efi, "
+		  "/run/current-system/sw/lib/systemd/boot/efi/systemd-bootARCH.efi; ARCH: x64 "
+		  "or aa64)" },
 	{ .key = "grubDir", .flag = "grub-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
 	  .field = F(grub_dir),
-	  .help = "GRUB's i386-pc modules for bootloader grub (legacy, legacy+gpt, hybrid; "
-		  "Debian: /usr/lib/grub/i386-pc)" },
+	  .help = "GRUB's i386-pc modules, GRUB on BIOS (legacy, legacy+gpt, hybrid; default "
+		  "when grubEfiDir is not given either: the first of /usr/lib/grub/i386-pc, "
+		  "/run/current-system/sw/lib/grub/i386-pc with boot.img and "
+		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "grubEfiDir", .flag = "grub-efi-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
 	  .field = F(grub_efi_dir),
 	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
-		  "efixbootldr, hybrid)" },
+		  "efixbootldr, hybrid; default with bootloader grub when grubDir is not given "
+		  "either: the first of /usr/lib/grub/x86_64-efi, "
+		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
+		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "memSize", .type = SPEC_OPT_IGNORED, .set_json = spec_json_mem_size,
 	  .help = "ignored: there is no VM" },
 

@@ -24,7 +24,6 @@ struct diag;
 #define SPEC_DEFAULT_ADDITIONAL_SPACE (512ull << 20)
 #define SPEC_DEFAULT_BOOT_SIZE (256ull << 20)
 #define SPEC_DEFAULT_RESERVED_PERCENT 5u
-#define SPEC_GRUB_BIOS_DIR "/usr/lib/grub/i386-pc" /* hybrid's auto looks for GRUB here */
 #define SPEC_SEED_PREFIX "mkdiskimage:" /* default seed: SPEC_SEED_PREFIX + label */
 
 enum spec_bootloader {
@@ -131,6 +130,10 @@ struct image_spec {
 	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
 	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
 	char *grub_efi_dir; /* "grubEfiDir" / --grub-efi-dir DIR: GRUB's x86_64-efi modules */
+	/* spec_validate() fills the three above and efiVariables from boot/find.c's places when
+	 * they are needed and not given; search_root prefixes those places (not owned: cli
+	 * sets it from build_env's MKDISKIMAGE_SEARCH_ROOT, tests to a fake tree). NULL: / */
+	const char *search_root;
 
 	/* Flags only. */
 	bool json;                   /* --json: machine-readable summary on stdout */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/find.h"
 #include "boot/grub.h"
 #include "fs/fs.h"
 #include "util/cleanup.h"
@@ -119,19 +120,27 @@ static int spec_check_nix(struct image_spec *s, struct diag *d)
 	return 0;
 }
 
-/* The toplevel's own systemd-boot (NixOS: TOPLEVEL/systemd is the systemd package). */
-static bool spec_system_has_sdboot(const struct image_spec *s)
+/* Where boot/find.c looks: the test's root, and the toplevel's own systemd first. */
+static struct boot_find_where spec_where(const struct image_spec *s)
 {
-	const char *suffix = sdboot_arch_suffix(s->arch);
-	char *p;
-	bool r;
+	return (struct boot_find_where){ .root = s->search_root, .system = s->system };
+}
 
-	if (!s->system || !suffix)
-		return false;
-	p = xasprintf("%s/systemd/lib/systemd/boot/efi/systemd-boot%s.efi", s->system, suffix);
-	r = access(p, F_OK) == 0;
-	free(p);
-	return r;
+/* A loader key's default (boot/find.c's places) when it is not given; -ENOENT naming every
+ * path tried when none has it. */
+static int spec_find_default(struct image_spec *s, char **field, enum boot_find_kind k,
+			     struct diag *d)
+{
+	struct boot_find_where w = spec_where(s);
+
+	return *field ? 0 : boot_find(k, s->arch, &w, d, field);
+}
+
+static bool spec_found(const struct image_spec *s, enum boot_find_kind k)
+{
+	struct boot_find_where w = spec_where(s);
+
+	return boot_find_present(k, s->arch, &w);
 }
 
 /* What the disk has, whether a preset or a "partitions" list describes it. */
@@ -203,33 +212,47 @@ static int spec_check_grub(const struct image_spec *s, struct diag *d)
 }
 
 /* hybrid's auto boots both ways: GRUB for BIOS next to systemd-boot when GRUB's i386-pc modules
- * are there (grubDir, else SPEC_GRUB_BIOS_DIR with boot.img and grub-mkimage beside it). Without
- * them the build warns that the image will not boot under BIOS. */
+ * are there (grubDir, else boot/find.c's places, with grub-mkimage beside them). Without them
+ * the build warns that the image will not boot under BIOS. */
 static void spec_resolve_grub_bios(struct image_spec *s)
 {
-	char *mkimage;
-	bool found;
-
 	if (s->partition_table != PART_TABLE_HYBRID || s->bootloader != SPEC_BOOTLOADER_AUTO ||
 	    s->boot_install != SPEC_BOOTLOADER_SYSTEMD_BOOT ||
 	    (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_X86))
 		return;
-	if (!s->grub_dir) {
-		mkimage = grub_mkimage_path(SPEC_GRUB_BIOS_DIR);
-		found = access(SPEC_GRUB_BIOS_DIR "/boot.img", R_OK) == 0 &&
-			access(mkimage, X_OK) == 0;
-		free(mkimage);
-		if (!found)
-			return;
-		s->grub_dir = xstrdup(SPEC_GRUB_BIOS_DIR);
-	}
+	if (spec_find_default(s, &s->grub_dir, BOOT_FIND_GRUB_BIOS, NULL) < 0)
+		return;
 	s->install_grub_bios = true;
 }
 
-/* installBootLoader and bootloader: resolve auto to what is installed (or none). Without an
- * explicit request, auto installs systemd-boot on the EFI layouts when a kernel is known
- * (--kernel, or a toplevel with a boot.json or kernel) and a systemd-boot binary is there;
- * on hybrid also GRUB for BIOS (spec_resolve_grub_bios()). */
+/* bootloader grub with neither grubDir nor grubEfiDir: GRUB for BIOS where the disk has a place
+ * for its core, GRUB for UEFI where it has an ESP (x86-64), each from boot/find.c's places;
+ * the modules found are installed. Given either key, the other is not looked up (one GRUB
+ * package, not two). None found: the error names the paths tried. */
+static int spec_find_grub(struct image_spec *s, const struct spec_disk *disk, struct diag *d)
+{
+	bool bios = disk->bios && (s->arch == PART_ARCH_X86_64 || s->arch == PART_ARCH_X86);
+	bool efi = disk->esp && s->arch == PART_ARCH_X86_64;
+
+	if (s->grub_dir || s->grub_efi_dir || (!bios && !efi))
+		return 0; /* spec_check_grub() says what is wrong */
+	if (bios)
+		(void)spec_find_default(s, &s->grub_dir, BOOT_FIND_GRUB_BIOS, NULL);
+	if (efi)
+		(void)spec_find_default(s, &s->grub_efi_dir, BOOT_FIND_GRUB_EFI, NULL);
+	if (s->grub_dir || s->grub_efi_dir)
+		return 0;
+	return spec_find_default(s, bios ? &s->grub_dir : &s->grub_efi_dir,
+				 bios ? BOOT_FIND_GRUB_BIOS : BOOT_FIND_GRUB_EFI, d);
+}
+
+/* installBootLoader and bootloader: resolve auto to what is installed (or none), and fill the
+ * loader's files from boot/find.c's places when their keys are not given. Without an explicit
+ * request, auto installs systemd-boot on the EFI layouts when a kernel is known (--kernel, or a
+ * toplevel with a boot.json or kernel) and a systemd-boot binary is there; on hybrid also GRUB
+ * for BIOS (spec_resolve_grub_bios()); on the layouts with only a BIOS place (legacy,
+ * legacy+gpt, a list with a BIOS boot partition) GRUB for BIOS when a kernel is known and
+ * GRUB's i386-pc modules are there. */
 static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 {
 	enum part_table t = s->partition_table;
@@ -252,9 +275,10 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	if (*b == SPEC_BOOTLOADER_AUTO) {
 		*b = efi ? SPEC_BOOTLOADER_SYSTEMD_BOOT : SPEC_BOOTLOADER_GRUB;
 		if (!explicit && (!kernel || t == PART_TABLE_NONE ||
-				  (*b == SPEC_BOOTLOADER_GRUB && !s->grub_dir) ||
+				  (*b == SPEC_BOOTLOADER_GRUB && !s->grub_dir &&
+				   (!disk.bios || !spec_found(s, BOOT_FIND_GRUB_BIOS))) ||
 				  (*b == SPEC_BOOTLOADER_SYSTEMD_BOOT && !s->kernel &&
-				   !s->systemd_boot_efi && !spec_system_has_sdboot(s)))) {
+				   !s->systemd_boot_efi && !spec_found(s, BOOT_FIND_SDBOOT)))) {
 			*b = SPEC_BOOTLOADER_NONE;
 			return 0;
 		}
@@ -264,8 +288,11 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 				 "--kernel F (with --initrd F, --cmdline S), or a system with a "
 				 "boot.json or kernel", s->system ? " (system " : "",
 				 s->system ? s->system : "", s->system ? " has neither)" : "");
-	if (*b == SPEC_BOOTLOADER_GRUB)
-		return spec_check_grub(s, d);
+	if (*b == SPEC_BOOTLOADER_GRUB) {
+		int r = spec_find_grub(s, &disk, d);
+
+		return r < 0 ? r : spec_check_grub(s, d);
+	}
 	if (!efi && (t == PART_TABLE_GPT || t == PART_TABLE_MBR))
 		return diag_fail(d, -EINVAL, "bootloader systemd-boot: the partitions have no ESP; "
 				 "add {\"type\": \"esp\", \"size\": \"512M\"}");
@@ -275,6 +302,12 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	if (!sdboot_arch_suffix(s->arch))
 		return diag_fail(d, -ENOTSUP, "bootloader systemd-boot: only arch x86-64 and "
 				 "aarch64 are supported");
+	if (!s->systemd_boot_efi) {
+		int r = spec_find_default(s, &s->systemd_boot_efi, BOOT_FIND_SDBOOT, d);
+
+		if (r < 0)
+			return r;
+	}
 	spec_resolve_grub_bios(s);
 	return 0;
 }
@@ -286,6 +319,7 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 	enum part_table t = s->partition_table;
 	struct spec_disk disk;
 	struct stat st;
+	int r;
 
 	spec_disk(s, &disk);
 	if (!s->touch_efi_vars) {
@@ -302,11 +336,9 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 	if (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_AARCH64)
 		return diag_fail(d, -ENOTSUP, "touchEFIVars: only arch x86-64 and aarch64 have a "
 				 "systemd-boot for Boot0000");
-	if (!s->efi_vars_template)
-		return diag_fail(d, -EINVAL,
-				 "touchEFIVars: needs efiVariables, the firmware's variable-store "
-				 "template (--efi-vars-template F, e.g. "
-				 "/usr/share/OVMF/OVMF_VARS_4M.fd)");
+	r = spec_find_default(s, &s->efi_vars_template, BOOT_FIND_EFI_VARS, d);
+	if (r < 0)
+		return diag_prepend(d, r, "touchEFIVars");
 	if (s->efi_vars_out)
 		return 0;
 	if (!s->output || stat(s->output, &st) < 0 || !S_ISDIR(st.st_mode))

@@ -1,5 +1,9 @@
 #include "spec/spec.h"
 
+#include "boot/find-test.h"
+#include "boot/find.h"
+#include "spec/options.h"
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,12 +14,17 @@
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
+/* A search root where boot/find.c finds nothing. */
+#define NO_ROOT "/nonexistent-mkdiskimage-search-root"
+
 /* A spec with an output set, so validation gets past the "no output" check. */
+
 static struct image_spec *spec_with_output(void)
 {
 	struct image_spec *s = image_spec_new();
 
 	s->output = xstrdup("/tmp/does-not-matter.img");
+	s->search_root = NO_ROOT; /* the host's loaders are not the test's */
 	return s;
 }
 
@@ -199,9 +208,13 @@ TEST(unsupported_choices)
 		       "touchEFIVars: partitionTableType legacy has no ESP for Boot0000 to boot "
 		       "from (use efi, efixbootldr or hybrid)");
 	s->partition_table = PART_TABLE_EFI;
-	ASSERT_INVALID(s, -EINVAL,
-		       "touchEFIVars: needs efiVariables, the firmware's variable-store template "
-		       "(--efi-vars-template F, e.g. /usr/share/OVMF/OVMF_VARS_4M.fd)");
+	ASSERT_INVALID(s, -ENOENT,
+		       "touchEFIVars: no firmware variable store template found (tried " NO_ROOT
+		       "/usr/share/OVMF/OVMF_VARS_4M.fd, " NO_ROOT "/usr/share/OVMF/OVMF_VARS.fd, "
+		       NO_ROOT "/usr/share/edk2/ovmf/OVMF_VARS.fd, " NO_ROOT
+		       "/usr/share/edk2/x64/OVMF_VARS.4m.fd, " NO_ROOT
+		       "/usr/share/qemu/edk2-i386-vars.fd; install ovmf or give "
+		       "--efi-vars-template F)");
 	s->partition_table = PART_TABLE_LEGACY;
 	s->touch_efi_vars = false;
 	s->only_nix_store = true;
@@ -357,9 +370,10 @@ TEST(grub_needs_a_bios_layout_and_its_modules)
 
 	s->kernel = xstrdup("/boot/vmlinuz");
 	s->bootloader = SPEC_BOOTLOADER_GRUB;
-	ASSERT_INVALID(s, -EINVAL,
-		       "bootloader grub: no GRUB modules; set grubDir (--grub-dir DIR, e.g. "
-		       "Debian's /usr/lib/grub/i386-pc)");
+	ASSERT_INVALID(s, -ENOENT,
+		       "bootloader grub: no GRUB i386-pc modules found (tried " NO_ROOT
+		       "/usr/lib/grub/i386-pc, " NO_ROOT "/run/current-system/sw/lib/grub/i386-pc; "
+		       "install grub-pc-bin or give --grub-dir DIR)");
 	s->grub_dir = xstrdup("/usr/lib/grub/i386-pc");
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
@@ -434,6 +448,7 @@ TEST(bootloader_resolution)
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
 	/* auto with --kernel on an EFI layout: systemd-boot */
 	s->kernel = xstrdup("/boot/vmlinuz");
+	s->systemd_boot_efi = xstrdup("/sdboot.efi");
 	ASSERT_OK(spec_validate(s, &d));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
 	/* installBootLoader = false and bootloader none win */
@@ -464,13 +479,23 @@ TEST(bootloader_resolution)
 	ASSERT_INVALID(s, -EINVAL, "cmdline: needs kernel (--kernel F)");
 }
 
+/* GRUB's i386-pc and x86_64-efi modules with grub-mkimage beside them, under root: 0 */
+static int fake_grub(const char *root, bool bios, bool efi)
+{
+	return (bios ? fake_file(root, "/usr/lib/grub/i386-pc/boot.img", 0644) : 0) |
+	       (efi ? fake_file(root, "/usr/lib/grub/x86_64-efi/kernel.img", 0644) : 0) |
+	       fake_file(root, "/usr/bin/grub-mkimage", 0755);
+}
+
 TEST(hybrid_auto_adds_grub_for_bios)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
-	bool host_grub = access(SPEC_GRUB_BIOS_DIR "/boot.img", R_OK) == 0 &&
-			 access("/usr/bin/grub-mkimage", X_OK) == 0;
+	char *root = fake_root_new();
+	_cleanup_free_ char *found = NULL;
 
+	ASSERT_TRUE(root != NULL);
 	s->kernel = xstrdup("/boot/vmlinuz");
+	s->systemd_boot_efi = xstrdup("/sdboot.efi");
 	s->partition_table = PART_TABLE_HYBRID;
 	/* grubDir given: systemd-boot and GRUB for BIOS */
 	s->grub_dir = xstrdup("/opt/grub/lib/grub/i386-pc");
@@ -491,23 +516,155 @@ TEST(hybrid_auto_adds_grub_for_bios)
 	s->partition_table = PART_TABLE_EFI;
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	ASSERT_TRUE(!s->install_grub_bios);
-	/* without grubDir: the host's GRUB when it has one */
+	/* without grubDir and no GRUB in the search root: systemd-boot alone */
 	free(s->grub_dir);
 	s->grub_dir = NULL;
 	s->partition_table = PART_TABLE_HYBRID;
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
-	ASSERT_EQ(s->install_grub_bios, host_grub);
-	if (host_grub)
-		ASSERT_STR_EQ(s->grub_dir, SPEC_GRUB_BIOS_DIR);
-	else
-		ASSERT_TRUE(s->grub_dir == NULL);
+	ASSERT_TRUE(!s->install_grub_bios && s->grub_dir == NULL);
+	/* GRUB's i386-pc modules there: both */
+	s->search_root = root;
+	ASSERT_OK(fake_grub(root, true, false));
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	ASSERT_TRUE(s->install_grub_bios);
+	found = xasprintf("%s/usr/lib/grub/i386-pc", root);
+	ASSERT_STR_EQ(s->grub_dir, found);
 	/* no kernel: nothing at all */
 	free(s->kernel);
 	s->kernel = NULL;
 	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
 	ASSERT_TRUE(!s->install_grub_bios);
+	fake_root_free(root);
+}
+
+/* Found by default: each loader key not given is filled from boot/find.c's places in the
+ * search root; auto on a BIOS-only layout installs GRUB when its modules are there. */
+TEST(loaders_found_by_default)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+	char *root = fake_root_new();
+	_cleanup_free_ char *want = NULL, *dir = NULL;
+	struct diag d = { 0 };
+
+	ASSERT_TRUE(root != NULL);
+	s->search_root = root;
+	s->kernel = xstrdup("/boot/vmlinuz");
+	/* auto on legacy, legacy+gpt: nothing without GRUB, GRUB with it */
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	ASSERT_OK(fake_grub(root, true, false));
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	want = xasprintf("%s/usr/lib/grub/i386-pc", root);
+	ASSERT_STR_EQ(s->grub_dir, want);
+	ASSERT_TRUE(s->grub_efi_dir == NULL);
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	s->partition_table = PART_TABLE_LEGACY_GPT;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_GRUB);
+	ASSERT_STR_EQ(s->grub_dir, want);
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	/* ... but not without a kernel, and not for an arch GRUB for BIOS is not */
+	free(s->kernel);
+	s->kernel = NULL;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	s->kernel = xstrdup("/boot/vmlinuz");
+	s->arch = PART_ARCH_AARCH64;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	s->arch = PART_ARCH_X86_64;
+	/* a list with neither a BIOS boot partition nor an ESP: auto installs nothing */
+	s->partition_table = PART_TABLE_GPT;
+	s->partitions = xcalloc(1, sizeof(*s->partitions));
+	s->n_partitions = 1;
+	s->partitions[0].type = xstrdup("root");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_NONE);
+	ASSERT_TRUE(s->grub_dir == NULL);
+	free(s->partitions[0].type);
+	free(s->partitions);
+	s->partitions = NULL;
+	s->n_partitions = 0;
+
+	/* bootloader grub on hybrid: both GRUBs found, both installed */
+	s->partition_table = PART_TABLE_HYBRID;
+	s->bootloader = SPEC_BOOTLOADER_GRUB;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(s->grub_dir, want);
+	ASSERT_TRUE(s->grub_efi_dir == NULL); /* not installed in the fake root yet */
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	ASSERT_OK(fake_grub(root, false, true));
+	ASSERT_OK(spec_validate(s, &d));
+	dir = xasprintf("%s/usr/lib/grub/x86_64-efi", root);
+	ASSERT_STR_EQ(s->grub_dir, want);
+	ASSERT_STR_EQ(s->grub_efi_dir, dir);
+	/* one given: the other is not looked up */
+	free(s->grub_efi_dir);
+	s->grub_efi_dir = NULL;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_TRUE(s->grub_efi_dir == NULL);
+	free(s->grub_dir);
+	s->grub_dir = NULL;
+	/* bootloader grub on efi: x86_64-efi */
+	s->partition_table = PART_TABLE_EFI;
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_TRUE(s->grub_dir == NULL);
+	ASSERT_STR_EQ(s->grub_efi_dir, dir);
+	free(s->grub_efi_dir);
+	s->grub_efi_dir = NULL;
+	s->search_root = NO_ROOT;
+	ASSERT_INVALID(s, -ENOENT,
+		       "bootloader grub: no GRUB x86_64-efi modules found (tried " NO_ROOT
+		       "/usr/lib/grub/x86_64-efi, " NO_ROOT "/run/current-system/sw/lib/grub/"
+		       "x86_64-efi; install grub-efi-amd64-bin or give --grub-efi-dir DIR)");
+	s->search_root = root;
+
+	/* systemd-boot: found, or the paths tried */
+	s->bootloader = SPEC_BOOTLOADER_AUTO;
+	free(dir);
+	dir = xasprintf("systemd-boot: no systemd-bootx64.efi found (tried "
+			"%1$s/usr/lib/systemd/boot/efi/systemd-bootx64.efi, "
+			"%1$s/run/current-system/sw/lib/systemd/boot/efi/systemd-bootx64.efi; "
+			"install systemd-boot-efi or give --systemd-boot-efi F)", root);
+	ASSERT_INVALID(s, -ENOENT, dir);
+	ASSERT_TRUE(fake_file(root, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", 0644) == 0);
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
+	free(want);
+	want = xasprintf("%s/usr/lib/systemd/boot/efi/systemd-bootx64.efi", root);
+	ASSERT_STR_EQ(s->systemd_boot_efi, want);
+
+	/* touchEFIVars: the arch's template */
+	s->touch_efi_vars = true;
+	s->efi_vars_out = xstrdup("/tmp/v.fd");
+	ASSERT_TRUE(fake_file(root, "/usr/share/OVMF/OVMF_VARS.fd", 0644) == 0);
+	ASSERT_TRUE(fake_file(root, "/usr/share/AAVMF/AAVMF_VARS.fd", 0644) == 0);
+	ASSERT_OK(spec_validate(s, &d));
+	free(want);
+	want = xasprintf("%s/usr/share/OVMF/OVMF_VARS.fd", root);
+	ASSERT_STR_EQ(s->efi_vars_template, want);
+	free(s->efi_vars_template);
+	s->efi_vars_template = NULL;
+	free(s->systemd_boot_efi);
+	s->systemd_boot_efi = xstrdup("/sdboot-aa64.efi");
+	s->arch = PART_ARCH_AARCH64;
+	ASSERT_OK(spec_validate(s, &d));
+	free(want);
+	want = xasprintf("%s/usr/share/AAVMF/AAVMF_VARS.fd", root);
+	ASSERT_STR_EQ(s->efi_vars_template, want);
+	/* given: kept */
+	free(s->efi_vars_template);
+	s->efi_vars_template = xstrdup("/mine.fd");
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_STR_EQ(s->efi_vars_template, "/mine.fd");
+	fake_root_free(root);
 }
 
 /* compression options are refused for a format that does not take them (format/format.c's
@@ -671,6 +828,7 @@ TEST(partitions_bootloaders_by_what_the_list_has)
 	free(s->partitions[1].type);
 	s->partitions[1].type = xstrdup("esp");
 	s->bootloader = SPEC_BOOTLOADER_SYSTEMD_BOOT;
+	s->systemd_boot_efi = xstrdup("/sdboot.efi");
 	ASSERT_OK(spec_validate(s, &d));
 	ASSERT_EQ(s->boot_install, SPEC_BOOTLOADER_SYSTEMD_BOOT);
 }
@@ -718,4 +876,42 @@ TEST(partitions_nothing_dropped)
 	free(data->fs);
 	data->fs = xstrdup("raw");
 	ASSERT_OK(spec_validate(s, &d));
+}
+
+/* --help states the defaults: every place boot/find.c tries is in the help of its key (the
+ * systemd-boot binary's with ARCH for x64 and aa64). */
+TEST(help_names_every_default_place)
+{
+	static const struct {
+		const char *key;
+		enum boot_find_kind kind;
+		enum part_arch arch;
+	} cases[] = {
+		{ "systemdBootEfi", BOOT_FIND_SDBOOT, PART_ARCH_X86_64 },
+		{ "systemdBootEfi", BOOT_FIND_SDBOOT, PART_ARCH_AARCH64 },
+		{ "grubDir", BOOT_FIND_GRUB_BIOS, PART_ARCH_X86_64 },
+		{ "grubEfiDir", BOOT_FIND_GRUB_EFI, PART_ARCH_X86_64 },
+		{ "efiVariables", BOOT_FIND_EFI_VARS, PART_ARCH_X86_64 },
+		{ "efiVariables", BOOT_FIND_EFI_VARS, PART_ARCH_AARCH64 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct spec_option *o = spec_option_by_key(cases[i].key);
+		const char *const *p = boot_find_places(cases[i].kind, cases[i].arch);
+
+		ASSERT_TRUE(o && o->help && p && *p);
+		for (; *p; p++) {
+			_cleanup_free_ char *sub = NULL;
+			const char *want = *p, *a = strstr(*p, "systemd-boot");
+
+			if (cases[i].kind == BOOT_FIND_SDBOOT && a) { /* systemd-boot<arch>.efi */
+				sub = xasprintf("%.*ssystemd-bootARCH.efi", (int)(a - *p), *p);
+				want = sub;
+			}
+			if (!strstr(o->help, want)) {
+				fprintf(stderr, "  %s's help does not name %s\n", cases[i].key, want);
+				ASSERT_TRUE(false);
+			}
+		}
+	}
 }

@@ -52,6 +52,12 @@ for v in $(grep -rhoE 'getenv\("[A-Z_]+"\)' "$REPO/src" | sed 's/getenv("\(.*\)"
 	sed -n '/^ENVIRONMENT/,/^FILES/p' "$T/man.txt" | grep -qE "^ +$v( |\$)" ||
 		fail "man page ENVIRONMENT lacks $v (read by the code)"
 done
+# FILES: the default places of boot/find.c, in order
+sed -n '/^FILES/,/^EXAMPLES/p' "$T/man.txt" >"$T/files.txt"
+for p in /usr/lib/systemd/boot/efi/systemd-bootx64.efi /usr/lib/grub/i386-pc \
+	/usr/lib/grub/arm64-efi /usr/share/OVMF/OVMF_VARS_4M.fd /usr/share/AAVMF/AAVMF_VARS.fd; do
+	grep -qF -- "$p" "$T/files.txt" || fail "man page FILES lacks $p"
+done
 log "man page: renders cleanly, every flag, key, exit status and variable"
 
 # --- bash

@@ -110,7 +110,10 @@ bad "FileSystemGuid is not gEfiSystemNvDataFvGuid" "${args[@]}" \
 bad 'Signature is not "_FVH"' "${args[@]}" --efi-vars-template "$SDBOOT" -o "$T/bad"
 head -c 4096 "$OVMF/OVMF_VARS_4M.fd" >"$T/truncated.fd"
 bad "FvLength" "${args[@]}" --efi-vars-template "$T/truncated.fd" -o "$T/bad"
-bad "needs efiVariables" "${args[@]}" -o "$T/bad"
+# no template given and none found (an empty search root): the paths tried, the flag
+mkdir -p "$T/noroot"
+MKDISKIMAGE_SEARCH_ROOT=$T/noroot bad "touchEFIVars: no firmware variable store template found (tried $T/noroot/usr/share/OVMF/OVMF_VARS_4M.fd," \
+	"${args[@]}" -o "$T/bad"
 bad "give efiVarsOut" "${args[@]}" --efi-vars-template "$OVMF/OVMF_VARS_4M.fd" \
 	-o "$T/bad/x.img"
 bad "partitionTableType legacy has no ESP" --touch-efi-vars \
