@@ -3,6 +3,14 @@
 # the libFuzzer harnesses of fuzz/ with clang into build-fuzz/ and runs each (fuzz/README.md).
 
 PKGS := zlib nettle json-c libzstd sqlite3 libdeflate libarchive liblzma
+# The version `--version` and the man page show: `git describe` in a git checkout of this tree,
+# else (a release tarball, a Nix source) RELEASE. Override with `make VERSION=...`.
+RELEASE := 0.1.0
+VERSION ?= $(shell test -e .git && git describe --tags --always --dirty 2>/dev/null || echo $(RELEASE))
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 CC ?= cc
 ifeq ($(FUZZ),1)
 CC := clang
@@ -39,14 +47,58 @@ FUZZ_C := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(FUZZ_C:fuzz/%.c=%)
 FUZZ_SECONDS ?= 30
 
+# The man page and completions, generated from the option tables by $(BUILD)/gen-docs.
+DOCS := $(BUILD)/man/mkdiskimage.1 $(BUILD)/completions/mkdiskimage.bash \
+	$(BUILD)/completions/_mkdiskimage $(BUILD)/completions/mkdiskimage.fish
+
 .SECONDARY:
 .PHONY: all check unit integration integration-quick clean bench example mutation property \
-	fuzz fuzz-smoke fuzz-regress fuzz-build
-all: $(BUILD)/mkdiskimage
+	fuzz fuzz-smoke fuzz-regress fuzz-build docs install print-version FORCE
+all: $(BUILD)/mkdiskimage docs
+docs: $(DOCS)
+print-version:
+	@echo $(VERSION)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# version.h changes only when VERSION does (then only version.o is rebuilt)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@echo '#define MKDISKIMAGE_VERSION "$(VERSION)"' >$@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@
+	@rm -f $@.tmp
+$(BUILD)/src/cli/version.o: $(BUILD)/version.h
+$(BUILD)/src/cli/version.o: CFLAGS_ALL += -I$(BUILD)
+
+$(BUILD)/gen-docs: $(BUILD)/tools/gen-docs.o $(filter-out $(BUILD)/src/cli/main.o,$(CLI_O)) \
+		$(BUILD)/libmkdiskimage.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/man/mkdiskimage.1: $(BUILD)/gen-docs
+	@mkdir -p $(dir $@)
+	$(BUILD)/gen-docs man >$@.tmp && mv $@.tmp $@
+$(BUILD)/completions/mkdiskimage.bash: $(BUILD)/gen-docs
+	@mkdir -p $(dir $@)
+	$(BUILD)/gen-docs bash >$@.tmp && mv $@.tmp $@
+$(BUILD)/completions/_mkdiskimage: $(BUILD)/gen-docs
+	@mkdir -p $(dir $@)
+	$(BUILD)/gen-docs zsh >$@.tmp && mv $@.tmp $@
+$(BUILD)/completions/mkdiskimage.fish: $(BUILD)/gen-docs
+	@mkdir -p $(dir $@)
+	$(BUILD)/gen-docs fish >$@.tmp && mv $@.tmp $@
+
+# `make install PREFIX=/usr DESTDIR=/tmp/stage`: the binary, the man page, the completions
+install: $(BUILD)/mkdiskimage $(DOCS)
+	install -Dm755 $(BUILD)/mkdiskimage $(DESTDIR)$(BINDIR)/mkdiskimage
+	install -Dm644 $(BUILD)/man/mkdiskimage.1 $(DESTDIR)$(MANDIR)/man1/mkdiskimage.1
+	install -Dm644 $(BUILD)/completions/mkdiskimage.bash \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/mkdiskimage
+	install -Dm644 $(BUILD)/completions/_mkdiskimage \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions/_mkdiskimage
+	install -Dm644 $(BUILD)/completions/mkdiskimage.fish \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/mkdiskimage.fish
 
 $(BUILD)/libmkdiskimage.a: $(LIB_O)
 	rm -f $@
@@ -66,7 +118,7 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h fuzz/fuzz-reader.h $(BUILD)/libmkdiskimage
 unit: $(TEST_BIN)
 	@tests/run-unit.sh $(TEST_BIN)
 
-integration: $(BUILD)/mkdiskimage
+integration: $(BUILD)/mkdiskimage $(DOCS)
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/run-integration.sh
 
 # The README's test command: everything, then the unit tests and the quick integration tests
@@ -83,7 +135,7 @@ check: unit integration
 mutation: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/mutation/run.sh
 
-integration-quick: $(BUILD)/mkdiskimage
+integration-quick: $(BUILD)/mkdiskimage $(DOCS)
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 tests/run-integration.sh
 
 example: $(BUILD)/mkdiskimage

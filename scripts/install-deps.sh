@@ -23,6 +23,8 @@ pkgs=(
 	parted
 	ovmf
 	qemu-system-arm qemu-efi-aarch64
+	# cli-docs.sh: the generated man page and completions, rendered and exercised
+	man-db groff bash-completion zsh fish
 )
 # arm64 package lists: tests/boot/fetch-arm64.sh apt-get downloads (never installs) the arm64
 # kernel, systemd-boot and busybox for tests/integration/boot-aarch64.sh.

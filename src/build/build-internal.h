@@ -54,9 +54,6 @@ struct build_plan_state {
 /* ids.c: the seed (or a random one), rootGPUID, the ext4 UUID and hash seed. */
 int build_ids(const struct image_spec *s, char **ret_seed, struct ext4_params *ep,
 	      uint8_t root_gpuid[16], struct diag *d);
-/* ids.c: the sink's parameters (identifiers from the seed, the timestamp). */
-void build_format_params(const struct image_spec *s, const struct build_env *env,
-			 const char *seed, uint64_t disk_bytes, struct format_params *ret);
 
 /* root.c: the root tree (root_dir, contents, Nix closure, GRUB's grub.cfg), finalized. */
 int build_root_tree(const struct image_spec *s, const char *root_dir,

@@ -31,6 +31,12 @@ struct build_env {
  * when SOURCE_DATE_EPOCH is not a number of seconds. */
 int build_env_read(struct build_env *ret, struct diag *d);
 
+/* ids.c: the sink's parameters from a spec's format options, its identifiers from seed, the
+ * timestamp from the environment (build, and convert with a spec of its flags). */
+struct format_params;
+void build_format_params(const struct image_spec *s, const struct build_env *env,
+			 const char *seed, uint64_t disk_bytes, struct format_params *ret);
+
 /* "Automatic disk size..." (diskSize auto): how the size came about. */
 struct build_auto_size {
 	uint64_t contents_bytes;   /* the root tree's file bytes */

@@ -1,6 +1,7 @@
 /* mkdiskimage boot-test IMAGE: boot the image in QEMU and check it (check/qemu.c). Prints
  * PASS/FAIL per check (or a JSON report with --json); exit 0 only when every check passed. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,55 +12,10 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/jsonw.h"
 #include "util/log.h"
-
-static const char boot_test_usage[] =
-	"Usage: mkdiskimage boot-test IMAGE [--firmware bios|uefi] [--efi-vars F]\n"
-	"                             [--arch auto|x86-64|aarch64] [--accel auto|kvm|tcg]\n"
-	"                             [--expect-serial REGEX] [--ssh] [--guest-agent]\n"
-	"                             [--timeout S] [--json]\n"
-	"                             [--serial-log FILE] [--console] [--quiet]\n"
-	"                             [--no-boot-check]\n"
-	"\n"
-	"Boots IMAGE (raw, qcow2, vdi or vhd; opened with snapshot=on, never changed) in\n"
-	"qemu-system-x86_64 (q35) or qemu-system-aarch64 (virt, cortex-a57, AAVMF) on virtio,\n"
-	"with user networking (SSH forwarded from a free port on 127.0.0.1) and a QEMU guest\n"
-	"agent channel, then checks:\n"
-	"  serial            the serial console matches REGEX (default \"login:\")\n"
-	"  ssh               (--ssh) the forwarded port answers with an SSH-2.0- banner\n"
-	"  guest-ping, guest-get-osinfo\n"
-	"                    (--guest-agent) the guest agent answers both\n"
-	"Prints PASS or FAIL per check, the accelerator used and why, and exits 1 when any\n"
-	"check failed. QEMU is stopped on every path, timeouts and signals included.\n"
-	"Before starting QEMU it fails at once when the image has nothing the firmware can\n"
-	"boot: for bios no boot code in the MBR; for uefi no EFI/BOOT/BOOTX64.EFI (aarch64:\n"
-	"BOOTAA64.EFI) on the ESP (the first FAT partition with an EFI directory) and no\n"
-	"Boot#### entry for one of the image's partitions in the variable store\n"
-	"(--no-boot-check starts QEMU anyway). While it waits it prints a line on stderr every\n"
-	"10 s (\"boot-test: waiting for /login:/ (20 s of 300 s, 1.2 KiB of console\n"
-	"output)\"), unless --console or --quiet.\n"
-	"\n"
-	"      --firmware F      uefi (OVMF, default; also efi) or bios (SeaBIOS)\n"
-	"      --efi-vars F      UEFI variable store to start from (copied; default: the\n"
-	"                        first there of build's --efi-vars-template list, Debian's\n"
-	"                        " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd, aarch64:\n"
-	"                        " CHECK_AAVMF_DIR "/AAVMF_VARS.fd)\n"
-	"      --arch A          the guest: x86-64, aarch64, or auto (default: aarch64 when\n"
-	"                        the image has an aarch64 root partition)\n"
-	"      --accel A         kvm, tcg, or auto (default): KVM when a probe guest runs on\n"
-	"                        /dev/kvm within 2 s and the guest is the host's architecture\n"
-	"      --expect-serial R POSIX extended regex for the console\n"
-	"      --timeout S       seconds for the whole run (300)\n"
-	"      --kvm             --accel kvm\n"
-	"      --json            machine-readable report on stdout\n"
-	"      --serial-log FILE write the guest's whole serial output to FILE as it\n"
-	"                        arrives (also when a check fails or times out)\n"
-	"      --console         copy the guest's serial console to stderr as it arrives\n"
-	"      --quiet           no heartbeat lines\n"
-	"      --no-boot-check   start QEMU even when the image seems to have nothing to\n"
-	"                        boot (a loader the check does not know, a firmware shell)\n";
 
 enum {
 	OPT_FIRMWARE = 0x100,
@@ -78,24 +34,48 @@ enum {
 	OPT_NO_BOOT_CHECK,
 };
 
-static const struct option boot_test_options[] = {
-	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
-	{ "efi-vars", required_argument, NULL, OPT_EFI_VARS },
-	{ "expect-serial", required_argument, NULL, OPT_EXPECT },
-	{ "ssh", no_argument, NULL, OPT_SSH },
-	{ "guest-agent", no_argument, NULL, OPT_GUEST_AGENT },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "kvm", no_argument, NULL, OPT_KVM },
-	{ "accel", required_argument, NULL, OPT_ACCEL },
-	{ "arch", required_argument, NULL, OPT_ARCH },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
-	{ "console", no_argument, NULL, OPT_CONSOLE },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "no-boot-check", no_argument, NULL, OPT_NO_BOOT_CHECK },
-	{ "help", no_argument, NULL, 'h' },
-	{},
+static const struct cli_option boot_test_options[] = {
+	{ .flag = "firmware", .arg = "F", .id = OPT_FIRMWARE, .complete = CLI_COMPLETE_ENUM,
+	  .values = "uefi bios efi", .help = "uefi (OVMF, default; also efi) or bios (SeaBIOS)" },
+	{ .flag = "efi-vars", .arg = "F", .id = OPT_EFI_VARS, .complete = CLI_COMPLETE_FILE,
+	  .help = "UEFI variable store to start from (copied; default: the first there of "
+		  "build's --efi-vars-template list, Debian's " CHECK_OVMF_DIR "/OVMF_VARS_4M.fd, "
+		  "aarch64: " CHECK_AAVMF_DIR "/AAVMF_VARS.fd)" },
+	{ .flag = "arch", .arg = "A", .id = OPT_ARCH, .complete = CLI_COMPLETE_ENUM,
+	  .values = "auto x86-64 aarch64",
+	  .help = "the guest: x86-64, aarch64, or auto (default: aarch64 when the image has an "
+		  "aarch64 root partition)" },
+	{ .flag = "accel", .arg = "A", .id = OPT_ACCEL, .complete = CLI_COMPLETE_ENUM,
+	  .values = "auto kvm tcg",
+	  .help = "kvm, tcg, or auto (default): KVM when a probe guest runs on /dev/kvm within "
+		  "2 s and the guest is the host's architecture" },
+	{ .flag = "expect-serial", .arg = "R", .id = OPT_EXPECT,
+	  .help = "POSIX extended regex for the console (default \"login:\")" },
+	{ .flag = "ssh", .id = OPT_SSH,
+	  .help = "check that the forwarded SSH port answers with an SSH-2.0- banner" },
+	{ .flag = "guest-agent", .id = OPT_GUEST_AGENT,
+	  .help = "check that the QEMU guest agent answers guest-ping and guest-get-osinfo" },
+	{ .flag = "timeout", .arg = "S", .id = OPT_TIMEOUT,
+	  .help = "seconds for the whole run (300)" },
+	{ .flag = "kvm", .id = OPT_KVM, .help = "--accel kvm" },
+	{ .flag = "json", .id = OPT_JSON, .help = "machine-readable report on stdout" },
+	{ .flag = "serial-log", .arg = "FILE", .id = OPT_SERIAL_LOG, .complete = CLI_COMPLETE_FILE,
+	  .help = "write the guest's whole serial output to FILE as it arrives (also when a check "
+		  "fails or times out)" },
+	{ .flag = "console", .id = OPT_CONSOLE,
+	  .help = "copy the guest's serial console to stderr as it arrives" },
+	{ .flag = "quiet", .id = OPT_QUIET, .help = "no heartbeat lines" },
+	{ .flag = "no-boot-check", .id = OPT_NO_BOOT_CHECK,
+	  .help = "start QEMU even when the image seems to have nothing to boot (a loader the "
+		  "check does not know, a firmware shell)" },
+	{ .flag = "help", .short_flag = 'h', .id = 'h', .help = "show this help" },
 };
+
+void cli_boot_test_options(const struct cli_option **ret, size_t *ret_n)
+{
+	*ret = boot_test_options;
+	*ret_n = ARRAY_SIZE(boot_test_options);
+}
 
 #define BOOT_TEST_HEARTBEAT_S 10
 
@@ -182,6 +162,7 @@ int cli_boot_test(int argc, char **argv)
 		.firmware = CHECK_FIRMWARE_UEFI,
 		.timeout_s = CHECK_DEFAULT_TIMEOUT,
 	};
+	_cleanup_(cli_getopt_free) struct cli_getopt g = { 0 };
 	struct check_report rep;
 	struct diag d = { 0 };
 	struct boot_test_watch watch = { .log_fd = -1 };
@@ -189,13 +170,17 @@ int cli_boot_test(int argc, char **argv)
 	char *end;
 	int c, r;
 
+	cli_getopt_init(&g, boot_test_options, ARRAY_SIZE(boot_test_options));
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", boot_test_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(boot_test_usage, stdout);
+		case 'h': {
+			_cleanup_free_ char *u = cli_command_usage(cli_command_find("boot-test"));
+
+			fputs(u, stdout);
 			return 0;
+		}
 		case OPT_FIRMWARE:
 			if (strcmp(optarg, "uefi") == 0 || strcmp(optarg, "efi") == 0)
 				o.firmware = CHECK_FIRMWARE_UEFI;
@@ -263,14 +248,9 @@ int cli_boot_test(int argc, char **argv)
 		case OPT_NO_BOOT_CHECK:
 			o.no_boot_check = true;
 			break;
-		case ':':
-			log_error("%s needs a value (see mkdiskimage boot-test --help)",
-				  argv[optind - 1]);
-			return 2;
-		default:
-			log_error("unknown option %s (see mkdiskimage boot-test --help)",
-				  argv[optind - 1]);
-			return 2;
+		default: /* '?' or ':' */
+			return cli_bad_option("boot-test", c, argv, boot_test_options,
+					      ARRAY_SIZE(boot_test_options));
 		}
 	}
 	if (optind != argc - 1) {

@@ -263,6 +263,14 @@ int cli_build(int argc, char **argv)
 		fputs(spec_usage(), stdout);
 		return 0;
 	}
+	if (r < 0 && s->usage_error) {
+		log_error("%s", diag_message(&d, r));
+		return 2; /* the command line cannot be understood */
+	}
+	if (r >= 0 && (!s->output || !*s->output)) {
+		log_error("no output: use -o FILE or -o DIR (see mkdiskimage build --help)");
+		return 2; /* a missing argument */
+	}
 	if (r >= 0)
 		r = build_env_read(&env, &d);
 	if (r >= 0) {

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "cli/build-options.h"
 #include "format/copy.h"
 #include "format/format.h"
 #include "format/reader.h"
+#include "spec/options.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -22,179 +24,199 @@
 #include "util/log.h"
 #include "util/outfile.h"
 #include "util/progress.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 struct convert_opts {
 	const char *in, *out;
-	const char *format;       /* spec format name */
 	const char *input_format; /* NULL: probe */
 	const char *seed;
-	struct format_params fp;
-	bool compression_set;
+	/* the format options, set through build's setters (spec/options.c: .format_option) */
+	struct image_spec *spec;
 	bool progress_set, progress;
 	bool output_device; /* OUT is a block device, written in place */
 };
 
-/* A printf format: %s is the list of output formats. */
-static const char convert_usage[] =
-	"Usage: mkdiskimage convert IN OUT [OPTIONS]\n"
-	"\n"
-	"Converts a disk image between raw, qcow2 (plain or compressed with deflate or zstd),\n"
-	"VDI and VHD. The input format is detected; the output format comes from --format or\n"
-	"OUT's extension (.img/.raw raw, .qcow2, .vdi, .vhd vpc). An existing OUT file is\n"
-	"replaced when the image is complete; devices, FIFOs and sockets are refused.\n"
-	"\n"
-	"      --format FORMAT        %s\n"
-	"      --input-format FORMAT  read IN as FORMAT instead of detecting it\n"
-	"      --compression ALG      deflate (default) or zstd: a compressed qcow2\n"
-	"      --threads N            compression threads (0: one per core, the default)\n"
-	"      --cluster-size SIZE    qcow2 cluster size, 512 to 2M (64K)\n"
-	"      --vpc-subformat TYPE   dynamic (default) or fixed\n"
-	"      --seed SEED            derives the VDI/VHD identifiers (default: from OUT's\n"
-	"                             file name and the disk size)\n"
-	"      --output-device        OUT is a block device: write the raw image onto it in\n"
-	"                             place (it must not be mounted; format raw)\n"
-	"      --progress, --no-progress\n"
-	"                             progress on stderr (default: when it is a terminal)\n"
-	"  -h, --help                 show this help\n";
+/* convert's own flags; the format options follow from the spec's table (build-options.c) */
+static const struct cli_option convert_own_options[] = {
+	{ .flag = "input-format", .arg = "FORMAT", .id = 'i', .complete = CLI_COMPLETE_ENUM,
+	  .values = "raw qcow2 vdi vpc", .help = "read IN as FORMAT (raw, qcow2, vdi or vpc) instead of detecting it" },
+	{ .flag = "seed", .arg = "SEED", .id = 's',
+	  .help = "derives the VDI/VHD identifiers (default: from OUT's file name and the disk "
+		  "size)" },
+	{ .flag = "output-device", .id = 'D',
+	  .help = "OUT is a block device: write the raw image onto it in place (it must not be "
+		  "mounted; format raw)" },
+	{ .flag = "progress", .id = 'p', .usage = "--progress, --no-progress",
+	  .help = "progress on stderr (default: when it is a terminal)" },
+	{ .flag = "no-progress", .id = 'P' },
+	{ .flag = "help", .short_flag = 'h', .id = 'h', .help = "show this help" },
+};
 
-static int convert_parse_u32(const char *opt, const char *v, uint32_t max, uint32_t *ret,
-			     struct diag *d)
+void cli_convert_options(const struct cli_option **ret, size_t *ret_n)
 {
-	char *end;
-	unsigned long long n;
+	static struct cli_option *opts;
+	static size_t n;
 
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (!*v || *v == '-' || *v == '+' || *end || errno || n > max)
-		return diag_fail(d, -EINVAL, "--%s %s: not a whole number from 0 to %u", opt, v,
-				 max);
-	*ret = (uint32_t)n;
-	return 0;
+	if (!opts) {
+		opts = xcalloc(spec_n_options + ARRAY_SIZE(convert_own_options), sizeof(*opts));
+		for (size_t i = 0; i < spec_n_options; i++) {
+			if (!spec_options[i].format_option)
+				continue;
+			cli_option_from_spec(&spec_options[i], /* brackets= */ false, &opts[n]);
+			if (strcmp(opts[n].flag, "format") == 0) {
+				free((char *)opts[n].help); /* build's: the default differs */
+				opts[n].help = xasprintf("the output format: %s (default: from OUT's "
+							 "extension)", format_names_or());
+			}
+			n++;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(convert_own_options); i++)
+			opts[n++] = convert_own_options[i];
+	}
+	*ret = opts;
+	*ret_n = n;
 }
 
-static int convert_apply(struct convert_opts *o, int c, const char *arg, struct diag *d)
+static void convert_apply(struct convert_opts *o, int c, const char *arg)
 {
-	uint64_t n;
-
 	switch (c) {
-	case 'f':
-		o->format = arg;
-		return 0;
 	case 'i':
 		o->input_format = arg;
-		return 0;
-	case 'c':
-		o->compression_set = true;
-		if (strcmp(arg, "deflate") == 0 || strcmp(arg, "zlib") == 0)
-			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
-		else if (strcmp(arg, "zstd") == 0)
-			o->fp.compression = FORMAT_COMPRESSION_ZSTD;
-		else
-			return diag_fail(d, -EINVAL, "--compression %s: unknown (use deflate or zstd)",
-					 arg);
-		return 0;
-	case 't':
-		return convert_parse_u32("threads", arg, 1024, &o->fp.n_threads, d);
-	case 'C':
-		if (size_parse(arg, &n) < 0 || n < 512 || n > (2u << 20) || (n & (n - 1)) != 0)
-			return diag_fail(d, -EINVAL, "--cluster-size %s: not a power of two from "
-					 "512 to 2M (use e.g. 64K)", arg);
-		o->fp.cluster_size = (uint32_t)n;
-		return 0;
-	case 'v':
-		if (strcmp(arg, "dynamic") == 0)
-			o->fp.vpc_subformat = FORMAT_VPC_DYNAMIC;
-		else if (strcmp(arg, "fixed") == 0)
-			o->fp.vpc_subformat = FORMAT_VPC_FIXED;
-		else
-			return diag_fail(d, -EINVAL,
-					 "--vpc-subformat %s: unknown (use dynamic or fixed)", arg);
-		return 0;
+		break;
 	case 's':
-		if (!*arg)
-			return diag_fail(d, -EINVAL, "--seed: empty");
 		o->seed = arg;
-		return 0;
+		break;
 	case 'D':
 		o->output_device = true;
-		return 0;
+		break;
 	case 'p':
 	case 'P':
 		o->progress_set = true;
 		o->progress = c == 'p';
-		return 0;
+		break;
 	}
-	return diag_fail(d, -EINVAL, "unhandled option %d", c);
+}
+
+/* build's format checks speak of spec keys ("compressionLevel applies to ..., set format =
+ * qcow2-compressed"): say the flags instead. */
+static int convert_flag_words(struct diag *d, int r)
+{
+	struct strbuf b = { 0 };
+	_cleanup_free_ char *msg = NULL;
+	const char *p = d->msg;
+
+	for (size_t i = 0; i < spec_n_options; i++) {
+		const struct spec_option *o = &spec_options[i];
+		size_t len = o->key ? strlen(o->key) : 0;
+
+		if (o->format_option && o->key && strncmp(p, o->key, len) == 0 && p[len] == ' ') {
+			strbuf_appendf(&b, "--%s", o->flag);
+			p += len;
+			break;
+		}
+	}
+	while (*p) {
+		static const char *const from[] = { "set format = ", "set compression = " };
+		static const char *const to[] = { "use --format ", "use --compression " };
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(from); k++)
+			if (strncmp(p, from[k], strlen(from[k])) == 0)
+				break;
+		if (k < ARRAY_SIZE(from)) {
+			strbuf_append(&b, to[k]);
+			p += strlen(from[k]);
+		} else
+			strbuf_appendf(&b, "%c", *p++);
+	}
+	msg = strbuf_steal(&b);
+	return diag_fail(d, r, "%s", msg);
+}
+
+static void convert_set_format(struct convert_opts *o, const char *name)
+{
+	free(o->spec->format);
+	o->spec->format = xstrdup(name);
 }
 
 /* Returns 1 after --help. */
 static int convert_parse(int argc, char **argv, struct convert_opts *o, struct diag *d)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "input-format", required_argument, NULL, 'i' },
-		{ "compression", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "cluster-size", required_argument, NULL, 'C' },
-		{ "vpc-subformat", required_argument, NULL, 'v' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "output-device", no_argument, NULL, 'D' },
-		{ "progress", no_argument, NULL, 'p' },
-		{ "no-progress", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	_cleanup_(cli_getopt_free) struct cli_getopt g = { 0 };
+	_cleanup_free_ bool *seen = xcalloc(spec_n_options, sizeof(*seen));
+	const struct spec_option *format_opt = spec_option_by_key("format");
+	const struct spec_option *compression_opt = spec_option_by_key("compression");
+	const struct spec_option *level_opt = spec_option_by_key("compressionLevel");
+	const struct cli_option *opts;
 	const struct format_ops *f;
+	size_t n;
 	int c, r;
 
+	cli_convert_options(&opts, &n);
+	cli_getopt_init(&g, opts, n);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+		const struct spec_option *so = cli_spec_option(c);
+
 		if (c == 'h') {
-			printf(convert_usage, format_names_or());
+			_cleanup_free_ char *u = cli_command_usage(cli_command_find("convert"));
+
+			fputs(u, stdout);
 			return 1;
 		}
-		if (c == ':')
-			return diag_fail(d, -EINVAL, "%s needs a value (see mkdiskimage convert "
-					 "--help)", argv[optind - 1]);
-		if (c == '?')
-			return diag_fail(d, -EINVAL, "unknown option %s (see mkdiskimage convert "
-					 "--help)", argv[optind - 1]);
-		r = convert_apply(o, c, optarg, d);
-		if (r < 0)
-			return r;
+		if (c == ':' || c == '?') {
+			char msg[512];
+
+			cli_bad_option_message("convert", c, argv, cli_option_flag_at, opts, n, msg,
+					       sizeof(msg));
+			return diag_fail(d, -EINVAL, "%s", msg);
+		}
+		if (so) {
+			_cleanup_free_ char *what = xasprintf("--%s %s", so->flag, optarg);
+			struct spec_arg a = {
+				.text = optarg,
+				.on = true,
+				.what = what,
+				.first = !seen[so - spec_options],
+			};
+
+			seen[so - spec_options] = true;
+			r = spec_option_set(o->spec, so, &a, d);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (c == 's' && !*optarg)
+			return diag_fail(d, -EINVAL, "--seed: empty");
+		convert_apply(o, c, optarg);
 	}
 	if (argc - optind != 2)
 		return diag_fail(d, -EINVAL, "convert takes IN and OUT (see mkdiskimage convert "
 				 "--help)");
 	o->in = argv[optind];
 	o->out = argv[optind + 1];
-	if (!o->format && o->output_device)
-		o->format = "raw";
-	else if (!o->format)
-		o->format = format_from_file_name(o->out) ? format_from_file_name(o->out)->name : NULL;
-	if (!o->format)
-		return diag_fail(d, -EINVAL, "%s: cannot tell the output format from the name (use "
-				 "--format, or a .img, .qcow2, .vdi or .vhd name)", o->out);
-	f = format_find(o->format);
-	if (!f)
-		return diag_fail(d, -EINVAL, "--format %s: unknown (use %s)", o->format,
-				 format_names_or());
-	/* as qemu-img -c: compression makes a qcow2 output compressed */
-	if (o->compression_set && f->compressed) {
-		f = format_find(f->compressed);
-		o->format = f->name;
+	if (!seen[format_opt - spec_options]) {
+		f = o->output_device ? format_find("raw") : format_from_file_name(o->out);
+		if (!f)
+			return diag_fail(d, -EINVAL, "%s: cannot tell the output format from the "
+					 "name (use --format, or a .img, .qcow2, .vdi or .vhd name)",
+					 o->out);
+		convert_set_format(o, f->name);
 	}
-	if (format_accepts(f, FORMAT_OPT_COMPRESSION)) {
-		if (!o->compression_set)
-			o->fp.compression = FORMAT_COMPRESSION_DEFLATE;
-	} else if (o->compression_set)
-		return diag_fail(d, -EINVAL, "--compression applies to %s, not %s",
-				 format_names_accepting(FORMAT_OPT_COMPRESSION), o->format);
-	if (o->output_device && strcmp(o->format, "raw") != 0)
+	f = format_find(o->spec->format);
+	/* as qemu-img -c: compression (or its level) makes a qcow2 output compressed */
+	if (f && f->compressed &&
+	    (seen[compression_opt - spec_options] || seen[level_opt - spec_options]))
+		convert_set_format(o, f->compressed);
+	/* the format options' checks of build (compression for a format without it, ...) */
+	r = spec_validate_format(o->spec, d);
+	if (r < 0)
+		return convert_flag_words(d, r);
+	if (o->output_device && strcmp(o->spec->format, "raw") != 0)
 		return diag_fail(d, -EINVAL, "%s: --output-device writes raw images only, not "
-				 "format %s", o->out, o->format);
+				 "format %s", o->out, o->spec->format);
 	return 0;
 }
 
@@ -210,7 +232,8 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 {
 	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	_cleanup_free_ char *seed = NULL;
-	const struct format_ops *ops = format_find(o->format);
+	const struct format_ops *ops = format_find(o->spec->format);
+	struct format_params fp;
 	const char *base;
 	struct build_env env;
 	struct outfile *out = NULL;
@@ -218,9 +241,6 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	struct progress prog;
 	int r;
 
-	if (!ops)
-		return diag_fail(d, -ENOTSUP, "format %s is not supported by this build (use one "
-				 "of %s)", o->format, format_names());
 	r = outfile_check(o->out, o->output_device, d);
 	if (r < 0)
 		return r;
@@ -232,20 +252,19 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 	seed = o->seed ? xstrdup(o->seed)
 		       : xasprintf("mkdiskimage-convert:%s:%llu", base,
 				   (unsigned long long)in->reader->virtual_size);
-	o->fp.virtual_size = in->reader->virtual_size;
-	o->fp.seed = seed;
 	r = build_env_read(&env, d);
 	if (r < 0)
 		return r;
-	o->fp.timestamp = env.has_epoch ? env.source_date_epoch : 0;
+	/* build's own function: the same sink parameters for the same options */
+	build_format_params(o->spec, &env, seed, in->reader->virtual_size, &fp);
 
 	/* from here until the output is committed, SIGINT & co stop the conversion cleanly */
 	interrupt_arm();
-	r = o->output_device ? outfile_open_device(o->out, o->fp.virtual_size, d, &out)
+	r = o->output_device ? outfile_open_device(o->out, fp.virtual_size, d, &out)
 			     : outfile_open(o->out, d, &out);
 	if (r < 0)
 		return r;
-	r = sink_open(ops, &o->fp, out, d, &s);
+	r = sink_open(ops, &fp, out, d, &s);
 	if (r < 0) {
 		outfile_abort(out);
 		return convert_name_output(d, r, o->out);
@@ -266,7 +285,8 @@ static int convert_run(struct convert_opts *o, struct diag *d)
 
 int cli_convert(int argc, char **argv)
 {
-	struct convert_opts o = { 0 };
+	_cleanup_(image_spec_freep) struct image_spec *spec = image_spec_new();
+	struct convert_opts o = { .spec = spec };
 	struct diag d = { 0 };
 	int r;
 
@@ -275,7 +295,7 @@ int cli_convert(int argc, char **argv)
 		return 0;
 	if (r < 0) {
 		log_error("%s", diag_message(&d, r));
-		return 2;
+		return CLI_EXIT_USAGE;
 	}
 	r = convert_run(&o, &d);
 	interrupt_disarm();

@@ -2,6 +2,7 @@
  * partition's filesystem, decoded by our own readers (for users; tests judge images with
  * external tools). Every format works: all reads go through the format's reader. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -276,13 +277,35 @@ static void print_boot_json(struct jsonw *w, const struct boot_info *b)
 	jsonw_object_end(w);
 }
 
+/* 1 when the image is none we know: a raw file without a partition table or a filesystem
+ * (a text file, say); 0 when it is one; a negative errno when it cannot be read. */
+static int inspect_known(struct image_input *in, const struct part_probe *l, struct diag *d)
+{
+	struct fs_probe fs;
+	int r;
+
+	if (l->kind != PART_PROBE_NONE || strcmp(in->reader->ops->name, "raw") != 0)
+		return 0;
+	r = inspect_fs(in, 0, in->reader->virtual_size, d, &fs);
+	if (r < 0)
+		return r;
+	return fs.ops ? 0 : 1;
+}
+
+static const struct cli_option inspect_options[] = {
+	{ .flag = "json", .id = 'j', .help = "print a machine-readable report on stdout" },
+	{ .flag = "help", .short_flag = 'h', .id = 'h', .help = "show this help" },
+};
+
+void cli_inspect_options(const struct cli_option **ret, size_t *ret_n)
+{
+	*ret = inspect_options;
+	*ret_n = ARRAY_SIZE(inspect_options);
+}
+
 int cli_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	_cleanup_(cli_getopt_free) struct cli_getopt g = { 0 };
 	_cleanup_(image_input_freep) struct image_input *in = NULL;
 	struct diag d = { 0 };
 	struct part_probe *l = NULL;
@@ -291,18 +314,24 @@ int cli_inspect(int argc, char **argv)
 	const char *path;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	cli_getopt_init(&g, inspect_options, ARRAY_SIZE(inspect_options));
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
-		else {
-			fputs("usage: mkdiskimage inspect IMAGE|efi-vars.fd [--json]\n",
-			      c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
-		}
+		else if (c == 'h') {
+			_cleanup_free_ char *u = cli_command_usage(cli_command_find("inspect"));
+
+			fputs(u, stdout);
+			return CLI_EXIT_OK;
+		} else
+			return cli_bad_option("inspect", c, argv, inspect_options,
+					      ARRAY_SIZE(inspect_options));
 	}
 	if (optind != argc - 1) {
-		log_error("inspect takes exactly one IMAGE argument");
-		return 2;
+		log_error("inspect takes exactly one IMAGE argument (see mkdiskimage inspect --help)");
+		return CLI_EXIT_USAGE;
 	}
 	path = argv[optind];
 	if (cli_inspect_is_efivars(path))
@@ -322,7 +351,18 @@ int cli_inspect(int argc, char **argv)
 			log_error("%s: %s", path, diag_message(&d, r));
 		return 1;
 	}
-	r = inspect_print(in, l, json, &d);
+	r = inspect_known(in, l, &d);
+	if (r == 0)
+		r = inspect_print(in, l, json, &d);
+	else if (r > 0) {
+		log_error("%s: not a disk image we know (no partition table and no filesystem we "
+			  "read; inspect reads raw, qcow2, VDI and VHD images and efi-vars.fd)",
+			  path);
+		r = CLI_EXIT_FAILURE;
+	} else {
+		log_error("%s: %s", path, diag_message(&d, r));
+		r = CLI_EXIT_FAILURE;
+	}
 	l = part_probe_free(l);
 	return r;
 }

@@ -1,38 +1,40 @@
-/* mkdiskimage: build partitioned disk images natively, without root or a VM. */
+/* mkdiskimage: build partitioned disk images natively, without root or a VM. The commands are
+ * in commands.c's table; exit status 0 success, 1 failure, 2 usage error (opts.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-
-static void usage(FILE *f)
-{
-	fputs("usage: mkdiskimage build [--spec FILE.json] [flags] -o OUT\n"
-	      "       mkdiskimage inspect IMAGE [--json]\n"
-	      "       mkdiskimage convert IN OUT [--format F] [flags]\n"
-	      "       mkdiskimage boot-test IMAGE [--firmware bios|uefi] [--ssh] [flags]\n"
-	      "       mkdiskimage build --help   (every flag and its spec key)\n",
-	      f);
-}
+#include "cli/opts.h"
+#include "util/log.h"
+#include "util/suggest.h"
 
 int main(int argc, char **argv)
 {
+	static const char *const main_flags[] = { "help", "version" };
+	const struct cli_command *c;
+	const char *a;
+
 	if (argc < 2) {
-		usage(stderr);
-		return 2;
+		cli_main_usage(stderr);
+		return CLI_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "build") == 0)
-		return cli_build(argc - 1, argv + 1);
-	if (strcmp(argv[1], "inspect") == 0)
-		return cli_inspect(argc - 1, argv + 1);
-	if (strcmp(argv[1], "convert") == 0)
-		return cli_convert(argc - 1, argv + 1);
-	if (strcmp(argv[1], "boot-test") == 0)
-		return cli_boot_test(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
-		return 0;
+	a = argv[1];
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		cli_main_usage(stdout);
+		return CLI_EXIT_OK;
 	}
-	fprintf(stderr, "mkdiskimage: error: unknown command '%s' (use build, inspect or convert)\n",
-		argv[1]);
-	return 2;
+	if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+		printf("mkdiskimage %s\n", cli_version());
+		return CLI_EXIT_OK;
+	}
+	if (a[0] == '-') {
+		const char *near = a[1] == '-' ? suggest_nearest(a + 2, main_flags, 2) : NULL;
+
+		log_error("unknown option %s%s%s%s (see mkdiskimage --help)", a,
+			  near ? "; did you mean --" : "", near ? near : "", near ? "?" : "");
+		return CLI_EXIT_USAGE;
+	}
+	c = cli_command_find(a);
+	if (!c)
+		return cli_unknown_command(a);
+	return c->run(argc - 1, argv + 1);
 }

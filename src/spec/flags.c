@@ -11,6 +11,7 @@
 
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 /* getopt_long's value of a long option: OPT_BASE + its index in spec_options. */
@@ -75,17 +76,34 @@ int spec_set_contents_flag(struct image_spec *s, const struct spec_arg *a, struc
 	return r;
 }
 
+static const char *spec_flag_at(const void *table, size_t i)
+{
+	return ((const struct spec_option *)table)[i].flag;
+}
+
 static int spec_bad_option(int c, char **argv, struct diag *d)
 {
-	const char *opt = argv[optind - 1];
+	const char *opt = argv[optind - 1], *near;
 	char shortopt[3] = { '-', (char)optopt, '\0' };
+	_cleanup_free_ char *word = NULL;
 
 	/* An unknown short option may sit inside a cluster (-xo): name the letter. */
 	if (optopt && !(opt[0] == '-' && opt[1] == '-'))
 		opt = shortopt;
 	if (c == ':')
 		return diag_fail(d, -EINVAL, "%s needs a value (see mkdiskimage build --help)", opt);
-	return diag_fail(d, -EINVAL, "unknown option %s (see mkdiskimage build --help)", opt);
+	if (opt[0] != '-' || opt[1] != '-')
+		return diag_fail(d, -EINVAL, "unknown option %s (see mkdiskimage build --help)", opt);
+	/* --partion-table=gpt: the flag's name alone, and the nearest valid one */
+	word = xstrndup(opt + 2, strcspn(opt + 2, "="));
+	near = suggest_nearest_in(word, spec_options, spec_n_options, spec_flag_at);
+	if (near && strcmp(near, word) == 0) /* --json=1: a switch given a value */
+		return diag_fail(d, -EINVAL, "--%s takes no value (see mkdiskimage build --help)",
+				 word);
+	if (near)
+		return diag_fail(d, -EINVAL, "unknown option --%s; did you mean --%s? (see "
+				 "mkdiskimage build --help)", word, near);
+	return diag_fail(d, -EINVAL, "unknown option --%s (see mkdiskimage build --help)", word);
 }
 
 /* getopt_long's tables, made from spec_options: long options (with a terminating zero entry)
@@ -164,8 +182,11 @@ int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d)
 	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1)
-		if (c == '?' || c == ':')
+		if (c == '?' || c == ':') {
+			s->usage_error = true;
 			return spec_bad_option(c, argv, d);
+		}
+	s->usage_error = optind < argc;
 	if (optind < argc)
 		return diag_fail(d, -EINVAL,
 				 "unexpected argument \"%s\" (the image file goes after -o)",
@@ -199,8 +220,10 @@ int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d)
 		};
 		seen[o - spec_options] = true;
 		r = spec_option_set(s, o, &a, d);
-		if (r < 0)
+		if (r < 0) {
+			s->usage_error = true; /* a bad flag value */
 			return r;
+		}
 	}
 	return 0;
 }

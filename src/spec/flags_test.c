@@ -278,11 +278,46 @@ TEST(flags_usage_errors)
 	ASSERT_PARSE_FAILS(-EINVAL, "--label needs a value (see mkdiskimage build --help)",
 			   "--label");
 	ASSERT_PARSE_FAILS(-EINVAL, "-o needs a value (see mkdiskimage build --help)", "-o");
+	ASSERT_PARSE_FAILS(-EINVAL, "--json takes no value (see mkdiskimage build --help)",
+			   "--json=1");
+	/* the nearest valid flag, also with a value attached */
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "unknown option --json=1 (see mkdiskimage build --help)", "--json=1");
+			   "unknown option --partion-table; did you mean --partition-table? (see "
+			   "mkdiskimage build --help)", "--partion-table", "efi");
+	ASSERT_PARSE_FAILS(-EINVAL,
+			   "unknown option --lable; did you mean --label? (see mkdiskimage build "
+			   "--help)", "--lable=x");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "unexpected argument \"disk.img\" (the image file goes after -o)",
 			   "--label", "x", "disk.img");
+}
+
+/* usage_error tells the command line's own mistakes (exit 2) from a spec file's (exit 1). */
+TEST(flags_usage_error_or_spec_error)
+{
+	static const char *const usage[][3] = {
+		{ "--bogus", NULL }, { "--label", NULL }, { "--disk-size", "12X" },
+		{ "--format", "qcow3" }, { "a.img", NULL },
+	};
+	_cleanup_free_ char *bad = spec_file("{\"diskSize\": \"12X\"}");
+
+	for (size_t i = 0; i < ARRAY_SIZE(usage); i++) {
+		_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+		struct diag d;
+
+		ASSERT_ERR(parse_argv(s, &d, usage[i]), -EINVAL);
+		ASSERT_TRUE(s->usage_error);
+	}
+	{
+		_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+		struct diag d;
+
+		ASSERT_ERR(PARSE(s, &d, "--spec", bad), -EINVAL);
+		ASSERT_TRUE(!s->usage_error);
+		(void)unlink(bad);
+		ASSERT_ERR(PARSE(s, &d, "--spec", bad), -ENOENT);
+		ASSERT_TRUE(!s->usage_error);
+	}
 }
 
 TEST(flags_missing_spec_file)

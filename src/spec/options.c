@@ -53,6 +53,7 @@ const struct spec_option spec_options[] = {
 	/* The disk. */
 	{ .key = "partitionTableType", .flag = "partition-table", .arg = "TYPE",
 	  .type = SPEC_OPT_ENUM, .set = spec_set_part_table,
+	  .values = "none legacy legacy+boot legacy+gpt efi efixbootldr hybrid gpt mbr",
 	  .help = "none, legacy (default), legacy+boot, legacy+gpt, efi, efixbootldr or hybrid; "
 		  "gpt or mbr with partitions" },
 	{ .key = "partitions", .type = SPEC_OPT_LIST, .set_json = spec_json_partitions,
@@ -80,24 +81,30 @@ const struct spec_option spec_options[] = {
 	/* The output format and its options (format/format.c says which format takes which). */
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_format,
+	  .format_option = true,
 	  .help = "raw, qcow2, qcow2-compressed, vdi or vpc (VHD); default: from -o's extension, "
 		  "else raw" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
+	  .format_option = true,
 	  .help = "qcow2 cluster size, a power of two from 0.5K to 2M (a number without a suffix "
 		  "is MiB here too: 1 or 2)" },
 	{ .key = "compression", .flag = "compression", .arg = "ALG", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_compression,
+	  .values = "deflate zstd", .format_option = true,
 	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd" },
 	{ .key = "compressionLevel", .flag = "compression-level", .arg = "N", .type = SPEC_OPT_UINT,
 	  .set = spec_set_compression_level, .expected = "a compression level",
+	  .format_option = true,
 	  .help = "1-12 for deflate, 1-22 for zstd; 0 (default): deflate 2, zstd 1 (fast; deflate "
 		  "is still no larger than qemu-img -c on OS trees). Higher: smaller" },
 	{ .key = "threads", .flag = "threads", .arg = "N", .type = SPEC_OPT_UINT,
 	  .set = spec_set_threads, .expected = "a number of threads",
+	  .format_option = true,
 	  .help = "compression threads (0: one per core); the output is the same for any N" },
 	{ .key = "vpcSubformat", .flag = "vpc-subformat", .arg = "TYPE", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_vpc_subformat,
+	  .values = "dynamic fixed", .format_option = true,
 	  .help = "vpc: dynamic (default) or fixed (rounded up to a whole MiB, as Azure "
 		  "requires)" },
 	{ .key = "baseName", .flag = "base-name", .arg = "NAME", .type = SPEC_OPT_STRING,
@@ -123,6 +130,7 @@ const struct spec_option spec_options[] = {
 	  .set = spec_set_owner, .expected = "a string \"UID:GID\"",
 	  .help = "owner of every file in the image" },
 	{ .key = "arch", .flag = "arch", .arg = "ARCH", .type = SPEC_OPT_ENUM, .set = spec_set_arch,
+	  .values = "x86-64 x86 aarch64 arm riscv64 riscv32 loongarch64 ppc64le s390x",
 	  .help = "root partition type: x86-64, x86, aarch64, arm, riscv64, riscv32, loongarch64, "
 		  "ppc64le, s390x (default: the architecture mkdiskimage was built for)" },
 	{ .key = "genericRootType", .flag = "generic-root-type", .type = SPEC_OPT_BOOL,
@@ -177,6 +185,7 @@ const struct spec_option spec_options[] = {
 	  .help = "where efi-vars.fd goes (default: in the -o directory)" },
 	{ .key = "bootloader", .flag = "bootloader", .arg = "NAME", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_bootloader,
+	  .values = "auto systemd-boot grub none",
 	  .help = "auto (default: when a kernel is known, systemd-boot where there is an ESP and "
 		  "systemdBootEfi is there, GRUB where there is only a BIOS place and grubDir is "
 		  "there; hybrid gets both when grubDir is there), systemd-boot, grub or none "

@@ -42,6 +42,9 @@ struct spec_option {
 	const char *bracket;  /* --help's "[key]" when it says more: "[deterministic: false]" */
 	const char *usage;    /* --help's flag column when it is not "--flag ARG" */
 	const char *help;     /* NULL: no line of its own (--no-progress: with --progress) */
+	const char *values;   /* SPEC_OPT_ENUM: every accepted value, space-separated (the
+			       * completions; options_test.c checks the setter takes each) */
+	bool format_option;   /* an option of the output format: `convert` takes it too */
 };
 
 extern const struct spec_option spec_options[];

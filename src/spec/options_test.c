@@ -96,3 +96,48 @@ TEST(options_generic_setters)
 	ASSERT_STR_EQ(spec_option_expected(spec_option_by_key("kernel")), "a path");
 	ASSERT_STR_EQ(spec_option_expected(spec_option_by_key("owner")), "a string \"UID:GID\"");
 }
+
+/* .values (the completions' list) of an enum flag: each value is one its setter takes, and a
+ * word outside the list is refused; format's list is the format table's (so it has none). And
+ * the format options `convert` takes are the ones format.c knows as such, plus format. */
+TEST(options_enum_values)
+{
+	size_t n_format_options = 0;
+
+	for (size_t i = 0; i < spec_n_options; i++) {
+		const struct spec_option *o = &spec_options[i];
+		_cleanup_free_ char *list = NULL;
+		char *save = NULL;
+
+		n_format_options += o->format_option;
+		if (o->type != SPEC_OPT_ENUM) {
+			if (o->values)
+				TEST_FAIL_("%s has values but is no enum", o->key ? o->key : o->flag);
+			continue;
+		}
+		if (!o->values) {
+			if (strcmp(o->key, "format") != 0)
+				TEST_FAIL_("enum %s has no values", o->key);
+			continue;
+		}
+		list = xstrdup(o->values);
+		for (char *v = strtok_r(list, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
+			_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+			struct spec_arg a = { .text = v, .what = v };
+			struct diag d = { 0 };
+
+			if (spec_option_set(s, o, &a, &d) < 0)
+				TEST_FAIL_("%s: listed value %s refused: %s", o->key, v, d.msg);
+		}
+		{
+			_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+			struct spec_arg a = { .text = "no-such-value", .what = "x" };
+			struct diag d = { 0 };
+
+			if (spec_option_set(s, o, &a, &d) >= 0)
+				TEST_FAIL_("%s takes any word", o->key);
+		}
+	}
+	ASSERT_TRUE(n_format_options == 6);
+	ASSERT_TRUE(spec_option_by_key("compressionLevel")->format_option);
+}

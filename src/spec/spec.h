@@ -152,6 +152,8 @@ struct image_spec {
 	bool output_device;          /* --output-device: -o is a block device, written in place */
 	bool progress_set, progress; /* --progress / --no-progress override the tty check */
 	bool help;                   /* --help: print spec_usage() and stop */
+	bool usage_error;            /* spec_parse_args failed on the command line itself (an
+				      * unknown flag, a bad value: exit 2), not on a spec file */
 };
 
 struct image_spec *image_spec_new(void);
@@ -171,6 +173,9 @@ int spec_parse_args(struct image_spec *s, int argc, char **argv, struct diag *d)
 int spec_validate(struct image_spec *s, struct diag *d);
 /* The `mkdiskimage build --help` text. */
 const char *spec_usage(void);
+/* The format and its options alone (spec_validate() checks them too): the format is built in
+ * and accepts every format option set (`convert` checks its flags with it). */
+int spec_validate_format(const struct image_spec *s, struct diag *d);
 
 /* A size as `numfmt --from=iec` reads it: digits with an optional decimal fraction and an
  * optional suffix K M G T P E (powers of 1024); fractions of a byte round up ("1.1K" = 1127).

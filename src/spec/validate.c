@@ -70,6 +70,17 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 	return 0;
 }
 
+int spec_validate_format(const struct image_spec *s, struct diag *d)
+{
+	const struct format_ops *f = spec_format_ops(s->format);
+
+	if (!f)
+		return diag_fail(d, -ENOTSUP,
+				 "format %s is not supported by this build (use one of %s)",
+				 s->format, format_names());
+	return spec_check_format_options(s, f, d);
+}
+
 /* Choices make-disk-image offers that are valid but not implemented yet: -ENOTSUP. */
 static int spec_check_supported(const struct image_spec *s, struct diag *d)
 {

@@ -54,8 +54,8 @@ want=$(sed -n 's/^PKGS := //p' "$REPO/Makefile" | tr ' ' '\n' |
 	sed 's/^libzstd$/zstd/; s/^sqlite3$/sqlite/' | sort | tr '\n' ' ')
 got=$(jq -r '.buildInputs[]' <<<"$pkg" | sort | tr '\n' ' ')
 [ "$got" = "$want" ] || fail "package.nix buildInputs ($got) are not the Makefile's PKGS ($want)"
-jq -r .installPhase <<<"$pkg" | grep -qF "install -Dm755 build/mkdiskimage \$out/bin/mkdiskimage" ||
-	fail "package.nix installPhase: $pkg"
+jq -r .installPhase <<<"$pkg" | grep -qxF "make install PREFIX=\$out" ||
+	fail "package.nix installPhase (make install: binary, man page, completions): $pkg"
 
 # Environment: real Nix must build a trivial /bin/sh derivation here, or this test cannot run.
 if ! nix-build --no-out-link "$PROBE" >"$T/probe.out" 2>"$T/probe.err"; then
