@@ -51,7 +51,7 @@ grep -q "cannot tell the output format from the name" "$T/convert.err" ||
 [ ! -e "$T/out.foo" ] || fail "convert to .foo left a file"
 
 # --cluster-size
-for cs in 512 16K 2M; do
+for cs in 0.5K 16K 2M; do
 	bytes=$(numfmt --from=iec "$cs")
 	convert --cluster-size "$cs" "$raw" "$T/ccs-$cs.qcow2"
 	[ "$(qemu_info "$T/ccs-$cs.qcow2" cluster-size)" = "$bytes" ] ||
