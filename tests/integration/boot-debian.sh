@@ -6,7 +6,8 @@
 # must see a login prompt on the serial console, an SSH banner on the forwarded port and the
 # guest agent answer guest-ping and guest-get-osinfo. Oracles: qemu-img check, e2fsck -fn of
 # the root partition (converted by qemu-img), sfdisk, the boot itself. The boot time under TCG
-# is logged, never asserted. The same tree on efi with systemd-boot boots under OVMF too.
+# is logged, never asserted. The same tree on efi with systemd-boot boots under OVMF too, built
+# by nobody from a tar of the tree on stdin (--root-tar -), loaders found by default.
 # Needs root, debootstrap and the mirror (first run), QEMU, SeaBIOS and GRUB's i386-pc
 # modules; skips (77) otherwise.
 . "$(dirname "$0")/../lib.sh"
@@ -95,21 +96,31 @@ boot_full()
 boot_full "$img" bios "SeaBIOS + GRUB"
 rm "$img"
 
-# The same tree on efi with systemd-boot under OVMF.
-sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
-if [ -f "$sdboot" ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && command -v sgdisk >/dev/null; then
+# The same tree on efi with systemd-boot under OVMF, the README's "Get a bootable root" recipe:
+# root packs the root-owned tree (`tar --xattrs --acls`), nobody builds it from the archive on
+# stdin with --root-tar (no copy, no --owner), the kernel and initrd are the tree's /vmlinuz and
+# /initrd.img symlinks, systemd-boot and the OVMF template are found by default.
+if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] &&
+	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] && command -v sgdisk >/dev/null; then
 	img=$T/out/debian-efi.qcow2
-	build_as nobody --root "$T/root" --owner 0:0 --format qcow2 --partition-table efi \
-		--additional-space 256M --bootloader systemd-boot --systemd-boot-efi "$sdboot" \
-		--kernel "/$kernel" --initrd "/$initrd" --cmdline "root=LABEL=nixos ro console=ttyS0" \
-		-o "$img"
+	tar --xattrs --acls -C "$cached" -c . | as_user nobody "$MKDISKIMAGE" build --root-tar - \
+		--format qcow2 --partition-table efi --additional-space 256M \
+		--kernel /vmlinuz --initrd /initrd.img --cmdline "root=LABEL=nixos ro console=ttyS0" \
+		-o "$img" >"$T/build.out" 2>"$T/build.err" ||
+		{ cat "$T/build.err" >&2; fail "efi: build --root-tar - as nobody failed"; }
+	grep -q "^wrote $img: qcow2, " "$T/build.err" || fail "efi: no summary line: $(cat "$T/build.err")"
 	qemu-img convert -O raw "$img" "$T/debian.raw"
 	sgdisk -v "$T/debian.raw" | grep -q "No problems found" || fail "efi: sgdisk -v"
 	extract_partition "$T/debian.raw" 2 "$T/root.ext4"
 	rm "$T/debian.raw"
 	e2fsck_clean "$T/root.ext4"
-	rm "$T/root.ext4"
-	boot_full "$img" uefi "OVMF + systemd-boot"
+	# root-only files from the archive: same bytes, root-owned
+	debugfs -R "dump /etc/shadow $T/dump" "$T/root.ext4" 2>/dev/null
+	cmp "$cached/etc/shadow" "$T/dump" || fail "efi: /etc/shadow differs"
+	debugfs -R "stat /etc/shadow" "$T/root.ext4" 2>/dev/null | grep -Eq "User: +0 +Group: +[0-9]+" ||
+		fail "efi: /etc/shadow is not root's"
+	rm "$T/root.ext4" "$T/dump"
+	boot_full "$img" uefi "OVMF + systemd-boot, built by nobody from a tar on stdin"
 else
 	skip_case "efi + systemd-boot case (needs systemd-boot-efi, ovmf and sgdisk)"
 fi
