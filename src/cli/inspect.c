@@ -14,6 +14,7 @@
 #include "format/reader.h"
 #include "fs/fs.h"
 #include "part/part.h"
+#include "part/types.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/jsonw.h"
@@ -125,6 +126,14 @@ static void print_fs_json(struct jsonw *w, const struct fs_probe *fs)
 	jsonw_uint(w, "inodes", s->n_inodes);
 	jsonw_uint(w, "freeInodes", s->free_inodes);
 	jsonw_object_end(w);
+}
+
+static bool inspect_is_bios_boot(const struct part_probe *l, const struct part_probe_entry *p)
+{
+	enum part_role role;
+
+	return l->kind == PART_PROBE_GPT && part_type_role(p->type_uuid, &role) == 0 &&
+	       role == PART_ROLE_BIOS_BOOT;
 }
 
 static int inspect_print(struct image_input *in, const struct part_probe *l, bool json,
@@ -478,6 +487,8 @@ static int inspect_print(struct image_input *in, const struct part_probe *l, boo
 			if (p && !fs.ops && boot->core_lba && boot->core_part == p->number)
 				printf("    GRUB core.img, %llu sectors\n",
 				       (unsigned long long)boot->core_sectors);
+			else if (p && !fs.ops && inspect_is_bios_boot(l, p))
+				printf("    no GRUB core.img (GRUB for BIOS is not installed)\n");
 			else
 				print_fs_text(&fs);
 		}

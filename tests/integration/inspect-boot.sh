@@ -176,6 +176,9 @@ fi
 build "${common[@]}" --bootloader none --partition-table legacy+gpt -o "$T/none.img"
 inspect_both "$T/none.img" none
 grep -q "BIOS: nothing to boot (no MBR boot code)" "$T/none.txt" || fail "none: text"
+# the empty BIOS boot partition is shown as such, not as an unknown filesystem
+grep -A1 "^  partition 1: BIOS boot, " "$T/none.txt" | grep -qx "    no GRUB core.img (GRUB for BIOS is not installed)" ||
+	fail "none: empty BIOS boot partition: $(grep -A1 'partition 1' "$T/none.txt")"
 rc=0
 "$MKDISKIMAGE" boot-test --firmware bios --serial-log "$T/none.log" "$T/none.img" \
 	>"$T/bt.out" 2>"$T/bt.err" || rc=$?
