@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tree/posix-acl.h"
 #include "tree/tree-internal.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -42,19 +43,6 @@
 #define TAR_LINK_MAX 4095u   /* PATH_MAX - 1: what a symlink can hold */
 /* Hard-link groups are keyed by (TAR_DEV, the group's first node) in the tree's host ids. */
 #define TAR_DEV UINT64_MAX
-
-/* The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): le32 version 2, then
- * entries of le16 tag, le16 perm, le32 id, sorted by tag then id. */
-enum {
-	ACL_XATTR_VERSION = 2,
-	ACL_USER_OBJ = 0x01,
-	ACL_USER = 0x02,
-	ACL_GROUP_OBJ = 0x04,
-	ACL_GROUP = 0x08,
-	ACL_MASK = 0x10,
-	ACL_OTHER = 0x20,
-	ACL_UNDEFINED_ID = -1,
-};
 
 struct acl_ent {
 	uint16_t tag, perm;
@@ -361,7 +349,7 @@ static int acl_encode(struct tar_ctx *c, const char *path, struct archive_entry 
 		if (acl_ent_cmp(&v[i - 1], &v[i]) == 0)
 			return fail(c, -EBADMSG, path, "an ACL with a duplicate entry");
 	out = tree_alloc(c->t, 4 + 8 * n);
-	le32_put(out, ACL_XATTR_VERSION);
+	le32_put(out, POSIX_ACL_XATTR_VERSION);
 	for (size_t i = 0; i < n; i++) {
 		le16_put(out + 4 + 8 * i, v[i].tag);
 		le16_put(out + 6 + 8 * i, v[i].perm);
@@ -392,7 +380,7 @@ static void mode_from_acl(const struct tar_ctx *c, struct tree_node *n, const ui
 			  size_t len)
 {
 	if (n->type == TREE_SYMLINK || (c->o && c->o->set_mode) || len < 4 ||
-	    le32_get(value) != ACL_XATTR_VERSION)
+	    le32_get(value) != POSIX_ACL_XATTR_VERSION)
 		return;
 	for (size_t off = 4; off + 8 <= len; off += 8)
 		if (le16_get(value + off) == ACL_MASK)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tree/posix-acl.h"
 #include "tree/tree.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -39,15 +40,8 @@ enum {
 	EXT4_XATTR_INODE_SPACE = EXT4_INODE_SIZE - 128 - EXT4_EXTRA_ISIZE - EXT4_XATTR_IBODY_HDR_SIZE,
 	EXT4_XATTR_BLOCK_SPACE = EXT4_BLOCK_SIZE - EXT4_XATTR_H_SIZE,
 
-	/* POSIX ACLs: VFS format (include/uapi/linux/posix_acl_xattr.h) and ext4's */
-	POSIX_ACL_XATTR_VERSION = 2,
+	/* POSIX ACLs: ext4's own form (the VFS form is tree/posix-acl.h) */
 	EXT4_ACL_VERSION = 1,
-	ACL_USER_OBJ = 0x01,
-	ACL_USER = 0x02,
-	ACL_GROUP_OBJ = 0x04,
-	ACL_GROUP = 0x08,
-	ACL_MASK = 0x10,
-	ACL_OTHER = 0x20,
 };
 
 #define EXT4_XATTR_MAGIC_VALUE 0xea020000u
