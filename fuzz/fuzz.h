@@ -44,6 +44,21 @@ static inline int fuzz_buf_read(void *ctx, uint64_t off, void *out, size_t len, 
 	return 0;
 }
 
+/* A FAT filesystem's size as its BPB gives it (BPB_TotSec16 at 19, else BPB_TotSec32 at 32,
+ * times BPB_BytsPerSec at 11), so the probe reaches the FAT and FSInfo; the input's size when
+ * it is too short for a BPB. */
+static inline uint64_t fuzz_fat_size(const uint8_t *data, size_t size)
+{
+	uint64_t sec;
+
+	if (size < 36)
+		return size;
+	sec = data[19] | data[20] << 8;
+	if (!sec)
+		sec = data[32] | data[33] << 8 | data[34] << 16 | (uint64_t)data[35] << 24;
+	return sec * (uint64_t)(data[11] | data[12] << 8);
+}
+
 /* The input of the current run, for fuzz_check_error. */
 static const uint8_t *fuzz_input;
 static size_t fuzz_input_len;

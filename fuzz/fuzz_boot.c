@@ -19,17 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct part_probe p = { .kind = PART_PROBE_GPT, .parts = &e, .n_parts = 1 };
 	struct boot_info *info = xcalloc(1, sizeof(*info));
 	struct diag d = { 0 };
-	uint64_t fs_size = size;
+	uint64_t fs_size = fuzz_fat_size(data, size);
 	char out[128];
 
 	fuzz_begin(data, size);
-	if (size >= 36) {
-		uint64_t sec = data[19] | data[20] << 8;
-
-		if (!sec)
-			sec = data[32] | data[33] << 8 | data[34] << 16 | (uint64_t)data[35] << 24;
-		fs_size = sec * (uint64_t)(data[11] | data[12] << 8);
-	}
 	part_type_uuid(PART_ROLE_ESP, PART_ARCH_X86_64, false, e.type_uuid);
 	e.n_lba = (fs_size + 511) / 512;
 	p.disk_bytes = e.n_lba * 512 + 512;
