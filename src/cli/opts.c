@@ -89,34 +89,6 @@ int cli_bad_option(const char *command, int c, char **argv, const struct cli_opt
 	return CLI_EXIT_USAGE;
 }
 
-void cli_wrap(struct strbuf *b, const char *words, size_t col, size_t indent, size_t width)
-{
-	const char *p = words;
-	bool first = true;
-
-	while (*p) {
-		size_t len = strcspn(p, " ");
-
-		if (!first && col + 1 + len > width) {
-			strbuf_append(b, "\n");
-			col = 0;
-			first = true;
-		}
-		for (; col < indent; col++)
-			strbuf_append(b, " ");
-		if (!first) {
-			strbuf_append(b, " ");
-			col++;
-		}
-		strbuf_appendf(b, "%.*s", (int)len, p);
-		col += len;
-		first = false;
-		p += len;
-		p += strspn(p, " ");
-	}
-	strbuf_append(b, "\n");
-}
-
 char *cli_usage(const struct cli_command *c)
 {
 	struct strbuf b = { 0 };
@@ -129,7 +101,7 @@ char *cli_usage(const struct cli_command *c)
 		_cleanup_free_ char *para = xstrndup(p, len);
 
 		strbuf_append(&b, "\n");
-		cli_wrap(&b, para, 0, 0, USAGE_WIDTH);
+		strbuf_wrap(&b, para, 0, 0, USAGE_WIDTH);
 		p += len;
 		p += strspn(p, "\n");
 	}
@@ -153,9 +125,9 @@ char *cli_usage(const struct cli_command *c)
 		strbuf_append(&b, left);
 		if (strlen(left) + 2 > USAGE_COLUMN) {
 			strbuf_append(&b, "\n");
-			cli_wrap(&b, o->help, 0, USAGE_COLUMN, USAGE_WIDTH);
+			strbuf_wrap(&b, o->help, 0, USAGE_COLUMN, USAGE_WIDTH);
 		} else
-			cli_wrap(&b, o->help, strlen(left), USAGE_COLUMN, USAGE_WIDTH);
+			strbuf_wrap(&b, o->help, strlen(left), USAGE_COLUMN, USAGE_WIDTH);
 	}
 	return strbuf_steal(&b);
 }

@@ -84,7 +84,6 @@ void cli_bad_option_message(const char *command, int c, char **argv,
 char *cli_usage(const struct cli_command *c);
 /* Wrap words from column `col` (where the line is now) between columns indent and width. */
 struct strbuf;
-void cli_wrap(struct strbuf *b, const char *words, size_t col, size_t indent, size_t width);
 
 /* The exit statuses of every command. */
 enum {

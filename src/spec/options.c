@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #define F(member) offsetof(struct image_spec, member)
@@ -300,61 +301,11 @@ const char *spec_option_expected(const struct spec_option *o)
 #define USAGE_COLUMN 31
 #define USAGE_WIDTH 87
 
-struct usage_buf {
-	char *text;
-	size_t len, cap;
-};
-
-static void usage_add(struct usage_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->text = xrealloc(b->text, b->cap);
-	}
-	memcpy(b->text + b->len, s, n);
-	b->len += n;
-	b->text[b->len] = '\0';
-}
-
-static void usage_puts(struct usage_buf *b, const char *s)
-{
-	usage_add(b, s, strlen(s));
-}
-
-/* words, wrapped into lines from USAGE_COLUMN to USAGE_WIDTH; col: where the line is now */
-static void usage_wrap(struct usage_buf *b, const char *words, size_t col)
-{
-	const char *p = words;
-	bool first = true;
-
-	while (*p) {
-		size_t n = strcspn(p, " ");
-
-		if (!first && col + 1 + n > USAGE_WIDTH) {
-			usage_puts(b, "\n");
-			col = 0;
-			first = true;
-		}
-		for (; col < USAGE_COLUMN; col++)
-			usage_puts(b, " ");
-		if (!first) {
-			usage_puts(b, " ");
-			col++;
-		}
-		usage_add(b, p, n);
-		col += n;
-		first = false;
-		p += n;
-		p += strspn(p, " ");
-	}
-	usage_puts(b, "\n");
-}
-
 static char *usage_build(void)
 {
-	struct usage_buf b = { 0 };
+	struct strbuf b = { 0 };
 
-	usage_puts(&b,
+	strbuf_append(&b,
 		   "Usage: mkdiskimage build [--spec FILE.json] [FLAGS] -o OUT\n"
 		   "\n"
 		   "Builds a disk image as nixpkgs' make-disk-image does. Every flag has a spec key "
@@ -385,14 +336,14 @@ static char *usage_build(void)
 		text = xasprintf("%s%s%s%s%s%s", bracket ? bracket : "", bracket ? " " : "",
 				 o->help, o->def ? " (" : "", o->def ? o->def : "",
 				 o->def ? ")" : "");
-		usage_puts(&b, left);
+		strbuf_append(&b, left);
 		if (strlen(left) + 2 > USAGE_COLUMN) {
-			usage_puts(&b, "\n");
-			usage_wrap(&b, text, 0);
+			strbuf_append(&b, "\n");
+			strbuf_wrap(&b, text, 0, USAGE_COLUMN, USAGE_WIDTH);
 		} else
-			usage_wrap(&b, text, strlen(left));
+			strbuf_wrap(&b, text, strlen(left), USAGE_COLUMN, USAGE_WIDTH);
 	}
-	usage_puts(&b, "\nSpec keys without a flag:\n");
+	strbuf_append(&b, "\nSpec keys without a flag:\n");
 	for (size_t i = 0; i < spec_n_options; i++) {
 		const struct spec_option *o = &spec_options[i];
 		_cleanup_free_ char *left = NULL;
@@ -400,13 +351,13 @@ static char *usage_build(void)
 		if (o->flag)
 			continue;
 		left = xasprintf("  %s", o->key);
-		usage_puts(&b, left);
-		usage_wrap(&b, o->help, strlen(left));
+		strbuf_append(&b, left);
+		strbuf_wrap(&b, o->help, strlen(left), USAGE_COLUMN, USAGE_WIDTH);
 	}
-	usage_puts(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
+	strbuf_append(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
 		       "1024). A number\nwithout a suffix is MiB for every size key and flag, as "
 		       "diskSize is: 2048 = 2G.\n");
-	return b.text;
+	return strbuf_steal(&b);
 }
 
 const char *spec_usage(void)

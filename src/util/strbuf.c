@@ -1,6 +1,7 @@
 #include "util/strbuf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,32 @@ void strbuf_done(struct strbuf *b)
 {
 	free(b->s);
 	*b = (struct strbuf){ 0 };
+}
+
+void strbuf_wrap(struct strbuf *b, const char *words, size_t col, size_t indent, size_t width)
+{
+	const char *p = words;
+	bool first = true;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+
+		if (!first && col + 1 + len > width) {
+			strbuf_append(b, "\n");
+			col = 0;
+			first = true;
+		}
+		for (; col < indent; col++)
+			strbuf_append(b, " ");
+		if (!first) {
+			strbuf_append(b, " ");
+			col++;
+		}
+		strbuf_appendf(b, "%.*s", (int)len, p);
+		col += len;
+		first = false;
+		p += len;
+		p += strspn(p, " ");
+	}
+	strbuf_append(b, "\n");
 }
