@@ -601,3 +601,22 @@ char *tree_node_path(const struct tree_node *n)
 	}
 	return s;
 }
+
+void tree_node_set_access(struct tree_node *n, const struct tree_add_opts *o, uint32_t mode,
+			  uint32_t uid, uint32_t gid)
+{
+	n->mode = mode & 07777;
+	if (n->type == TREE_SYMLINK)
+		n->mode = 0777;
+	else if (o && o->set_mode)
+		n->mode = o->mode & 07777;
+	if (o && o->set_owner) {
+		n->uid = o->uid;
+		n->gid = o->gid;
+		n->owner_from_host = false;
+	} else {
+		n->uid = uid;
+		n->gid = gid;
+		n->owner_from_host = true;
+	}
+}

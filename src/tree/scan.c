@@ -341,20 +341,7 @@ static enum tree_type type_of(mode_t m)
 /* Apply st and the add options to n (any type); xattrs are read by the caller. */
 static void apply_stat(const struct scan_ctx *c, struct tree_node *n, const struct stat *st)
 {
-	n->mode = st->st_mode & 07777;
-	if (n->type == TREE_SYMLINK)
-		n->mode = 0777;
-	else if (c->o && c->o->set_mode)
-		n->mode = c->o->mode & 07777;
-	if (c->o && c->o->set_owner) {
-		n->uid = c->o->uid;
-		n->gid = c->o->gid;
-		n->owner_from_host = false;
-	} else {
-		n->uid = st->st_uid;
-		n->gid = st->st_gid;
-		n->owner_from_host = true;
-	}
+	tree_node_set_access(n, c->o, st->st_mode, st->st_uid, st->st_gid);
 	n->mtime_sec = st->st_mtim.tv_sec;
 	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 }

@@ -43,6 +43,7 @@
 #define TAR_LINK_MAX 4095u   /* PATH_MAX - 1: what a symlink can hold */
 /* Hard-link groups are keyed by (TAR_DEV, the group's first node) in the tree's host ids. */
 #define TAR_DEV UINT64_MAX
+#define TAR_OVERFLOW_ID 65534u /* the kernel's overflowuid/overflowgid */
 
 struct acl_ent {
 	uint16_t tag, perm;
@@ -240,21 +241,13 @@ static enum tree_type type_of(struct archive_entry *e)
 
 static void apply_meta(const struct tar_ctx *c, struct tree_node *n, struct archive_entry *e)
 {
-	n->mode = n->type == TREE_SYMLINK ? 0777 : (uint32_t)archive_entry_perm(e) & 07777;
-	if (n->type != TREE_SYMLINK && c->o && c->o->set_mode)
-		n->mode = c->o->mode & 07777;
-	if (c->o && c->o->set_owner) {
-		n->uid = c->o->uid;
-		n->gid = c->o->gid;
-		n->owner_from_host = false;
-	} else {
-		/* la_int64_t ids: anything outside 0..2^32-2 is not an owner Linux can have */
-		int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+	/* la_int64_t ids: one outside 0..2^32-2 is no owner Linux can have; it becomes the
+	 * kernel's overflow id 65534 (nobody), as an unmappable id does, never root */
+	int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
 
-		n->uid = uid >= 0 && uid < UINT32_MAX ? (uint32_t)uid : 0;
-		n->gid = gid >= 0 && gid < UINT32_MAX ? (uint32_t)gid : 0;
-		n->owner_from_host = true;
-	}
+	tree_node_set_access(n, c->o, (uint32_t)archive_entry_perm(e),
+			     uid >= 0 && uid < UINT32_MAX ? (uint32_t)uid : TAR_OVERFLOW_ID,
+			     gid >= 0 && gid < UINT32_MAX ? (uint32_t)gid : TAR_OVERFLOW_ID);
 	n->mtime_sec = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
 	n->mtime_nsec = archive_entry_mtime_is_set(e) ? (uint32_t)archive_entry_mtime_nsec(e) : 0;
 	if (n->mtime_nsec >= 1000000000u)

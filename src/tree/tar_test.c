@@ -156,6 +156,28 @@ TEST(owners_modes_and_every_type)
 	ASSERT_TRUE(!tree_lookup(t, "/bin")->owner_from_host); /* made up: a missing parent */
 }
 
+/* An id no Linux owner can have becomes the kernel's overflow id, never root. */
+TEST(impossible_owner_ids_become_nobody)
+{
+	_cleanup_(tree_freep) struct tree *t = NULL;
+	_cleanup_free_ char *dump = NULL;
+	struct diag d = { 0 };
+	struct tw w;
+
+	tw_open(&w, NULL);
+	tw_add(&w, tw_entry("./", AE_IFDIR, 0755, 0, 0), NULL);
+	tw_add(&w, tw_entry("./a", AE_IFREG, 0644, UINT32_MAX, (int64_t)1 << 33), "x");
+	tw_add(&w, tw_entry("./b", AE_IFREG, 0644, 4294967294, 7), "y");
+	tw_close(&w);
+	t = tw_tree(&w, NULL, &d);
+	ASSERT_TRUE(t);
+	dump = tree_dump(t);
+	ASSERT_STR_EQ(dump, "/ dir 0755 0:0 1700000000.000000005\n"
+			    "/a reg 0644 65534:65534 1700000000.000000005 size=1\n"
+			    "/b reg 0644 4294967294:7 1700000000.000000005 size=1\n"
+			    "nodes=3 inodes=3 bytes=2\n");
+}
+
 TEST(xattrs_caps_and_acls_as_the_kernel_stores_them)
 {
 	static const uint8_t cap[20] = { 1, 0, 0, 2, 0, 0x20 }; /* cap_net_raw+ep */

@@ -33,6 +33,10 @@ struct tree_node *tree_node_alloc(struct tree *t, const char *name, size_t name_
 /* Bytewise name order: memcmp, the shorter name first on a common prefix. */
 int tree_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* The child of dir called name (binary search), or NULL. */
+/* A new node's mode and owner from its source (a stat, a tar entry) and the add options:
+ * symlinks are 0777, contents' mode and user/group override the source's. */
+void tree_node_set_access(struct tree_node *n, const struct tree_add_opts *o, uint32_t mode,
+			  uint32_t uid, uint32_t gid);
 struct tree_node *tree_node_child(const struct tree_node *dir, const char *name, size_t len);
 /* Insert child into dir at its sorted place; -EEXIST when the name is taken. */
 int tree_node_insert(struct tree *t, struct tree_node *dir, struct tree_node *child);
