@@ -140,6 +140,13 @@ expect_fail "--grub-dir $T/nogrub: no boot.img" "${common[@]}" --bootloader grub
 	--grub-dir "$T/nogrub"
 expect_fail "GRUB for BIOS needs a BIOS boot partition: use legacy, legacy+gpt or hybrid" \
 	"${common[@]}" "${grub[@]}" --partition-table efi
-expect_fail "set grubDir" "${common[@]}" --bootloader grub
+# GRUB found nowhere (an empty search root stands for a host without grub-pc-bin): the error
+# names the places tried and the flag
+mkdir -p "$T/noroot"
+MKDISKIMAGE_SEARCH_ROOT=$T/noroot expect_fail \
+	"bootloader grub: no GRUB i386-pc modules found (tried $T/noroot/usr/lib/grub/i386-pc, " \
+	"${common[@]}" --bootloader grub
+MKDISKIMAGE_SEARCH_ROOT=$T/noroot expect_fail "install grub-pc-bin or give --grub-dir DIR)" \
+	"${common[@]}" --bootloader grub
 expect_fail "$T/missing" --root "$T/root" "${grub[@]}" --kernel "$T/missing"
 log "ok"
