@@ -1,6 +1,7 @@
 /* A tar archive as a root source (--root-tar), read with libarchive: the same nodes a scan of
  * the extracted tree would give, without extracting it (no root needed to keep owners,
- * device nodes or capabilities). The only file that includes <archive.h>.
+ * device nodes or capabilities). With tar-xattr.c (xattrs, ACLs) the only files that include
+ * <archive.h>.
  *
  * One pass, bounded memory: every regular file's bytes go into one unlinked spill file in
  * TMPDIR at a 4 KiB-aligned offset, written with pwrite at (offset + position in the file),
@@ -29,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tree/posix-acl.h"
+#include "tree/tar-internal.h"
 #include "tree/tree-internal.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -39,35 +40,10 @@
 
 #define TAR_ALIGN 4096u
 #define TAR_BLOCK (64u * 1024u)
-#define TAR_XATTR_MAX 65536u /* XATTR_SIZE_MAX */
 #define TAR_LINK_MAX 4095u   /* PATH_MAX - 1: what a symlink can hold */
 /* Hard-link groups are keyed by (TAR_DEV, the group's first node) in the tree's host ids. */
 #define TAR_DEV UINT64_MAX
 #define TAR_OVERFLOW_ID 65534u /* the kernel's overflowuid/overflowgid */
-
-struct acl_ent {
-	uint16_t tag, perm;
-	uint32_t id;
-};
-
-struct tar_ctx {
-	struct tree *t;
-	const struct tree_add_opts *o;
-	struct diag *d;
-	const char *what;
-	const char *tmp_dir;
-	struct tree_node *top;
-	struct tree_fd_src *spill;
-	uint64_t spill_pos;
-	uint32_t scope;
-	/* (parent, name) -> node for every node under top: open addressing, power of two */
-	struct tree_node **slots;
-	size_t n_slots, n_used;
-	/* directories that got children appended: sorted at the end */
-	struct tree_node **dirs;
-	size_t n_dirs, cap_dirs;
-	uint8_t *buf;
-};
 
 static uint64_t hash_key(const struct tree_node *parent, const char *name, size_t len)
 {
@@ -151,7 +127,7 @@ static void add_child(struct tar_ctx *c, struct tree_node *dir, struct tree_node
 	index_put(c, n);
 }
 
-static int fail(struct tar_ctx *c, int err, const char *path, const char *why)
+int tar_fail(struct tar_ctx *c, int err, const char *path, const char *why)
 {
 	return diag_fail(c->d, err, "%s: %s: %s", c->what, path, why);
 }
@@ -178,9 +154,9 @@ static int split_path(struct tar_ctx *c, const char *path, const char ***ret_s, 
 			continue;
 		}
 		if (e - p == 2 && p[0] == '.' && p[1] == '.')
-			return fail(c, -EINVAL, path, "a \"..\" component; refused");
+			return tar_fail(c, -EINVAL, path, "a \"..\" component; refused");
 		if ((size_t)(e - p) > TREE_NAME_MAX)
-			return fail(c, -ENAMETOOLONG, path, "a name longer than 255 bytes");
+			return tar_fail(c, -ENAMETOOLONG, path, "a name longer than 255 bytes");
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			s = xreallocarray(s, cap, sizeof(*s));
@@ -210,7 +186,7 @@ static int walk_parents(struct tar_ctx *c, const char *path, const char **s, con
 			x->mode = 0755;
 			add_child(c, dir, x);
 		} else if (x->type != TREE_DIR)
-			return fail(c, -ENOTDIR, path, "a parent is not a directory in the archive");
+			return tar_fail(c, -ENOTDIR, path, "a parent is not a directory in the archive");
 		dir = x;
 	}
 	*ret = dir;
@@ -260,187 +236,6 @@ static void apply_meta(const struct tar_ctx *c, struct tree_node *n, struct arch
 	}
 }
 
-static int acl_ent_cmp(const void *a, const void *b)
-{
-	const struct acl_ent *x = a, *y = b;
-
-	if (x->tag != y->tag)
-		return x->tag < y->tag ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* One POSIX ACL type of the entry as the kernel's xattr value; *ret_len 0 when there is none
- * beyond the mode bits. */
-static int acl_encode(struct tar_ctx *c, const char *path, struct archive_entry *e, int want,
-		      uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_free_ struct acl_ent *v = NULL;
-	size_t n = 0, cap = 0;
-	bool extended = false;
-	int type, permset, tag, qual;
-	const char *name;
-	uint8_t *out;
-
-	*ret_len = 0;
-	if (archive_entry_acl_reset(e, want) <= 0)
-		return 0;
-	while (archive_entry_acl_next(e, want, &type, &permset, &tag, &qual, &name) == ARCHIVE_OK) {
-		struct acl_ent a = { .perm = (uint16_t)(permset & 7), .id = (uint32_t)ACL_UNDEFINED_ID };
-
-		switch (tag) {
-		case ARCHIVE_ENTRY_ACL_USER_OBJ:
-			a.tag = ACL_USER_OBJ;
-			break;
-		case ARCHIVE_ENTRY_ACL_USER:
-			a.tag = ACL_USER;
-			a.id = (uint32_t)qual;
-			extended = true;
-			break;
-		case ARCHIVE_ENTRY_ACL_GROUP_OBJ:
-			a.tag = ACL_GROUP_OBJ;
-			break;
-		case ARCHIVE_ENTRY_ACL_GROUP:
-			a.tag = ACL_GROUP;
-			a.id = (uint32_t)qual;
-			extended = true;
-			break;
-		case ARCHIVE_ENTRY_ACL_MASK:
-			a.tag = ACL_MASK;
-			extended = true;
-			break;
-		case ARCHIVE_ENTRY_ACL_OTHER:
-			a.tag = ACL_OTHER;
-			break;
-		default:
-			return fail(c, -ENOTSUP, path, "an ACL entry that is not POSIX.1e");
-		}
-		if ((a.tag == ACL_USER || a.tag == ACL_GROUP) && qual < 0) {
-			/* GNU tar writes "user:1000:rw-" with -n: the name is the id */
-			uint32_t id;
-
-			if (!name || passwd_parse_id(name, &id) < 0)
-				return fail(c, -EBADMSG, path,
-					    "an ACL entry names a user or group without its numeric "
-					    "id; pack with tar --xattrs, which keeps ACLs as they are "
-					    "stored (system.posix_acl_* attributes)");
-			a.id = id;
-		}
-		if (n == cap) {
-			if (cap >= 4096)
-				return fail(c, -EOVERFLOW, path, "more than 4096 ACL entries");
-			cap = cap ? cap * 2 : 8;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[n++] = a;
-	}
-	/* An access ACL of the three base entries is the mode itself: the kernel stores none. A
-	 * default ACL is stored whatever it holds. */
-	if (n == 0 || (want == ARCHIVE_ENTRY_ACL_TYPE_ACCESS && !extended))
-		return 0;
-	qsort(v, n, sizeof(*v), acl_ent_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (acl_ent_cmp(&v[i - 1], &v[i]) == 0)
-			return fail(c, -EBADMSG, path, "an ACL with a duplicate entry");
-	out = tree_alloc(c->t, 4 + 8 * n);
-	le32_put(out, POSIX_ACL_XATTR_VERSION);
-	for (size_t i = 0; i < n; i++) {
-		le16_put(out + 4 + 8 * i, v[i].tag);
-		le16_put(out + 6 + 8 * i, v[i].perm);
-		le32_put(out + 8 + 8 * i, v[i].id);
-	}
-	*ret = out;
-	*ret_len = 4 + 8 * n;
-	return 0;
-}
-
-static int xattr_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct tree_xattr *)a)->name, ((const struct tree_xattr *)b)->name);
-}
-
-static bool has_xattr(const struct tree_xattr *v, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-/* With an extended access ACL the mode's group bits are the ACL's mask (POSIX.1e), as the
- * kernel keeps them; libarchive puts the owning group's entry there instead. value is in the
- * xattr format (le32 version, then 8-byte entries). */
-static void mode_from_acl(const struct tar_ctx *c, struct tree_node *n, const uint8_t *value,
-			  size_t len)
-{
-	if (n->type == TREE_SYMLINK || (c->o && c->o->set_mode) || len < 4 ||
-	    le32_get(value) != POSIX_ACL_XATTR_VERSION)
-		return;
-	for (size_t off = 4; off + 8 <= len; off += 8)
-		if (le16_get(value + off) == ACL_MASK)
-			n->mode = (n->mode & ~070u) | (uint32_t)(le16_get(value + off + 2) & 7) << 3;
-}
-
-/* xattrs (SCHILY.xattr.*, LIBARCHIVE.xattr.*) and POSIX ACLs (SCHILY.acl.*) onto the node. */
-static int read_xattrs(struct tar_ctx *c, const char *path, struct archive_entry *e,
-		       struct tree_node *n)
-{
-	static const struct {
-		int type;
-		const char *name;
-	} acls[] = {
-		{ ARCHIVE_ENTRY_ACL_TYPE_ACCESS, "system.posix_acl_access" },
-		{ ARCHIVE_ENTRY_ACL_TYPE_DEFAULT, "system.posix_acl_default" },
-	};
-	_cleanup_free_ struct tree_xattr *v = NULL;
-	size_t n_v = 0, cap = (size_t)MAX(archive_entry_xattr_reset(e), 0) + 2;
-	const char *name;
-	const void *value;
-	size_t size;
-
-	if (archive_entry_acl_types(e) & ARCHIVE_ENTRY_ACL_TYPE_NFS4)
-		return fail(c, -ENOTSUP, path, "NFSv4 ACLs are not supported (POSIX ACLs are)");
-	v = xreallocarray(NULL, cap, sizeof(*v));
-	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		if (!name || !*name || strlen(name) > TREE_NAME_MAX)
-			return fail(c, -EBADMSG, path, "an extended attribute with a bad name");
-		if (size > TAR_XATTR_MAX)
-			return fail(c, -EOVERFLOW, path, "an extended attribute over 64 KiB");
-		if (has_xattr(v, n_v, name)) /* a later value of a name wins */
-			for (size_t i = 0; i < n_v; i++)
-				if (strcmp(v[i].name, name) == 0)
-					v[i] = v[--n_v];
-		if (n_v + 2 >= cap)
-			break; /* cannot happen: reset counted them */
-		v[n_v++] = (struct tree_xattr){ .name = tree_strdup(c->t, name),
-						.value = size ? tree_memdup(c->t, value, size) : NULL,
-						.len = size };
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(acls); i++) {
-		uint8_t *val = NULL;
-		size_t len;
-		int r;
-
-		if (has_xattr(v, n_v, acls[i].name))
-			continue; /* stored raw: that is the kernel's own value */
-		r = acl_encode(c, path, e, acls[i].type, &val, &len);
-		if (r < 0)
-			return r;
-		if (len)
-			v[n_v++] = (struct tree_xattr){ .name = (char *)acls[i].name,
-							.value = val, .len = len };
-	}
-	if (n_v == 0) {
-		tree_node_set_xattrs(c->t, n, NULL, 0);
-		return 0;
-	}
-	for (size_t i = 0; i < n_v; i++)
-		if (strcmp(v[i].name, acls[0].name) == 0)
-			mode_from_acl(c, n, v[i].value, v[i].len);
-	qsort(v, n_v, sizeof(*v), xattr_cmp);
-	tree_node_set_xattrs(c->t, n, tree_memdup(c->t, v, n_v * sizeof(*v)), n_v);
-	return 0;
-}
-
 static void extent_add(struct tree_extent **v, size_t *n, size_t *cap, uint64_t off,
 		       uint64_t end)
 {
@@ -488,7 +283,7 @@ static int read_data(struct tar_ctx *c, const char *path, struct archive *a, str
 	uint64_t size = n->size, base = c->spill_pos, end = 0;
 
 	if (size > UINT64_MAX - TAR_ALIGN - base || size > INT64_MAX - base - TAR_ALIGN)
-		return fail(c, -EFBIG, path, "the archive's data is too large");
+		return tar_fail(c, -EFBIG, path, "the archive's data is too large");
 	n->src_is_fd = true;
 	n->src_fd = c->spill;
 	n->src_off = base;
@@ -501,13 +296,13 @@ static int read_data(struct tar_ctx *c, const char *path, struct archive *a, str
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return fail(c, -EBADMSG, path, archive_error_string(a) ?: "cannot read");
+			return tar_fail(c, -EBADMSG, path, archive_error_string(a) ?: "cannot read");
 		if (off < 0 || (uint64_t)off > size || len > size - (uint64_t)off)
-			return fail(c, -EBADMSG, path, "data past the file's size");
+			return tar_fail(c, -EBADMSG, path, "data past the file's size");
 		if (len == 0)
 			continue;
 		if ((uint64_t)off < end)
-			return fail(c, -EBADMSG, path, "data blocks out of order");
+			return tar_fail(c, -EBADMSG, path, "data blocks out of order");
 		end = (uint64_t)off + len;
 		r = pwrite_full(c->spill->fd, buf, len, base + (uint64_t)off);
 		if (r < 0)
@@ -546,9 +341,9 @@ static int link_target(struct tar_ctx *c, const char *path, const char *target,
 	for (size_t i = 0; i < n && x; i++)
 		x = x->type == TREE_DIR ? index_get(c, x, s[i], l[i]) : NULL;
 	if (!x || n == 0)
-		return fail(c, -ENOENT, path, "a hard link to a path not earlier in the archive");
+		return tar_fail(c, -ENOENT, path, "a hard link to a path not earlier in the archive");
 	if (x->type == TREE_DIR)
-		return fail(c, -EPERM, path, "a hard link to a directory");
+		return tar_fail(c, -EPERM, path, "a hard link to a directory");
 	*ret = x;
 	return 0;
 }
@@ -583,7 +378,7 @@ static int place(struct tar_ctx *c, const char *path, struct tree_node *dir, str
 		return 0;
 	}
 	if (old->type == TREE_DIR)
-		return fail(c, -EEXIST, path, "replaces a directory of an earlier entry; refused");
+		return tar_fail(c, -EEXIST, path, "replaces a directory of an earlier entry; refused");
 	if (old->hardlink)
 		tree_forget_host_id(c->t, old);
 	for (uint32_t i = 0; i < dir->n_children; i++)
@@ -618,12 +413,12 @@ static int read_entry(struct tar_ctx *c, struct archive *a, struct archive_entry
 		type = target->type;
 	}
 	if (!type)
-		return fail(c, -ENOTSUP, path, "an unsupported file type");
+		return tar_fail(c, -ENOTSUP, path, "an unsupported file type");
 	if (n_s == 0) { /* "./": the top directory's own metadata */
 		if (type != TREE_DIR)
-			return fail(c, -ENOTDIR, path, "the archive's top is not a directory");
+			return tar_fail(c, -ENOTDIR, path, "the archive's top is not a directory");
 		apply_meta(c, c->top, e);
-		return read_xattrs(c, path, e, c->top);
+		return tar_read_xattrs(c, path, e, c->top);
 	}
 	r = walk_parents(c, path, s, l, n_s, &dir);
 	if (r < 0)
@@ -631,23 +426,23 @@ static int read_entry(struct tar_ctx *c, struct archive *a, struct archive_entry
 	old = index_get(c, dir, s[n_s - 1], l[n_s - 1]);
 	if (old && old->type == TREE_DIR && type == TREE_DIR) {
 		apply_meta(c, old, e);
-		return read_xattrs(c, path, e, old);
+		return tar_read_xattrs(c, path, e, old);
 	}
 	n = tree_node_alloc(c->t, s[n_s - 1], l[n_s - 1], type);
 	if (target) {
 		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-			return fail(c, -ENOTSUP, path, "a hard link carrying data");
+			return tar_fail(c, -ENOTSUP, path, "a hard link carrying data");
 		make_link(c, n, target);
 		return place(c, path, dir, n, old);
 	}
 	apply_meta(c, n, e);
-	r = read_xattrs(c, path, e, n);
+	r = tar_read_xattrs(c, path, e, n);
 	if (r < 0)
 		return r;
 	switch (type) {
 	case TREE_REG:
 		if (archive_entry_size(e) < 0)
-			return fail(c, -EBADMSG, path, "a negative size");
+			return tar_fail(c, -EBADMSG, path, "a negative size");
 		n->size = (uint64_t)archive_entry_size(e);
 		r = read_data(c, path, a, n);
 		break;
@@ -656,7 +451,7 @@ static int read_entry(struct tar_ctx *c, struct archive *a, struct archive_entry
 		size_t len = t ? strlen(t) : 0;
 
 		if (!t || len == 0 || len > TAR_LINK_MAX)
-			return fail(c, -EBADMSG, path, "a symbolic link with an empty or too long target");
+			return tar_fail(c, -EBADMSG, path, "a symbolic link with an empty or too long target");
 		n->link_target = tree_strndup(c->t, t, len);
 		n->size = len;
 		break;
