@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "spec/options.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -38,7 +39,7 @@ const struct cli_command cli_commands[] = {
 		  "meaning (shown in brackets); flags override the spec files, whatever their "
 		  "order. Relative paths in a spec file are relative to its directory; on the "
 		  "command line, to the working directory. The same inputs give the same bytes.\n\n"
-		  "Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024)." },
+		  SPEC_SIZES_HELP },
 	{ .name = "inspect", .run = cli_inspect, .options = cli_inspect_options,
 	  .operands = "file",
 	  .summary = "show an image's format, partitions and filesystems",

@@ -354,9 +354,8 @@ static char *usage_build(void)
 		strbuf_append(&b, left);
 		strbuf_wrap(&b, o->help, strlen(left), USAGE_COLUMN, USAGE_WIDTH);
 	}
-	strbuf_append(&b, "\nSizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of "
-		       "1024). A number\nwithout a suffix is MiB for every size key and flag, as "
-		       "diskSize is: 2048 = 2G.\n");
+	strbuf_append(&b, "\n");
+	strbuf_wrap(&b, SPEC_SIZES_HELP, 0, 0, USAGE_WIDTH);
 	return strbuf_steal(&b);
 }
 

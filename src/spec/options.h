@@ -47,6 +47,12 @@ struct spec_option {
 	bool format_option;   /* an option of the output format: `convert` takes it too */
 };
 
+/* How every size key and flag reads its value: build's --help and the man page say it. */
+#define SPEC_SIZES_HELP                                                                    \
+	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024). A "  \
+	"number without a suffix is MiB for every size key and flag, as diskSize is: 2048 = " \
+	"2G."
+
 extern const struct spec_option spec_options[];
 extern const size_t spec_n_options;
 
