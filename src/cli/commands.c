@@ -33,12 +33,7 @@ const struct cli_command cli_commands[] = {
 	  .summary = "build a disk image from a spec and flags",
 	  .synopsis = "[--spec FILE.json] [FLAGS] -o OUT",
 	  .description =
-		  "Builds a partitioned disk image (ext4 root, FAT ESP and boot partitions, GPT or "
-		  "MBR, GRUB or systemd-boot, EFI variables) as nixpkgs' make-disk-image does, "
-		  "natively: without root, a VM or mkfs. Every flag has a spec key of the same "
-		  "meaning (shown in brackets); flags override the spec files, whatever their "
-		  "order. Relative paths in a spec file are relative to its directory; on the "
-		  "command line, to the working directory. The same inputs give the same bytes.\n\n"
+		  SPEC_BUILD_DESCRIPTION "\n\n"
 		  SPEC_SIZES_HELP },
 	{ .name = "inspect", .run = cli_inspect, .options = cli_inspect_options,
 	  .operands = "file",

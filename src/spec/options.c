@@ -305,17 +305,9 @@ static char *usage_build(void)
 {
 	struct strbuf b = { 0 };
 
-	strbuf_append(&b,
-		   "Usage: mkdiskimage build [--spec FILE.json] [FLAGS] -o OUT\n"
-		   "\n"
-		   "Builds a disk image as nixpkgs' make-disk-image does. Every flag has a spec key "
-		   "(in\n"
-		   "brackets) of the same meaning; flags override the spec files, whatever their "
-		   "order.\n"
-		   "Relative paths in a spec file are relative to its directory; on the command "
-		   "line, to\n"
-		   "the working directory. A null value in a spec file keeps the default.\n"
-		   "\n");
+	strbuf_append(&b, "Usage: mkdiskimage build [--spec FILE.json] [FLAGS] -o OUT\n\n");
+	strbuf_wrap(&b, SPEC_BUILD_DESCRIPTION, 0, 0, USAGE_WIDTH);
+	strbuf_append(&b, "\n");
 	for (size_t i = 0; i < spec_n_options; i++) {
 		const struct spec_option *o = &spec_options[i];
 		_cleanup_free_ char *left = NULL, *text = NULL, *bracket = NULL;

@@ -47,6 +47,16 @@ struct spec_option {
 	bool format_option;   /* an option of the output format: `convert` takes it too */
 };
 
+/* What `mkdiskimage build` does: its --help and the man page say it. */
+#define SPEC_BUILD_DESCRIPTION                                                              \
+	"Builds a partitioned disk image (ext4 root, FAT ESP and boot partitions, GPT or MBR, " \
+	"GRUB or systemd-boot, EFI variables) as nixpkgs' make-disk-image does, natively: "    \
+	"without root, a VM or mkfs. Every flag has a spec key of the same meaning (shown in "  \
+	"brackets); flags override the spec files, whatever their order. Relative paths in a " \
+	"spec file are relative to its directory; on the command line, to the working "        \
+	"directory. A null value in a spec file keeps the default. The same inputs give the "  \
+	"same bytes."
+
 /* How every size key and flag reads its value: build's --help and the man page say it. */
 #define SPEC_SIZES_HELP                                                                    \
 	"Sizes read as numfmt --from=iec does: 512M, 1G, 1.5G, 1024K (powers of 1024). A "  \
