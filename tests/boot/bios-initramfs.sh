@@ -51,6 +51,8 @@ elif [ -f /mnt/boot-marker ]; then
 else
 	echo "MDI-RESULT fail $ok has no /boot-marker"
 fi
+# mdi.hold: stay up until stopped (a boot-test that must time out, not see QEMU exit)
+case " $(cat /proc/cmdline) " in *" mdi.hold "*) while :; do sleep 1; done ;; esac
 poweroff -f
 INIT
 chmod 755 "$work/init"

@@ -11,8 +11,10 @@ grub_bios_fixture
 mkdir -p "$T/root/etc"
 printf 'watch-marker\n' >"$T/root/boot-marker"
 img=$T/legacy.img
+# mdi.hold keeps the guest up after its marker (tests/boot/bios-initramfs.sh), so the timeout
+# case below times out instead of seeing QEMU exit on a fast machine
 build --root "$T/root" --disk-size 64M --kernel "$kernel" --initrd "$T/initrd.gz" \
-	--cmdline "console=ttyS0 mdi.label=nixos panic=-1" --bootloader grub --grub-dir "$grub_dir" \
+	--cmdline "console=ttyS0 mdi.label=nixos mdi.hold panic=-1" --bootloader grub --grub-dir "$grub_dir" \
 	--partition-table legacy -o "$img"
 
 # 1. --console and --serial-log on a boot that passes
