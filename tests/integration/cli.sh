@@ -42,7 +42,10 @@ expect_exit 2 "unexpected argument 'x'" version x
 release=$(sed -n 's/^RELEASE := //p' "$REPO/Makefile")
 [ -n "$release" ] || fail "no RELEASE in the Makefile"
 mkdir "$T/tarball"
-got=$(cd "$T/tarball" && make -s -f "$REPO/Makefile" print-version 2>/dev/null)
+# (a make of its own: under `make check` the inherited MAKEFLAGS/MAKELEVEL would add
+# "Entering directory" lines)
+got=$(cd "$T/tarball" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -s --no-print-directory -f "$REPO/Makefile" print-version 2>/dev/null)
 [ "$got" = "$release" ] || fail "VERSION outside git: '$got', not RELEASE '$release'"
 log "version: $v"
 
