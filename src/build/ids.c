@@ -56,6 +56,11 @@ void build_format_params(const struct image_spec *s, const struct build_env *env
 		.n_threads = s->threads,
 		.compression_level = (int)s->compression_level,
 		.vpc_subformat = s->vpc_subformat,
+		.vmdk_subformat = s->vmdk_subformat,
+		.vhdx_block_size = s->vhdx_block_size,
+		.file_compress = s->file_compress,
+		.vm = { .cpus = s->vm_cpus, .memory_mib = s->vm_memory_bytes >> 20,
+			.name = s->label },
 		.seed = seed,
 		.timestamp = env->has_epoch      ? env->source_date_epoch
 			     : s->deterministic ? 0

@@ -106,6 +106,7 @@ static struct build_plan *build_plan_new(const struct image_spec *s)
 		.arch = s->arch,
 		.generic_root_type = s->generic_root_type,
 		.boot_bytes = s->boot_size_bytes,
+		.root_attributes = s->grow_on_boot ? PART_ATTR_GROWFS : 0,
 	};
 	return p;
 }
@@ -177,12 +178,16 @@ int build_plan(const struct image_spec *s, const struct build_env *env, struct d
 		return r;
 	st->pp.seed = st->seed;
 	memcpy(p->root_fs_uuid, st->ep.uuid, sizeof(p->root_fs_uuid));
-	for (size_t i = 0; i < st->model->n_reqs; i++)
-		if (st->reqs[i].role == PART_ROLE_ROOT && !st->reqs[i].uuid_set) {
+	for (size_t i = 0; i < st->model->n_reqs; i++) {
+		if (st->reqs[i].role != PART_ROLE_ROOT)
+			continue;
+		st->reqs[i].attributes |= st->pp.root_attributes;
+		if (!st->reqs[i].uuid_set) {
 			/* as the presets' root: rootGPUID (or build_ids()' random one) */
 			st->reqs[i].uuid_set = true;
 			memcpy(st->reqs[i].uuid, st->pp.root_uuid, sizeof(st->reqs[i].uuid));
 		}
+	}
 
 	root = build_vol_find(st, PART_ROLE_ROOT);
 	r = build_plan_tree(p, env, root, d);

@@ -22,6 +22,27 @@ enum format_vpc_subformat {
 	FORMAT_VPC_FIXED,
 };
 
+enum format_vmdk_subformat {
+	FORMAT_VMDK_MONOLITHIC_SPARSE, /* what qemu-img -O vmdk writes */
+	FORMAT_VMDK_STREAM_OPTIMIZED,  /* deflated grains, as VMware and OVA imports want */
+};
+
+/* The whole output file compressed (raw --compress: nixos.img.zst, ...). */
+enum format_file_compress {
+	FORMAT_FILE_COMPRESS_NONE,
+	FORMAT_FILE_COMPRESS_ZSTD,
+	FORMAT_FILE_COMPRESS_GZIP,
+	FORMAT_FILE_COMPRESS_XZ,
+};
+
+/* The virtual machine an OVA's OVF descriptor describes. */
+struct format_vm {
+	unsigned cpus;       /* 0: the sink's default */
+	uint64_t memory_mib; /* 0: the sink's default */
+	bool efi;            /* the layout boots by UEFI only: firmware EFI, else BIOS */
+	const char *name;    /* the machine's name (the image label) */
+};
+
 struct format_params {
 	uint64_t virtual_size; /* bytes */
 	uint32_t cluster_size; /* qcow2; 0 = default 64 KiB */
@@ -33,6 +54,10 @@ struct format_params {
 	const char *seed;      /* VDI/VHD identifiers: uuid_derive(seed, "vdi-uuid"), ... */
 	int64_t timestamp;     /* VHD creation time (SOURCE_DATE_EPOCH or a fixed constant) */
 	bool raw_buffered;     /* raw: through the page cache even where O_DIRECT works (tests) */
+	enum format_vmdk_subformat vmdk_subformat;
+	uint32_t vhdx_block_size; /* bytes; 0 = 1 MiB */
+	enum format_file_compress file_compress; /* raw */
+	struct format_vm vm;      /* ova */
 };
 
 /* The options a format accepts (struct format_ops.options): the spec and `convert` refuse an
@@ -43,6 +68,10 @@ enum format_option {
 	FORMAT_OPT_COMPRESSION_LEVEL = 1u << 2, /* compressionLevel */
 	FORMAT_OPT_THREADS = 1u << 3,           /* threads, --threads */
 	FORMAT_OPT_VPC_SUBFORMAT = 1u << 4,     /* vpcSubformat, --vpc-subformat */
+	FORMAT_OPT_VMDK_SUBFORMAT = 1u << 5,    /* vmdkSubformat, --vmdk-subformat */
+	FORMAT_OPT_VHDX_BLOCK_SIZE = 1u << 6,   /* vhdxBlockSize, --vhdx-block-size */
+	FORMAT_OPT_FILE_COMPRESS = 1u << 7,     /* compress, --compress */
+	FORMAT_OPT_VM = 1u << 8,                /* vmCpus, vmMemory (--vm-cpus, --vm-memory) */
 };
 
 struct format_ops {

@@ -117,6 +117,7 @@ struct part_params {
 	 * size that fits). */
 	uint64_t root_min_bytes;
 	uint8_t root_uuid[16]; /* rootGPUID (presets; all zero: derived) */
+	uint64_t root_attributes; /* GPT attribute bits of the preset's root (growOnBoot) */
 	const char *seed;      /* other GUIDs and the MBR signature: uuid_derive(seed, ...) */
 	/* PART_TABLE_GPT, PART_TABLE_MBR: the partitions, in number order (presets: NULL). */
 	const struct part_request *parts;

@@ -104,6 +104,7 @@ int part_preset(const struct part_params *p, struct part_request ret[PART_PRESET
 			.uuid_set = !uuid_is_null(p->root_uuid),
 			.size_rule = PART_SIZE_REST,
 			.min_bytes = p->root_min_bytes,
+			.attributes = part_table_is_gpt(p->table) ? p->root_attributes : 0,
 		};
 		memcpy(ret[n].uuid, p->root_uuid, 16);
 		n++;

@@ -61,6 +61,10 @@ const struct spec_option spec_options[] = {
 	  .help = "the disk's own partitions (with partitionTableType gpt or mbr): a list of "
 		  "{type, label, fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
 		  "additionalSpace, bootable, required, noAuto, readOnly, growFileSystem}" },
+	{ .key = "growOnBoot", .flag = "grow-on-boot", .type = SPEC_OPT_BOOL,
+	  .field = F(grow_on_boot), .bracket = "[growOnBoot: true]",
+	  .help = "set the GPT grow-file-system attribute (bit 59) on the root partition: "
+		  "systemd-repart and systemd-growfs grow it to the disk the cloud gives" },
 	{ .key = "fsType", .flag = "fs", .arg = "TYPE", .type = SPEC_OPT_STRING,
 	  .set = spec_set_fs_type,
 	  .help = "the root filesystem: ext4 (of fs/'s handlers, the one that holds a root)" },
@@ -108,6 +112,27 @@ const struct spec_option spec_options[] = {
 	  .values = "dynamic fixed", .format_option = true,
 	  .help = "vpc: dynamic (default) or fixed (rounded up to a whole MiB, as Azure "
 		  "requires)" },
+	{ .key = "vmdkSubformat", .flag = "vmdk-subformat", .arg = "TYPE", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_vmdk_subformat,
+	  .values = "monolithicSparse streamOptimized", .format_option = true,
+	  .help = "vmdk: monolithicSparse (default, as qemu-img -O vmdk) or streamOptimized "
+		  "(compressed, what VMware and OVA imports want)" },
+	{ .key = "vhdxBlockSize", .flag = "vhdx-block-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
+	  .set = spec_set_vhdx_block_size, .expected = "a size such as \"1M\"", .def = "1M",
+	  .format_option = true,
+	  .help = "vhdx block size, a power of two from 1M to 256M" },
+	{ .key = "compress", .flag = "compress", .arg = "ALG", .type = SPEC_OPT_ENUM,
+	  .set = spec_set_file_compress,
+	  .values = "zstd gzip xz none", .format_option = true,
+	  .help = "raw: compress the whole file with zstd, gzip or xz (nixos.img.zst, ...); "
+		  "default: from -o's extension, else none" },
+	{ .key = "vmCpus", .flag = "vm-cpus", .arg = "N", .type = SPEC_OPT_UINT,
+	  .set = spec_set_vm_cpus, .expected = "a number of CPUs", .format_option = true,
+	  .help = "ova: virtual CPUs in the OVF descriptor (default 2)" },
+	{ .key = "vmMemory", .flag = "vm-memory", .arg = "SIZE", .type = SPEC_OPT_SIZE,
+	  .set = spec_set_vm_memory, .expected = "a size such as \"2G\" or a number of MiB",
+	  .format_option = true,
+	  .help = "ova: memory in the OVF descriptor (default 2G)" },
 	{ .key = "baseName", .flag = "base-name", .arg = "NAME", .type = SPEC_OPT_STRING,
 	  .set = spec_set_base_name, .def = SPEC_DEFAULT_BASE_NAME,
 	  .help = "file name in an output directory" },

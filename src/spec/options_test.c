@@ -138,6 +138,6 @@ TEST(options_enum_values)
 				TEST_FAIL_("%s takes any word", o->key);
 		}
 	}
-	ASSERT_TRUE(n_format_options == 6);
+	ASSERT_TRUE(n_format_options == 11);
 	ASSERT_TRUE(spec_option_by_key("compressionLevel")->format_option);
 }

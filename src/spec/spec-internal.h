@@ -63,6 +63,11 @@ int spec_set_compression(struct image_spec *s, const struct spec_arg *a, struct 
 int spec_set_compression_level(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_threads(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_vpc_subformat(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_vmdk_subformat(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_vhdx_block_size(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_file_compress(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_vm_cpus(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_vm_memory(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_channel(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_additional_path(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_install_bootloader(struct image_spec *s, const struct spec_arg *a, struct diag *d);

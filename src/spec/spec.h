@@ -87,6 +87,12 @@ struct image_spec {
 	uint32_t threads;      /* "threads": compression workers, 0 = one per core */
 	uint32_t compression_level; /* "compressionLevel": 0 = the sink's default (speed first) */
 	enum format_vpc_subformat vpc_subformat; /* "vpcSubformat": dynamic or fixed */
+	enum format_vmdk_subformat vmdk_subformat; /* "vmdkSubformat" */
+	uint32_t vhdx_block_size; /* "vhdxBlockSize": bytes, 0 = the sink's default (1 MiB) */
+	enum format_file_compress file_compress; /* "compress": raw's whole-file compression */
+	uint32_t vm_cpus;         /* "vmCpus": ova's virtual CPUs, 0 = default */
+	uint64_t vm_memory_bytes; /* "vmMemory": ova's memory, 0 = default */
+	bool grow_on_boot; /* "growOnBoot": GPT grow-file-system attribute (bit 59) on the root */
 	char *base_name; /* "baseName": file name (without extension) in an output directory */
 	char *output;    /* -o: the image file; spec_validate() resolves a directory */
 	bool deterministic;  /* "deterministic", default true */

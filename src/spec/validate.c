@@ -648,6 +648,18 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 	return outfile_check(s->output, /* device= */ false, d);
 }
 
+/* growOnBoot is a GPT attribute of the root partition: there must be both. */
+static int spec_check_grow_on_boot(const struct image_spec *s, struct diag *d)
+{
+	if (!s->grow_on_boot)
+		return 0;
+	if (!part_table_is_gpt(s->partition_table))
+		return diag_fail(d, -EINVAL, "growOnBoot: partitionTableType %s has no GPT for the "
+				 "grow-file-system attribute; use efi, hybrid, legacy+gpt, efixbootldr "
+				 "or gpt", part_table_name(s->partition_table));
+	return 0;
+}
+
 int spec_validate(struct image_spec *s, struct diag *d)
 {
 	int r;
@@ -663,6 +675,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_partitions(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_grow_on_boot(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_boot_size(s, d);

@@ -326,6 +326,71 @@ int spec_set_vpc_subformat(struct image_spec *s, const struct spec_arg *a, struc
 	return 0;
 }
 
+int spec_set_vmdk_subformat(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	if (strcmp(v, "monolithicSparse") == 0)
+		s->vmdk_subformat = FORMAT_VMDK_MONOLITHIC_SPARSE;
+	else if (strcmp(v, "streamOptimized") == 0)
+		s->vmdk_subformat = FORMAT_VMDK_STREAM_OPTIMIZED;
+	else
+		return diag_fail(d, -EINVAL, "%s: unknown (use monolithicSparse or streamOptimized)",
+				 what);
+	return 0;
+}
+
+int spec_set_vhdx_block_size(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	uint64_t n;
+
+	/* VHDX allows 1 MiB to 256 MiB, a power of two (MS-VHDX 2.6.2.1) */
+	if (size_parse_mib(v, &n) < 0 || n < (1u << 20) || n > (256u << 20) || (n & (n - 1)) != 0)
+		return diag_fail(d, -EINVAL,
+				 "%s: not a power of two from 1M to 256M (use e.g. 1M or 32M; a "
+				 "number without a suffix is MiB)", what);
+	s->vhdx_block_size = (uint32_t)n;
+	return 0;
+}
+
+int spec_set_file_compress(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	if (strcmp(v, "none") == 0)
+		s->file_compress = FORMAT_FILE_COMPRESS_NONE;
+	else if (strcmp(v, "zstd") == 0)
+		s->file_compress = FORMAT_FILE_COMPRESS_ZSTD;
+	else if (strcmp(v, "gzip") == 0)
+		s->file_compress = FORMAT_FILE_COMPRESS_GZIP;
+	else if (strcmp(v, "xz") == 0)
+		s->file_compress = FORMAT_FILE_COMPRESS_XZ;
+	else
+		return diag_fail(d, -EINVAL, "%s: unknown (use zstd, gzip, xz or none)", what);
+	return 0;
+}
+
+int spec_set_vm_cpus(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	return set_u32(v, 256, &s->vm_cpus, what, "not a number of CPUs from 1 to 256", d) < 0 ||
+			       s->vm_cpus == 0
+		       ? diag_fail(d, -EINVAL, "%s: not a number of CPUs from 1 to 256", what)
+		       : 0;
+}
+
+int spec_set_vm_memory(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	uint64_t n;
+
+	if (size_parse_mib(v, &n) < 0 || n < (4u << 20) || n > (4ull << 40) || n % (1u << 20))
+		return diag_fail(d, -EINVAL,
+				 "%s: not a memory size from 4M to 4T in whole MiB (use e.g. 2G or "
+				 "2048)", what);
+	s->vm_memory_bytes = n;
+	return 0;
+}
+
 void spec_contents_add(struct image_spec *s, const struct contents_entry *e, const char *base_dir)
 {
 	struct contents_entry *n;

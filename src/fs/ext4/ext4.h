@@ -36,6 +36,26 @@ struct ext4_stats {
 };
 
 struct ext4_plan;
+struct fs_io;
+
+/* What ext4_grow did. */
+struct ext4_grow_info {
+	uint64_t old_blocks, new_blocks; /* filesystem blocks */
+	uint32_t old_groups, new_groups;
+	uint32_t block_size;
+};
+
+/* Grow the ext4 filesystem io holds to new_bytes (rounded down to whole blocks), offline, as
+ * resize2fs would without moving anything: the last group completed, new block groups (their
+ * bitmaps, inode tables, backup superblocks and GDTs), group descriptor blocks taken from the
+ * reserved GDT blocks (the resize inode updated), free counts and checksums. Bytes past the old
+ * end must read as zeros (they are not written when zeros are wanted). New metadata is written
+ * first, the group descriptors next and the superblock last, so that a failure part way leaves
+ * the old filesystem intact. -ENOSPC naming the largest size reachable when the reserved GDT
+ * blocks do not suffice; -EINVAL for new_bytes below the current size; 0 with old == new when
+ * there is nothing to do. */
+int ext4_grow(const struct fs_io *io, uint64_t new_bytes, struct ext4_grow_info *ret,
+	      struct diag *d);
 
 /* Lay out the whole filesystem. -ENOSPC naming the size needed when size_bytes is too small. */
 int ext4_plan(const struct ext4_params *p, const struct tree *t, struct diag *d,
