@@ -5,6 +5,7 @@
 #include "format/vhd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -234,7 +235,20 @@ static int vhd_next_data(struct image_reader *base, uint64_t off, uint64_t *ret_
 	return 0;
 }
 
+/* resize: fixed stays fixed, dynamic dynamic. */
+static int vhd_write_params(struct image_reader *base, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	const struct vhd_reader *r = (const struct vhd_reader *)base;
+
+	*ret_format = "vpc";
+	p->vpc_subformat = r->fixed ? FORMAT_VPC_FIXED : FORMAT_VPC_DYNAMIC;
+	snprintf(kept, kept_cap, "subformat %s", r->fixed ? "fixed" : "dynamic");
+	return 0;
+}
+
 const struct reader_ops reader_vpc = {
+	.write_params = vhd_write_params,
 	.name = "vpc",
 	.probe = vhd_probe,
 	.open = vhd_read_open,

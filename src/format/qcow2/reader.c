@@ -5,6 +5,7 @@
 #include "format/qcow2/qcow2-internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,7 +304,45 @@ static int qcow2_next_data(struct image_reader *base, uint64_t off, uint64_t *re
 	return 0;
 }
 
+/* resize: the same cluster size and compression (compressed when the first data cluster is,
+ * as our writer compresses all or none). Internal snapshots would be lost: refused. */
+static int qcow2_write_params(struct image_reader *base, const char **ret_format,
+			      struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	struct qcow2_reader *r = (struct qcow2_reader *)base;
+	uint64_t start, len;
+	struct qcow2_cluster c = { .type = QCOW2_CLUSTER_UNALLOCATED };
+	bool compressed;
+	int e;
+
+	if (r->h.nb_snapshots)
+		return diag_fail(d, -ENOTSUP, "the qcow2 image has %u internal snapshots, which "
+				 "rewriting it would drop (qemu-img resize keeps them)",
+				 r->h.nb_snapshots);
+	e = qcow2_next_data(base, 0, &start, &len, d);
+	if (e < 0)
+		return e;
+	if (len > 0) {
+		e = lookup(r, start >> r->cluster_bits, &c, d);
+		if (e < 0)
+			return e;
+	}
+	compressed = c.type == QCOW2_CLUSTER_COMPRESSED;
+	*ret_format = compressed ? "qcow2-compressed" : "qcow2";
+	p->cluster_size = (uint32_t)r->cs;
+	p->compression = !compressed ? FORMAT_COMPRESSION_NONE
+			 : r->h.compression_type == QCOW2_COMPRESSION_ZSTD ? FORMAT_COMPRESSION_ZSTD
+									    : FORMAT_COMPRESSION_DEFLATE;
+	snprintf(kept, kept_cap, "cluster size %llu%s%s", (unsigned long long)r->cs,
+		 !compressed ? ", uncompressed"
+		 : p->compression == FORMAT_COMPRESSION_ZSTD ? ", zstd-compressed"
+							     : ", deflate-compressed",
+		 r->h.version == 2 ? "; written as qcow2 v3" : "");
+	return 0;
+}
+
 const struct reader_ops reader_qcow2 = {
+	.write_params = qcow2_write_params,
 	.name = "qcow2",
 	.probe = qcow2_probe,
 	.open = qcow2_open,
