@@ -13,6 +13,7 @@
 #include "format/reader.h"
 #include "resize/commit.h"
 #include "resize/view.h"
+#include "spec/spec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 
@@ -167,5 +168,20 @@ int resize_image(const struct resize_params *p, struct diag *d, struct resize_re
 	if (r < 0)
 		return r;
 	*ret = res;
+	return 0;
+}
+
+int resize_size_parse(const char *s, uint64_t *ret, bool *ret_relative)
+{
+	bool rel = s[0] == '+';
+	uint64_t v;
+	int r = size_parse_mib(s + rel, &v);
+
+	if (r < 0)
+		return r;
+	if (v == 0 && !rel)
+		return -EINVAL;
+	*ret = v;
+	*ret_relative = rel;
 	return 0;
 }

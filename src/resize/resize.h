@@ -43,3 +43,7 @@ struct resize_result {
 /* Grow p->path. Refusals (-EINVAL, one line naming the image): a size below the current one,
  * a partition that cannot grow; on any failure or interrupt the image is as it was. */
 int resize_image(const struct resize_params *p, struct diag *d, struct resize_result *ret);
+
+/* SIZE as `resize` takes it: a size as everywhere (size_parse_mib: "100G", "2048" = MiB) or
+ * "+N" to add N. -EINVAL when malformed or zero, -ERANGE past 2^64. */
+int resize_size_parse(const char *s, uint64_t *ret, bool *ret_relative);
