@@ -123,8 +123,10 @@ static int plan(struct resize_view *v, const struct resize_params *p, struct dia
 	if (r < 0)
 		return diag_prepend(d, r, "%s", p->path);
 	r = resize_fs_grow(v, &res->part, d, &res->fs);
-	if (r < 0)
+	if (r < 0 && res->part.number)
 		return diag_prepend(d, r, "%s: partition %u", p->path, res->part.number);
+	if (r < 0)
+		return diag_prepend(d, r, "%s", p->path);
 	res->nothing = v->new_size == v->old_size && res->part.new_bytes == res->part.old_bytes &&
 		       !(pp->kind == PART_PROBE_GPT && pp->backup_bad);
 	return 0;
