@@ -41,7 +41,7 @@ struct ext4g {
 	/* The resize inode (inode_size bytes, read at res_off) and its double-indirect block. */
 	uint8_t *res_inode, *res_dind;
 	uint64_t res_off, res_dind_blk;
-	uint64_t blocks_written, writes;
+	uint32_t *backups, n_backups; /* the backup groups past 0 (at most block_size / 4) */
 };
 
 /* ---- grow.c ---- */

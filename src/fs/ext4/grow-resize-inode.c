@@ -32,15 +32,6 @@ static int corrupt(struct diag *d, const char *what)
 				      "e2fsck first", what);
 }
 
-static uint32_t n_backups(const struct ext4g *fs, uint32_t n_groups)
-{
-	uint32_t n = 0;
-
-	for (uint32_t g = 1; g < n_groups; g++)
-		n += ext4g_has_super(fs, g);
-	return n;
-}
-
 static void inode_csum(const struct ext4g *fs, uint8_t *inode)
 {
 	ext4_inode_csum_set(inode, fs->inode_size, fs->csum_seed, RESIZE_INO,
@@ -52,12 +43,22 @@ int ext4g_resize_inode_check(struct ext4g *fs, struct diag *d)
 	uint32_t apb = fs->bs / 4, idx = (RESIZE_INO - 1) % fs->ipg;
 	const uint8_t *desc = ext4g_desc(fs, (RESIZE_INO - 1) / fs->ipg);
 	_cleanup_free_ uint8_t *ind = xmalloc(fs->bs);
+	uint32_t n_old = 0;
 	uint8_t *in;
 	int r;
 
-	if (n_backups(fs, fs->new_groups) > apb)
-		return diag_fail(d, -EOPNOTSUPP, "cannot grow ext4: more backup groups than a "
-						 "resize inode block lists (no sparse_super)");
+	/* The backup groups past 0, in ascending order (ext2fs_list_backups). */
+	for (uint32_t g = 1; g < fs->new_groups; g++) {
+		if (!ext4g_has_super(fs, g))
+			continue;
+		if (fs->n_backups == apb)
+			return diag_fail(d, -EOPNOTSUPP, "cannot grow ext4: more backup groups than "
+							 "a resize inode block lists (no sparse_super)");
+		if (!fs->backups)
+			fs->backups = xcalloc(apb, sizeof(*fs->backups));
+		fs->backups[fs->n_backups++] = g;
+		n_old += g < fs->old_groups;
+	}
 	fs->res_off = EXT4G_GET32(fs, desc, INODE_TABLE) * fs->bs + (uint64_t)idx * fs->inode_size;
 	in = fs->res_inode = xmalloc(fs->inode_size);
 	r = fs->io->read(fs->io->ctx, fs->res_off, in, fs->inode_size, d);
@@ -96,12 +97,9 @@ int ext4g_resize_inode_check(struct ext4g *fs, struct diag *d)
 		r = ext4g_read(fs, pblk, ind, fs->bs, d);
 		if (r < 0)
 			return diag_prepend(d, r, "reading reserved GDT block %" PRIu32, k);
-		for (uint32_t g = 1; g < fs->old_groups; g++) {
-			if (!ext4g_has_super(fs, g))
-				continue;
-			if (last >= apb || le32_get(ind + 4 * last) != pblk + (uint64_t)g * fs->bpg)
+		for (uint32_t i = 0; i < n_old; i++, last++) {
+			if (le32_get(ind + 4 * last) != pblk + (uint64_t)fs->backups[i] * fs->bpg)
 				return corrupt(d, "backup list");
-			last++;
 		}
 	}
 	return 0;
@@ -116,16 +114,11 @@ int ext4g_resize_inode_write_lists(struct ext4g *fs, struct diag *d)
 		return 0;
 	for (uint32_t k = 0; k < fs->new_rsv; k++) {
 		uint64_t pblk = fs->fdb + 1ull + fs->new_desc + k;
-		uint32_t last = 0;
 		int r;
 
 		memset(ind, 0, fs->bs);
-		for (uint32_t g = 1; g < fs->new_groups; g++) {
-			if (!ext4g_has_super(fs, g))
-				continue;
-			le32_put(ind + 4 * last, (uint32_t)(pblk + (uint64_t)g * fs->bpg));
-			last++;
-		}
+		for (uint32_t i = 0; i < fs->n_backups; i++)
+			le32_put(ind + 4 * i, (uint32_t)(pblk + (uint64_t)fs->backups[i] * fs->bpg));
 		r = ext4g_write(fs, pblk, ind, fs->bs, d);
 		if (r < 0)
 			return diag_prepend(d, r, "writing reserved GDT block %" PRIu32, k);
@@ -137,7 +130,7 @@ int ext4g_resize_inode_write_lists(struct ext4g *fs, struct diag *d)
 int ext4g_resize_inode_write_inode(struct ext4g *fs, struct diag *d)
 {
 	uint32_t apb = fs->bs / 4;
-	uint64_t blocks = 1 + (uint64_t)fs->new_rsv * (1 + n_backups(fs, fs->new_groups));
+	uint64_t blocks = 1 + (uint64_t)fs->new_rsv * (1 + fs->n_backups);
 	uint64_t sectors = blocks * (fs->bs / 512);
 	uint8_t *in = fs->res_inode;
 	int r;
@@ -153,7 +146,6 @@ int ext4g_resize_inode_write_inode(struct ext4g *fs, struct diag *d)
 	le16_put(in + I_BLOCKS_HI, (uint16_t)(sectors >> 32));
 	if (fs->csum)
 		inode_csum(fs, in);
-	fs->writes++;
 	r = fs->io->write(fs->io->ctx, fs->res_off, in, fs->inode_size, d);
 	return r < 0 ? diag_prepend(d, r, "writing the resize inode") : 0;
 }

@@ -219,8 +219,6 @@ int ext4g_read(struct ext4g *fs, uint64_t blk, void *buf, size_t len, struct dia
 
 int ext4g_write(struct ext4g *fs, uint64_t blk, const void *buf, size_t len, struct diag *d)
 {
-	fs->blocks_written += len / fs->bs;
-	fs->writes++;
 	return fs->io->write(fs->io->ctx, blk * fs->bs, buf, len, d);
 }
 
@@ -519,8 +517,6 @@ static int write_supers(struct ext4g *fs, struct diag *d)
 		if (fs->csum)
 			ext4_super_csum_set(blk);
 		r = fs->io->write(fs->io->ctx, ext4g_group_first(fs, g) * fs->bs, blk, 1024, d);
-		fs->blocks_written++;
-		fs->writes++;
 		if (r < 0)
 			r = diag_prepend(d, r, "writing the superblock backup in group %" PRIu32, g);
 	}
@@ -530,8 +526,6 @@ static int write_supers(struct ext4g *fs, struct diag *d)
 	le16_put(fs->sb + SB_BLOCK_GROUP_NR, 0);
 	if (fs->csum)
 		ext4_super_csum_set(fs->sb);
-	fs->blocks_written++;
-	fs->writes++;
 	r = fs->io->write(fs->io->ctx, 1024, fs->sb, 1024, d);
 	return r < 0 ? diag_prepend(d, r, "writing the ext4 superblock") : 0;
 }
@@ -545,6 +539,7 @@ static void ext4g_free(struct ext4g *fs)
 	free(fs->last_bb);
 	free(fs->res_inode);
 	free(fs->res_dind);
+	free(fs->backups);
 }
 
 int ext4_grow(const struct fs_io *io, uint64_t new_bytes, struct ext4_grow_info *ret,
