@@ -121,7 +121,8 @@ static int resize_parse(int argc, char **argv, struct resize_opts *o, struct dia
 	return parse_size(o->size_arg, &o->p, d);
 }
 
-/* "2 GiB", "1.9 GiB", "300 MiB", "512 KiB" */
+/* "2 GiB", "1.9 GiB", "300 MiB", "512 KiB": tenths truncated, so that a size just under a
+ * whole number never reads as that number ("99.9 GiB", not "100.0 GiB"). */
 static const char *size_text(uint64_t n, char buf[32])
 {
 	static const char *const units[] = { "GiB", "MiB", "KiB" };
@@ -135,7 +136,8 @@ static const char *size_text(uint64_t n, char buf[32])
 		if (n % u == 0)
 			snprintf(buf, 32, "%llu %s", (unsigned long long)(n / u), units[i]);
 		else
-			snprintf(buf, 32, "%.1f %s", (double)n / (double)u, units[i]);
+			snprintf(buf, 32, "%llu.%llu %s", (unsigned long long)(n / u),
+				 (unsigned long long)(n % u * 10 / u), units[i]);
 		return buf;
 	}
 	snprintf(buf, 32, "%llu bytes", (unsigned long long)n);
