@@ -14,7 +14,9 @@
  * in order but for the first 21 sectors.
  *
  * Memory: one grain, one grain table, a write buffer; streamOptimized also the directory
- * (4 bytes per 32 MiB of disk). */
+ * (4 bytes per 32 MiB of disk) and the compression workers' batches (format/pool.h), which
+ * deflate grains in parallel and hand them back in disk order: the file is the same for any
+ * number of threads. */
 #include "format/vmdk-internal.h"
 
 #include <errno.h>
@@ -24,11 +26,13 @@
 #include <unistd.h>
 
 #include "format/format-internal.h"
+#include "format/pool.h"
 #include "format/qcow2/qcow2-internal.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/endian.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/outfile.h"
 #include "util/uuid.h"
 #include "util/xalloc.h"
@@ -152,40 +156,50 @@ struct vmdk_sink {
 	struct outfile *out;
 	bool stream;
 	char *seed;
+	int level;        /* stream: the deflate level, 0: the codec's default */
 	struct vmdk_header hdr;
 	uint64_t n_gt;    /* grain tables */
 	uint64_t gd_sect; /* sectors of a grain directory */
+	uint8_t *cur;     /* the partial grain being filled */
+	uint64_t cur_grain;
+	bool cur_dirty;
+	struct format_pool *pool; /* stream: the compression workers */
+	/* The write side (streams: the writing worker's until drained): */
 	uint64_t host;    /* next byte of the file to append at */
 	uint32_t gt[VMDK_GTES]; /* the current grain table, host order */
 	uint64_t gt_idx;
 	bool gt_used;
 	uint32_t *gd;     /* stream: each grain table's sector, 0 for none */
-	uint8_t *cur;     /* the partial grain being filled */
-	uint64_t cur_grain;
-	bool cur_dirty;
 	uint8_t *wbuf;    /* bytes for [wbuf_off, wbuf_off + wbuf_len), not yet written */
 	uint64_t wbuf_off;
 	size_t wbuf_len;
-	struct qcow2_codec *codec;
-	uint8_t *cbuf;
+};
+
+enum vmdk_job_kind {
+	VMDK_JOB_ZERO,     /* all zeros: unallocated */
+	VMDK_JOB_GRAIN,    /* out holds marker, compressed grain and padding: out_len bytes */
+	VMDK_JOB_FAILED,   /* did not compress (cannot happen with VMDK_CBUF_SIZE) */
 };
 
 static struct vmdk_sink *vmdk_sink_free(struct vmdk_sink *s)
 {
 	if (!s)
 		return NULL;
-	qcow2_codec_free(s->codec);
+	s->pool = format_pool_free(s->pool);
 	free(s->seed);
 	free(s->gd);
 	free(s->cur);
 	free(s->wbuf);
-	free(s->cbuf);
 	free(s);
 	return NULL;
 }
 
+/* The write side returns a negative errno; the sink's thread words it. */
 static int vmdk_fail_write(struct vmdk_sink *s, int r, struct diag *d)
 {
+	if (r == -EFBIG)
+		return diag_fail(d, r, "%s: the data passes the 2 TiB a VMDK sparse extent "
+				 "addresses; use format qcow2", s->out->path);
 	return diag_fail(d, r, "%s: write failed: %s", s->out->path, strerror(-r));
 }
 
@@ -236,7 +250,7 @@ static int append_marker(struct vmdk_sink *s, uint64_t val, enum vmdk_marker_typ
 /* The current grain table goes out: monolithicSparse into both of its places, a stream's
  * behind its marker, unless no grain of it was allocated (it then stays zeros, or, in a
  * stream, absent with a directory entry of 0, as VMware and VirtualBox write). */
-static int gt_flush(struct vmdk_sink *s, struct diag *d)
+static int gt_flush(struct vmdk_sink *s)
 {
 	uint8_t buf[VMDK_GTES * 4];
 	int r;
@@ -258,58 +272,106 @@ static int gt_flush(struct vmdk_sink *s, struct diag *d)
 			r = pwrite_full(s->out->fd, buf, sizeof(buf), (s->hdr.gd_offset + rel) * 512);
 	}
 	if (r < 0)
-		return vmdk_fail_write(s, r, d);
+		return r;
 	memset(s->gt, 0, sizeof(s->gt));
 	s->gt_used = false;
 	return 0;
 }
 
-/* Grain `grain` holds data (not all zeros): append it and enter it in its grain table. */
-static int put_grain(struct vmdk_sink *s, uint64_t grain, const uint8_t *data, struct diag *d)
+/* Grain `grain` is stored as the len bytes at p (the grain, or a stream's marker, deflated
+ * grain and padding): append them and enter them in the grain's table. */
+static int place_grain(struct vmdk_sink *s, uint64_t grain, const uint8_t *p, size_t len)
 {
-	size_t len = VMDK_GRAIN_SIZE, clen;
-	uint64_t at;
-	const uint8_t *p = data;
 	int r;
 
 	if (grain / VMDK_GTES != s->gt_idx) {
-		r = gt_flush(s, d);
+		r = gt_flush(s);
 		if (r < 0)
 			return r;
 		s->gt_idx = grain / VMDK_GTES;
 	}
-	at = s->host; /* after the table flushed before it */
-	if (s->stream) {
-		r = qcow2_codec_compress(s->codec, data, VMDK_GRAIN_SIZE,
-					 s->cbuf + VMDK_GRAIN_MARKER_SIZE,
-					 VMDK_CBUF_SIZE - VMDK_GRAIN_MARKER_SIZE, &clen);
-		if (r < 0)
-			return diag_fail(d, r, "internal error: grain %llu does not compress",
-					 (unsigned long long)grain);
-		le64_put(s->cbuf + VMDK_MARKER_VAL, grain * VMDK_GRAIN_SECT);
-		le32_put(s->cbuf + VMDK_MARKER_SIZE, (uint32_t)clen);
-		len = ROUND_UP(VMDK_GRAIN_MARKER_SIZE + clen, VMDK_SECTOR);
-		memset(s->cbuf + VMDK_GRAIN_MARKER_SIZE + clen, 0,
-		       len - VMDK_GRAIN_MARKER_SIZE - clen);
-		p = s->cbuf;
-	}
 	/* grain table entries are 32-bit sector numbers */
-	if ((at + len) / VMDK_SECTOR > UINT32_MAX)
-		return diag_fail(d, -EFBIG, "%s: the data passes the 2 TiB a VMDK sparse extent "
-				 "addresses; use format qcow2", s->out->path);
-	r = append(s, p, len);
-	if (r < 0)
-		return vmdk_fail_write(s, r, d);
-	s->gt[grain % VMDK_GTES] = (uint32_t)(at / VMDK_SECTOR);
+	if ((s->host + len) / VMDK_SECTOR > UINT32_MAX)
+		return -EFBIG;
+	s->gt[grain % VMDK_GTES] = (uint32_t)(s->host / VMDK_SECTOR);
 	s->gt_used = true;
-	return 0;
+	return append(s, p, len);
 }
+
+/* Stream compression workers (format/pool.h): each has its codec; a grain's marker,
+ * compressed bytes and padding go to its output slot. */
+static void *worker_new(void *ctx)
+{
+	const struct vmdk_sink *s = ctx;
+	struct qcow2_codec *c = qcow2_codec_new(QCOW2_COMPRESSION_ZLIB_STREAM);
+
+	qcow2_codec_set_level(c, s->level);
+	return c;
+}
+
+static void worker_free(void *w)
+{
+	qcow2_codec_free(w);
+}
+
+static void job_compress(void *w, struct format_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const uint8_t *in = j->buf + i * VMDK_GRAIN_SIZE;
+		uint8_t *out = j->out + i * VMDK_CBUF_SIZE;
+		size_t clen, len;
+
+		if (mem_is_zero(in, VMDK_GRAIN_SIZE)) {
+			j->kind[i] = VMDK_JOB_ZERO;
+			continue;
+		}
+		if (qcow2_codec_compress(w, in, VMDK_GRAIN_SIZE, out + VMDK_GRAIN_MARKER_SIZE,
+					 VMDK_CBUF_SIZE - VMDK_GRAIN_MARKER_SIZE, &clen) < 0) {
+			j->kind[i] = VMDK_JOB_FAILED;
+			continue;
+		}
+		le64_put(out + VMDK_MARKER_VAL, j->unit_idx[i] * VMDK_GRAIN_SECT);
+		le32_put(out + VMDK_MARKER_SIZE, (uint32_t)clen);
+		len = ROUND_UP(VMDK_GRAIN_MARKER_SIZE + clen, VMDK_SECTOR);
+		memset(out + VMDK_GRAIN_MARKER_SIZE + clen, 0, len - VMDK_GRAIN_MARKER_SIZE - clen);
+		j->out_len[i] = (uint32_t)len;
+		j->kind[i] = VMDK_JOB_GRAIN;
+	}
+}
+
+static int job_write(void *ctx, const struct format_job *j)
+{
+	struct vmdk_sink *s = ctx;
+	int r = 0;
+
+	for (size_t i = 0; i < j->n && r >= 0; i++) {
+		if (j->kind[i] == VMDK_JOB_GRAIN)
+			r = place_grain(s, j->unit_idx[i], j->out + i * VMDK_CBUF_SIZE,
+					j->out_len[i]);
+		else if (j->kind[i] == VMDK_JOB_FAILED)
+			r = -EIO;
+	}
+	return r;
+}
+
+static const struct format_pool_ops vmdk_pool_ops = {
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.compress = job_compress,
+	.write = job_write,
+};
 
 static int emit_grain(struct vmdk_sink *s, uint64_t grain, const uint8_t *data, struct diag *d)
 {
-	if (mem_is_zero(data, VMDK_GRAIN_SIZE))
+	int r;
+
+	if (s->stream) /* the workers test for zeros */
+		r = format_pool_submit(s->pool, grain, data);
+	else if (mem_is_zero(data, VMDK_GRAIN_SIZE))
 		return 0;
-	return put_grain(s, grain, data, d);
+	else
+		r = place_grain(s, grain, data, VMDK_GRAIN_SIZE);
+	return r < 0 ? vmdk_fail_write(s, r, d) : 0;
 }
 
 static int flush_cur(struct vmdk_sink *s, struct diag *d)
@@ -356,40 +418,36 @@ static int vmdk_write(struct sink *base, uint64_t off, const void *buf, size_t l
 }
 
 /* Header and descriptor, sectors 0 to 20. */
-static int write_head(struct vmdk_sink *s, const struct vmdk_header *h, struct diag *d)
+static int write_head(struct vmdk_sink *s, const struct vmdk_header *h)
 {
 	uint8_t buf[(VMDK_DESC_OFFSET + VMDK_DESC_SECT) * VMDK_SECTOR] = { 0 };
 	const char *slash = strrchr(s->out->path, '/');
-	int r;
 
 	vmdk_header_encode(buf, h);
 	vmdk_descriptor((char *)buf + VMDK_DESC_OFFSET * VMDK_SECTOR, VMDK_DESC_SECT * VMDK_SECTOR,
 			s->stream ? FORMAT_VMDK_STREAM_OPTIMIZED : FORMAT_VMDK_MONOLITHIC_SPARSE,
 			s->seed, h->capacity, slash ? slash + 1 : s->out->path);
-	r = pwrite_full(s->out->fd, buf, sizeof(buf), 0);
-	return r < 0 ? vmdk_fail_write(s, r, d) : 0;
+	return pwrite_full(s->out->fd, buf, sizeof(buf), 0);
 }
 
 /* Both grain directories, each table in its place whether written or not (as qemu). */
-static int write_directories(struct vmdk_sink *s, struct diag *d)
+static int write_directories(struct vmdk_sink *s)
 {
 	size_t bytes = (size_t)s->gd_sect * VMDK_SECTOR;
 	_cleanup_free_ uint8_t *gd = xcalloc(1, bytes ? bytes : 1);
 	const uint64_t dirs[] = { s->hdr.rgd_offset, s->hdr.gd_offset };
-	int r;
+	int r = 0;
 
-	for (size_t k = 0; k < ARRAY_SIZE(dirs); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(dirs) && r >= 0; k++) {
 		for (uint64_t i = 0; i < s->n_gt; i++)
 			le32_put(gd + 4 * i, (uint32_t)(dirs[k] + s->gd_sect + i * VMDK_GT_SECT));
 		r = pwrite_full(s->out->fd, gd, bytes, dirs[k] * VMDK_SECTOR);
-		if (r < 0)
-			return vmdk_fail_write(s, r, d);
 	}
-	return 0;
+	return r;
 }
 
 /* A stream's tail: directory, footer, end-of-stream marker. */
-static int write_stream_tail(struct vmdk_sink *s, struct diag *d)
+static int write_stream_tail(struct vmdk_sink *s)
 {
 	size_t bytes = (size_t)s->gd_sect * VMDK_SECTOR;
 	_cleanup_free_ uint8_t *gd = xcalloc(1, bytes ? bytes : 1);
@@ -410,26 +468,42 @@ static int write_stream_tail(struct vmdk_sink *s, struct diag *d)
 		r = append(s, ftr, sizeof(ftr));
 	if (r >= 0)
 		r = append_marker(s, 0, VMDK_MARKER_EOS);
-	return r < 0 ? vmdk_fail_write(s, r, d) : 0;
+	return r;
 }
 
 static int write_metadata(struct vmdk_sink *s, struct diag *d)
 {
 	int r = flush_cur(s, d);
 
-	if (r >= 0)
-		r = gt_flush(s, d);
+	if (r < 0)
+		return r;
+	if (s->pool && (r = format_pool_drain(s->pool)) < 0)
+		return vmdk_fail_write(s, r, d);
+	r = interrupt_check(d);
+	if (r < 0)
+		return r;
+	r = gt_flush(s);
 	if (r >= 0 && s->stream)
-		r = write_stream_tail(s, d);
-	if (r >= 0 && (r = wbuf_flush(s)) < 0)
-		r = vmdk_fail_write(s, r, d);
-	if (r >= 0 && !s->stream)
-		r = write_directories(s, d);
+		r = write_stream_tail(s);
 	if (r >= 0)
-		r = write_head(s, &s->hdr, d);
+		r = wbuf_flush(s);
+	if (r >= 0 && !s->stream)
+		r = write_directories(s);
+	if (r >= 0)
+		r = write_head(s, &s->hdr);
 	if (r >= 0 && ftruncate(s->out->fd, (off_t)s->host) < 0)
-		r = vmdk_fail_write(s, -errno, d);
-	return r;
+		r = -errno;
+	return r < 0 ? vmdk_fail_write(s, r, d) : 0;
+}
+
+static void vmdk_abort(struct sink *base)
+{
+	struct vmdk_sink *s = (struct vmdk_sink *)base;
+
+	/* the workers stop first (the writing one may still be at the file) */
+	s->pool = format_pool_cancel(s->pool);
+	outfile_abort(s->out);
+	vmdk_sink_free(s);
 }
 
 static int vmdk_finish(struct sink *base, struct diag *d)
@@ -437,20 +511,13 @@ static int vmdk_finish(struct sink *base, struct diag *d)
 	struct vmdk_sink *s = (struct vmdk_sink *)base;
 	int r = write_metadata(s, d);
 
-	if (r < 0)
-		outfile_abort(s->out);
-	else
-		r = outfile_commit(s->out, d);
+	if (r < 0) {
+		vmdk_abort(base);
+		return r;
+	}
+	r = outfile_commit(s->out, d); /* frees out either way */
 	vmdk_sink_free(s);
 	return r;
-}
-
-static void vmdk_abort(struct sink *base)
-{
-	struct vmdk_sink *s = (struct vmdk_sink *)base;
-
-	outfile_abort(s->out);
-	vmdk_sink_free(s);
 }
 
 static int vmdk_open(const struct format_params *p, struct outfile *out, struct diag *d,
@@ -471,6 +538,7 @@ static int vmdk_open(const struct format_params *p, struct outfile *out, struct 
 		.n_gtes = VMDK_GTES,
 	};
 	struct vmdk_sink *s;
+	int r;
 
 	if (stream) {
 		h.flags = VMDK_FLAG_NL_DETECT | VMDK_FLAG_COMPRESSED | VMDK_FLAG_MARKERS;
@@ -492,6 +560,7 @@ static int vmdk_open(const struct format_params *p, struct outfile *out, struct 
 	s->out = out;
 	s->stream = stream;
 	s->seed = p->seed ? xstrdup(p->seed) : NULL;
+	s->level = p->compression_level;
 	s->hdr = h;
 	s->n_gt = n_gt;
 	s->gd_sect = gd_sect;
@@ -501,9 +570,13 @@ static int vmdk_open(const struct format_params *p, struct outfile *out, struct 
 	s->wbuf = xmalloc(VMDK_WBUF_SIZE);
 	if (stream) {
 		s->gd = xcalloc(n_gt ? n_gt : 1, sizeof(*s->gd));
-		s->cbuf = xmalloc(VMDK_CBUF_SIZE);
-		s->codec = qcow2_codec_new(QCOW2_COMPRESSION_ZLIB_STREAM);
-		qcow2_codec_set_level(s->codec, p->compression_level);
+		r = format_pool_new(&vmdk_pool_ops, s, p->n_threads, VMDK_GRAIN_SIZE,
+				    VMDK_CBUF_SIZE, &s->pool);
+		if (r < 0) {
+			vmdk_sink_free(s);
+			return diag_fail(d, r, "cannot start compression threads: %s",
+					 strerror(-r));
+		}
 	}
 	*ret = &s->base;
 	return 0;
