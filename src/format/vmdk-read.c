@@ -11,6 +11,7 @@
 #include "format/vmdk-internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -365,7 +366,21 @@ static int vmdk_next_data(struct image_reader *base, uint64_t off, uint64_t *ret
 	return 0;
 }
 
+/* resize: streamOptimized (compressed grains) stays streamOptimized, else monolithicSparse. */
+static int vmdk_write_params(struct image_reader *base, const char **ret_format,
+			     struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	const struct vmdk_reader *r = (const struct vmdk_reader *)base;
+	bool stream = (r->h.flags & VMDK_FLAG_COMPRESSED) != 0;
+
+	*ret_format = "vmdk";
+	p->vmdk_subformat = stream ? FORMAT_VMDK_STREAM_OPTIMIZED : FORMAT_VMDK_MONOLITHIC_SPARSE;
+	snprintf(kept, kept_cap, "subformat %s", stream ? "streamOptimized" : "monolithicSparse");
+	return 0;
+}
+
 const struct reader_ops reader_vmdk = {
+	.write_params = vmdk_write_params,
 	.name = "vmdk",
 	.probe = vmdk_probe,
 	.open = vmdk_read_open,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mkdiskimage resize IMAGE SIZE` (issue #14): small images of every layout (efi, legacy,
 # legacy+gpt, hybrid, none, and "partitions" lists with a FAT, swap or ext4 partition last) in
-# raw, qcow2, vdi and vpc grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
+# raw, qcow2, vdi, vpc and vmdk grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
 # (raw stays sparse, qcow2 small). Oracles: sgdisk -v (no problems), sfdisk --dump (the
 # partition ends at the last MiB), qemu-img check and info (virtual size), qemu-img compare
 # (the data before the old end is unchanged), fsck.fat -n, e2fsck -fn and dumpe2fs (block
@@ -70,7 +70,7 @@ check_grown()
 	local img=$1 fmt=$2 old=$3 size=$4 table=$5 part=$6 fs=$7 vs start n end
 	vs=$(vsize "$img")
 	[ "$vs" = "$size" ] || fail "$img: virtual size $vs, want $size"
-	case $fmt in qcow2 | vdi)
+	case $fmt in qcow2 | vdi | vmdk)
 		qemu-img check -q -f "$fmt" "$img" || fail "$img: qemu-img check" ;;
 	esac
 	as_raw "$img" "$fmt"
@@ -170,7 +170,7 @@ cat >"$T/mbr-fat.json" <<EOF2
     {"type": "root", "fs": "ext4", "size": "16M"},
     {"type": "linux", "fs": "vfat", "size": "rest"} ] }
 EOF2
-for fmt in raw qcow2 vdi vpc; do
+for fmt in raw qcow2 vdi vpc vmdk; do
 	for c in "gpt-fat|gpt|3|vfat" "gpt-swap|gpt|2|swap" "mbr-fat|mbr|2|vfat"; do
 		IFS='|' read -r name table part fs <<<"$c"
 		# every table in raw; the other formats share the table code: one each
@@ -180,7 +180,8 @@ for fmt in raw qcow2 vdi vpc; do
 		as_raw "$img" "$fmt" && mv "$T/check.raw" "$T/old.raw"
 		old=$(vsize "$img")
 		add=20 # the brief's +100M for gpt-fat in raw and qcow2; less reading elsewhere
-		[ "$name" != gpt-fat ] || [ "$fmt" = vdi ] || [ "$fmt" = vpc ] || add=100
+		[ "$name" != gpt-fat ] || [ "$fmt" = vdi ] || [ "$fmt" = vpc ] || [ "$fmt" = vmdk ] ||
+			add=100
 		resize "$img" +${add}M
 		check_grown "$img" "$fmt" "$T/old.raw" $((old + add * MIB)) "$table" "$part" "$fs"
 		[ "$fmt" = raw ] || [ "$fmt" = qcow2 ] || continue
@@ -208,6 +209,11 @@ build --spec "$T/gpt-fat.json" --format vpc --vpc-subformat fixed -q -o "$T/f.vh
 resize "$T/f.vhd" +64M --format vpc
 [ "$(stat -c %s "$T/f.vhd")" = $((128 * MIB + 512)) ] || fail "f.vhd: not a fixed VHD of 128 MiB"
 qemu-img info -f vpc "$T/f.vhd" | grep -q "virtual size: 128 MiB" || fail "f.vhd: virtual size"
+build --spec "$T/gpt-fat.json" --format vmdk --vmdk-subformat streamOptimized -q -o "$T/s.vmdk"
+resize "$T/s.vmdk" +64M
+qemu-img check -q "$T/s.vmdk" || fail "s.vmdk: qemu-img check"
+[ "$(qemu_info "$T/s.vmdk" format-specific.data.create-type)" = streamOptimized ] ||
+	fail "s.vmdk: no longer streamOptimized"
 
 # --- presets (ext4 root last) and a bare filesystem
 for fmt in raw qcow2; do
