@@ -58,6 +58,10 @@ struct format_params {
 	uint32_t vhdx_block_size; /* bytes; 0 = 1 MiB */
 	enum format_file_compress file_compress; /* raw */
 	struct format_vm vm;      /* ova */
+	/* resize: the identifier of the image being rewritten (VDI image UUID, VHD UUID), kept
+	 * instead of one derived from seed so that hypervisors still know the disk; all zero:
+	 * derived. */
+	uint8_t keep_uuid[16];
 };
 
 /* The options a format accepts (struct format_ops.options): the spec and `convert` refuse an

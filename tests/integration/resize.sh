@@ -54,6 +54,15 @@ geometry()
 		END { if (!found) exit 1 }'
 }
 
+# image_uuid IMG FORMAT: the VDI image UUID / VHD footer UUID bytes ("" for other formats).
+image_uuid()
+{
+	case $2 in
+	vdi) od -An -tx1 -j 392 -N 16 "$1" | tr -d ' \n' ;;
+	vpc) tail -c 512 "$1" | od -An -tx1 -j 68 -N 16 | tr -d ' \n' ;;
+	esac
+}
+
 # as_raw IMG FORMAT: the raw bytes of IMG in $T/check.raw.
 as_raw()
 {
@@ -179,11 +188,13 @@ for fmt in raw qcow2 vdi vpc vmdk; do
 		build --spec "$T/$name.json" --format "$fmt" -q -o "$img"
 		as_raw "$img" "$fmt" && mv "$T/check.raw" "$T/old.raw"
 		old=$(vsize "$img")
+		uuid=$(image_uuid "$img" "$fmt")
 		add=20 # the brief's +100M for gpt-fat in raw and qcow2; less reading elsewhere
 		[ "$name" != gpt-fat ] || [ "$fmt" = vdi ] || [ "$fmt" = vpc ] || [ "$fmt" = vmdk ] ||
 			add=100
 		resize "$img" +${add}M
 		check_grown "$img" "$fmt" "$T/old.raw" $((old + add * MIB)) "$table" "$part" "$fs"
+		[ "$(image_uuid "$img" "$fmt")" = "$uuid" ] || fail "$img: its UUID changed"
 		[ "$fmt" = raw ] || [ "$fmt" = qcow2 ] || continue
 		as_raw "$img" "$fmt" && mv "$T/check.raw" "$T/old.raw"
 		resize "$img" 180
