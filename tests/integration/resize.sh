@@ -216,6 +216,12 @@ resize "$T/z.qcow2" +64M
 [ "$(qemu_info "$T/z.qcow2" format-specific.data.compression-type)" = zstd ] ||
 	fail "z.qcow2: compression type changed"
 grep -q "zstd-compressed" "$T/rz.err" || fail "z.qcow2: summary does not say zstd: $(cat "$T/rz.err")"
+# qemu-img's own compressed qcow2 (where a cluster that does not shrink is stored plain)
+build --spec "$T/gpt-fat.json" -q -o "$T/q.img"
+qemu-img convert -c -O qcow2 "$T/q.img" "$T/q.qcow2"
+resize "$T/q.qcow2" +16M
+grep -q "qcow2-compressed rewritten" "$T/rz.err" || fail "q.qcow2: not kept compressed: $(cat "$T/rz.err")"
+qemu-img check -q "$T/q.qcow2" || fail "q.qcow2: qemu-img check"
 build --spec "$T/gpt-fat.json" --format vpc --vpc-subformat fixed -q -o "$T/f.vhd"
 resize "$T/f.vhd" +64M --format vpc
 [ "$(stat -c %s "$T/f.vhd")" = $((128 * MIB + 512)) ] || fail "f.vhd: not a fixed VHD of 128 MiB"

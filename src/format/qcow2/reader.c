@@ -304,14 +304,47 @@ static int qcow2_next_data(struct image_reader *base, uint64_t off, uint64_t *re
 	return 0;
 }
 
-/* resize: the same cluster size and compression (compressed when the first data cluster is,
- * as our writer compresses all or none). Internal snapshots would be lost: refused. */
+/* resize: the same cluster size and compression. Compressed when any of the first data
+ * clusters is: qemu-img -c (and our writer) store a cluster that does not shrink as is, so one
+ * plain cluster says nothing, and looking at a bounded number keeps this cheap. Internal
+ * snapshots would be lost: refused. */
+#define QCOW2_PARAMS_PROBE_CLUSTERS 256u
+
+static int qcow2_any_compressed(struct qcow2_reader *r, bool *ret, struct diag *d)
+{
+	uint64_t off = 0, start, len;
+	unsigned seen = 0;
+	int e;
+
+	*ret = false;
+	while (seen < QCOW2_PARAMS_PROBE_CLUSTERS) {
+		e = qcow2_next_data(&r->base, off, &start, &len, d);
+		if (e < 0)
+			return e;
+		if (len == 0)
+			return 0;
+		for (uint64_t c = start >> r->cluster_bits;
+		     c <= (start + len - 1) >> r->cluster_bits && seen < QCOW2_PARAMS_PROBE_CLUSTERS;
+		     c++, seen++) {
+			struct qcow2_cluster cl;
+
+			e = lookup(r, c, &cl, d);
+			if (e < 0)
+				return e;
+			if (cl.type == QCOW2_CLUSTER_COMPRESSED) {
+				*ret = true;
+				return 0;
+			}
+		}
+		off = start + len;
+	}
+	return 0;
+}
+
 static int qcow2_write_params(struct image_reader *base, const char **ret_format,
 			      struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
 {
 	struct qcow2_reader *r = (struct qcow2_reader *)base;
-	uint64_t start, len;
-	struct qcow2_cluster c = { .type = QCOW2_CLUSTER_UNALLOCATED };
 	bool compressed;
 	int e;
 
@@ -319,15 +352,9 @@ static int qcow2_write_params(struct image_reader *base, const char **ret_format
 		return diag_fail(d, -ENOTSUP, "the qcow2 image has %u internal snapshots, which "
 				 "rewriting it would drop (qemu-img resize keeps them)",
 				 r->h.nb_snapshots);
-	e = qcow2_next_data(base, 0, &start, &len, d);
+	e = qcow2_any_compressed(r, &compressed, d);
 	if (e < 0)
 		return e;
-	if (len > 0) {
-		e = lookup(r, start >> r->cluster_bits, &c, d);
-		if (e < 0)
-			return e;
-	}
-	compressed = c.type == QCOW2_CLUSTER_COMPRESSED;
 	*ret_format = compressed ? "qcow2-compressed" : "qcow2";
 	p->cluster_size = (uint32_t)r->cs;
 	p->compression = !compressed ? FORMAT_COMPRESSION_NONE
