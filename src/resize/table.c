@@ -272,8 +272,10 @@ static int grow_gpt(struct resize_view *v, const struct part_probe *pp,
 	if (r < 0)
 		return r;
 	/* the old backup copy (now inside the grown partition or free space) becomes zeros: a
-	 * filesystem grown over it expects zeros, and no tool should find a stale header */
-	if (!pp->backup_bad && old_alt < bk_arr && old_alt >= g.array_sect &&
+	 * filesystem grown over it expects zeros, and no tool should find a stale header. Also
+	 * when it is no longer in the last sector (a file grown by qemu-img resize or truncate):
+	 * its sectors lie past the old usable area either way. */
+	if (old_alt < bk_arr && old_alt >= g.array_sect &&
 	    old_alt - g.array_sect > g.h.last_usable_lba && old_alt < v->old_size / PART_SECTOR) {
 		size_t n = (size_t)(g.array_sect + 1) * PART_SECTOR;
 

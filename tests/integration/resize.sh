@@ -249,6 +249,18 @@ for fmt in raw qcow2; do
 	done
 done
 
+# --- after `qemu-img resize` (the file grown, the GPT backup left behind): +0 moves the backup,
+# zeros the old one and grows the partition into the space
+build "${common[@]}" --partition-table efi --disk-size 48 -o "$T/q0.img"
+qemu-img resize -q -f raw "$T/q0.img" +50M
+resize "$T/q0.img" +0
+[ "$(od -An -tx1 -j $(((48 * 2048 - 1) * 512)) -N 8 "$T/q0.img" | tr -d ' ')" = 0000000000000000 ] ||
+	fail "q0.img: the old backup GPT header is still there"
+if [ "$ext4_grows" = 1 ]; then
+	cp "$T/q0.img" "$T/old.raw" # (check_kept does not compare ext4)
+	check_grown "$T/q0.img" raw "$T/old.raw" $((98 * MIB)) gpt 2 ext4
+fi
+
 # --- refusals: shrinking, a partition followed directly by another, bad numbers
 img=$T/gpt-fat.img
 build --spec "$T/gpt-fat.json" -q -o "$img"
