@@ -20,6 +20,7 @@ static const struct format_ops *const formats[] = {
 	&format_qcow2_compressed,
 	&format_vdi,
 	&format_vpc,
+	&format_vhdx,
 };
 
 const struct format_ops *const *format_list(size_t *ret_n)
