@@ -33,6 +33,10 @@
 #define VHDX_META_LENGTH VHDX_MIB
 #define VHDX_BAT_OFFSET (3 * VHDX_MIB)
 #define VHDX_BAT_BUF_ENTRIES 8192u /* 64 KiB */
+/* Payload writes are gathered up to this size: the image emitter writes a few KiB at a time,
+ * and consecutive blocks lie one after the other in the file too. */
+#define VHDX_WBUF_SIZE VHDX_MIB
+#define VHDX_WBUF_GAP (64u << 10)
 /* Hyper-V's default; qemu-img writes 512, which guests read as the disk's alignment. */
 #define VHDX_PHYSICAL_SECTOR 4096u
 
@@ -51,6 +55,10 @@ struct vhdx_sink {
 	uint8_t *bat_buf;
 	uint64_t bat_base;
 	size_t bat_n;
+	/* payload bytes for [w_off, w_off + w_len) of the file, written in one pwrite */
+	uint8_t *wbuf;
+	uint64_t w_off;
+	size_t w_len;
 };
 
 static struct vhdx_sink *vhdx_sink_free(struct vhdx_sink *s)
@@ -58,6 +66,7 @@ static struct vhdx_sink *vhdx_sink_free(struct vhdx_sink *s)
 	if (!s)
 		return NULL;
 	free(s->bat_buf);
+	free(s->wbuf);
 	free(s);
 	return NULL;
 }
@@ -95,6 +104,7 @@ static int vhdx_open(const struct format_params *p, struct outfile *out, struct 
 	vhdx_guid_derive(p->seed, "vhdx-disk-id", s->page83);
 	s->cur = UINT64_MAX;
 	s->bat_buf = xmalloc(VHDX_BAT_BUF_ENTRIES * 8);
+	s->wbuf = xmalloc(VHDX_WBUF_SIZE);
 	*ret = &s->base;
 	return 0;
 }
@@ -102,6 +112,46 @@ static int vhdx_open(const struct format_params *p, struct outfile *out, struct 
 static int vhdx_fail_write(struct vhdx_sink *s, int r, struct diag *d)
 {
 	return diag_fail(d, r, "%s: write failed: %s", s->out->path, strerror(-r));
+}
+
+static int vhdx_wflush(struct vhdx_sink *s, struct diag *d)
+{
+	int r = 0;
+
+	if (s->w_len)
+		r = pwrite_full(s->out->fd, s->wbuf, s->w_len, s->w_off);
+	s->w_len = 0;
+	return r < 0 ? vhdx_fail_write(s, r, d) : 0;
+}
+
+/* Payload bytes at file offset off: appended to the gathered ones when they follow them,
+ * across a small gap of zeros too (a file's data ends mid-block: the rest of the block is a
+ * hole). The gap lies in blocks already allocated (they are allocated in file order) that no
+ * later write reaches, so zeros there read as the hole would. */
+static int vhdx_wput(struct vhdx_sink *s, uint64_t off, const uint8_t *p, size_t n,
+		     struct diag *d)
+{
+	uint64_t end = s->w_off + s->w_len;
+	int r;
+
+	if (s->w_len && off >= end && off - end <= VHDX_WBUF_GAP &&
+	    n <= VHDX_WBUF_SIZE - s->w_len - (off - end)) {
+		memset(s->wbuf + s->w_len, 0, off - end);
+		memcpy(s->wbuf + s->w_len + (off - end), p, n);
+		s->w_len += off - end + n;
+		return 0;
+	}
+	r = vhdx_wflush(s, d);
+	if (r < 0)
+		return r;
+	if (n >= VHDX_WBUF_SIZE) {
+		r = pwrite_full(s->out->fd, p, n, off);
+		return r < 0 ? vhdx_fail_write(s, r, d) : 0;
+	}
+	memcpy(s->wbuf, p, n);
+	s->w_off = off;
+	s->w_len = n;
+	return 0;
 }
 
 static int vhdx_bat_flush(struct vhdx_sink *s, struct diag *d)
@@ -170,15 +220,16 @@ static int vhdx_write(struct sink *base, uint64_t off, const void *buf, size_t l
 				return r;
 			s->cur = idx;
 		}
-		/* zeros stay holes: in a new block they allocate nothing, in an allocated one
-		 * the file already reads as zeros there */
+		/* zeros allocate no block and stay holes in the file (or are gathered as a
+		 * gap, vhdx_wput) */
 		if (!mem_is_zero(p, n)) {
 			if (s->cur_off == 0)
 				s->cur_off = s->data_start + s->n_alloc++ * bs;
-			r = pwrite_full(s->out->fd, p, n, s->cur_off + in);
-			if (r < 0)
-				return vhdx_fail_write(s, r, d);
-		}
+			r = vhdx_wput(s, s->cur_off + in, p, n, d);
+		} else
+			r = 0;
+		if (r < 0)
+			return r;
 		off += n;
 		p += n;
 		len -= n;
@@ -243,7 +294,9 @@ static int vhdx_finish(struct sink *base, struct diag *d)
 	struct vhdx_sink *s = (struct vhdx_sink *)base;
 	int r;
 
-	r = vhdx_block_done(s, d);
+	r = vhdx_wflush(s, d);
+	if (r >= 0)
+		r = vhdx_block_done(s, d);
 	if (r >= 0)
 		r = vhdx_bat_fill(s, s->g.n_bat, d);
 	if (r >= 0)
