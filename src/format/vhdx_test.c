@@ -522,6 +522,12 @@ TEST(vhdx_reader_reads_ours_and_qemu_img_files)
 		ASSERT_EQ(ftest_run(argv, NULL, 0), 0);
 	}
 	ASSERT_OK(ftest_reader_equals_raw(&reader_vhdx, q, raw, DISK_SIZE, &d));
+	{
+		char *argv[] = { "qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o",
+				 "subformat=fixed", raw, q, NULL };
+		ASSERT_EQ(ftest_run(argv, NULL, 0), 0);
+	}
+	ASSERT_OK(ftest_reader_equals_raw(&reader_vhdx, q, raw, DISK_SIZE, &d));
 	cleanup_dir(dir);
 }
 
