@@ -261,7 +261,8 @@ TEST(unsupported_choices)
 	s->fs_type = xstrdup("ext4");
 
 	/* a format is refused exactly when this build has no sink for it */
-	static const char *const formats[] = { "raw", "qcow2", "qcow2-compressed", "vdi", "vpc" };
+	static const char *const formats[] = { "raw", "qcow2", "qcow2-compressed", "vdi", "vpc",
+					       "vmdk" };
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
 		struct diag fd = { 0 };
 		char want[256];
@@ -287,8 +288,8 @@ TEST(unsupported_choices)
 	s->compression = FORMAT_COMPRESSION_NONE;
 	s->compression_level = 5;
 	ASSERT_INVALID(s, -EINVAL,
-		       "compressionLevel applies to format qcow2-compressed, not raw (remove it "
-		       "or set format = qcow2-compressed)");
+		       "compressionLevel applies to format qcow2-compressed or vmdk, not raw "
+		       "(remove it or set format = qcow2-compressed)");
 	free(s->format);
 	s->format = xstrdup("qcow2-compressed");
 	s->compression_level = 13;
@@ -792,8 +793,8 @@ TEST(format_options_asked_of_the_format)
 	ASSERT_TRUE(!format_accepts(format_find("qcow2"), FORMAT_OPT_THREADS));
 	ASSERT_TRUE(format_accepts(format_find("vpc"), FORMAT_OPT_VPC_SUBFORMAT));
 	ASSERT_STR_EQ(format_names_accepting(FORMAT_OPT_CLUSTER_SIZE), "qcow2 or qcow2-compressed");
-	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vhdx");
-	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc or vhdx");
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, vhdx");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk or vhdx");
 	ASSERT_TRUE(format_from_file_name("a/disk.VHD") == format_find("vpc"));
 	ASSERT_TRUE(format_from_file_name("disk.vhdx") == format_find("vhdx"));
 	ASSERT_TRUE(format_accepts(format_find("vhdx"), FORMAT_OPT_VHDX_BLOCK_SIZE));

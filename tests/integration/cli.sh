@@ -87,13 +87,22 @@ expect_exit 2 "--json takes no value" build --json=1 -o "$T/x.img"
 expect_exit 2 "--label needs a value" build --label
 expect_exit 2 "--disk-size 12X" build --disk-size 12X -o "$T/x.img"
 expect_exit 2 "unexpected argument" build -o "$T/x.img" extra.img
+# the format options' values are checked as the flags are read
+expect_exit 2 "--vmdk-subformat sparse: unknown (use monolithicSparse or streamOptimized)" \
+	build --vmdk-subformat sparse -o "$T/x.img"
+expect_exit 2 "--vhdx-block-size 3M: not a power of two from 1M to 256M" \
+	build --vhdx-block-size 3M -o "$T/x.img"
+expect_exit 2 "--compress lz4: unknown (use zstd, gzip, xz or none)" build --compress lz4 -o "$T/x.img"
+expect_exit 2 "--vm-cpus 0: not a number of CPUs from 1 to 256" build --vm-cpus 0 -o "$T/x.img"
+expect_exit 2 "--vm-memory 1.5M: not a memory size from 4M to 4T in whole MiB" \
+	build --vm-memory 1.5M -o "$T/x.img"
 expect_exit 2 "no output" build --label x
 expect_exit 2 "unknown option -x" build -x
 expect_exit 2 "convert takes IN and OUT" convert only-in.img
 expect_exit 2 "--format qcow3: unknown" convert --format qcow3 a.img b.img
 expect_exit 2 "cannot tell the output format" convert a.img b.foo
 expect_exit 2 "--compression-level 99" convert --compression-level 99 a.img b.qcow2
-expect_exit 2 "--compression-level applies to format qcow2-compressed, not vdi (remove it or use --format qcow2-compressed)" \
+expect_exit 2 "--compression-level applies to format qcow2-compressed or vmdk, not vdi (remove it or use --format qcow2-compressed)" \
 	convert --compression-level 5 a.img b.vdi
 expect_exit 2 "--compression-level 13: deflate levels go from 1 to 12 (22 is zstd's highest: use --compression zstd)" convert --compression-level 13 --compression deflate a.img b.qcow2
 expect_exit 2 "--threads needs a value" convert a.img b.img --threads
