@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 2)
 		return 0;
-	file_size = (uint64_t)((data[0] | (data[1] & 0x7f) << 8) % (FUZZ_MAX_PAGES + 1)) * FUZZ_PAGE;
+	file_size = (uint64_t)((data[0] | (data[1] & 0x7f) << 8) % (FUZZ_MAX_PAGES + 1)) *
+		    FUZZ_PAGE;
 	fd = fuzz_memfd(NULL, 0, path);
 	if (ftruncate(fd, (off_t)file_size) < 0) {
 		perror("fuzz: ftruncate");

@@ -41,7 +41,8 @@ struct convert_opts {
 static const struct cli_option convert_own_options[] = {
 	{ .flag = "input-format", .arg = "FORMAT", .id = 'i', .complete = CLI_COMPLETE_ENUM,
 	  .values = "raw qcow2 vdi vpc vmdk vhdx",
-	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, vmdk or vhdx) instead of detecting it" },
+	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, vmdk or vhdx) instead of detecting "
+		  "it" },
 	{ .flag = "seed", .arg = "SEED", .id = 's',
 	  .help = "derives the VDI/VHD identifiers (default: from OUT's file name and the disk "
 		  "size)" },

@@ -116,8 +116,9 @@ static int vhdx_check_log(struct vhdx_reader *r, const struct vhdx_header *h, st
 	if (h->log_length % VHDX_MIB != 0)
 		return diag_fail(d, -EBADMSG, "log length %u is not a multiple of 1 MiB",
 				 h->log_length);
-	if (h->log_length && (h->log_offset % VHDX_MIB != 0 ||
-			      h->log_offset < VHDX_HEADER_SECTION_SIZE || h->log_offset > (1ull << 60)))
+	if (h->log_length &&
+	    (h->log_offset % VHDX_MIB != 0 || h->log_offset < VHDX_HEADER_SECTION_SIZE ||
+	     h->log_offset > (1ull << 60)))
 		return diag_fail(d, -EBADMSG, "log offset %llu is not a multiple of 1 MiB past the "
 				 "header section", (unsigned long long)h->log_offset);
 	if (h->log_length)
@@ -248,13 +249,16 @@ static int vhdx_block(struct vhdx_reader *r, uint64_t blk, struct diag *d, uint6
 		return diag_fail(d, -EBADMSG, "BAT entry %llu: block %llu at byte %llu lies past "
 				 "the end of the file (truncated?)", (unsigned long long)idx,
 				 (unsigned long long)blk, (unsigned long long)off);
-	for (size_t i = 0; i < r->n_used; i++)
+	for (size_t i = 0; i < r->n_used; i++) {
+		/* used[]: the log when there is one, then the BAT and the metadata */
+		const char *what = i + 3 == r->n_used ? "log" : i + 2 == r->n_used ? "BAT"
+										    : "metadata";
+
 		if (vhdx_overlaps(&r->used[i], off, len))
 			return diag_fail(d, -EBADMSG, "BAT entry %llu: block %llu at byte %llu "
 					 "overlaps the %s", (unsigned long long)idx,
-					 (unsigned long long)blk, (unsigned long long)off,
-					 i + 3 == r->n_used ? "log" : i + 2 == r->n_used ? "BAT"
-											 : "metadata");
+					 (unsigned long long)blk, (unsigned long long)off, what);
+	}
 	*ret = off;
 	return 0;
 }
@@ -298,7 +302,8 @@ static int vhdx_read_open(int fd, uint64_t file_size, struct diag *d, struct ima
 	if (bat_bytes > rt.bat.length)
 		return diag_fail(d, -EBADMSG, "BAT region of %u bytes is too small for the %llu "
 				 "entries of a %llu-byte disk", rt.bat.length,
-				 (unsigned long long)r->g.n_bat, (unsigned long long)m.virtual_size);
+				 (unsigned long long)r->g.n_bat,
+				 (unsigned long long)m.virtual_size);
 	if (rt.bat.offset > file_size || bat_bytes > file_size - rt.bat.offset)
 		return diag_fail(d, -EBADMSG, "BAT at byte %llu lies past the end of the file "
 				 "(truncated?)", (unsigned long long)rt.bat.offset);

@@ -269,7 +269,8 @@ static int vhdx_write_metadata(struct vhdx_sink *s, struct diag *d)
 	for (int i = 0; i < 2 && r >= 0; i++) {
 		h.sequence = 1 + (uint64_t)i;
 		vhdx_header_encode(buf, &h);
-		r = pwrite_full(fd, buf, VHDX_HDR_SIZE, i ? VHDX_HEADER2_OFFSET : VHDX_HEADER1_OFFSET);
+		r = pwrite_full(fd, buf, VHDX_HDR_SIZE,
+				i ? VHDX_HEADER2_OFFSET : VHDX_HEADER1_OFFSET);
 	}
 	if (r >= 0) {
 		vhdx_region_table_encode(buf, &rt);

@@ -438,8 +438,8 @@ TEST(vhdx_large_sparse_disk_interleaves_bitmap_entries)
 	ASSERT_EQ(le64_get(bat + 8 * 5120), VHDX_PAYLOAD_ZERO);
 	if (ftest_have_qemu_img()) {
 		char *check[] = { "qemu-img", "check", "-q", path, NULL };
-		char *io[] = { "qemu-io", "-r", "-c", "read -P 0 4K 4092K", "-c", "read -P 0 4095M 1M",
-			       path, NULL };
+		char *io[] = { "qemu-io", "-r", "-c", "read -P 0 4K 4092K", "-c",
+			       "read -P 0 4095M 1M", path, NULL };
 
 		/* (no qemu-img compare: qemu's vhdx driver reads all 5 GiB) */
 		ASSERT_EQ(ftest_run(check, NULL, 0), 0);
@@ -678,9 +678,9 @@ TEST(vhdx_reader_rejects_corrupt_files)
 			(64ull * MIB) | 6, 6, (uint64_t)BAT | 6, (uint64_t)MIB | 6,
 			(4ull * MIB) | 4, (4ull * MIB) | 7,
 		};
-		static const char *const why[] = { "past the end", "header section", "overlaps the BAT",
-						   "overlaps the log", "reserved state",
-						   "partially present" };
+		static const char *const why[] = { "past the end",     "header section",
+						   "overlaps the BAT", "overlaps the log",
+						   "reserved state",   "partially present" };
 		uint8_t e[8];
 
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {

@@ -96,12 +96,15 @@ printf 'XXXX' | dd of="$T/bad/headers.vhdx" bs=1 seek=$((64 * 1024)) conv=notrun
 printf 'XXXX' | dd of="$T/bad/headers.vhdx" bs=1 seek=$((128 * 1024)) conv=notrunc 2>/dev/null
 for f in cut headers; do
 	rc=0
-	"$MKDISKIMAGE" convert --no-progress "$T/bad/$f.vhdx" "$T/bad/$f.img" 2>"$T/bad.err" || rc=$?
+	"$MKDISKIMAGE" convert --no-progress "$T/bad/$f.vhdx" "$T/bad/$f.img" 2>"$T/bad.err" ||
+		rc=$?
+	err=$(cat "$T/bad.err")
 	[ "$rc" -eq 1 ] || fail "convert of $f.vhdx: exit $rc, want 1"
-	[ "$(wc -l <"$T/bad.err")" -eq 1 ] || fail "convert of $f.vhdx: not one line: $(cat "$T/bad.err")"
-	grep -q "$f.vhdx (vhdx)" "$T/bad.err" || fail "convert of $f.vhdx: $(cat "$T/bad.err")"
+	[ "$(wc -l <"$T/bad.err")" -eq 1 ] || fail "convert of $f.vhdx: not one line: $err"
+	grep -q "$f.vhdx (vhdx)" "$T/bad.err" || fail "convert of $f.vhdx: $err"
 	[ ! -e "$T/bad/$f.img" ] || fail "convert of $f.vhdx left an output file"
-	"$MKDISKIMAGE" inspect "$T/bad/$f.vhdx" >/dev/null 2>&1 && fail "inspect of $f.vhdx succeeded"
+	"$MKDISKIMAGE" inspect "$T/bad/$f.vhdx" >/dev/null 2>&1 &&
+		fail "inspect of $f.vhdx succeeded"
 done
 grep -q "no valid header" "$T/bad.err" || fail "damaged headers: $(cat "$T/bad.err")"
 log "ok: vhdx $(du -h "$T/disk.vhdx" | cut -f1) for a $((size / MIB)) MiB disk"
