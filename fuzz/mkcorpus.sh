@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Remakes the seed corpora of fuzz/corpus/ from images made by the reference tools (sgdisk,
 # sfdisk, mkfs.fat, mke2fs, qemu-img) and hand-made ones (mkseeds.py: variable stores, load
-# options, small-block VDI/VHD). Run from the repository root; the seeds are checked in, so
-# this is documentation as much as a tool. Keep fuzz/corpus small (< 2 MB in all).
+# options, small-block VDI/VHD; vhdx-pages.py: VHDX files as fuzz_vhdx's page lists). Run from
+# the repository root; the seeds are checked in, so this is documentation as much as a tool.
+# Keep fuzz/corpus small (< 2 MB in all).
 set -euo pipefail
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
@@ -90,6 +91,18 @@ qemu-img convert -c -O qcow2 -o cluster_size=512,compression_type=zstd $t/disk.r
 	$c/qcow2/disk-zstd.qcow2
 qemu-img convert -O qcow2 -o cluster_size=4096 $t/tiny.raw $c/qcow2/tiny.qcow2
 python3 fuzz/mkseeds.py $t/tiny.raw $t/disk.raw
+# VHDX (fuzz_vhdx reads a page list: a VHDX is MiB of holes): qemu-img's with 1 MiB and its
+# default 8 MiB blocks, ours (build/mkdiskimage when built), ours with a pending log.
+mkdir -p $c/vhdx
+qemu-img convert -O vhdx -o block_size=1M $t/disk.raw $t/q1.vhdx
+qemu-img convert -O vhdx $t/disk.raw $t/q8.vhdx
+python3 fuzz/vhdx-pages.py $t/q1.vhdx $c/vhdx/qemu-1m
+python3 fuzz/vhdx-pages.py $t/q8.vhdx $c/vhdx/qemu-8m
+if [ -x build/mkdiskimage ]; then
+	build/mkdiskimage convert --no-progress --seed fuzz $t/disk.raw $t/m.vhdx
+	python3 fuzz/vhdx-pages.py $t/m.vhdx $c/vhdx/mkdiskimage-1m
+	python3 fuzz/vhdx-pages.py $t/m.vhdx $c/vhdx/pending-log --pending-log
+fi
 (cat $c/efivars/auth-boot.fd && printf '\377') >$c/efivars/auth-boot-checksum-recomputed.fd
 # The probing harness: one of each format, and a bare FAT filesystem.
 cp $c/part/gpt $c/image/tiny.raw

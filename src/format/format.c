@@ -21,6 +21,7 @@ static const struct format_ops *const formats[] = {
 	&format_vdi,
 	&format_vpc,
 	&format_vmdk,
+	&format_vhdx,
 };
 
 const struct format_ops *const *format_list(size_t *ret_n)

@@ -793,9 +793,11 @@ TEST(format_options_asked_of_the_format)
 	ASSERT_TRUE(!format_accepts(format_find("qcow2"), FORMAT_OPT_THREADS));
 	ASSERT_TRUE(format_accepts(format_find("vpc"), FORMAT_OPT_VPC_SUBFORMAT));
 	ASSERT_STR_EQ(format_names_accepting(FORMAT_OPT_CLUSTER_SIZE), "qcow2 or qcow2-compressed");
-	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk");
-	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc or vmdk");
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, vhdx");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk or vhdx");
 	ASSERT_TRUE(format_from_file_name("a/disk.VHD") == format_find("vpc"));
+	ASSERT_TRUE(format_from_file_name("disk.vhdx") == format_find("vhdx"));
+	ASSERT_TRUE(format_accepts(format_find("vhdx"), FORMAT_OPT_VHDX_BLOCK_SIZE));
 	ASSERT_TRUE(format_from_file_name("disk.qcow2") == format_find("qcow2"));
 	ASSERT_TRUE(format_from_file_name("disk.raw") == format_find("raw"));
 	ASSERT_TRUE(format_from_file_name("dir.vdi/disk") == NULL);
