@@ -61,8 +61,9 @@ const struct cli_command cli_commands[] = {
 	  .summary = "grow an image: its size, partition table, last partition and filesystem",
 	  .synopsis = "[OPTIONS] IMAGE SIZE",
 	  .description =
-		  "Grows IMAGE (raw, qcow2, VDI, VHD or VMDK) offline, without root or a VM, to SIZE "
-		  "(100G; a number is MiB, as everywhere; +N adds N), rounded up to whole MiB: the "
+		  "Grows IMAGE (raw, qcow2, VDI, VHD, VMDK or VHDX) offline, without root or a VM, "
+		  "to SIZE (100G; a number is MiB, as everywhere; +N adds N), rounded up to whole "
+		  "MiB: the "
 		  "virtual size; the GPT's backup header and entries moved to the new end (or the "
 		  "MBR entry); the partition that ends last (or --partition N) grown to the new "
 		  "end; and the filesystem in it: ext4 is grown (new block groups), a swap "
@@ -72,8 +73,8 @@ const struct cli_command cli_commands[] = {
 		  "Raw images are changed in place (the file grows sparse, then the metadata is "
 		  "written: GPT backup, GPT primary, filesystem). Other formats are rewritten "
 		  "through their own writer with the options the file records (qcow2 cluster size "
-		  "and compression, VHD and VMDK subformat) into a temporary file that replaces IMAGE when "
-		  "complete; the time taken follows the data, not the virtual size. On any error "
+		  "and compression, VHD and VMDK subformat, VHDX block size) into a temporary file "
+		  "that replaces IMAGE when complete; the time taken follows the data, not the virtual size. On any error "
 		  "or signal IMAGE stays as it was. Prints one line saying what was done." },
 	{ .name = "boot-test", .run = cli_boot_test, .options = cli_boot_test_options,
 	  .operands = "file",

@@ -33,8 +33,8 @@ static const struct cli_option resize_options[] = {
 	  .help = "grow partition N (default: the partition that ends last; with no partition "
 		  "table, the filesystem on the whole disk)" },
 	{ .flag = "format", .arg = "FORMAT", .id = OPT_FORMAT, .complete = CLI_COMPLETE_ENUM,
-	  .values = "raw qcow2 vdi vpc vmdk",
-	  .help = "read IMAGE as FORMAT (raw, qcow2, vdi, vpc or vmdk) instead of detecting it" },
+	  .values = "raw qcow2 vdi vpc vmdk vhdx",
+	  .help = "read IMAGE as FORMAT (raw, qcow2, vdi, vpc, vmdk or vhdx) instead of detecting it" },
 	{ .flag = "quiet", .short_flag = 'q', .id = OPT_QUIET,
 	  .help = "no summary line (\"resized IMAGE: ...\"); errors still go to stderr" },
 	{ .flag = "json", .id = OPT_JSON,

@@ -10,6 +10,8 @@
 #include "format/vhdx-internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,7 +382,20 @@ static int vhdx_next_data(struct image_reader *base, uint64_t off, uint64_t *ret
 	return 0;
 }
 
+/* resize: the block size stays (the identifiers come from the rewrite's seed). */
+static int vhdx_write_params(struct image_reader *base, const char **ret_format,
+			     struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	const struct vhdx_reader *r = (const struct vhdx_reader *)base;
+
+	*ret_format = "vhdx";
+	p->vhdx_block_size = (uint32_t)r->g.block_size;
+	snprintf(kept, kept_cap, "block size %" PRIu64, (uint64_t)r->g.block_size);
+	return 0;
+}
+
 const struct reader_ops reader_vhdx = {
+	.write_params = vhdx_write_params,
 	.name = "vhdx",
 	.probe = vhdx_probe,
 	.open = vhdx_read_open,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mkdiskimage resize IMAGE SIZE` (issue #14): small images of every layout (efi, legacy,
 # legacy+gpt, hybrid, none, and "partitions" lists with a FAT, swap or ext4 partition last) in
-# raw, qcow2, vdi, vpc and vmdk grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
+# raw, qcow2, vdi, vpc, vmdk and vhdx grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
 # (raw stays sparse, qcow2 small). Oracles: sgdisk -v (no problems), sfdisk --dump (the
 # partition ends at the last MiB), qemu-img check and info (virtual size), qemu-img compare
 # (the data before the old end is unchanged), fsck.fat -n, e2fsck -fn and dumpe2fs (block
@@ -231,6 +231,14 @@ resize "$T/s.vmdk" +64M
 qemu-img check -q "$T/s.vmdk" || fail "s.vmdk: qemu-img check"
 [ "$(qemu_info "$T/s.vmdk" format-specific.data.create-type)" = streamOptimized ] ||
 	fail "s.vmdk: no longer streamOptimized"
+# a VHDX keeps its block size
+build --spec "$T/gpt-fat.json" --format vhdx --vhdx-block-size 32M -q -o "$T/b.vhdx"
+as_raw "$T/b.vhdx" vhdx && mv "$T/check.raw" "$T/old.raw"
+resize "$T/b.vhdx" +64M
+qemu-img check -q "$T/b.vhdx" || fail "b.vhdx: qemu-img check"
+[ "$(qemu_info "$T/b.vhdx" cluster-size)" = $((32 * MIB)) ] || fail "b.vhdx: block size changed"
+grep -q "block size 33554432" "$T/rz.err" || fail "b.vhdx: summary: $(cat "$T/rz.err")"
+check_grown "$T/b.vhdx" vhdx "$T/old.raw" $((128 * MIB)) gpt 3 vfat
 
 # --- presets (ext4 root last) and a bare filesystem
 for fmt in raw qcow2; do
