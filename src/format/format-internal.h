@@ -8,6 +8,11 @@ extern const struct format_ops format_qcow2;
 extern const struct format_ops format_qcow2_compressed;
 extern const struct format_ops format_vdi;
 extern const struct format_ops format_vpc;
+extern const struct format_ops format_gce;
+
+/* raw --compress (raw-compress.c): a sink with ops of its own, which sink_open keeps. */
+int raw_compress_open(const struct format_params *p, struct outfile *out, struct diag *d,
+		      struct sink **ret);
 
 /* Readers, listed in reader.c. */
 extern const struct reader_ops reader_raw;
