@@ -206,6 +206,11 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		convert_set_format(o, f->name);
 	}
 	f = format_find(o->spec->format);
+	/* OUT.img.zst: raw compressed with zstd (.gz, .xz), unless --compress says */
+	if (f && !seen[spec_option_by_key("compress") - spec_options] && !o->output_device &&
+	    format_from_file_name(o->out) == f &&
+	    format_file_compress_from_name(o->out) != FORMAT_FILE_COMPRESS_NONE)
+		o->spec->file_compress = format_file_compress_from_name(o->out);
 	/* as qemu-img -c: compression (or its level) makes a qcow2 output compressed */
 	if (f && f->compressed &&
 	    (seen[compression_opt - spec_options] || seen[level_opt - spec_options]))

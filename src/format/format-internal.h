@@ -20,3 +20,7 @@ extern const struct reader_ops reader_qcow2;
 extern const struct reader_ops reader_vdi;
 /* A fixed VHD has its footer at the end only: the probe recognises dynamic VHDs alone. */
 extern const struct reader_ops reader_vpc;
+/* unpack-read.c: decompressed into a temporary file, read as raw. gce probes before
+ * raw-compressed (both may be gzip). */
+extern const struct reader_ops reader_gce;
+extern const struct reader_ops reader_raw_compressed;

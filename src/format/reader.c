@@ -21,6 +21,8 @@ static const struct reader_ops *const readers[] = {
 	&reader_qcow2,
 	&reader_vdi,
 	&reader_vpc,
+	&reader_gce,
+	&reader_raw_compressed,
 	&reader_raw,
 };
 
