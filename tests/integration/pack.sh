@@ -94,6 +94,10 @@ cmp "$T/back.img" "$T/disk.img" || fail "gce: convert to raw differs"
 SOURCE_DATE_EPOCH=0 "$MKDISKIMAGE" convert --seed s "$T/disk.img.xz" "$T/conv.raw.tar.gz" \
 	>/dev/null 2>&1 || fail "gce: convert out"
 tar -xSzf "$T/conv.raw.tar.gz" -O | cmp - "$T/disk.img" || fail "gce: converted gce differs"
+# GNU tar's own sparse archive (4 KiB extents, extension blocks) reads back as the disk
+(cd "$T/x" && tar --format=oldgnu -Sczf "$T/gnu.tar.gz" disk.raw)
+"$MKDISKIMAGE" convert "$T/gnu.tar.gz" "$T/gnu.img" >/dev/null 2>&1 || fail "gce: convert GNU tar's"
+cmp "$T/gnu.img" "$T/disk.img" || fail "gce: GNU tar's archive reads back different"
 head -c 30000 "$gce" >"$T/trunc.tar.gz"
 if "$MKDISKIMAGE" convert "$T/trunc.tar.gz" "$T/trunc.img" 2>"$T/err"; then
 	fail "gce: a truncated file converted"
