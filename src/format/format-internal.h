@@ -9,6 +9,11 @@ extern const struct format_ops format_qcow2_compressed;
 extern const struct format_ops format_vdi;
 extern const struct format_ops format_vpc;
 extern const struct format_ops format_gce;
+extern const struct format_ops format_ova;
+
+/* ova.c: an OVA whose disk disk_format writes (vmdk; another in the unit tests). */
+int ova_open_with(const struct format_ops *disk_format, const struct format_params *p,
+		  struct outfile *out, struct diag *d, struct sink **ret);
 
 /* raw --compress (raw-compress.c): a sink with ops of its own, which sink_open keeps. */
 int raw_compress_open(const struct format_params *p, struct outfile *out, struct diag *d,

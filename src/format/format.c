@@ -22,6 +22,7 @@ static const struct format_ops *const formats[] = {
 	&format_vdi,
 	&format_vpc,
 	&format_gce,
+	&format_ova,
 };
 
 const struct format_ops *const *format_list(size_t *ret_n)
