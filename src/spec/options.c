@@ -87,7 +87,7 @@ const struct spec_option spec_options[] = {
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_format,
 	  .format_option = true,
-	  .help = "raw, qcow2, qcow2-compressed, vdi, vpc (VHD) or gce (disk.raw in a .tar.gz); "
+	  .help = "raw, qcow2, qcow2-compressed, vdi, vpc (VHD), gce (disk.raw in a .tar.gz) or ova; "
 		  "default: from -o's extension (.img.zst: raw compressed), else raw" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",

@@ -833,8 +833,8 @@ TEST(format_options_asked_of_the_format)
 	ASSERT_TRUE(!format_accepts(format_find("qcow2"), FORMAT_OPT_THREADS));
 	ASSERT_TRUE(format_accepts(format_find("vpc"), FORMAT_OPT_VPC_SUBFORMAT));
 	ASSERT_STR_EQ(format_names_accepting(FORMAT_OPT_CLUSTER_SIZE), "qcow2 or qcow2-compressed");
-	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, gce");
-	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc or gce");
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, gce, ova");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, gce or ova");
 	/* whole-file compression and double extensions */
 	ASSERT_TRUE(format_from_file_name("out/nixos.img.zst") == format_find("raw"));
 	ASSERT_TRUE(format_from_file_name("nixos.raw.XZ") == format_find("raw"));

@@ -104,4 +104,28 @@ if "$MKDISKIMAGE" convert "$T/trunc.tar.gz" "$T/trunc.img" 2>"$T/err"; then
 fi
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "gce: truncated input: $(cat "$T/err")"
 [ ! -e "$T/trunc.img" ] || fail "gce: output left behind"
+
+# ova: needs the vmdk writer
+ova=$T/nixos.ova
+if ! "$MKDISKIMAGE" build "${base[@]}" --label nixos -o "$ova" >/dev/null 2>"$T/err"; then
+	grep -q "needs the vmdk writer" "$T/err" || fail "ova: $(cat "$T/err")"
+	skip_case "ova: no vmdk writer in this build"
+else
+	require xmllint
+	names=$(tar -tf "$ova" | tr '\n' ' ')
+	[ "$names" = "nixos.ovf nixos-disk1.vmdk nixos.mf " ] || fail "ova: members '$names'"
+	tar -tvf "$ova" | grep -q "^-rw-r--r-- root/root" || fail "ova: owner or mode"
+	mkdir "$T/ova" && tar -xf "$ova" -C "$T/ova"
+	xmllint --noout "$T/ova/nixos.ovf" || fail "ova: the descriptor is not well-formed XML"
+	grep -q "ovf:size=\"$(stat -c %s "$T/ova/nixos-disk1.vmdk")\"" "$T/ova/nixos.ovf" ||
+		fail "ova: ovf:size is not the vmdk's size"
+	grep -q 'vmw:value="efi"' "$T/ova/nixos.ovf" || fail "ova: an efi layout without firmware efi"
+	(cd "$T/ova" && sed -E 's/^SHA256\((.*)\)= (.*)$/\2  \1/' nixos.mf | sha256sum -c --quiet) ||
+		fail "ova: the manifest's digests"
+	qemu-img check -f vmdk "$T/ova/nixos-disk1.vmdk" >/dev/null || fail "ova: qemu-img check"
+	qemu-img compare -f vmdk -F raw "$T/ova/nixos-disk1.vmdk" "$T/disk.img" >/dev/null ||
+		fail "ova: the vmdk differs from the raw build"
+	build "${base[@]}" --label nixos --threads 1 -o "$T/t1.ova"
+	cmp "$ova" "$T/t1.ova" || fail "ova: --threads 1 changes the bytes"
+fi
 log "ok"
