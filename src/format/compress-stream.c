@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/ordered-pool.h"
 #include "util/xalloc.h"
+
+#define COMPRESS_STREAM_MAX_THREADS 16u
 
 struct cs_job {
 	uint8_t *in;
@@ -281,7 +284,15 @@ int compress_stream_new(enum format_file_compress type, int level, unsigned n_th
 		    &c->zero_unpadded);
 	cs_worker_free(c, w);
 	free(zeros);
-	r = ordered_pool_new(n_threads, &cs_pool_ops, c, &c->pool);
+	/* memory is about 2 * (8 MiB of chunk buffers + an encoder, ~45 MiB for xz -6) a thread:
+	 * more than 16 threads would rarely run faster and cost gigabytes */
+	if (n_threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n_threads = n > 0 ? (unsigned)n : 1;
+	}
+	r = ordered_pool_new(MIN(n_threads, COMPRESS_STREAM_MAX_THREADS), &cs_pool_ops, c,
+			     &c->pool);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);
