@@ -42,6 +42,24 @@ truncate -s 8M $t/ext64.img
 mke2fs -q -t ext4 -b 4096 -O 64bit,metadata_csum $t/ext64.img
 dd if=$t/ext64.img of=$c/ext4/ext4-64bit bs=1024 skip=1 count=1 status=none
 
+# ext4_grow: whole small filesystems (trailing zeros cut: reads past the input are zeros), the
+# first four bytes (the unused boot block) asking for 3 MiB more.
+mkdir -p $c/ext4_grow
+grow_seed() {
+	local name=$1 size=$2
+	shift 2
+	truncate -s $size $t/$name.img
+	mke2fs -q -t ext4 -N 64 -O ^has_journal "$@" $t/$name.img
+	python3 -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read().rstrip(b"\0"))
+b[0:4] = (3 << 20).to_bytes(4, "little")
+open(sys.argv[2], "wb").write(b)' $t/$name.img $c/ext4_grow/$name
+}
+grow_seed mkfs-1k 300K -b 1024 -g 256
+grow_seed mkfs-4k 1M -b 4096 -g 256
+grow_seed uninit-bg-32bit 256K -b 1024 -g 256 -O ^64bit,^metadata_csum,uninit_bg
+grow_seed no-csum-no-flex 256K -b 1024 -g 256 -O ^metadata_csum,^flex_bg
+
 # Swap: mkswap's first page (4 KiB pages), a 64 KiB-page area's, and the first as a big-endian
 # host would write it (util-linux 2.38's mkswap has no --endianness).
 mkdir -p $c/swap

@@ -87,6 +87,15 @@ expect_exit 2 "--json takes no value" build --json=1 -o "$T/x.img"
 expect_exit 2 "--label needs a value" build --label
 expect_exit 2 "--disk-size 12X" build --disk-size 12X -o "$T/x.img"
 expect_exit 2 "unexpected argument" build -o "$T/x.img" extra.img
+# the format options' values are checked as the flags are read
+expect_exit 2 "--vmdk-subformat sparse: unknown (use monolithicSparse or streamOptimized)" \
+	build --vmdk-subformat sparse -o "$T/x.img"
+expect_exit 2 "--vhdx-block-size 3M: not a power of two from 1M to 256M" \
+	build --vhdx-block-size 3M -o "$T/x.img"
+expect_exit 2 "--compress lz4: unknown (use zstd, gzip, xz or none)" build --compress lz4 -o "$T/x.img"
+expect_exit 2 "--vm-cpus 0: not a number of CPUs from 1 to 256" build --vm-cpus 0 -o "$T/x.img"
+expect_exit 2 "--vm-memory 1.5M: not a memory size from 4M to 4T in whole MiB" \
+	build --vm-memory 1.5M -o "$T/x.img"
 expect_exit 2 "no output" build --label x
 expect_exit 2 "unknown option -x" build -x
 expect_exit 2 "convert takes IN and OUT" convert only-in.img

@@ -10,7 +10,8 @@
 #  d. "rest" with a fixed diskSize: the middle partition takes what the others leave, the root
 #     follows it; with maxSize it stops there (sfdisk for the sizes, sgdisk -v).
 #  e. GPT attribute bits as sfdisk --dump names them (and as bits in the entry array), an
-#     explicit PARTUUID and type GUIDs; --root-gpuid is the list root's PARTUUID and UUID; MBR
+#     explicit PARTUUID and type GUIDs; --grow-on-boot (bit 59 on the root, refused on MBR);
+#     --root-gpuid is the list root's PARTUUID and UUID; MBR
 #     type 0x0c and the bootable flag (status byte 0x80).
 #  f. two builds from different directories are identical; --seed changes the derived
 #     identifiers (disk GUID, PARTUUIDs but the root's rootGPUID) and nothing else: the tables
@@ -252,6 +253,20 @@ done >"$T/attrs.got"
 printf '%s\n' 0000000000000005 9800000000000000 0000000000000000 >"$T/attrs.want"
 diff "$T/attrs.want" "$T/attrs.got" >&2 || fail "GPT attribute bits"
 rm -f "$T/attrs.img"
+
+log "e: --grow-on-boot sets GPT bit 59 on the root (preset and list), refused on MBR"
+build --root "$S/root" --partition-table efi --grow-on-boot -o "$T/gob.img"
+gpt_clean "$T/gob.img"
+dump_line "$T/gob.img" 2 | grep -q 'attrs="GUID:59"' || fail "--grow-on-boot: $(dump_line "$T/gob.img" 2)"
+! dump_line "$T/gob.img" 1 | grep -q "attrs=" || fail "--grow-on-boot: the ESP got attributes"
+build --spec "$S/attrs.json" --grow-on-boot -o "$T/gob.img"
+dump_line "$T/gob.img" 4 | grep -q 'attrs="GUID:59"' || fail "--grow-on-boot (list): $(dump_line "$T/gob.img" 4)"
+if "$MKDISKIMAGE" build --root "$S/root" --partition-table legacy --grow-on-boot -o "$T/gob.img" 2>"$T/gob.err"; then
+	fail "--grow-on-boot on an MBR table was accepted"
+fi
+grep -q "growOnBoot: partitionTableType legacy has no GPT" "$T/gob.err" || fail "gob: $(cat "$T/gob.err")"
+[ "$(wc -l <"$T/gob.err")" -eq 1 ] || fail "gob: not one line: $(cat "$T/gob.err")"
+rm -f "$T/gob.img"
 
 log "e: MBR type 0x0c and the bootable flag"
 cat >"$S/mbr.json" <<'EOF'
