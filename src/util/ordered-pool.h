@@ -1,7 +1,9 @@
 /* A pool of worker threads that process jobs in any order and hand them back strictly in
  * submission order, one at a time: the output of whatever the jobs compress does not depend on
- * timing or on the number of threads (STYLE.md 8.5). Used by qcow2-compressed's clusters and by
- * the whole-file compressors (format/compress-stream.c).
+ * timing or on the number of threads (STYLE.md 8.5). Used by the whole-file compressors
+ * (format/compress-stream.c). The same scheme as qcow2-compressed's pool (branch t14-vmdk moves
+ * that to format/pool.c): once both are on main, compress-stream moves onto that one (a unit
+ * per 4 MiB chunk) and this file goes.
  *
  * The pool owns depth = 2 * threads + 2 job slots (one compressing and one queued per worker,
  * one being filled, one waiting to be emitted), made by ops->job_new: memory is bounded by the
