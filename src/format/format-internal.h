@@ -29,3 +29,5 @@ extern const struct reader_ops reader_vpc;
  * raw-compressed (both may be gzip). */
 extern const struct reader_ops reader_gce;
 extern const struct reader_ops reader_raw_compressed;
+/* an ova's vmdk member, copied out and read by the vmdk reader */
+extern const struct reader_ops reader_ova;

@@ -22,6 +22,7 @@ static const struct reader_ops *const readers[] = {
 	&reader_vdi,
 	&reader_vpc,
 	&reader_gce,
+	&reader_ova,
 	&reader_raw_compressed,
 	&reader_raw,
 };

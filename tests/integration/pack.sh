@@ -125,6 +125,8 @@ else
 	qemu-img check -f vmdk "$T/ova/nixos-disk1.vmdk" >/dev/null || fail "ova: qemu-img check"
 	qemu-img compare -f vmdk -F raw "$T/ova/nixos-disk1.vmdk" "$T/disk.img" >/dev/null ||
 		fail "ova: the vmdk differs from the raw build"
+	"$MKDISKIMAGE" convert "$ova" "$T/ova.img" >/dev/null 2>&1 || fail "ova: convert in"
+	cmp "$T/ova.img" "$T/disk.img" || fail "ova: convert to raw differs"
 	build "${base[@]}" --label nixos --threads 1 -o "$T/t1.ova"
 	cmp "$ova" "$T/t1.ova" || fail "ova: --threads 1 changes the bytes"
 fi
