@@ -8,6 +8,8 @@
 # quick
 . "$(dirname "$0")/../lib.sh"
 require qemu-img zstd gzip xz tar python3
+# the tar members' mtime (and the vmdk's): fixed, so that builds compare byte for byte
+export SOURCE_DATE_EPOCH=1700000000
 
 mkdir -p "$T/root/etc" "$T/root/usr/share/doc"
 echo hello >"$T/root/etc/hello"
