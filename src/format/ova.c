@@ -241,6 +241,7 @@ int ova_open_with(const struct format_ops *disk_format, const struct format_para
 {
 	struct ova_sink *s = xcalloc(1, sizeof(*s));
 	struct format_params ip = *p;
+	_cleanup_free_ char *name = NULL;
 	struct outfile *disk_out;
 	int r, fd;
 
@@ -256,10 +257,12 @@ int ova_open_with(const struct format_ops *disk_format, const struct format_para
 		ova_free(s);
 		return r;
 	}
-	/* the inner sink's own outfile: "in place" (never renamed or unlinked), on the dup */
+	/* the inner sink's own outfile: "in place" (never renamed or unlinked), on the dup, named
+	 * as the member (a vmdk descriptor names its extent file: the one in the archive) */
 	disk_out = xcalloc(1, sizeof(*disk_out));
 	disk_out->fd = fd;
-	disk_out->path = xasprintf("%s (its vmdk)", out->path);
+	name = ovf_safe_name(p->vm.name);
+	disk_out->path = xasprintf("%s-disk1.vmdk", name);
 	disk_out->in_place = true;
 	ip.vmdk_subformat = FORMAT_VMDK_STREAM_OPTIMIZED;
 	r = sink_open(disk_format, &ip, disk_out, d, &s->inner);
