@@ -116,7 +116,7 @@ else
 	require xmllint
 	names=$(tar -tf "$ova" | tr '\n' ' ')
 	[ "$names" = "nixos.ovf nixos-disk1.vmdk nixos.mf " ] || fail "ova: members '$names'"
-	tar -tvf "$ova" | grep -q "^-rw-r--r-- root/root" || fail "ova: owner or mode"
+	[ "$(tar -tvf "$ova" | grep -c "^-rw-r--r-- root/root ")" -eq 3 ] || fail "ova: owner or mode"
 	mkdir "$T/ova" && tar -xf "$ova" -C "$T/ova"
 	xmllint --noout "$T/ova/nixos.ovf" || fail "ova: the descriptor is not well-formed XML"
 	grep -q "ovf:size=\"$(stat -c %s "$T/ova/nixos-disk1.vmdk")\"" "$T/ova/nixos.ovf" ||
