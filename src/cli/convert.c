@@ -40,7 +40,9 @@ struct convert_opts {
 /* convert's own flags; the format options follow from the spec's table (build-options.c) */
 static const struct cli_option convert_own_options[] = {
 	{ .flag = "input-format", .arg = "FORMAT", .id = 'i', .complete = CLI_COMPLETE_ENUM,
-	  .values = "raw qcow2 vdi vpc", .help = "read IN as FORMAT (raw, qcow2, vdi or vpc) instead of detecting it" },
+	  .values = "raw qcow2 vdi vpc raw-compressed gce ova",
+	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, raw-compressed, gce or ova) instead of "
+		  "detecting it" },
 	{ .flag = "seed", .arg = "SEED", .id = 's',
 	  .help = "derives the VDI/VHD identifiers (default: from OUT's file name and the disk "
 		  "size)" },
