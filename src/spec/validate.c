@@ -57,6 +57,12 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 
 		if (!opts[i].given || format_accepts(f, opts[i].o))
 			continue;
+		/* the suggestion: a format the option alone serves (raw's level needs compress) */
+		for (size_t j = 0; j < n && !first; j++)
+			if (format_accepts(all[j], opts[i].o) &&
+			    (opts[i].o == FORMAT_OPT_FILE_COMPRESS ||
+			     !format_accepts(all[j], FORMAT_OPT_FILE_COMPRESS)))
+				first = all[j];
 		for (size_t j = 0; j < n && !first; j++)
 			if (format_accepts(all[j], opts[i].o))
 				first = all[j];

@@ -824,6 +824,12 @@ TEST(format_options_asked_of_the_format)
 		       "compression applies to format qcow2-compressed, not vdi (remove "
 		       "compression or set format = qcow2-compressed)");
 	s->compression = FORMAT_COMPRESSION_NONE;
+	/* raw takes a level too, but only with compress: the hint names qcow2-compressed */
+	s->compression_level = 3;
+	ASSERT_INVALID(s, -EINVAL,
+		       "compressionLevel applies to format raw, qcow2-compressed, gce or ova, not "
+		       "vdi (remove it or set format = qcow2-compressed)");
+	s->compression_level = 0;
 	s->cluster_size = 65536;
 	s->threads = 2;
 	s->vpc_subformat = FORMAT_VPC_FIXED;
