@@ -94,7 +94,7 @@ python3 fuzz/mkseeds.py $t/tiny.raw $t/disk.raw
 # The probing harness: one of each format, and a bare FAT filesystem.
 cp $c/part/gpt $c/image/tiny.raw
 cp $c/qcow2/disk-zlib.qcow2 $c/vdi/tiny-4k.vdi $c/vhd/tiny-4k.vhd $c/vhd/tiny-fixed.vhd \
-	$c/image/
+	$c/vmdk/tiny-stream.vmdk $c/image/
 cp $c/fat/fat12 $c/image/fat12.raw
 
 # What boots (fuzz_boot): an ESP with systemd-boot's files (up to its last non-zero byte) and a

@@ -141,11 +141,79 @@ def vhd_dynamic(raw, bs=4096):
 def vhd_fixed(raw):
     return raw + vhd_footer(len(raw), 0xffffffffffffffff, 2)
 
+def vmdk_header(cap, grain, gtes, gd, rgd, overhead, stream):
+    h = bytearray(512)
+    flags = 0x30001 if stream else 3
+    struct.pack_into("<4sIIQQQQIQQQ", h, 0, b"KDMV", 3 if stream else 1, flags, cap, grain,
+                     1, 2, gtes, rgd, gd, overhead)
+    h[73:77] = b"\n \r\n"
+    struct.pack_into("<H", h, 77, 1 if stream else 0)
+    return h
+
+def vmdk_desc(kind, cap):
+    d = (f'# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\n'
+         f'createType="{kind}"\n\nRW {cap} SPARSE "x.vmdk"\n').encode()
+    return d + b"\0" * (1024 - len(d))
+
+def vmdk(raw, stream, grain=8, gtes=16):
+    """A VMDK sparse extent with 4 KiB grains and 16-entry grain tables (docs/formats/vmdk.md):
+    monolithicSparse (plain grains, both directories) or streamOptimized (zlib grains behind
+    markers, tables after their grains, the directory and footer at the end)."""
+    import zlib
+    gb = grain * 512
+    raw = raw + b"\0" * (-len(raw) % gb)
+    cap = len(raw) // 512
+    gl = blocks(raw, gb)
+    n_gt = (len(gl) + gtes - 1) // gtes
+    gt_sect = (gtes * 4 + 511) // 512
+    gd_sect = (n_gt * 4 + 511) // 512
+    if not stream:
+        rgd = 3
+        gd = rgd + gd_sect + n_gt * gt_sect
+        over = gd + gd_sect + n_gt * gt_sect
+        gts, data = [[0] * gtes for _ in range(n_gt)], b""
+        for i, b in enumerate(gl):
+            if any(b):
+                gts[i // gtes][i % gtes] = over + len(data) // 512
+                data += b
+        out = bytearray(over * 512)
+        out[0:512] = vmdk_header(cap, grain, gtes, gd, rgd, over, False)
+        out[512:1536] = vmdk_desc("monolithicSparse", cap)
+        for base in (rgd, gd):
+            for t in range(n_gt):
+                struct.pack_into("<I", out, base * 512 + 4 * t, base + gd_sect + t * gt_sect)
+                struct.pack_into(f"<{gtes}I", out, (base + gd_sect + t * gt_sect) * 512, *gts[t])
+        return bytes(out) + data
+    out = bytearray(vmdk_header(cap, grain, gtes, 0xffffffffffffffff, 0, 3, True))
+    out += vmdk_desc("streamOptimized", cap)
+    gdl = [0] * n_gt
+    def marker(val, typ):
+        return struct.pack("<QII", val, 0, typ) + b"\0" * 496
+    for t in range(n_gt):
+        gt = [0] * gtes
+        for i in range(t * gtes, min(len(gl), (t + 1) * gtes)):
+            if any(gl[i]):
+                z = zlib.compress(gl[i])
+                g = struct.pack("<QI", i * grain, len(z)) + z
+                gt[i % gtes] = len(out) // 512
+                out += g + b"\0" * (-len(g) % 512)
+        if any(gt):
+            out += marker(gt_sect, 1)
+            gdl[t] = len(out) // 512
+            out += struct.pack(f"<{gtes}I", *gt) + b"\0" * (-gtes * 4 % 512)
+    out += marker(gd_sect, 2)
+    gd = len(out) // 512
+    out += struct.pack(f"<{n_gt}I", *gdl) + b"\0" * (-n_gt * 4 % 512)
+    out += marker(1, 3) + vmdk_header(cap, grain, gtes, gd, 0, 3, True) + marker(0, 0)
+    return bytes(out)
+
 import sys
 for path in sys.argv[1:]:
     name = os.path.splitext(os.path.basename(path))[0]
     raw = open(path, "rb").read()
     write(f"fuzz/corpus/vdi/{name}-4k.vdi", vdi(raw))
     write(f"fuzz/corpus/vhd/{name}-4k.vhd", vhd_dynamic(raw))
+    write(f"fuzz/corpus/vmdk/{name}-sparse.vmdk", vmdk(raw, False))
+    write(f"fuzz/corpus/vmdk/{name}-stream.vmdk", vmdk(raw, True))
     if len(raw) <= 64 << 10:
         write(f"fuzz/corpus/vhd/{name}-fixed.vhd", vhd_fixed(raw))

@@ -7,6 +7,7 @@ int cli_build(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_boot_test(int argc, char **argv);
+int cli_resize(int argc, char **argv);
 
 /* inspect-efivars.c: FILE starts with a firmware volume header (efi-vars.fd, OVMF_VARS.fd);
  * then print its variables. */

@@ -56,6 +56,25 @@ const struct cli_command cli_commands[] = {
 		  "compressed. The format options are build's, with the same values and checks. "
 		  "An existing OUT file is replaced "
 		  "when the image is complete; devices, FIFOs and sockets are refused." },
+	{ .name = "resize", .run = cli_resize, .options = cli_resize_options,
+	  .operands = "file",
+	  .summary = "grow an image: its size, partition table, last partition and filesystem",
+	  .synopsis = "[OPTIONS] IMAGE SIZE",
+	  .description =
+		  "Grows IMAGE (raw, qcow2, VDI, VHD or VMDK) offline, without root or a VM, to SIZE "
+		  "(100G; a number is MiB, as everywhere; +N adds N), rounded up to whole MiB: the "
+		  "virtual size; the GPT's backup header and entries moved to the new end (or the "
+		  "MBR entry); the partition that ends last (or --partition N) grown to the new "
+		  "end; and the filesystem in it: ext4 is grown (new block groups), a swap "
+		  "area's header gets the new size, FAT keeps its size. With no partition table "
+		  "the filesystem on the whole disk grows. It never shrinks: a SIZE below the "
+		  "current size is refused, and so is a partition followed directly by another.\n\n"
+		  "Raw images are changed in place (the file grows sparse, then the metadata is "
+		  "written: GPT backup, GPT primary, filesystem). Other formats are rewritten "
+		  "through their own writer with the options the file records (qcow2 cluster size "
+		  "and compression, VHD and VMDK subformat) into a temporary file that replaces IMAGE when "
+		  "complete; the time taken follows the data, not the virtual size. On any error "
+		  "or signal IMAGE stays as it was. Prints one line saying what was done." },
 	{ .name = "boot-test", .run = cli_boot_test, .options = cli_boot_test_options,
 	  .operands = "file",
 	  .summary = "boot an image in QEMU and check that it comes up",

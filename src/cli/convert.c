@@ -40,9 +40,9 @@ struct convert_opts {
 /* convert's own flags; the format options follow from the spec's table (build-options.c) */
 static const struct cli_option convert_own_options[] = {
 	{ .flag = "input-format", .arg = "FORMAT", .id = 'i', .complete = CLI_COMPLETE_ENUM,
-	  .values = "raw qcow2 vdi vpc raw-compressed gce ova",
-	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, raw-compressed, gce or ova) instead of "
-		  "detecting it" },
+	  .values = "raw qcow2 vdi vpc vmdk raw-compressed gce ova",
+	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, vmdk, raw-compressed, gce or ova) "
+		  "instead of detecting it" },
 	{ .flag = "seed", .arg = "SEED", .id = 's',
 	  .help = "derives the VDI/VHD identifiers (default: from OUT's file name and the disk "
 		  "size)" },
@@ -203,7 +203,7 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		f = o->output_device ? format_find("raw") : format_from_file_name(o->out);
 		if (!f)
 			return diag_fail(d, -EINVAL, "%s: cannot tell the output format from the "
-					 "name (use --format, or a .img, .qcow2, .vdi or .vhd name)",
+					 "name (use --format, or a .img, .qcow2, .vdi, .vhd or .vmdk name)",
 					 o->out);
 		convert_set_format(o, f->name);
 	}

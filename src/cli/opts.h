@@ -97,5 +97,6 @@ void cli_build_options(const struct cli_option **ret, size_t *ret_n);
 void cli_inspect_options(const struct cli_option **ret, size_t *ret_n);
 void cli_convert_options(const struct cli_option **ret, size_t *ret_n);
 void cli_boot_test_options(const struct cli_option **ret, size_t *ret_n);
+void cli_resize_options(const struct cli_option **ret, size_t *ret_n);
 /* Write the man page (what "man") or a completion ("bash", "zsh", "fish") to f. */
 int cli_gen_docs(const char *what, FILE *f);

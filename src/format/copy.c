@@ -8,9 +8,8 @@
 #include "util/interrupt.h"
 #include "util/xalloc.h"
 
-/* Write the non-zero blocks of buf (disk bytes [off, off + len)) as few runs. */
-static int format_copy_chunk(struct sink *s, uint64_t off, const uint8_t *buf, size_t len,
-			     struct diag *d)
+int format_copy_nonzero(struct sink *s, uint64_t off, const uint8_t *buf, size_t len,
+			struct diag *d)
 {
 	size_t i = 0;
 
@@ -65,7 +64,7 @@ int format_copy(struct image_input *in, struct sink *out, const struct format_co
 			r = image_input_read(in, pos, buf, n, d);
 			if (r < 0)
 				return r;
-			r = format_copy_chunk(out, pos, buf, n, d);
+			r = format_copy_nonzero(out, pos, buf, n, d);
 			if (r < 0)
 				return r;
 			pos = end;

@@ -3,6 +3,7 @@
  * stay holes in the output. Memory is one chunk plus the formats' metadata. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct diag;
@@ -22,3 +23,7 @@ struct format_copy_progress {
  * interrupt (util/interrupt.h) between chunks is -EINTR. */
 int format_copy(struct image_input *in, struct sink *out, const struct format_copy_progress *prog,
 		struct diag *d);
+/* Write the non-zero FORMAT_COPY_BLOCK blocks of buf (disk bytes [off, off + len)) to s, as
+ * few writes; all-zero blocks stay holes. */
+int format_copy_nonzero(struct sink *s, uint64_t off, const uint8_t *buf, size_t len,
+			struct diag *d);

@@ -8,6 +8,7 @@ extern const struct format_ops format_qcow2;
 extern const struct format_ops format_qcow2_compressed;
 extern const struct format_ops format_vdi;
 extern const struct format_ops format_vpc;
+extern const struct format_ops format_vmdk;
 extern const struct format_ops format_gce;
 extern const struct format_ops format_ova;
 
@@ -25,6 +26,7 @@ extern const struct reader_ops reader_qcow2;
 extern const struct reader_ops reader_vdi;
 /* A fixed VHD has its footer at the end only: the probe recognises dynamic VHDs alone. */
 extern const struct reader_ops reader_vpc;
+extern const struct reader_ops reader_vmdk;
 /* unpack-read.c: decompressed into a temporary file, read as raw. gce probes before
  * raw-compressed (both may be gzip). */
 extern const struct reader_ops reader_gce;

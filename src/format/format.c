@@ -21,6 +21,7 @@ static const struct format_ops *const formats[] = {
 	&format_qcow2_compressed,
 	&format_vdi,
 	&format_vpc,
+	&format_vmdk,
 	&format_gce,
 	&format_ova,
 };

@@ -58,6 +58,10 @@ struct format_params {
 	uint32_t vhdx_block_size; /* bytes; 0 = 1 MiB */
 	enum format_file_compress file_compress; /* raw */
 	struct format_vm vm;      /* ova */
+	/* resize: the identifier of the image being rewritten (VDI image UUID, VHD UUID), kept
+	 * instead of one derived from seed so that hypervisors still know the disk; all zero:
+	 * derived. */
+	uint8_t keep_uuid[16];
 };
 
 /* The options a format accepts (struct format_ops.options): the spec and `convert` refuse an
@@ -121,6 +125,13 @@ struct reader_ops {
 	int (*next_data)(struct image_reader *r, uint64_t off, uint64_t *ret_start,
 			 uint64_t *ret_len, struct diag *d);
 	void (*close)(struct image_reader *r);
+	/* Optional (NULL: the sink of the reader's name, default options): the sink and the
+	 * options that write this image again as it is (`resize` rewrites an image through its
+	 * own format), as far as the file records them: e.g. qcow2's cluster size and
+	 * compression. Sets *ret_format to a format name and the fields of p it knows; appends
+	 * what it kept to kept ("cluster size 65536, deflate-compressed"; may stay empty). */
+	int (*write_params)(struct image_reader *r, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d);
 };
 
 /* Every reader starts with this header. */

@@ -21,6 +21,7 @@ static const struct reader_ops *const readers[] = {
 	&reader_qcow2,
 	&reader_vdi,
 	&reader_vpc,
+	&reader_vmdk,
 	&reader_gce,
 	&reader_ova,
 	&reader_raw_compressed,

@@ -73,7 +73,7 @@ TEST(reader_unknown_format_is_refused)
 	struct diag d = { 0 };
 	struct image_input *in;
 
-	ASSERT_ERR(image_reader_open(path, "vmdk", &d, &in), -EINVAL);
+	ASSERT_ERR(image_reader_open(path, "cow", &d, &in), -EINVAL);
 	unlink(path);
 }
 

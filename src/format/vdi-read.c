@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "format/format-internal.h"
@@ -150,7 +151,20 @@ static int vdi_next_data(struct image_reader *base, uint64_t off, uint64_t *ret_
 	return 0;
 }
 
+/* resize: the image UUID stays (VirtualBox's media registry knows the disk by it). */
+static int vdi_write_params(struct image_reader *base, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	const struct vdi_reader *r = (const struct vdi_reader *)base;
+
+	*ret_format = "vdi";
+	memcpy(p->keep_uuid, r->hdr.uuid_image, 16);
+	snprintf(kept, kept_cap, "image UUID");
+	return 0;
+}
+
 const struct reader_ops reader_vdi = {
+	.write_params = vdi_write_params,
 	.name = "vdi",
 	.probe = vdi_probe,
 	.open = vdi_read_open,

@@ -175,6 +175,8 @@ static int vdi_open(const struct format_params *p, struct outfile *out, struct d
 		.blocks_in_image = (uint32_t)n_blocks,
 	};
 	uuid_derive(seed, "vdi-uuid", s->hdr.uuid_image);
+	if (!uuid_is_null(p->keep_uuid))
+		memcpy(s->hdr.uuid_image, p->keep_uuid, 16);
 	uuid_derive(seed, "vdi-last-snap-uuid", s->hdr.uuid_last_snap);
 	s->bmap = xmalloc(n_blocks ? n_blocks * 4 : 4);
 	for (uint64_t i = 0; i < n_blocks; i++)

@@ -5,6 +5,7 @@
 #include "format/vhd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct vhd_reader {
 	struct image_reader base;
 	int fd;
 	bool fixed;
+	uint8_t uuid[16];
 	uint32_t block_size;
 	uint32_t bitmap_size;
 	uint64_t n_bat;
@@ -118,6 +120,7 @@ static int vhd_read_open(int fd, uint64_t file_size, struct diag *d, struct imag
 	base = &r->base;
 	r->fd = fd;
 	r->fixed = f.disk_type == VHD_TYPE_FIXED;
+	memcpy(r->uuid, f.uuid, 16);
 	r->base.virtual_size = vhd_footer_virtual_size(&f);
 	if (r->fixed) {
 		if (r->base.virtual_size > file_size - VHD_FTR_SIZE)
@@ -234,7 +237,21 @@ static int vhd_next_data(struct image_reader *base, uint64_t off, uint64_t *ret_
 	return 0;
 }
 
+/* resize: fixed stays fixed, dynamic dynamic; the UUID stays. */
+static int vhd_write_params(struct image_reader *base, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	const struct vhd_reader *r = (const struct vhd_reader *)base;
+
+	*ret_format = "vpc";
+	p->vpc_subformat = r->fixed ? FORMAT_VPC_FIXED : FORMAT_VPC_DYNAMIC;
+	memcpy(p->keep_uuid, r->uuid, 16);
+	snprintf(kept, kept_cap, "subformat %s, UUID", r->fixed ? "fixed" : "dynamic");
+	return 0;
+}
+
 const struct reader_ops reader_vpc = {
+	.write_params = vhd_write_params,
 	.name = "vpc",
 	.probe = vhd_probe,
 	.open = vhd_read_open,

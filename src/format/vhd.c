@@ -237,6 +237,8 @@ static int vhd_open(const struct format_params *p, struct outfile *out, struct d
 		.disk_type = fixed ? VHD_TYPE_FIXED : VHD_TYPE_DYNAMIC,
 	};
 	uuid_derive(p->seed ? p->seed : "", "vhd-uuid", s->ftr.uuid);
+	if (!uuid_is_null(p->keep_uuid))
+		memcpy(s->ftr.uuid, p->keep_uuid, 16);
 	if (!fixed) {
 		s->n_bat = (uint32_t)DIV_ROUND_UP(size, VHD_BLOCK_SIZE);
 		s->data_start = VHD_BAT_OFFSET + ROUND_UP((uint64_t)s->n_bat * 4, 512);

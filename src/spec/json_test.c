@@ -368,8 +368,9 @@ TEST(json_bad_values)
 	ASSERT_LOAD_FAILS("{\"label\": \"a-label-of-17-byt\"}", -EINVAL,
 			  ": label \"a-label-of-17-byt\": 17 bytes long; a label holds at most 16 "
 			  "bytes");
-	ASSERT_LOAD_FAILS("{\"format\": \"vmdk\"}", -EINVAL,
-			  ": format \"vmdk\": unknown (use raw, qcow2, qcow2-compressed, vdi, vpc, gce or ova)");
+	ASSERT_LOAD_FAILS("{\"format\": \"cow\"}", -EINVAL,
+			  ": format \"cow\": unknown (use raw, qcow2, qcow2-compressed, vdi, vpc, "
+			  "vmdk, gce or ova)");
 	ASSERT_LOAD_FAILS("{\"owner\": \"root:root\"}", -EINVAL,
 			  ": owner \"root:root\": not an owner (use numeric UID:GID, e.g. 0:0)");
 	ASSERT_LOAD_FAILS("{\"owner\": \"0:4294967295\"}", -EINVAL,

@@ -19,9 +19,10 @@ const struct spec_option spec_options[] = {
 	{ .flag = "spec", .arg = "FILE", .type = SPEC_OPT_PATH,
 	  .help = "read a JSON spec (repeatable; later files override)" },
 	{ .flag = "output", .short_flag = 'o', .arg = "OUT", .type = SPEC_OPT_PATH, .field = F(output),
-	  .help = "the image file, or a directory to hold BASENAME.img (.qcow2, .vdi, .vhd): an "
-		  "existing one, or DIR/ with a slash, created if missing (required). Without "
-		  "format, the file's extension gives it (.qcow2, .vdi, .vhd, .img, .raw). An "
+	  .help = "the image file, or a directory to hold BASENAME.img (.qcow2, .vdi, .vhd, "
+		  ".vmdk): an existing one, or DIR/ with a slash, created if missing (required). "
+		  "Without "
+		  "format, the file's extension gives it (.qcow2, .vdi, .vhd, .vmdk, .img, .raw). An "
 		  "existing file is replaced when the image is complete; devices, FIFOs and "
 		  "sockets are refused" },
 	{ .flag = "output-device", .type = SPEC_OPT_BOOL, .field = F(output_device),
@@ -87,8 +88,8 @@ const struct spec_option spec_options[] = {
 	{ .key = "format", .flag = "format", .arg = "FORMAT", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_format,
 	  .format_option = true,
-	  .help = "raw, qcow2, qcow2-compressed, vdi, vpc (VHD), gce (disk.raw in a .tar.gz) or ova; "
-		  "default: from -o's extension (.img.zst: raw compressed), else raw" },
+	  .help = "raw, qcow2, qcow2-compressed, vdi, vpc (VHD), vmdk, gce (disk.raw in a .tar.gz) "
+		  "or ova; default: from -o's extension (.img.zst: raw compressed), else raw" },
 	{ .key = "clusterSize", .flag = "cluster-size", .arg = "SIZE", .type = SPEC_OPT_SIZE,
 	  .set = spec_set_cluster_size, .expected = "a size such as \"64K\"", .def = "64K",
 	  .format_option = true,

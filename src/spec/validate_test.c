@@ -285,7 +285,8 @@ TEST(unsupported_choices)
 	s->fs_type = xstrdup("ext4");
 
 	/* a format is refused exactly when this build has no sink for it */
-	static const char *const formats[] = { "raw", "qcow2", "qcow2-compressed", "vdi", "vpc" };
+	static const char *const formats[] = { "raw", "qcow2", "qcow2-compressed", "vdi", "vpc",
+					       "vmdk" };
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
 		struct diag fd = { 0 };
 		char want[256];
@@ -827,8 +828,8 @@ TEST(format_options_asked_of_the_format)
 	/* raw takes a level too, but only with compress: the hint names qcow2-compressed */
 	s->compression_level = 3;
 	ASSERT_INVALID(s, -EINVAL,
-		       "compressionLevel applies to format raw, qcow2-compressed, gce or ova, not "
-		       "vdi (remove it or set format = qcow2-compressed)");
+		       "compressionLevel applies to format raw, qcow2-compressed, vmdk, gce or ova, "
+		       "not vdi (remove it or set format = qcow2-compressed)");
 	s->compression_level = 0;
 	s->cluster_size = 65536;
 	s->threads = 2;
@@ -839,8 +840,8 @@ TEST(format_options_asked_of_the_format)
 	ASSERT_TRUE(!format_accepts(format_find("qcow2"), FORMAT_OPT_THREADS));
 	ASSERT_TRUE(format_accepts(format_find("vpc"), FORMAT_OPT_VPC_SUBFORMAT));
 	ASSERT_STR_EQ(format_names_accepting(FORMAT_OPT_CLUSTER_SIZE), "qcow2 or qcow2-compressed");
-	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, gce, ova");
-	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, gce or ova");
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, gce, ova");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, gce or ova");
 	/* whole-file compression and double extensions */
 	ASSERT_TRUE(format_from_file_name("out/nixos.img.zst") == format_find("raw"));
 	ASSERT_TRUE(format_from_file_name("nixos.raw.XZ") == format_find("raw"));

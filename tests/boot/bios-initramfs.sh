@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds a busybox initramfs for the BIOS (GRUB) boot tests: its init loads virtio-blk from the
 # Debian cloud kernel's modules, mounts the root filesystem by label (mdi.label= on the kernel
-# command line), and prints "MDI-RESULT ok <marker file>" or "MDI-RESULT fail <why>" to the
-# serial console; with init=PATH on the command line also "MDI-INIT ok PATH: <its output>"
-# after running that executable file of the mounted root (a NixOS toplevel's stage-2 init, a
-# shell script here) with the initramfs's shell. Then it powers off.
+# command line), and prints "MDI-RESULT ok <marker file>" (after "MDI-DF <KiB>", the root's
+# size as df sees it) or "MDI-RESULT fail <why>" to the serial console; with init=PATH on the
+# command line also "MDI-INIT ok PATH: <its output>" after running that executable file of the
+# mounted root (a NixOS toplevel's stage-2 init, a shell script here) with the initramfs's
+# shell. Then it powers off.
 # Usage: bios-initramfs.sh KERNEL_DIR OUT.cpio.gz   (KERNEL_DIR from fetch-kernel.sh)
 set -euo pipefail
 kdir=$1
@@ -40,6 +41,8 @@ done
 if [ -z "$ok" ]; then
 	echo "MDI-RESULT fail no ext4 with label '$label'"
 elif [ -f /mnt/boot-marker ]; then
+	# the mounted root's size as the guest sees it (resize's boot test): "MDI-DF <1K-blocks>"
+	echo "MDI-DF $(df -k /mnt | tail -n 1 | awk '{print $2}')"
 	echo "MDI-RESULT ok $(cat /mnt/boot-marker) from $ok"
 	init=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^init=//p')
 	if [ -n "$init" ] && [ -f "/mnt$init" ] && [ -x "/mnt$init" ]; then

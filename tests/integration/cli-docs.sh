@@ -22,7 +22,7 @@ FISH_C=$B/completions/mkdiskimage.fish
 for f in "$MAN" "$BASH_C" "$ZSH_C" "$FISH_C"; do
 	[ -s "$f" ] || fail "$f missing: make builds it next to $MKDISKIMAGE"
 done
-COMMANDS=(build inspect convert boot-test help version)
+COMMANDS=(build inspect convert resize boot-test help version)
 
 # --- man page
 warn=$(MANWIDTH=80 man --warnings -l "$MAN" 2>&1 >/dev/null)

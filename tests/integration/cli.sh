@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib.sh"
 require qemu-img
 
-COMMANDS=(build inspect convert boot-test help version)
+COMMANDS=(build inspect convert resize boot-test help version)
 
 # expect_exit RC SUBSTRING ARGS...: mkdiskimage ARGS exits RC with one line on stderr holding
 # SUBSTRING (empty: any) and, for a failure, nothing on stdout.
@@ -67,7 +67,7 @@ for c in "${COMMANDS[@]}"; do
 done
 
 # --- unknown commands and flags: the nearest valid one, exit 2
-expect_exit 2 "unknown command 'biuld'; did you mean 'build'? (commands: build, inspect, convert, boot-test, help and version)" biuld
+expect_exit 2 "unknown command 'biuld'; did you mean 'build'? (commands: build, inspect, convert, resize, boot-test, help and version)" biuld
 expect_exit 2 "did you mean 'boot-test'" boot-tset
 expect_exit 2 "unknown command 'frobnicate' (commands: build, inspect" frobnicate
 expect_exit 2 "did you mean 'convert'" help cnvert
@@ -102,11 +102,15 @@ expect_exit 2 "convert takes IN and OUT" convert only-in.img
 expect_exit 2 "--format qcow3: unknown" convert --format qcow3 a.img b.img
 expect_exit 2 "cannot tell the output format" convert a.img b.foo
 expect_exit 2 "--compression-level 99" convert --compression-level 99 a.img b.qcow2
-expect_exit 2 "--compression-level applies to format raw, qcow2-compressed, gce or ova, not vdi (remove it or use --format qcow2-compressed)" \
+expect_exit 2 "--compression-level applies to format raw, qcow2-compressed, vmdk, gce or ova, not vdi (remove it or use --format qcow2-compressed)" \
 	convert --compression-level 5 a.img b.vdi
 expect_exit 2 "--compression-level 13: deflate levels go from 1 to 12 (22 is zstd's highest: use --compression zstd)" convert --compression-level 13 --compression deflate a.img b.qcow2
 expect_exit 2 "--threads needs a value" convert a.img b.img --threads
 expect_exit 2 "inspect takes exactly one IMAGE" inspect
+expect_exit 2 "resize takes IMAGE and SIZE" resize a.img
+expect_exit 2 "SIZE '12Q' is not a size" resize a.img 12Q
+expect_exit 2 "--partition 'x': give a partition number" resize --partition x a.img +1G
+expect_exit 2 "unknown option --partiton; did you mean --partition?" resize --partiton 2 a.img 1G
 expect_exit 2 "inspect takes exactly one IMAGE" inspect a.img b.img
 expect_exit 2 "boot-test takes one IMAGE" boot-test
 expect_exit 2 "--firmware floppy" boot-test --firmware floppy x.img
@@ -123,6 +127,7 @@ expect_exit 1 "text.txt: not a disk image we know" inspect "$T/text.txt"
 expect_exit 1 "text.txt: not a disk image we know" inspect --json "$T/text.txt"
 expect_exit 1 "cannot open" inspect "$T/nonexistent.img"
 expect_exit 1 "cannot open" convert "$T/nonexistent.img" "$T/y.qcow2"
+expect_exit 1 "cannot open" resize "$T/nonexistent.img" +1G
 expect_exit 1 "cannot open" boot-test "$T/nonexistent.img"
 [ ! -e "$T/x.img" ] && [ ! -e "$T/y.qcow2" ] || fail "a failure left an output"
 log "usage errors exit 2, failures 1, each with one line"

@@ -3,7 +3,7 @@
 # cases (below, "cases") builds small fixed-size images from a deterministic input tree made
 # here (fixed contents, modes and mtimes, SOURCE_DATE_EPOCH, --owner 0:0): every layout (none,
 # legacy, legacy+gpt, efi, efixbootldr, hybrid) x the formats (raw, qcow2, qcow2-compressed
-# with deflate and zstd, vdi, vpc dynamic and fixed), no bootloader, systemd-boot (efi,
+# with deflate and zstd, vdi, vpc dynamic and fixed, vmdk), no bootloader, systemd-boot (efi,
 # efixbootldr, hybrid), GRUB for BIOS (legacy, legacy+gpt, hybrid) and for UEFI, touchEFIVars
 # (efi-vars.fd), --esp/--xbootldr trees, contents entries, a few identity flags, two
 # automatically sized images, and `mkdiskimage convert` of some of them to every format. The sha256 of every output (the image, efi-vars.fd, the --json
@@ -199,6 +199,7 @@ cases=(
 	"efi-raw|-|$R --partition-table efi --disk-size 96 --boot-size 40M $ESP"
 	"efi-fat32-raw|-|$R --partition-table efi --disk-size 300 $ESP --arch aarch64"
 	"efi-vpc|-|$R --partition-table efi --disk-size 96 --boot-size 40M --generic-root-type --root-gpuid 0B2C8A4E-1111-4222-8333-444455556666 --format vpc"
+	"efi-vmdk|-|$R --partition-table efi --disk-size 96 --boot-size 40M --format vmdk"
 	"efi-sdboot-qcow2-zstd|sdboot,ovmf|$R --partition-table efi --disk-size 96 --boot-size 40M $ESPSDB $KERN $SDB $VARS --format qcow2-compressed --compression zstd"
 	"efi-grubefi-raw|grub-efi|$R --partition-table efi --disk-size 96 --boot-size 40M $KERN --bootloader grub $GRUBEFI"
 	"efixbootldr-raw|-|$R --partition-table efixbootldr --disk-size 160 --boot-size 120M $ESP --xbootldr @IN@/xbootldr $CONT"
@@ -218,6 +219,7 @@ cases=(
 	"convert-qcow2-raw|-|@CONVERT@ hybrid-qcow2 --format raw"
 	"convert-vdi-vpc|-|@CONVERT@ legacy-vdi --format vpc --seed matrix"
 	"convert-vhd-qcow2|-|@CONVERT@ efi-vpc --format qcow2"
+	"convert-legacy-vmdk-stream|-|@CONVERT@ legacy-raw --format vmdk --vmdk-subformat streamOptimized --threads 2"
 )
 CONVERT_SOURCES=(efi-raw legacy-raw hybrid-raw hybrid-qcow2 legacy-vdi efi-vpc)
 
@@ -249,6 +251,7 @@ ext_of()
 	*" --format qcow2"*) echo qcow2 ;;
 	*" --format vdi "*) echo vdi ;;
 	*" --format vpc "*) echo vhd ;;
+	*" --format vmdk "*) echo vmdk ;;
 	*) echo img ;;
 	esac
 }

@@ -69,7 +69,10 @@ static int deflate_cluster(struct qcow2_codec *c, const void *in, size_t in_len,
 		if (!c->def)
 			abort(); /* only fails for lack of memory */
 	}
-	n = libdeflate_deflate_compress(c->def, in, in_len, out, out_cap);
+	if (c->type == QCOW2_COMPRESSION_ZLIB_STREAM)
+		n = libdeflate_zlib_compress(c->def, in, in_len, out, out_cap);
+	else
+		n = libdeflate_deflate_compress(c->def, in, in_len, out, out_cap);
 	if (n == 0)
 		return -ENOSPC;
 	*ret_len = n;
@@ -82,7 +85,9 @@ static int inflate_cluster(struct qcow2_codec *c, const void *in, size_t in_len,
 	int z;
 
 	if (!c->inflate_ready) {
-		if (inflateInit2(&c->inf, -12) != Z_OK)
+		/* a zlib stream carries its window size in its header */
+		if (inflateInit2(&c->inf, c->type == QCOW2_COMPRESSION_ZLIB_STREAM ? 15 : -12) !=
+		    Z_OK)
 			abort();
 		c->inflate_ready = true;
 	} else if (inflateReset(&c->inf) != Z_OK)

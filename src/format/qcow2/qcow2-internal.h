@@ -53,6 +53,9 @@ enum {
 enum qcow2_compression_type {
 	QCOW2_COMPRESSION_ZLIB = 0,
 	QCOW2_COMPRESSION_ZSTD = 1,
+	/* not a qcow2 value: deflate in a zlib stream (RFC 1950), VMDK's compressed grains
+	 * (format/vmdk.c); compressed by libdeflate, inflated by zlib with its 32 KiB window */
+	QCOW2_COMPRESSION_ZLIB_STREAM = 0x100,
 };
 
 struct qcow2_header {

@@ -5,12 +5,12 @@
 #include "format/qcow2/qcow2-internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "format/format-internal.h"
+#include "format/pool.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/fileio.h"
@@ -18,49 +18,12 @@
 #include "util/outfile.h"
 #include "util/xalloc.h"
 
-#define QCOW2_MAX_THREADS 64u
 #define QCOW2_WBUF_SIZE (256u << 10)
-/* Clusters go to the workers in batches of about 512 KiB: one lock round trip per batch, not per
- * cluster, and bounded memory (one buffer per batch, 2 * n_threads + 2 batches in flight: 3 MiB
- * with 2 threads). */
-#define QCOW2_BATCH_BYTES (512u << 10)
 
 enum qcow2_job_kind {
 	QCOW2_JOB_ZERO,       /* all zeros: left unallocated */
 	QCOW2_JOB_PLAIN,      /* does not compress: stored as is */
 	QCOW2_JOB_COMPRESSED, /* replaced by its out_len[i] compressed bytes, in place */
-};
-
-struct qcow2_job {
-	uint8_t *buf; /* n clusters at i * cs */
-	uint64_t *guest_clus;
-	uint32_t *out_len;
-	uint8_t *kind;
-	size_t n;
-	bool done;
-};
-
-/* Compression workers: batches are numbered in submission (cluster) order, compressed in any
- * order and written out strictly in order, one worker at a time (whichever finds the oldest
- * batch finished), so the output does not depend on timing or on the number of threads, and
- * the sink's thread only reads. */
-struct qcow2_pool {
-	pthread_mutex_t lock;
-	pthread_cond_t work, done;
-	pthread_t *threads;
-	unsigned n_threads, n_started;
-	struct qcow2_sink *sink; /* written to by the writing worker only, until drained */
-	struct qcow2_job *jobs;
-	/* batches [retire_seq, submit_seq) are with the workers; jobs[submit_seq % depth] fills */
-	uint64_t depth, submit_seq, take_seq, retire_seq;
-	size_t batch; /* clusters per batch */
-	bool quit;
-	bool cancel;  /* abort: workers take no more batches and write nothing more */
-	bool writing; /* a worker is writing batches out */
-	int err;      /* the first write error */
-	enum qcow2_compression_type type;
-	int level; /* 0: the codec's default */
-	size_t cs;
 };
 
 struct qcow2_sink {
@@ -80,13 +43,45 @@ struct qcow2_sink {
 	uint16_t *rc;      /* refcounts of host clusters [0, n_rc) */
 	uint64_t n_rc;
 	struct qcow2_l2_map map;
-	struct qcow2_pool *pool;
+	struct format_pool *pool;
+	int level; /* the workers' codec level, 0: its default */
 };
+
+/* A worker's codec and scratch space. */
+struct qcow2_worker {
+	struct qcow2_codec *codec;
+	uint8_t *scratch;
+	size_t cs;
+};
+
+static void *worker_new(void *ctx)
+{
+	const struct qcow2_sink *s = ctx;
+	struct qcow2_worker *w = xcalloc(1, sizeof(*w));
+
+	w->codec = qcow2_codec_new(s->ctype);
+	qcow2_codec_set_level(w->codec, s->level);
+	w->scratch = xmalloc(s->cs);
+	w->cs = s->cs;
+	return w;
+}
+
+static void worker_free(void *arg)
+{
+	struct qcow2_worker *w = arg;
+
+	qcow2_codec_free(w->codec);
+	free(w->scratch);
+	free(w);
+}
 
 /* Compressed bytes go to the worker's scratch, then over the cluster they came from: a batch
  * needs one buffer, not two. */
-static void job_compress(struct qcow2_codec *c, uint8_t *scratch, struct qcow2_job *j, size_t cs)
+static void job_compress(void *arg, struct format_job *j)
 {
+	struct qcow2_worker *w = arg;
+	size_t cs = w->cs;
+
 	for (size_t i = 0; i < j->n; i++) {
 		uint8_t *in = j->buf + i * cs;
 		size_t len;
@@ -96,145 +91,24 @@ static void job_compress(struct qcow2_codec *c, uint8_t *scratch, struct qcow2_j
 			continue;
 		}
 		/* qemu stores a cluster raw unless it compresses to at most cs - 1 bytes */
-		if (qcow2_codec_compress(c, in, cs, scratch, cs - 1, &len) < 0) {
+		if (qcow2_codec_compress(w->codec, in, cs, w->scratch, cs - 1, &len) < 0) {
 			j->kind[i] = QCOW2_JOB_PLAIN;
 			continue;
 		}
-		memcpy(in, scratch, len);
+		memcpy(in, w->scratch, len);
 		j->kind[i] = QCOW2_JOB_COMPRESSED;
 		j->out_len[i] = (uint32_t)len;
 	}
 }
 
-static int job_write(struct qcow2_sink *s, const struct qcow2_job *j);
+static int job_write(void *ctx, const struct format_job *j);
 
-/* With the lock held, by a worker that finished a batch: unless another worker is at it,
- * write out every finished batch from the oldest on, in order, without the lock. */
-static void pool_write_finished(struct qcow2_pool *p)
-{
-	if (p->writing)
-		return; /* that worker looks again after each batch */
-	p->writing = true;
-	while (p->retire_seq < p->take_seq) {
-		struct qcow2_job *j = &p->jobs[p->retire_seq % p->depth];
-		bool failed = p->err < 0;
-		int r = 0;
-
-		if (!j->done)
-			break;
-		pthread_mutex_unlock(&p->lock);
-		if (!failed && !p->cancel)
-			r = job_write(p->sink, j);
-		pthread_mutex_lock(&p->lock);
-		if (r < 0)
-			p->err = r;
-		j->n = 0;
-		j->done = false;
-		p->retire_seq++;
-		pthread_cond_signal(&p->done); /* only the sink's thread waits on it */
-	}
-	p->writing = false;
-}
-
-static void *pool_worker(void *arg)
-{
-	struct qcow2_pool *p = arg;
-	struct qcow2_codec *c = qcow2_codec_new(p->type);
-	uint8_t *scratch = xmalloc(p->cs);
-
-	qcow2_codec_set_level(c, p->level);
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		struct qcow2_job *j;
-
-		while (p->take_seq == p->submit_seq && !p->quit)
-			pthread_cond_wait(&p->work, &p->lock);
-		if (p->take_seq == p->submit_seq || p->cancel)
-			break;
-		j = &p->jobs[p->take_seq++ % p->depth];
-		pthread_mutex_unlock(&p->lock);
-		job_compress(c, scratch, j, p->cs);
-		pthread_mutex_lock(&p->lock);
-		j->done = true;
-		pool_write_finished(p);
-	}
-	pthread_mutex_unlock(&p->lock);
-	free(scratch);
-	qcow2_codec_free(c);
-	return NULL;
-}
-
-static struct qcow2_pool *pool_free(struct qcow2_pool *p)
-{
-	if (!p)
-		return NULL;
-	pthread_mutex_lock(&p->lock);
-	p->quit = true;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->lock);
-	for (unsigned i = 0; i < p->n_started; i++)
-		pthread_join(p->threads[i], NULL);
-	for (uint64_t i = 0; i < p->depth; i++) {
-		free(p->jobs[i].buf);
-		free(p->jobs[i].guest_clus);
-		free(p->jobs[i].out_len);
-		free(p->jobs[i].kind);
-	}
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
-	free(p->jobs);
-	free(p->threads);
-	free(p);
-	return NULL;
-}
-
-static int pool_new(struct qcow2_sink *s, unsigned n_threads, enum qcow2_compression_type type,
-		    int level, size_t cs, struct qcow2_pool **ret)
-{
-	struct qcow2_pool *p = xcalloc(1, sizeof(*p));
-	int r;
-
-	p->sink = s;
-	if (n_threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		n_threads = n > 0 ? (unsigned)n : 1;
-	}
-	p->n_threads = MIN(n_threads, QCOW2_MAX_THREADS);
-	p->type = type;
-	p->level = level;
-	p->cs = cs;
-	p->batch = MAX((size_t)1, QCOW2_BATCH_BYTES / cs);
-	/* two batches per worker (one compressing, one queued so that a worker never waits while
-	 * the sink's thread reads), one being filled, one waiting to be written */
-	p->depth = 2 * (uint64_t)p->n_threads + 2;
-	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
-	for (uint64_t i = 0; i < p->depth; i++) {
-		p->jobs[i].buf = xmalloc(p->batch * cs);
-		p->jobs[i].guest_clus = xcalloc(p->batch, sizeof(uint64_t));
-		p->jobs[i].out_len = xcalloc(p->batch, sizeof(uint32_t));
-		p->jobs[i].kind = xcalloc(p->batch, 1);
-	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
-	p->threads = xcalloc(p->n_threads, sizeof(*p->threads));
-	for (unsigned i = 0; i < p->n_threads; i++) {
-		sigset_t old;
-
-		/* workers start with SIGINT & co blocked: they reach the main thread */
-		interrupt_block(&old);
-		r = pthread_create(&p->threads[i], NULL, pool_worker, p);
-		interrupt_unblock(&old);
-		if (r != 0) {
-			pool_free(p);
-			return -r;
-		}
-		p->n_started++;
-	}
-	*ret = p;
-	return 0;
-}
+static const struct format_pool_ops qcow2_pool_ops = {
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.compress = job_compress,
+	.write = job_write,
+};
 
 /* Make room for refcounts of host clusters [0, n). */
 static void rc_ensure(struct qcow2_sink *s, uint64_t n)
@@ -329,86 +203,23 @@ static int put_compressed(struct qcow2_sink *s, uint64_t guest_clus, const uint8
 }
 
 /* Appends a finished batch's clusters in order. */
-static int job_write(struct qcow2_sink *s, const struct qcow2_job *j)
+static int job_write(void *ctx, const struct format_job *j)
 {
+	struct qcow2_sink *s = ctx;
 	int r = 0;
 
 	for (size_t i = 0; i < j->n && r >= 0; i++) {
 		if (j->kind[i] == QCOW2_JOB_PLAIN)
-			r = put_plain(s, j->guest_clus[i], j->buf + i * s->cs);
+			r = put_plain(s, j->unit_idx[i], j->buf + i * s->cs);
 		else if (j->kind[i] == QCOW2_JOB_COMPRESSED)
-			r = put_compressed(s, j->guest_clus[i], j->buf + i * s->cs, j->out_len[i]);
+			r = put_compressed(s, j->unit_idx[i], j->buf + i * s->cs, j->out_len[i]);
 	}
 	return r;
 }
 
-/* Hands the filling batch to the workers. With every slot taken, the slot to fill still holds
- * the oldest batch, not yet written and so nothing filled: compressing it again would compress
- * its compressed clusters in place. */
-static void pool_dispatch(struct qcow2_pool *p)
+static int pool_fail(struct qcow2_sink *s, struct diag *d, int r)
 {
-	pthread_mutex_lock(&p->lock);
-	if (p->submit_seq - p->retire_seq < p->depth && p->jobs[p->submit_seq % p->depth].n > 0) {
-		p->submit_seq++;
-		pthread_cond_signal(&p->work);
-	}
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* Waits until the workers wrote out every batch but the newest max_pending, or failed. */
-static int pool_wait(struct qcow2_sink *s, uint64_t max_pending, struct diag *d)
-{
-	struct qcow2_pool *p = s->pool;
-	int r;
-
-	pthread_mutex_lock(&p->lock);
-	while (p->submit_seq - p->retire_seq > max_pending && p->err == 0)
-		pthread_cond_wait(&p->done, &p->lock);
-	r = p->err;
-	pthread_mutex_unlock(&p->lock);
 	return r < 0 ? write_fail(s, d, r) : 0;
-}
-
-/* The batch being filled, with room for at least one cluster: its slot no longer holds the
- * oldest batch. */
-static int pool_room(struct qcow2_sink *s, struct qcow2_job **ret, struct diag *d)
-{
-	struct qcow2_pool *p = s->pool;
-	int r = pool_wait(s, p->depth - 1, d);
-
-	*ret = &p->jobs[p->submit_seq % p->depth];
-	return r;
-}
-
-/* The next n clusters of the filling batch, from guest_clus on, hold their data. */
-static void pool_commit(struct qcow2_pool *p, uint64_t guest_clus, size_t n)
-{
-	struct qcow2_job *j = &p->jobs[p->submit_seq % p->depth];
-
-	for (size_t i = 0; i < n; i++)
-		j->guest_clus[j->n++] = guest_clus + i;
-	if (j->n == p->batch)
-		pool_dispatch(p);
-}
-
-static int pool_submit(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
-		       struct diag *d)
-{
-	struct qcow2_job *j;
-	int r = pool_room(s, &j, d);
-
-	if (r < 0)
-		return r;
-	memcpy(j->buf + j->n * s->cs, data, s->cs);
-	pool_commit(s->pool, guest_clus, 1);
-	return 0;
-}
-
-/* Everything submitted, written in order. */
-static int pool_drain(struct qcow2_sink *s, struct diag *d)
-{
-	pool_dispatch(s->pool);
-	return pool_wait(s, 0, d);
 }
 
 static int emit_cluster(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t *data,
@@ -417,7 +228,8 @@ static int emit_cluster(struct qcow2_sink *s, uint64_t guest_clus, const uint8_t
 	int r;
 
 	if (s->compressed)
-		return pool_submit(s, guest_clus, data, d); /* the workers test for zeros */
+		/* the workers test for zeros */
+		return pool_fail(s, d, format_pool_submit(s->pool, guest_clus, data));
 	if (mem_is_zero(data, s->cs))
 		return 0; /* unallocated clusters read as zeros */
 	r = put_plain(s, guest_clus, data);
@@ -485,7 +297,7 @@ static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint6
 	while (done < len) {
 		uint64_t pos = off + done, clus = pos >> s->cluster_bits;
 		size_t within = pos & (s->cs - 1), whole = 0, want;
-		struct qcow2_job *j = NULL;
+		struct format_job *j = NULL;
 		uint8_t *dst;
 		ssize_t n;
 		int r = interrupt_check(d);
@@ -500,10 +312,10 @@ static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint6
 		if (!s->cur_dirty && within == 0)
 			whole = (len - done) >> s->cluster_bits;
 		if (whole > 0) {
-			r = pool_room(s, &j, d);
+			r = pool_fail(s, d, format_pool_room(s->pool, &j));
 			if (r < 0)
 				return r;
-			whole = MIN(whole, s->pool->batch - j->n);
+			whole = MIN(whole, format_pool_batch(s->pool) - j->n);
 			dst = j->buf + j->n * s->cs;
 			want = whole * s->cs;
 		} else {
@@ -524,7 +336,7 @@ static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint6
 		if (whole > 0) {
 			size_t full = (size_t)n >> s->cluster_bits, tail = (size_t)n & (s->cs - 1);
 
-			pool_commit(s->pool, clus, full);
+			format_pool_commit(s->pool, clus, full);
 			if (tail > 0) {
 				/* a short read: its last cluster goes on as the partial one */
 				cur_start(s, clus + full);
@@ -538,7 +350,7 @@ static ssize_t qcow2_copy_from_fd(struct sink *base, uint64_t off, int fd, uint6
 
 static struct qcow2_sink *sink_free(struct qcow2_sink *s)
 {
-	s->pool = pool_free(s->pool);
+	s->pool = format_pool_free(s->pool);
 	qcow2_l2_map_free(&s->map);
 	free(s->rc);
 	free(s->wbuf);
@@ -598,14 +410,8 @@ static void qcow2_abort(struct sink *base)
 {
 	struct qcow2_sink *s = (struct qcow2_sink *)base;
 
-	/* the workers stop first (the writing one may still be at the file): queued batches are
-	 * neither compressed nor written */
-	if (s->pool) {
-		pthread_mutex_lock(&s->pool->lock);
-		s->pool->cancel = true;
-		pthread_mutex_unlock(&s->pool->lock);
-	}
-	s->pool = pool_free(s->pool);
+	/* the workers stop first (the writing one may still be at the file) */
+	s->pool = format_pool_cancel(s->pool);
 	outfile_abort(s->out);
 	sink_free(s);
 }
@@ -617,7 +423,7 @@ static int qcow2_finish(struct sink *base, struct diag *d)
 
 	r = flush_cur(s, d);
 	if (r >= 0 && s->pool)
-		r = pool_drain(s, d);
+		r = pool_fail(s, d, format_pool_drain(s->pool));
 	if (r >= 0 && (r = wbuf_flush(s)) < 0)
 		r = write_fail(s, d, r);
 	if (r >= 0)
@@ -660,7 +466,9 @@ static int open_common(const struct format_params *p, struct outfile *out, bool 
 	if (compressed) {
 		s->ctype = p->compression == FORMAT_COMPRESSION_ZSTD ? QCOW2_COMPRESSION_ZSTD
 								     : QCOW2_COMPRESSION_ZLIB;
-		r = pool_new(s, p->n_threads, s->ctype, p->compression_level, cs, &s->pool);
+		s->level = p->compression_level;
+		r = format_pool_new(&qcow2_pool_ops, s, p->n_threads, cs, /* out_unit= */ 0,
+				    &s->pool);
 		if (r < 0) {
 			sink_free(s);
 			return diag_fail(d, r, "cannot start compression threads: %s",

@@ -5,6 +5,7 @@
 #include "format/qcow2/qcow2-internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,7 +304,72 @@ static int qcow2_next_data(struct image_reader *base, uint64_t off, uint64_t *re
 	return 0;
 }
 
+/* resize: the same cluster size and compression. Compressed when any of the first data
+ * clusters is: qemu-img -c (and our writer) store a cluster that does not shrink as is, so one
+ * plain cluster says nothing, and looking at a bounded number keeps this cheap. Internal
+ * snapshots would be lost: refused. */
+#define QCOW2_PARAMS_PROBE_CLUSTERS 256u
+
+static int qcow2_any_compressed(struct qcow2_reader *r, bool *ret, struct diag *d)
+{
+	uint64_t off = 0, start, len;
+	unsigned seen = 0;
+	int e;
+
+	*ret = false;
+	while (seen < QCOW2_PARAMS_PROBE_CLUSTERS) {
+		e = qcow2_next_data(&r->base, off, &start, &len, d);
+		if (e < 0)
+			return e;
+		if (len == 0)
+			return 0;
+		for (uint64_t c = start >> r->cluster_bits;
+		     c <= (start + len - 1) >> r->cluster_bits && seen < QCOW2_PARAMS_PROBE_CLUSTERS;
+		     c++, seen++) {
+			struct qcow2_cluster cl;
+
+			e = lookup(r, c, &cl, d);
+			if (e < 0)
+				return e;
+			if (cl.type == QCOW2_CLUSTER_COMPRESSED) {
+				*ret = true;
+				return 0;
+			}
+		}
+		off = start + len;
+	}
+	return 0;
+}
+
+static int qcow2_write_params(struct image_reader *base, const char **ret_format,
+			      struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	struct qcow2_reader *r = (struct qcow2_reader *)base;
+	bool compressed;
+	int e;
+
+	if (r->h.nb_snapshots)
+		return diag_fail(d, -ENOTSUP, "the qcow2 image has %u internal snapshots, which "
+				 "rewriting it would drop (qemu-img resize keeps them)",
+				 r->h.nb_snapshots);
+	e = qcow2_any_compressed(r, &compressed, d);
+	if (e < 0)
+		return e;
+	*ret_format = compressed ? "qcow2-compressed" : "qcow2";
+	p->cluster_size = (uint32_t)r->cs;
+	p->compression = !compressed ? FORMAT_COMPRESSION_NONE
+			 : r->h.compression_type == QCOW2_COMPRESSION_ZSTD ? FORMAT_COMPRESSION_ZSTD
+									    : FORMAT_COMPRESSION_DEFLATE;
+	snprintf(kept, kept_cap, "cluster size %llu%s%s", (unsigned long long)r->cs,
+		 !compressed ? ", uncompressed"
+		 : p->compression == FORMAT_COMPRESSION_ZSTD ? ", zstd-compressed"
+							     : ", deflate-compressed",
+		 r->h.version == 2 ? "; written as qcow2 v3" : "");
+	return 0;
+}
+
 const struct reader_ops reader_qcow2 = {
+	.write_params = qcow2_write_params,
 	.name = "qcow2",
 	.probe = qcow2_probe,
 	.open = qcow2_open,
