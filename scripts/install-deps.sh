@@ -25,6 +25,8 @@ pkgs=(
 	qemu-system-arm qemu-efi-aarch64
 	# cli-docs.sh: the generated man page and completions, rendered and exercised
 	man-db groff bash-completion zsh fish
+	# pack.sh: compressed raw, gce and ova judged by the stock tools
+	zstd xz-utils gzip tar libxml2-utils
 )
 # arm64 package lists: tests/boot/fetch-arm64.sh apt-get downloads (never installs) the arm64
 # kernel, systemd-boot and busybox for tests/integration/boot-aarch64.sh.

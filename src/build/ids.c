@@ -4,6 +4,7 @@
 #include "build/build-internal.h"
 
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util/diag.h"
@@ -41,6 +42,29 @@ int build_ids(const struct image_spec *s, char **ret_seed, struct ext4_params *e
 	return 0;
 }
 
+/* Whether the layout boots by UEFI only (an OVA's firmware): efi, efixbootldr, or a gpt list
+ * with an ESP and no BIOS boot partition. hybrid boots both ways: BIOS, which every VM has. */
+static bool build_vm_efi(const struct image_spec *s)
+{
+	bool esp = false, bios = false;
+
+	if (s->partition_table == PART_TABLE_EFI || s->partition_table == PART_TABLE_EFIXBOOTLDR)
+		return true;
+	if (s->partition_table != PART_TABLE_GPT)
+		return false;
+	for (size_t i = 0; i < s->n_partitions; i++) {
+		const char *t = s->partitions[i].type;
+
+		if (!t)
+			continue;
+		esp |= strcasecmp(t, "esp") == 0 ||
+		       strcasecmp(t, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B") == 0;
+		bios |= strcasecmp(t, "bios-boot") == 0 ||
+			strcasecmp(t, "21686148-6449-6E6F-744E-656564454649") == 0;
+	}
+	return esp && !bios;
+}
+
 /* A fixed VHD keeps the disk's size here: the sink rounds it up. */
 void build_format_params(const struct image_spec *s, const struct build_env *env,
 			 const char *seed, uint64_t disk_bytes, struct format_params *ret)
@@ -60,7 +84,7 @@ void build_format_params(const struct image_spec *s, const struct build_env *env
 		.vhdx_block_size = s->vhdx_block_size,
 		.file_compress = s->file_compress,
 		.vm = { .cpus = s->vm_cpus, .memory_mib = s->vm_memory_bytes >> 20,
-			.name = s->label },
+			.efi = build_vm_efi(s), .name = s->label },
 		.seed = seed,
 		.timestamp = env->has_epoch      ? env->source_date_epoch
 			     : s->deterministic ? 0

@@ -40,9 +40,9 @@ struct convert_opts {
 /* convert's own flags; the format options follow from the spec's table (build-options.c) */
 static const struct cli_option convert_own_options[] = {
 	{ .flag = "input-format", .arg = "FORMAT", .id = 'i', .complete = CLI_COMPLETE_ENUM,
-	  .values = "raw qcow2 vdi vpc vmdk vhdx",
-	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, vmdk or vhdx) instead of detecting "
-		  "it" },
+	  .values = "raw qcow2 vdi vpc vmdk vhdx raw-compressed gce ova",
+	  .help = "read IN as FORMAT (raw, qcow2, vdi, vpc, vmdk, vhdx, raw-compressed, gce or "
+		  "ova) instead of detecting it" },
 	{ .flag = "seed", .arg = "SEED", .id = 's',
 	  .help = "derives the VDI/VHD identifiers (default: from OUT's file name and the disk "
 		  "size)" },
@@ -208,6 +208,11 @@ static int convert_parse(int argc, char **argv, struct convert_opts *o, struct d
 		convert_set_format(o, f->name);
 	}
 	f = format_find(o->spec->format);
+	/* OUT.img.zst: raw compressed with zstd (.gz, .xz), unless --compress says */
+	if (f && !seen[spec_option_by_key("compress") - spec_options] && !o->output_device &&
+	    format_from_file_name(o->out) == f &&
+	    format_file_compress_from_name(o->out) != FORMAT_FILE_COMPRESS_NONE)
+		o->spec->file_compress = format_file_compress_from_name(o->out);
 	/* as qemu-img -c: compression (or its level) makes a qcow2 output compressed */
 	if (f && f->compressed &&
 	    (seen[compression_opt - spec_options] || seen[level_opt - spec_options]))

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,6 +23,8 @@ static const struct format_ops *const formats[] = {
 	&format_vpc,
 	&format_vmdk,
 	&format_vhdx,
+	&format_gce,
+	&format_ova,
 };
 
 const struct format_ops *const *format_list(size_t *ret_n)
@@ -38,16 +41,87 @@ const struct format_ops *format_find(const char *name)
 	return NULL;
 }
 
+/* Whether the file name (after its last slash) ends in "." ext, case-insensitively; the
+ * length of the name before that dot in *ret_stem. */
+static bool name_has_ext(const char *path, const char *ext, size_t *ret_stem)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t n = strlen(name), e = strlen(ext);
+
+	if (n < e + 2 || name[n - e - 1] != '.' || strcasecmp(name + n - e, ext) != 0)
+		return false;
+	*ret_stem = (size_t)(name - path) + n - e - 1;
+	return true;
+}
+
+static const struct {
+	const char *ext;
+	enum format_file_compress type;
+} compress_exts[] = {
+	{ "zst", FORMAT_FILE_COMPRESS_ZSTD },
+	{ "gz", FORMAT_FILE_COMPRESS_GZIP },
+	{ "xz", FORMAT_FILE_COMPRESS_XZ },
+};
+
+/* The format whose extension or name ends path ("disk.raw.tar.gz": gce, whose extension is
+ * the longest match). */
+static const struct format_ops *format_by_ext(const char *path)
+{
+	const struct format_ops *best = NULL;
+	size_t best_len = 0, stem;
+
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		const char *names[] = { formats[i]->extension, formats[i]->name };
+
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+			if (name_has_ext(path, names[k], &stem) && strlen(names[k]) > best_len) {
+				best = formats[i];
+				best_len = strlen(names[k]);
+			}
+	}
+	return best;
+}
+
 const struct format_ops *format_from_file_name(const char *path)
 {
-	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+	const struct format_ops *f = format_by_ext(path);
+	size_t stem;
 
-	if (!dot || (slash && dot < slash))
-		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
-		if (strcasecmp(dot + 1, formats[i]->extension) == 0 ||
-		    strcasecmp(dot + 1, formats[i]->name) == 0)
-			return formats[i];
+	if (f)
+		return f;
+	/* "nixos.img.zst": a format that takes whole-file compression, compressed */
+	for (size_t i = 0; i < ARRAY_SIZE(compress_exts); i++) {
+		if (!name_has_ext(path, compress_exts[i].ext, &stem))
+			continue;
+		_cleanup_free_ char *base = strndup(path, stem);
+
+		if (!base)
+			abort();
+		f = format_by_ext(base);
+		return f && format_accepts(f, FORMAT_OPT_FILE_COMPRESS) ? f : NULL;
+	}
+	return NULL;
+}
+
+enum format_file_compress format_file_compress_from_name(const char *path)
+{
+	size_t stem;
+
+	for (size_t i = 0; i < ARRAY_SIZE(compress_exts); i++)
+		if (name_has_ext(path, compress_exts[i].ext, &stem)) {
+			const struct format_ops *f = format_from_file_name(path);
+
+			if (f && format_accepts(f, FORMAT_OPT_FILE_COMPRESS))
+				return compress_exts[i].type;
+		}
+	return FORMAT_FILE_COMPRESS_NONE;
+}
+
+const char *format_file_compress_ext(enum format_file_compress c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(compress_exts); i++)
+		if (compress_exts[i].type == c)
+			return compress_exts[i].ext;
 	return NULL;
 }
 
@@ -105,7 +179,8 @@ int sink_open(const struct format_ops *ops, const struct format_params *p, struc
 	r = ops->open(p, out, d, &s);
 	if (r < 0)
 		return r;
-	s->ops = ops;
+	if (!s->ops)
+		s->ops = ops; /* else the format chose other ops (raw --compress) */
 	s->end = 0;
 	s->virtual_size = p->virtual_size;
 	s->bytes_written = 0;

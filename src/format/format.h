@@ -148,6 +148,11 @@ const struct format_ops *format_find(const char *name);
 /* The format a file name's extension names ("disk.vhd": vpc; case-insensitive; the first
  * format with that extension or name), NULL when none does. */
 const struct format_ops *format_from_file_name(const char *path);
+/* The whole-file compression a name's last extension asks for ("nixos.img.zst": zstd, also
+ * .gz and .xz) when the rest names a format that takes it (raw); else NONE. */
+enum format_file_compress format_file_compress_from_name(const char *path);
+/* "zst", "gz", "xz"; NULL for NONE. */
+const char *format_file_compress_ext(enum format_file_compress c);
 /* Comma-separated list of supported names, for messages: "raw, qcow2, ..., vpc". */
 const char *format_names(void);
 /* The same list ending in "or": "raw, qcow2, qcow2-compressed, vdi or vpc". */

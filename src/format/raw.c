@@ -226,8 +226,11 @@ static void raw_free(struct raw_sink *s)
 static int raw_open(const struct format_params *p, struct outfile *out, struct diag *d,
 		    struct sink **ret)
 {
-	struct raw_sink *s = xcalloc(1, sizeof(*s));
+	struct raw_sink *s;
 
+	if (p->file_compress != FORMAT_FILE_COMPRESS_NONE)
+		return raw_compress_open(p, out, d, ret);
+	s = xcalloc(1, sizeof(*s));
 	s->out = out;
 	if (!p->raw_buffered)
 		raw_start_direct(s);
@@ -388,7 +391,8 @@ static void raw_abort(struct sink *base)
 const struct format_ops format_raw = {
 	.name = "raw",
 	.extension = "img",
-	.options = 0, /* no options: the bytes as they are */
+	/* the bytes as they are, or compressed as a whole (raw-compress.c) */
+	.options = FORMAT_OPT_FILE_COMPRESS | FORMAT_OPT_COMPRESSION_LEVEL | FORMAT_OPT_THREADS,
 	.open = raw_open,
 	.write = raw_write,
 	.copy_from_fd = raw_copy_from_fd,

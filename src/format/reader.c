@@ -23,6 +23,9 @@ static const struct reader_ops *const readers[] = {
 	&reader_vpc,
 	&reader_vmdk,
 	&reader_vhdx,
+	&reader_gce,
+	&reader_ova,
+	&reader_raw_compressed,
 	&reader_raw,
 };
 

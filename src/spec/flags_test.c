@@ -233,8 +233,8 @@ TEST(flags_bad_values_name_the_flag)
 			   "bytes",
 			   "--label", "abcdefghijklmnopq");
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--format qcow3: unknown (use raw, qcow2, qcow2-compressed, vdi, vpc, vmdk "
-			   "or vhdx)",
+			   "--format qcow3: unknown (use raw, qcow2, qcow2-compressed, vdi, vpc, "
+			   "vmdk, vhdx, gce or ova)",
 			   "--format", "qcow3");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "--reserved-percent -1: not a whole percentage from 0 to 50 (mke2fs's -m "

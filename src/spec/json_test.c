@@ -370,7 +370,7 @@ TEST(json_bad_values)
 			  "bytes");
 	ASSERT_LOAD_FAILS("{\"format\": \"cow\"}", -EINVAL,
 			  ": format \"cow\": unknown (use raw, qcow2, qcow2-compressed, vdi, vpc, "
-			  "vmdk or vhdx)");
+			  "vmdk, vhdx, gce or ova)");
 	ASSERT_LOAD_FAILS("{\"owner\": \"root:root\"}", -EINVAL,
 			  ": owner \"root:root\": not an owner (use numeric UID:GID, e.g. 0:0)");
 	ASSERT_LOAD_FAILS("{\"owner\": \"0:4294967295\"}", -EINVAL,

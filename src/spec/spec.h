@@ -90,6 +90,7 @@ struct image_spec {
 	enum format_vmdk_subformat vmdk_subformat; /* "vmdkSubformat" */
 	uint32_t vhdx_block_size; /* "vhdxBlockSize": bytes, 0 = the sink's default (1 MiB) */
 	enum format_file_compress file_compress; /* "compress": raw's whole-file compression */
+	bool file_compress_set;                  /* else -o's extension (.zst, .gz, .xz) says */
 	uint32_t vm_cpus;         /* "vmCpus": ova's virtual CPUs, 0 = default */
 	uint64_t vm_memory_bytes; /* "vmMemory": ova's memory, 0 = default */
 	bool grow_on_boot; /* "growOnBoot": GPT grow-file-system attribute (bit 59) on the root */

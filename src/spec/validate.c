@@ -11,6 +11,7 @@
 #include "boot/boot.h"
 #include "boot/find.h"
 #include "boot/grub.h"
+#include "format/compress-stream.h"
 #include "fs/fs.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -46,6 +47,8 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 		{ FORMAT_OPT_COMPRESSION, "compression", "compression",
 		  s->compression != FORMAT_COMPRESSION_NONE },
 		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it", s->compression_level },
+		{ FORMAT_OPT_FILE_COMPRESS, "compress", "compress",
+		  s->file_compress != FORMAT_FILE_COMPRESS_NONE },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
@@ -54,6 +57,12 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 
 		if (!opts[i].given || format_accepts(f, opts[i].o))
 			continue;
+		/* the suggestion: a format the option alone serves (raw's level needs compress) */
+		for (size_t j = 0; j < n && !first; j++)
+			if (format_accepts(all[j], opts[i].o) &&
+			    (opts[i].o == FORMAT_OPT_FILE_COMPRESS ||
+			     !format_accepts(all[j], FORMAT_OPT_FILE_COMPRESS)))
+				first = all[j];
 		for (size_t j = 0; j < n && !first; j++)
 			if (format_accepts(all[j], opts[i].o))
 				first = all[j];
@@ -62,6 +71,21 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 				 opts[i].key, format_names_accepting(opts[i].o), s->format,
 				 opts[i].remove, first->name);
 	}
+	if (format_accepts(f, FORMAT_OPT_FILE_COMPRESS) && s->compression_level) {
+		enum format_file_compress c = s->file_compress;
+
+		if (c == FORMAT_FILE_COMPRESS_NONE)
+			return diag_fail(d, -EINVAL, "compressionLevel applies to a compressed %s "
+					 "image; set compress = zstd, gzip or xz (or remove it)",
+					 s->format);
+		if (s->compression_level > (uint32_t)compress_stream_max_level(c))
+			return diag_fail(d, -EINVAL, "compressionLevel %u: %s levels go from 1 to %d",
+					 s->compression_level, compress_stream_name(c),
+					 compress_stream_max_level(c));
+		return 0;
+	}
+	if (format_accepts(f, FORMAT_OPT_FILE_COMPRESS) || !format_accepts(f, FORMAT_OPT_COMPRESSION))
+		return 0;
 	if (s->compression_level > 12 && s->compression != FORMAT_COMPRESSION_ZSTD)
 		return diag_fail(d, -EINVAL,
 				 "compressionLevel %u: deflate levels go from 1 to 12 (22 is zstd's "
@@ -578,6 +602,10 @@ static void spec_infer_format(struct image_spec *s)
 	f = format_from_file_name(s->output);
 	if (!f)
 		return;
+	/* nixos.img.zst: raw, compressed with zstd (unless compress says otherwise) */
+	if (!s->file_compress_set && (!s->format_set || format_find(s->format) == f) &&
+	    format_file_compress_from_name(s->output) != FORMAT_FILE_COMPRESS_NONE)
+		s->file_compress = format_file_compress_from_name(s->output);
 	if (!s->format_set) {
 		free(s->format);
 		s->format = xstrdup(f->name);
@@ -638,8 +666,10 @@ static int spec_resolve_output(struct image_spec *s, struct diag *d)
 					 errno == ENOENT ? " (its parent must exist)" : "");
 	}
 	if (stat(s->output, &st) == 0 && S_ISDIR(st.st_mode)) {
-		char *f = xasprintf("%s%s%s.%s", s->output, s->output[n - 1] == '/' ? "" : "/",
-				    s->base_name, spec_format_extension(s->format));
+		const char *z = format_file_compress_ext(s->file_compress);
+		char *f = xasprintf("%s%s%s.%s%s%s", s->output, s->output[n - 1] == '/' ? "" : "/",
+				    s->base_name, spec_format_extension(s->format), z ? "." : "",
+				    z ? z : "");
 
 		free(s->output);
 		s->output = f;

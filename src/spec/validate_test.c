@@ -200,6 +200,30 @@ TEST(format_from_output_extension)
 	}
 }
 
+TEST(compression_from_output_extension)
+{
+	static const struct {
+		const char *out, *format;
+		enum format_file_compress c;
+	} cases[] = {
+		{ "/tmp/x.img.zst", "raw", FORMAT_FILE_COMPRESS_ZSTD },
+		{ "/tmp/x.img.gz", "raw", FORMAT_FILE_COMPRESS_GZIP },
+		{ "/tmp/x.raw.xz", "raw", FORMAT_FILE_COMPRESS_XZ },
+		{ "/tmp/x.raw.tar.gz", "gce", FORMAT_FILE_COMPRESS_NONE },
+		{ "/tmp/x.img", "raw", FORMAT_FILE_COMPRESS_NONE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
+
+		s->allow_empty = true;
+		s->output = xstrdup(cases[i].out);
+		ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+		ASSERT_STR_EQ(s->format, cases[i].format);
+		ASSERT_EQ(s->file_compress, cases[i].c);
+	}
+}
+
 TEST(format_and_extension_disagree)
 {
 	_cleanup_(image_spec_freep) struct image_spec *s = image_spec_new();
@@ -288,8 +312,25 @@ TEST(unsupported_choices)
 	s->compression = FORMAT_COMPRESSION_NONE;
 	s->compression_level = 5;
 	ASSERT_INVALID(s, -EINVAL,
-		       "compressionLevel applies to format qcow2-compressed or vmdk, not raw "
-		       "(remove it or set format = qcow2-compressed)");
+		       "compressionLevel applies to a compressed raw image; set compress = zstd, "
+		       "gzip or xz (or remove it)");
+	s->file_compress = FORMAT_FILE_COMPRESS_GZIP;
+	s->compression_level = 13;
+	ASSERT_INVALID(s, -EINVAL, "compressionLevel 13: gzip levels go from 1 to 12");
+	s->file_compress = FORMAT_FILE_COMPRESS_ZSTD;
+	s->compression_level = 19;
+	ASSERT_OK(spec_validate(s, &(struct diag){ 0 }));
+	s->file_compress = FORMAT_FILE_COMPRESS_NONE;
+	s->compression_level = 0;
+	free(s->format);
+	s->format = xstrdup("vdi");
+	s->file_compress = FORMAT_FILE_COMPRESS_XZ;
+	ASSERT_INVALID(s, -EINVAL, "compress applies to format raw, not vdi (remove compress or "
+		       "set format = raw)");
+	s->file_compress = FORMAT_FILE_COMPRESS_NONE;
+	free(s->format);
+	s->format = xstrdup("raw");
+	s->compression_level = 5;
 	free(s->format);
 	s->format = xstrdup("qcow2-compressed");
 	s->compression_level = 13;
@@ -784,6 +825,12 @@ TEST(format_options_asked_of_the_format)
 		       "compression applies to format qcow2-compressed, not vdi (remove "
 		       "compression or set format = qcow2-compressed)");
 	s->compression = FORMAT_COMPRESSION_NONE;
+	/* raw takes a level too, but only with compress: the hint names qcow2-compressed */
+	s->compression_level = 3;
+	ASSERT_INVALID(s, -EINVAL,
+		       "compressionLevel applies to format raw, qcow2-compressed, vmdk, gce or ova, "
+		       "not vdi (remove it or set format = qcow2-compressed)");
+	s->compression_level = 0;
 	s->cluster_size = 65536;
 	s->threads = 2;
 	s->vpc_subformat = FORMAT_VPC_FIXED;
@@ -793,8 +840,19 @@ TEST(format_options_asked_of_the_format)
 	ASSERT_TRUE(!format_accepts(format_find("qcow2"), FORMAT_OPT_THREADS));
 	ASSERT_TRUE(format_accepts(format_find("vpc"), FORMAT_OPT_VPC_SUBFORMAT));
 	ASSERT_STR_EQ(format_names_accepting(FORMAT_OPT_CLUSTER_SIZE), "qcow2 or qcow2-compressed");
-	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, vhdx");
-	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk or vhdx");
+	ASSERT_STR_EQ(format_names(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, vhdx, gce, ova");
+	ASSERT_STR_EQ(format_names_or(), "raw, qcow2, qcow2-compressed, vdi, vpc, vmdk, vhdx, gce or ova");
+	/* whole-file compression and double extensions */
+	ASSERT_TRUE(format_from_file_name("out/nixos.img.zst") == format_find("raw"));
+	ASSERT_TRUE(format_from_file_name("nixos.raw.XZ") == format_find("raw"));
+	ASSERT_TRUE(format_from_file_name("nixos.qcow2.gz") == NULL);
+	ASSERT_TRUE(format_from_file_name("nixos-image.raw.tar.gz") == format_find("gce"));
+	ASSERT_TRUE(format_from_file_name("x.tar.gz/disk.gz") == NULL);
+	ASSERT_EQ(format_file_compress_from_name("nixos.img.zst"), FORMAT_FILE_COMPRESS_ZSTD);
+	ASSERT_EQ(format_file_compress_from_name("nixos.img.gz"), FORMAT_FILE_COMPRESS_GZIP);
+	ASSERT_EQ(format_file_compress_from_name("nixos.img.xz"), FORMAT_FILE_COMPRESS_XZ);
+	ASSERT_EQ(format_file_compress_from_name("nixos.raw.tar.gz"), FORMAT_FILE_COMPRESS_NONE);
+	ASSERT_EQ(format_file_compress_from_name("nixos.img"), FORMAT_FILE_COMPRESS_NONE);
 	ASSERT_TRUE(format_from_file_name("a/disk.VHD") == format_find("vpc"));
 	ASSERT_TRUE(format_from_file_name("disk.vhdx") == format_find("vhdx"));
 	ASSERT_TRUE(format_accepts(format_find("vhdx"), FORMAT_OPT_VHDX_BLOCK_SIZE));

@@ -366,6 +366,7 @@ int spec_set_file_compress(struct image_spec *s, const struct spec_arg *a, struc
 		s->file_compress = FORMAT_FILE_COMPRESS_XZ;
 	else
 		return diag_fail(d, -EINVAL, "%s: unknown (use zstd, gzip, xz or none)", what);
+	s->file_compress_set = true;
 	return 0;
 }
 

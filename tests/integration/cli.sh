@@ -102,7 +102,7 @@ expect_exit 2 "convert takes IN and OUT" convert only-in.img
 expect_exit 2 "--format qcow3: unknown" convert --format qcow3 a.img b.img
 expect_exit 2 "cannot tell the output format" convert a.img b.foo
 expect_exit 2 "--compression-level 99" convert --compression-level 99 a.img b.qcow2
-expect_exit 2 "--compression-level applies to format qcow2-compressed or vmdk, not vdi (remove it or use --format qcow2-compressed)" \
+expect_exit 2 "--compression-level applies to format raw, qcow2-compressed, vmdk, gce or ova, not vdi (remove it or use --format qcow2-compressed)" \
 	convert --compression-level 5 a.img b.vdi
 expect_exit 2 "--compression-level 13: deflate levels go from 1 to 12 (22 is zstd's highest: use --compression zstd)" convert --compression-level 13 --compression deflate a.img b.qcow2
 expect_exit 2 "--threads needs a value" convert a.img b.img --threads
