@@ -11,20 +11,19 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "format/pool.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "util/ordered-pool.h"
 #include "util/xalloc.h"
 
 #define COMPRESS_STREAM_MAX_THREADS 16u
 
-struct cs_job {
-	uint8_t *in;
-	size_t in_len;
-	bool zero; /* a whole chunk of zeros: in is not used */
-	uint8_t *out;
-	size_t out_len;
-	uint64_t unpadded; /* xz: the block's unpadded size, for the index */
+/* A unit of the pool is one chunk: its buffer holds the chunk, its unit_idx the chunk's length
+ * (only the last one is shorter), its kind whether it is all zeros, and its output slot the
+ * compressed chunk, then (xz) the block's unpadded size for the index. */
+enum cs_kind {
+	CS_DATA,
+	CS_ZERO, /* a whole chunk of zeros: buf is not used, zero_out is written */
 };
 
 struct compress_stream {
@@ -33,9 +32,10 @@ struct compress_stream {
 	int fd;
 	uint64_t out_off; /* where the next compressed bytes go (written by the emitting worker) */
 	uint64_t pos;     /* uncompressed bytes appended */
-	size_t out_cap;
-	struct ordered_pool *pool;
-	struct cs_job *cur; /* the job being filled, NULL: none open */
+	size_t out_cap;   /* the compressors' bound for a chunk */
+	struct format_pool *pool;
+	struct format_job *cur; /* the batch being filled, NULL: none open */
+	size_t fill;            /* bytes of the chunk in cur */
 	/* a whole chunk of zeros, compressed once */
 	uint8_t *zero_out;
 	size_t zero_len;
@@ -69,6 +69,7 @@ int compress_stream_default_level(enum format_file_compress type)
 
 /* A worker's encoder state. */
 struct cs_worker {
+	struct compress_stream *c;
 	ZSTD_CCtx *zstd;
 	struct libdeflate_compressor *deflate;
 };
@@ -78,6 +79,7 @@ static void *cs_worker_new(void *ctx)
 	struct compress_stream *c = ctx;
 	struct cs_worker *w = xcalloc(1, sizeof(*w));
 
+	w->c = c;
 	if (c->type == FORMAT_FILE_COMPRESS_ZSTD) {
 		w->zstd = ZSTD_createCCtx();
 		if (!w->zstd ||
@@ -92,7 +94,7 @@ static void *cs_worker_new(void *ctx)
 	return w;
 }
 
-static void cs_worker_free(void *ctx, void *worker)
+static void cs_worker_free(void *worker)
 {
 	struct cs_worker *w = worker;
 
@@ -154,66 +156,55 @@ static void cs_compress(struct compress_stream *c, struct cs_worker *w, const ui
 	*ret_len = n;
 }
 
-static void cs_work(void *ctx, void *worker, void *job)
+/* The output slot of a chunk: the compressed bytes, then the xz block's unpadded size. */
+static size_t cs_slot(const struct compress_stream *c)
+{
+	return c->out_cap + sizeof(uint64_t);
+}
+
+static void cs_work(void *worker, struct format_job *j)
+{
+	struct cs_worker *w = worker;
+	struct compress_stream *c = w->c;
+	size_t len = (size_t)j->unit_idx[0], n = 0;
+	uint8_t *out = j->out;
+	uint64_t unpadded = 0;
+
+	/* one chunk a batch: the pool's batches are 512 KiB, a chunk is more */
+	if (j->kind[0] == CS_DATA && len == COMPRESS_STREAM_CHUNK && mem_is_zero(j->buf, len))
+		j->kind[0] = CS_ZERO;
+	if (j->kind[0] == CS_ZERO)
+		return;
+	cs_compress(c, w, j->buf, len, out, &n, &unpadded);
+	j->out_len[0] = (uint32_t)n;
+	memcpy(out + c->out_cap, &unpadded, sizeof(unpadded));
+}
+
+static int cs_write(void *ctx, const struct format_job *j)
 {
 	struct compress_stream *c = ctx;
-	struct cs_job *j = job;
+	bool zero = j->kind[0] == CS_ZERO;
+	const uint8_t *out = zero ? c->zero_out : j->out;
+	size_t len = zero ? c->zero_len : j->out_len[0];
+	uint64_t unpadded = c->zero_unpadded;
+	int r;
 
-	if (!j->zero && j->in_len == COMPRESS_STREAM_CHUNK && mem_is_zero(j->in, j->in_len))
-		j->zero = true;
-	if (!j->zero)
-		cs_compress(c, worker, j->in, j->in_len, j->out, &j->out_len, &j->unpadded);
+	if (!zero)
+		memcpy(&unpadded, j->out + c->out_cap, sizeof(unpadded));
+	r = pwrite_full(c->fd, out, len, c->out_off);
+	if (r < 0)
+		return r;
+	c->out_off += len;
+	if (c->index && lzma_index_append(c->index, NULL, unpadded, j->unit_idx[0]) != LZMA_OK)
+		return -EOVERFLOW;
+	return 0;
 }
 
-static int cs_emit(void *ctx, void *job, bool discard)
-{
-	struct compress_stream *c = ctx;
-	struct cs_job *j = job;
-	const uint8_t *out = j->zero ? c->zero_out : j->out;
-	size_t len = j->zero ? c->zero_len : j->out_len;
-	uint64_t unpadded = j->zero ? c->zero_unpadded : j->unpadded;
-	int r = 0;
-
-	if (!discard && (j->in_len > 0 || j->zero)) {
-		r = pwrite_full(c->fd, out, len, c->out_off);
-		if (r >= 0)
-			c->out_off += len;
-		if (r >= 0 && c->index &&
-		    lzma_index_append(c->index, NULL, unpadded,
-				      j->zero ? COMPRESS_STREAM_CHUNK : j->in_len) != LZMA_OK)
-			r = -EOVERFLOW;
-	}
-	j->in_len = 0;
-	j->zero = false;
-	return r;
-}
-
-static void *cs_job_new(void *ctx)
-{
-	struct compress_stream *c = ctx;
-	struct cs_job *j = xcalloc(1, sizeof(*j));
-
-	j->in = xmalloc(COMPRESS_STREAM_CHUNK);
-	j->out = xmalloc(c->out_cap);
-	return j;
-}
-
-static void cs_job_free(void *ctx, void *job)
-{
-	struct cs_job *j = job;
-
-	free(j->in);
-	free(j->out);
-	free(j);
-}
-
-static const struct ordered_pool_ops cs_pool_ops = {
-	.job_new = cs_job_new,
-	.job_free = cs_job_free,
+static const struct format_pool_ops cs_pool_ops = {
 	.worker_new = cs_worker_new,
 	.worker_free = cs_worker_free,
-	.work = cs_work,
-	.emit = cs_emit,
+	.compress = cs_work,
+	.write = cs_write,
 };
 
 static size_t cs_bound(enum format_file_compress type, int level)
@@ -239,8 +230,7 @@ struct compress_stream *compress_stream_free(struct compress_stream *c)
 {
 	if (!c)
 		return NULL;
-	ordered_pool_cancel(c->pool);
-	c->pool = ordered_pool_free(c->pool);
+	c->pool = format_pool_cancel(c->pool);
 	if (c->index)
 		lzma_index_end(c->index, NULL);
 	free(c->zero_out);
@@ -282,7 +272,7 @@ int compress_stream_new(enum format_file_compress type, int level, unsigned n_th
 	w = cs_worker_new(c);
 	cs_compress(c, w, zeros, COMPRESS_STREAM_CHUNK, c->zero_out, &c->zero_len,
 		    &c->zero_unpadded);
-	cs_worker_free(c, w);
+	cs_worker_free(w);
 	free(zeros);
 	/* memory is about 2 * (8 MiB of chunk buffers + an encoder, ~45 MiB for xz -6) a thread:
 	 * more than 16 threads would rarely run faster and cost gigabytes */
@@ -291,32 +281,35 @@ int compress_stream_new(enum format_file_compress type, int level, unsigned n_th
 
 		n_threads = n > 0 ? (unsigned)n : 1;
 	}
-	r = ordered_pool_new(MIN(n_threads, COMPRESS_STREAM_MAX_THREADS), &cs_pool_ops, c,
-			     &c->pool);
+	r = format_pool_new(&cs_pool_ops, c, MIN(n_threads, COMPRESS_STREAM_MAX_THREADS),
+			    COMPRESS_STREAM_CHUNK, cs_slot(c), &c->pool);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);
 	return 0;
 }
 
-/* The job being filled, opened if needed. */
+/* The batch being filled, opened if needed. */
 static int cs_open(struct compress_stream *c)
 {
-	void *j;
 	int r;
 
 	if (c->cur)
 		return 0;
-	r = ordered_pool_room(c->pool, &j);
-	if (r < 0)
+	r = format_pool_room(c->pool, &c->cur);
+	if (r < 0) {
+		c->cur = NULL;
 		return r;
-	c->cur = j;
+	}
+	c->fill = 0;
 	return 0;
 }
 
-static void cs_submit(struct compress_stream *c)
+/* Hands the open chunk (fill bytes, or a whole chunk of zeros) to the workers. */
+static void cs_submit(struct compress_stream *c, enum cs_kind kind)
 {
-	ordered_pool_submit(c->pool);
+	c->cur->kind[0] = (uint8_t)kind;
+	format_pool_commit(c->pool, c->fill, 1);
 	c->cur = NULL;
 }
 
@@ -330,14 +323,14 @@ int compress_stream_write(struct compress_stream *c, const void *buf, size_t len
 
 		if (r < 0)
 			return r;
-		n = MIN(len, COMPRESS_STREAM_CHUNK - c->cur->in_len);
-		memcpy(c->cur->in + c->cur->in_len, p, n);
-		c->cur->in_len += n;
+		n = MIN(len, COMPRESS_STREAM_CHUNK - c->fill);
+		memcpy(c->cur->buf + c->fill, p, n);
+		c->fill += n;
 		c->pos += n;
 		p += n;
 		len -= n;
-		if (c->cur->in_len == COMPRESS_STREAM_CHUNK)
-			cs_submit(c);
+		if (c->fill == COMPRESS_STREAM_CHUNK)
+			cs_submit(c, CS_DATA);
 	}
 	return 0;
 }
@@ -350,18 +343,21 @@ int compress_stream_zeros(struct compress_stream *c, uint64_t len)
 
 		if (r < 0)
 			return r;
-		if (c->cur->in_len == 0 && len >= COMPRESS_STREAM_CHUNK) {
-			c->cur->zero = true; /* no buffer to clear, nothing to compress */
-			n = COMPRESS_STREAM_CHUNK;
-		} else {
-			n = (size_t)MIN(len, (uint64_t)(COMPRESS_STREAM_CHUNK - c->cur->in_len));
-			memset(c->cur->in + c->cur->in_len, 0, n);
+		if (c->fill == 0 && len >= COMPRESS_STREAM_CHUNK) {
+			/* no buffer to clear, nothing to compress */
+			c->fill = COMPRESS_STREAM_CHUNK;
+			c->pos += COMPRESS_STREAM_CHUNK;
+			len -= COMPRESS_STREAM_CHUNK;
+			cs_submit(c, CS_ZERO);
+			continue;
 		}
-		c->cur->in_len += n;
+		n = (size_t)MIN(len, (uint64_t)(COMPRESS_STREAM_CHUNK - c->fill));
+		memset(c->cur->buf + c->fill, 0, n);
+		c->fill += n;
 		c->pos += n;
 		len -= n;
-		if (c->cur->in_len == COMPRESS_STREAM_CHUNK)
-			cs_submit(c);
+		if (c->fill == COMPRESS_STREAM_CHUNK)
+			cs_submit(c, CS_DATA);
 	}
 	return 0;
 }
@@ -391,9 +387,9 @@ int compress_stream_finish(struct compress_stream *c, uint64_t *ret_end)
 {
 	int r;
 
-	if (c->cur)
-		cs_submit(c);
-	r = ordered_pool_drain(c->pool);
+	if (c->cur && c->fill > 0)
+		cs_submit(c, CS_DATA);
+	r = format_pool_drain(c->pool);
 	if (r >= 0 && c->index)
 		r = cs_xz_trailer(c);
 	if (r < 0)

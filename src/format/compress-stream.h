@@ -1,6 +1,6 @@
 /* Whole-file compression for raw --compress and the gce tar.gz (docs/formats/pack.md): a byte
  * stream cut into fixed 4 MiB chunks, each compressed on its own by the worker pool
- * (util/ordered-pool.h) and appended in order, so the bytes are the same for any thread count:
+ * (format/pool.h, a unit per chunk) and appended in order, so the bytes are the same for any thread count:
  * zstd: one frame per chunk (with content size and checksum), a valid zstd stream;
  * gzip: one gzip member per chunk (RFC 1952 2.2: a gzip file is a series of members);
  * xz: one block per chunk in a single .xz stream with its index (xz file format 1.1.0).

@@ -1,9 +1,11 @@
-/* The compression worker pool of the compressing sinks (qcow2-compressed, vmdk
- * streamOptimized): the sink's thread fills batches of fixed-size units (clusters, grains),
+/* The one compression worker pool: of the compressing sinks (qcow2-compressed, vmdk
+ * streamOptimized) and of the whole-file compressors (compress-stream.c: raw --compress, gce).
+ * The sink's thread fills batches of fixed-size units (clusters, grains, 4 MiB chunks),
  * workers compress batches in any order, and the finished batches are written out strictly in
  * submission order, one worker at a time (whichever finds the oldest batch finished), so the
  * output does not depend on timing or on the number of threads. Memory: 2 * n_threads + 2
- * batches of about 512 KiB of units (and as many output slots when out_unit > 0). */
+ * batches of about 512 KiB of units, or of one unit when a unit is larger (and as many output
+ * slots when out_unit > 0). */
 #pragma once
 
 #include <stdbool.h>
@@ -13,7 +15,8 @@
 struct format_job {
 	uint8_t *buf;       /* n units of `unit` bytes */
 	uint8_t *out;       /* n slots of `out_unit` bytes (NULL when out_unit is 0) */
-	uint64_t *unit_idx; /* each unit's index in the disk (cluster, grain) */
+	uint64_t *unit_idx; /* each unit's index in the disk (cluster, grain); compress-stream:
+			     * the chunk's length */
 	uint32_t *out_len;  /* the compressor's result per unit */
 	uint8_t *kind;      /* the compressor's verdict per unit */
 	size_t n;

@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "format/compress-stream.h"
 #include "format/decompress-stream.h"
 #include "format/reader.h"
 #include "format/gce-read.h"
@@ -29,6 +31,7 @@ struct unpack_reader {
 	int tmp_fd;
 	const struct reader_ops *inner_ops; /* raw; vmdk for an ova */
 	struct image_reader *inner;
+	enum format_file_compress type; /* raw-compressed and gce: the file's compression */
 };
 
 /* The decompressed bytes at the file's end, zero blocks skipped (holes). */
@@ -81,7 +84,7 @@ static int unpack_tmpfile(struct diag *d, int *ret)
 }
 
 static int unpack_decode(int fd, uint64_t file_size, bool gce, int tmp_fd, struct diag *d,
-			 uint64_t *ret_size)
+			 enum format_file_compress *ret_type, uint64_t *ret_size)
 {
 	uint8_t head[16] = { 0 };
 	enum format_file_compress type;
@@ -92,6 +95,7 @@ static int unpack_decode(int fd, uint64_t file_size, bool gce, int tmp_fd, struc
 	type = decompress_stream_probe(head, (size_t)MIN((uint64_t)sizeof(head), file_size));
 	if (type == FORMAT_FILE_COMPRESS_NONE)
 		return diag_fail(d, -EBADMSG, "not zstd, gzip or xz compressed");
+	*ret_type = type;
 	if (gce) {
 		struct gce_extract *x = gce_extract_new(tmp_fd, UNPACK_MAX_SIZE);
 
@@ -136,7 +140,7 @@ static int unpack_open(int fd, uint64_t file_size, bool gce, struct diag *d,
 	u->inner_ops = &reader_raw;
 	r = unpack_tmpfile(d, &u->tmp_fd);
 	if (r >= 0)
-		r = unpack_decode(fd, file_size, gce, u->tmp_fd, d, &size);
+		r = unpack_decode(fd, file_size, gce, u->tmp_fd, d, &u->type, &size);
 	if (r >= 0)
 		r = reader_raw.open(u->tmp_fd, size, d, &u->inner);
 	if (r < 0) {
@@ -290,7 +294,18 @@ static int ova_probe(const uint8_t *head, size_t len, uint64_t file_size)
 	return n > 4 && strcmp(e.name + n - 4, ".ovf") == 0;
 }
 
+/* resize: an ova again (a streamOptimized vmdk). The OVF's CPUs, memory, firmware and name are
+ * not read back: the rewritten ova has the defaults. */
+static int ova_write_params(struct image_reader *base, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	*ret_format = "ova";
+	snprintf(kept, kept_cap, "the OVF's CPUs, memory, firmware and name reset to the defaults");
+	return 0;
+}
+
 const struct reader_ops reader_ova = {
+	.write_params = ova_write_params,
 	.name = "ova",
 	.probe = ova_probe,
 	.open = ova_open,
@@ -316,7 +331,32 @@ static int compressed_probe(const uint8_t *head, size_t len, uint64_t file_size)
 	return decompress_stream_probe(head, len) != FORMAT_FILE_COMPRESS_NONE;
 }
 
+/* resize: gce stays gce (its compression is always gzip). */
+static int gce_write_params(struct image_reader *base, const char **ret_format,
+			    struct format_params *p, char *kept, size_t kept_cap, struct diag *d)
+{
+	*ret_format = "gce";
+	snprintf(kept, kept_cap, "gzip (level not recorded: the default)");
+	return 0;
+}
+
+/* resize: a compressed raw again with the compression of its magic (the level is not
+ * recorded: the default). */
+static int compressed_write_params(struct image_reader *base, const char **ret_format,
+				   struct format_params *p, char *kept, size_t kept_cap,
+				   struct diag *d)
+{
+	const struct unpack_reader *u = (const struct unpack_reader *)base;
+
+	*ret_format = "raw";
+	p->file_compress = u->type;
+	snprintf(kept, kept_cap, "%s compression (level not recorded: the default)",
+		 compress_stream_name(u->type));
+	return 0;
+}
+
 const struct reader_ops reader_gce = {
+	.write_params = gce_write_params,
 	.name = "gce",
 	.probe = gce_probe,
 	.open = unpack_open_gce,
@@ -326,6 +366,7 @@ const struct reader_ops reader_gce = {
 };
 
 const struct reader_ops reader_raw_compressed = {
+	.write_params = compressed_write_params,
 	.name = "raw-compressed",
 	.probe = compressed_probe,
 	.open = unpack_open_raw,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mkdiskimage resize IMAGE SIZE` (issue #14): small images of every layout (efi, legacy,
 # legacy+gpt, hybrid, none, and "partitions" lists with a FAT, swap or ext4 partition last) in
-# raw, qcow2, vdi, vpc, vmdk and vhdx grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
+# raw, qcow2, vdi, vpc, vmdk, vhdx, a zstd raw and gce grow by +N and to an absolute size; 2 GiB → 100 GiB is metadata only
 # (raw stays sparse, qcow2 small). Oracles: sgdisk -v (no problems), sfdisk --dump (the
 # partition ends at the last MiB), qemu-img check and info (virtual size), qemu-img compare
 # (the data before the old end is unchanged), fsck.fat -n, e2fsck -fn and dumpe2fs (block
@@ -10,7 +10,7 @@
 # line and leave the image byte-identical; SIGINT during a resize leaves the old image. While
 # ext4_grow() is not implemented on this tree, the ext4 cases check that resize refuses cleanly.
 . "$(dirname "$0")/../lib.sh"
-require sgdisk sfdisk qemu-img e2fsck fsck.fat python3 cmp
+require sgdisk sfdisk qemu-img e2fsck fsck.fat python3 cmp zstd tar
 
 mkdir -p "$T/src/etc" "$T/esp/EFI"
 echo hello >"$T/src/etc/hello"
@@ -239,6 +239,22 @@ qemu-img check -q "$T/b.vhdx" || fail "b.vhdx: qemu-img check"
 [ "$(qemu_info "$T/b.vhdx" cluster-size)" = $((32 * MIB)) ] || fail "b.vhdx: block size changed"
 grep -q "block size 33554432" "$T/rz.err" || fail "b.vhdx: summary: $(cat "$T/rz.err")"
 check_grown "$T/b.vhdx" vhdx "$T/old.raw" $((128 * MIB)) gpt 3 vfat
+# packed formats: a zstd raw stays zstd, gce stays gce (rewritten, then unpacked and checked)
+build --spec "$T/gpt-fat.json" -q -o "$T/c.img.zst"
+zstd -dcq "$T/c.img.zst" >"$T/old.raw"
+resize "$T/c.img.zst" +64M
+grep -q "zstd compression" "$T/rz.err" || fail "c.img.zst: summary: $(cat "$T/rz.err")"
+[ "$(head -c 4 "$T/c.img.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] ||
+	fail "c.img.zst: no longer zstd"
+zstd -dcq "$T/c.img.zst" >"$T/c.raw" || fail "c.img.zst: zstd -d"
+check_grown "$T/c.raw" raw "$T/old.raw" $((128 * MIB)) gpt 3 vfat
+build --spec "$T/gpt-fat.json" -q -o "$T/g.raw.tar.gz"
+mkdir -p "$T/g" && tar -xzf "$T/g.raw.tar.gz" -C "$T/g" && mv "$T/g/disk.raw" "$T/old.raw"
+resize "$T/g.raw.tar.gz" +64M
+grep -q "gce rewritten" "$T/rz.err" || fail "g.raw.tar.gz: summary: $(cat "$T/rz.err")"
+[ "$(tar -tzf "$T/g.raw.tar.gz")" = disk.raw ] || fail "g.raw.tar.gz: members: $(tar -tzf "$T/g.raw.tar.gz")"
+tar -xzf "$T/g.raw.tar.gz" -C "$T/g" || fail "g.raw.tar.gz: tar -x"
+check_grown "$T/g/disk.raw" raw "$T/old.raw" $((128 * MIB)) gpt 3 vfat
 
 # --- presets (ext4 root last) and a bare filesystem
 for fmt in raw qcow2; do
