@@ -181,19 +181,13 @@ static int gce_finish(struct sink *base, struct diag *d)
  * output, not in a tmpfs /tmp). */
 static int gce_data_open(const char *path, struct diag *d, int *ret)
 {
-	_cleanup_free_ char *copy = xstrdup(path), *tmpl = NULL;
+	_cleanup_free_ char *copy = xstrdup(path);
 	const char *dir = dirname(copy);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = tmpfile_open(dir, "gce");
 
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		tmpl = xasprintf("%s/.mkdiskimage-gce-XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			(void)unlink(tmpl);
-	}
 	if (fd < 0)
-		return diag_fail(d, -errno, "%s: cannot create a temporary file: %s", dir,
-				 strerror(errno));
+		return diag_fail(d, fd, "%s: cannot create a temporary file: %s", dir,
+				 strerror(-fd));
 	*ret = fd;
 	return 0;
 }

@@ -219,19 +219,13 @@ static int ova_finish(struct sink *base, struct diag *d)
 /* An unnamed temporary file in the output's directory. */
 static int ova_tmpfile(const char *path, struct diag *d, int *ret)
 {
-	_cleanup_free_ char *copy = xstrdup(path), *tmpl = NULL;
+	_cleanup_free_ char *copy = xstrdup(path);
 	const char *dir = dirname(copy);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = tmpfile_open(dir, "ova");
 
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		tmpl = xasprintf("%s/.mkdiskimage-ova-XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			(void)unlink(tmpl);
-	}
 	if (fd < 0)
-		return diag_fail(d, -errno, "%s: cannot create a temporary file: %s", dir,
-				 strerror(errno));
+		return diag_fail(d, fd, "%s: cannot create a temporary file: %s", dir,
+				 strerror(-fd));
 	*ret = fd;
 	return 0;
 }

@@ -68,17 +68,10 @@ static int unpack_tmpfile(struct diag *d, int *ret)
 
 	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		_cleanup_free_ char *tmpl = xasprintf("%s/mkdiskimage-unpack-XXXXXX", dir);
-
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			(void)unlink(tmpl);
-	}
+	fd = tmpfile_open(dir, "unpack");
 	if (fd < 0)
-		return diag_fail(d, -errno, "cannot create a temporary file in %s (TMPDIR): %s", dir,
-				 strerror(errno));
+		return diag_fail(d, fd, "cannot create a temporary file in %s (TMPDIR): %s", dir,
+				 strerror(-fd));
 	*ret = fd;
 	return 0;
 }

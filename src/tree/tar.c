@@ -255,20 +255,12 @@ static void extent_add(struct tree_extent **v, size_t *n, size_t *cap, uint64_t 
 
 static int spill_open(struct tar_ctx *c)
 {
-	_cleanup_free_ char *tmpl = NULL;
-	int fd;
+	int fd = tmpfile_open(c->tmp_dir, "tar");
 
-	fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		tmpl = xasprintf("%s/mkdiskimage-tar-XXXXXX", c->tmp_dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			(void)unlink(tmpl);
-	}
 	if (fd < 0)
-		return diag_fail(c->d, -errno,
+		return diag_fail(c->d, fd,
 				 "%s: cannot create a spill file in %s (TMPDIR): %s", c->what,
-				 c->tmp_dir, strerror(errno));
+				 c->tmp_dir, strerror(-fd));
 	c->spill = tree_fd_src_new(c->t, fd, c->what);
 	return 0;
 }

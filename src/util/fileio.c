@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,4 +116,18 @@ int mem_is_zero(const void *buf, size_t len)
 		if (*p++)
 			return 0;
 	return 1;
+}
+
+int tmpfile_open(const char *dir, const char *hint)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		_cleanup_free_ char *tmpl = xasprintf("%s/.mkdiskimage-%s-XXXXXX", dir, hint);
+
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			(void)unlink(tmpl);
+	}
+	return fd < 0 ? -errno : fd;
 }
