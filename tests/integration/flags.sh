@@ -43,7 +43,8 @@ done
 	fail "zstd level 19 (${csize[zstd:19]}) is not smaller than level 1 (${csize[zstd:1]})"
 expect_fail "deflate levels go from 1 to 12" "${base[@]}" --format qcow2-compressed \
 	--compression-level 13
-expect_fail "compressionLevel applies to format qcow2-compressed" "${base[@]}" --format qcow2 \
+expect_fail "compressionLevel applies to format raw, qcow2-compressed, vmdk, gce or ova, not qcow2 (remove it or set format = qcow2-compressed)" \
+	"${base[@]}" --format qcow2 \
 	--compression-level 5
 
 # --- --reserved-percent (mke2fs -m: reserved = blocks * N / 100, rounded down)
