@@ -41,6 +41,8 @@ struct image_spec *image_spec_free(struct image_spec *s)
 		return NULL;
 	free(s->root);
 	free(s->root_tar);
+	free(s->definitions);
+	free(s->disko);
 	free(s->esp);
 	free(s->xbootldr);
 	free(s->kernel);

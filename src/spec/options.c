@@ -62,6 +62,15 @@ const struct spec_option spec_options[] = {
 	  .help = "the disk's own partitions (with partitionTableType gpt or mbr): a list of "
 		  "{type, label, fsLabel, uuid, fsUuid, fs, contents, size, minSize, maxSize, "
 		  "additionalSpace, bootable, required, noAuto, readOnly, growFileSystem}" },
+	{ .key = "definitions", .flag = "definitions", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .field = F(definitions),
+	  .help = "the partitions as systemd-repart definitions (repart.d/*.conf), read as "
+		  "systemd-repart --empty=create does; instead of partitionTableType/partitions" },
+	{ .key = "disko", .flag = "disko", .arg = "FILE", .type = SPEC_OPT_PATH,
+	  .field = F(disko),
+	  .help = "the partitions as a disko.devices JSON (nix eval --json "
+		  ".#nixosConfigurations.HOST.config.disko.devices); instead of "
+		  "partitionTableType/partitions" },
 	{ .key = "growOnBoot", .flag = "grow-on-boot", .type = SPEC_OPT_BOOL,
 	  .field = F(grow_on_boot), .bracket = "[growOnBoot: true]",
 	  .help = "set the GPT grow-file-system attribute (bit 59) on the root partition: "

@@ -82,3 +82,9 @@ void spec_contents_clear(struct image_spec *s);
 void spec_partition_clear(struct spec_partition *p);
 void spec_partitions_clear(struct image_spec *s);
 
+
+/* The other ways to describe the disk: each fills s->partitions and s->partition_table from
+ * its input (s->definitions, s->disko), refusing a spec that also has partitions or a preset.
+ * -EINVAL naming the file (and line) and the fix; called by spec_validate(). */
+int spec_load_definitions(struct image_spec *s, struct diag *d); /* spec/repart.c */
+int spec_load_disko(struct image_spec *s, struct diag *d);       /* spec/disko.c */

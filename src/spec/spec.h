@@ -73,6 +73,11 @@ struct image_spec {
 	struct spec_partition *partitions; /* "partitions": the disk's own list (or NULL: the
 					    * partitionTableType preset) */
 	size_t n_partitions;
+	char *definitions; /* "definitions" / --definitions DIR: systemd-repart's repart.d
+			    * partition definitions; spec_validate() fills "partitions" from them
+			    * (spec/repart.c) */
+	char *disko;       /* "disko" / --disko FILE: a disko.devices JSON; spec_validate() fills
+			    * "partitions" from it (spec/disko.c) */
 	char *fs_type;                   /* "fsType": only "ext4" passes spec_validate() */
 	char *label;                     /* "label", at most SPEC_LABEL_MAX bytes */
 	bool disk_size_auto;             /* "diskSize": "auto" (default) ... */

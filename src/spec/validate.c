@@ -704,6 +704,19 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	r = spec_check_contents(s, d);
 	if (r < 0)
 		return r;
+	if (s->definitions && s->disko)
+		return diag_fail(d, -EINVAL, "definitions and disko: both describe the disk; "
+				 "give one");
+	if (s->definitions) {
+		r = spec_load_definitions(s, d);
+		if (r < 0)
+			return r;
+	}
+	if (s->disko) {
+		r = spec_load_disko(s, d);
+		if (r < 0)
+			return r;
+	}
 	r = spec_check_partitions(s, d);
 	if (r < 0)
 		return r;

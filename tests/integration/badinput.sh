@@ -19,6 +19,11 @@ build "${ok[@]}" -o "$T/good.img"
 expect_fail "$T/no-such-dir" --root "$T/no-such-dir"
 expect_fail "$T/no-such-file" "${ok[@]}" --contents "$T/no-such-file:/etc/x"
 
+# Inputs describing the disk that are not there name themselves; two at once are refused.
+expect_fail "$T/no-such-defs" "${ok[@]}" --definitions "$T/no-such-defs"
+expect_fail "$T/no-such.json" "${ok[@]}" --disko "$T/no-such.json"
+expect_fail "definitions and disko" "${ok[@]}" --definitions "$T/src" --disko "$T/file"
+
 # An unreadable file inside the root.
 mkdir -p "$T/unreadable"
 printf 'secret\n' >"$T/unreadable/secret"
