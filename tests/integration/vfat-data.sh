@@ -172,16 +172,18 @@ check_fat "$T/mbr.img" 3 E 1046528 "" 16
 check_fat "$T/mbr.img" 4 C $(((1100 - 1 - 16 - 8 - 511) * 2048)) REST 32 roundtrip
 sfdisk --dump "$T/mbr.img" | grep -q 'mbr.img1 : start=.*type=ef$' || fail "mbr: the ESP is not 0xef"
 
-log "the FAT12/16 and FAT16/32 boundaries, as mkfs.fat chooses them"
+log "the FAT12/16 and FAT16/32 boundaries, as mkfs.fat chooses them; minSize"
 cat >"$S/edges.json" <<'EOF'
 {"partitionTableType": "gpt", "partitions": [
   {"fs": "vfat", "contents": "data/", "size": "9M"},
+  {"fs": "vfat", "contents": "data/", "size": "auto", "minSize": "20M"},
   {"fs": "vfat", "contents": "data/", "size": "512M"}
 ]}
 EOF
 build "$S/edges.json" "$T/edges.img"
 check_fat "$T/edges.img" 1 $TYPE_BASIC 18432 "" 16
-check_fat "$T/edges.img" 2 $TYPE_BASIC 1048576 "" 32
+check_fat "$T/edges.img" 2 $TYPE_BASIC 40960 "" 16 # auto, at least minSize
+check_fat "$T/edges.img" 3 $TYPE_BASIC 1048576 "" 32
 
 log "a sparse 1 TiB FAT32"
 cat >"$S/tib.json" <<'EOF'
