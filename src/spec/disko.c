@@ -498,6 +498,9 @@ static int disko_gpt_partition(struct disko_ctx *c, const char *ppath,
 	if (strcmp(size, "100%") != 0 && disko_sgdisk_bytes(size, &(uint64_t){ 0 }) < 0)
 		return disko_fail(c, path, ".size \"%s\": expected 100%% or digits with K, M, G, T "
 				  "or P", size);
+	if (strcmp(size, "0") == 0 && (!end || strcmp(end, "+0") == 0))
+		return disko_fail(c, path, ".size: missing (give a size such as 512M, or 100%% for "
+				  "the rest)");
 	if (!end)
 		end = end_buf = strcmp(size, "100%") == 0 ? xstrdup("-0") : xasprintf("+%s", size);
 	if (!start)
