@@ -689,7 +689,13 @@ static int disko_table_partition(struct disko_ctx *c, const char *path, struct j
 	}
 	if (boot && !json_object_is_type(boot, json_type_boolean))
 		return disko_fail(c, path, ".bootable: expected true or false");
-	p->bootable = boot && json_object_get_boolean(boot);
+	/* parted's boot flag: the ESP type on GPT, the active flag on msdos */
+	if (boot && json_object_get_boolean(boot)) {
+		if (c->gpt)
+			type = "esp";
+		else
+			p->bootable = true;
+	}
 	if (flags && !json_object_is_type(flags, json_type_array))
 		return disko_fail(c, path, ".flags: expected a list of strings");
 	for (size_t i = 0; flags && i < json_object_array_length(flags); i++) {
