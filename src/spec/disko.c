@@ -327,6 +327,15 @@ static int disko_content(struct disko_ctx *c, const char *path, struct json_obje
 	r = disko_extra_args(c, path, content, format, p);
 	if (r < 0)
 		return r;
+	if (p->fs_uuid_set && mnt && strcmp(mnt, "/") == 0) {
+		/* the root's filesystem UUID is the spec's rootFSUID (GRUB searches for it) */
+		if (c->s->root_fsuid_set && memcmp(c->s->root_fsuid, p->fs_uuid, 16) != 0)
+			return disko_fail(c, path, ".content.extraArgs: -U differs from the spec's "
+					  "rootFSUID; give one of them");
+		memcpy(c->s->root_fsuid, p->fs_uuid, 16);
+		c->s->root_fsuid_set = true;
+		p->fs_uuid_set = false;
+	}
 	if (!p->fs_label)
 		p->fs_label = xstrdup(strcmp(*type, "esp") == 0 ? "ESP" : "");
 	return 0;

@@ -98,8 +98,9 @@ TEST(gpt_priority_labels_uuid)
 	ASSERT_TRUE(strspn(s->partitions[1].label, "0123456789abcdef") == 36);
 	ASSERT_STR_EQ(s->partitions[1].type, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
 	ASSERT_STR_EQ(s->partitions[1].fs_label, "system");
-	ASSERT_TRUE(s->partitions[1].fs_uuid_set);
-	ASSERT_EQ(s->partitions[1].fs_uuid[15], 0xef);
+	ASSERT_TRUE(!s->partitions[1].fs_uuid_set); /* the root's: rootFSUID */
+	ASSERT_TRUE(s->root_fsuid_set);
+	ASSERT_EQ(s->root_fsuid[15], 0xef);
 }
 
 /* swap.nix: root ends 1G before the disk's end, the "100%" swap after it gets that 1G;
