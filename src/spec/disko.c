@@ -5,7 +5,8 @@
  * options: _index, _parent, _meta, _create, ...) are skipped wherever they appear. Supported:
  * one disk, a gpt or table (msdos/gpt) partition table, partitions holding a filesystem
  * (ext4, vfat, and any other fs handler by name), swap or nothing; everything else is refused
- * naming its place in the JSON. */
+ * naming its place in the JSON. json-c is read here directly (as spec/json.c does), after
+ * json-check.c's strict syntax check. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
