@@ -217,7 +217,7 @@ static int disko_extra_args(struct disko_ctx *c, const char *path, struct json_o
 	if (!json_object_is_type(a, json_type_array))
 		return disko_fail(c, path, ".extraArgs: expected a list of strings");
 	n = json_object_array_length(a);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i += 2) { /* OPTION VALUE pairs */
 		struct json_object *v = json_object_array_get_idx(a, i);
 		struct json_object *w = i + 1 < n ? json_object_array_get_idx(a, i + 1) : NULL;
 		const char *arg, *val;
@@ -246,7 +246,6 @@ static int disko_extra_args(struct disko_ctx *c, const char *path, struct json_o
 			p->fs_uuid_set = true;
 		else
 			return disko_fail(c, path, ".extraArgs[%zu] \"%s\": not a UUID", i + 1, val);
-		i++;
 	}
 	return 0;
 }
