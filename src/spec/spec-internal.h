@@ -88,3 +88,7 @@ void spec_partitions_clear(struct image_spec *s);
  * -EINVAL naming the file (and line) and the fix; called by spec_validate(). */
 int spec_load_definitions(struct image_spec *s, struct diag *d); /* spec/repart.c */
 int spec_load_disko(struct image_spec *s, struct diag *d);       /* spec/disko.c */
+/* spec_load_disko() on JSON text already read (what names it in messages): for tests and
+ * the fuzz target. */
+int spec_disko_parse(struct image_spec *s, const char *what, const char *text, size_t len,
+		     struct diag *d);
