@@ -9,6 +9,7 @@
 # systemd-boot). Bad fixtures (LUKS, LVM, two disks) fail with one line naming the JSON path
 # and write no output. Boots (3, TCG): simple-efi with systemd-boot under OVMF, gpt-bios-compat
 # with GRUB in its EF02 partition under SeaBIOS, hybrid (EF02 + ESP) under SeaBIOS.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require sfdisk sgdisk blkid fsck.fat mtype e2fsck debugfs python3
 F=$DATA/disko
