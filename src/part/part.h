@@ -119,6 +119,8 @@ struct part_params {
 	uint8_t root_uuid[16]; /* rootGPUID (presets; all zero: derived) */
 	uint64_t root_attributes; /* GPT attribute bits of the preset's root (growOnBoot) */
 	const char *seed;      /* other GUIDs and the MBR signature: uuid_derive(seed, ...) */
+	bool disk_uuid_set;    /* the GPT disk GUID given (else derived from seed) */
+	uint8_t disk_uuid[16];
 	/* PART_TABLE_GPT, PART_TABLE_MBR: the partitions, in number order (presets: NULL). */
 	const struct part_request *parts;
 	size_t n_parts;
