@@ -142,6 +142,11 @@ static int minimize_estimate(const struct image_spec *s, struct repart_part *p,
 			return diag_fail(d, -errno ? -errno : -EIO, "%s: CopyFiles=%s: cannot read "
 					 "%s for Minimize=", p->file, p->copies[i].source, src);
 	}
+	/* the image's tree on a root partition: --root's directory (a closure is not measured) */
+	if (p->type.kind == PART_DPS_ROOT && !p->n_copies && s->root &&
+	    nftw(s->root, walk_fn, 16, FTW_PHYS) != 0)
+		return diag_fail(d, -errno ? -errno : -EIO, "%s: cannot read root %s for "
+				 "Minimize=", p->file, s->root);
 	bytes = walk_bytes + walk_inodes * 256 + (uint64_t)p->n_mkdirs * 4096;
 	/* ext4: a journal, inode tables and group metadata; FAT: its tables; erofs: little */
 	if (strcmp(p->format, "ext4") == 0)
