@@ -19,6 +19,11 @@
 
 #define WS " \t\n\r"
 
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 void repart_part_init(struct repart_part *p)
 {
 	*p = (struct repart_part){
@@ -463,11 +468,11 @@ int repart_parse(const char *file, const char *text, size_t len, enum part_arch 
 
 		pos += n + (nl ? 1 : 0);
 		lineno++;
-		a = strspn(s, WS);
-		if (a > n)
-			a = n;
+		a = 0; /* the text need not end in NUL: stay within the line */
+		while (a < n && is_ws(s[a]))
+			a++;
 		b = n;
-		while (b > a && strchr(WS, s[b - 1]))
+		while (b > a && is_ws(s[b - 1]))
 			b--;
 		if (b > a && (s[a] == '#' || s[a] == ';'))
 			continue; /* comments, also inside a continuation */
@@ -498,7 +503,7 @@ int repart_parse(const char *file, const char *text, size_t len, enum part_arch 
 			char *l = logical, *eq;
 			size_t ln = used;
 
-			while (ln && strchr(WS, l[ln - 1]))
+			while (ln && is_ws(l[ln - 1]))
 				l[--ln] = '\0';
 			if (l[0] == '[') {
 				if (ln < 2 || l[ln - 1] != ']')
@@ -522,7 +527,7 @@ int repart_parse(const char *file, const char *text, size_t len, enum part_arch 
 			{
 				char *k = l, *v = eq + 1, *ke = eq;
 
-				while (ke > k && strchr(WS, ke[-1]))
+				while (ke > k && is_ws(ke[-1]))
 					ke--;
 				*ke = '\0';
 				v += strspn(v, WS);
