@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs/fs.h"
 #include "spec/spec-internal.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -289,6 +290,11 @@ int spec_load_definitions(struct image_spec *s, struct diag *d)
 		r = repart_parse(file, text, len, s->arch, &p[i], d);
 		if (r < 0)
 			break;
+		if (p[i].format && !fs_ops_find(p[i].format)) {
+			r = diag_fail(d, -ENOTSUP, "%s: Format=%s: this build has no %s writer (use "
+				      "ext4, vfat or swap)", file, p[i].format, p[i].format);
+			break;
+		}
 		p[i].file = TAKE_PTR(file);
 		if (p[i].minimize != REPART_MINIMIZE_OFF)
 			r = minimize_estimate(s, &p[i], d);

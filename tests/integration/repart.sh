@@ -214,6 +214,17 @@ bad "10-x.conf:3: ReadOnly=maybe: not a boolean" '[Partition]\nType=home\nReadOn
 bad "10-x.conf:3: CopyFiles=etc:/etc: SOURCE and TARGET must be absolute" \
 	'[Partition]\nType=home\nCopyFiles=etc:/etc\n'
 bad "10-x.conf:3: Flags=7: bits 0..47 are not supported" '[Partition]\nType=home\nFlags=7\n'
+# Format=erofs: the erofs handler's, or one line saying the build has none
+mkdir -p "$T/erofs"
+printf '[Partition]\nType=home\nFormat=erofs\n' >"$T/erofs/1.conf"
+if "$MKDISKIMAGE" build --definitions "$T/erofs" --disk-size 64M -o "$T/erofs.img" 2>"$T/erofs.err"; then
+	blkid -p -o value -s TYPE --offset 1048576 "$T/erofs.img" | grep -qx erofs ||
+		fail "Format=erofs made no erofs"
+else
+	[ "$(cat "$T/erofs.err")" = "mkdiskimage: error: $T/erofs/1.conf: Format=erofs: this build has no erofs writer (use ext4, vfat or swap)" ] ||
+		fail "Format=erofs: $(cat "$T/erofs.err")"
+	[ ! -e "$T/erofs.img" ] || fail "Format=erofs left an output"
+fi
 bad "the partitions need at least" '[Partition]\nType=home\nSizeMinBytes=100M\n'
 
 # Side by side with systemd-repart 252.
