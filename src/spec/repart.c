@@ -251,6 +251,11 @@ static int fill_spec(struct image_spec *s, struct repart_part *p, size_t n, stru
 		sp->n_mkdirs = q->n_mkdirs;
 		q->n_mkdirs = 0;
 	}
+	if (m == 0) {
+		free(parts);
+		return diag_fail(d, -ENOSPC, "definitions %s: no partition fits the disk (Priority= "
+				 "dropped them all); raise diskSize", s->definitions);
+	}
 	s->partitions = parts;
 	s->n_partitions = m;
 	return 0;
