@@ -313,6 +313,7 @@ int spec_load_definitions(struct image_spec *s, struct diag *d)
 		repart_seed(s, seed);
 		repart_ids(p, n, seed, s->disk_uuid);
 		s->disk_uuid_set = true;
+		s->gpt_first_usable_lba = 2048; /* libfdisk's, 1 MiB aligned */
 		r = fill_spec(s, p, n, d);
 	}
 	if (r >= 0) {

@@ -87,6 +87,7 @@ struct image_spec {
 			    * (systemd-repart's --root); NULL: / */
 	bool disk_uuid_set; /* the GPT disk GUID (the definitions loader: repart's) */
 	uint8_t disk_uuid[16];
+	uint64_t gpt_first_usable_lba; /* the GPT header's, 0: 34 (definitions: libfdisk's 2048) */
 	char *disko;       /* "disko" / --disko FILE: a disko.devices JSON; spec_validate() fills
 			    * "partitions" from it (spec/disko.c) */
 	char *fs_type;                   /* "fsType": only "ext4" passes spec_validate() */

@@ -8,9 +8,8 @@
 #      Priority=10 partition too large for the disk, which both drop
 #   C  diskSize auto: ours is repart's --size=auto rounded up to a whole MiB; repart is given
 #      that size
-# Oracles: `sfdisk --json` field by field (disk GUID, every partition's type, label, UUID,
-# start, size, attributes; only the header's first usable LBA differs: libfdisk writes 2048,
-# we 34), blkid -p per partition (filesystem type, label, UUID — the same as repart's mkfs
+# Oracles: `sfdisk --json` field by field (disk GUID, the header's first usable LBA, every
+# partition's type, label, UUID, start, size, attributes), blkid -p per partition (filesystem type, label, UUID — the same as repart's mkfs
 # gets), every ext4's files (debugfs rdump: paths, types, modes, bytes, symlink targets)
 # against repart's, e2fsck -fn and fsck.fat -n clean, mcopy round trip of the ESP's files.
 # Without root (or systemd-repart), ours is checked against the values repart 252 gave when
@@ -78,13 +77,13 @@ EOF
 	esac
 }
 
-# table IMG: sfdisk --json without what names the file and the header's first usable LBA.
+# table IMG: sfdisk --json without what names the file.
 table()
 {
 	sfdisk --json "$1" | python3 -c '
 import json, sys
 pt = json.load(sys.stdin)["partitiontable"]
-pt.pop("device"); pt.pop("firstlba")
+pt.pop("device")
 for i, p in enumerate(pt["partitions"]):
     p["node"] = i + 1
 print(json.dumps(pt, indent=1, sort_keys=True))'
@@ -185,6 +184,7 @@ want = [
  (161528, 35040, "4D21B016-B534-45C2-A9FB-5C16E091FD2D", "4F3A6E2B-1C2D-4E5F-8A9B-0C1D2E3F4A5B", "var", "GUID:59"),
 ]
 assert t["id"] == "F170921A-BC1E-4DF6-BA00-7F849A6E7127", t["id"]
+assert t["firstlba"] == 2048 and t["lastlba"] == 196574, t
 for w, p in zip(want, t["partitions"]):
     got = (p["start"], p["size"], p["type"], p["uuid"], p["name"], p.get("attrs"))
     assert got == w, (got, w)
