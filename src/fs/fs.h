@@ -39,6 +39,8 @@ struct fs_request {
 	const struct tree *tree; /* contents (ext4, vfat); NULL for swap, raw, none */
 	const char *source;      /* raw: the host file whose bytes fill the partition, or NULL */
 	uint32_t reserved_percent; /* ext4: root-reserved blocks */
+	bool fat_data; /* vfat: a data partition, FAT12/16/32 as plain mkfs.fat picks; else (ESP,
+			* XBOOTLDR, BOOT) FAT32 whenever it fits, as mkfs.fat -F 32 */
 	const struct fs_fit *fit;  /* min_size: what the layout would offer (may be NULL) */
 };
 
