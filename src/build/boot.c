@@ -116,6 +116,9 @@ int build_boot_tree(const struct build_env *env, const struct build_plan_state *
 		if (r < 0)
 			return diag_prepend(d, r, "%s tree", v->what);
 	}
+	r = build_volume_copies(st->s, v, t, d);
+	if (r < 0)
+		return r;
 	if (st->sdboot && (first_esp || v->role == PART_ROLE_XBOOTLDR)) {
 		r = sdboot_populate(st->sdboot, esp, t, d);
 		if (r < 0)

@@ -77,6 +77,9 @@ int build_grub_efi(const struct image_spec *s, const struct build_env *env,
 		   const uint8_t fs_uuid[16], struct diag *d, struct build_plan_state *st);
 /* boot.c: a boot partition's tree: the host tree src, systemd-boot's files, GRUB for UEFI
  * (esp), finalized. */
+/* A volume's CopyFiles=/MakeDirectories= (definitions) onto its tree. */
+int build_volume_copies(const struct image_spec *s, const struct build_volume *v,
+			struct tree *t, struct diag *d);
 int build_boot_tree(const struct build_env *env, const struct build_plan_state *st,
 		    const struct build_volume *v, struct diag *d, struct tree **ret);
 /* boot.c: a too-small boot partition of a preset: -ENOSPC naming the bootSize that fits. */

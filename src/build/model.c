@@ -97,13 +97,14 @@ static int model_preset(const struct image_spec *s, struct build_model *m, struc
 
 static uint64_t attributes_of(const struct spec_partition *p)
 {
-	return (p->required ? PART_ATTR_REQUIRED : 0) | (p->no_auto ? PART_ATTR_NO_AUTO : 0) |
+	return p->attributes_extra | (p->required ? PART_ATTR_REQUIRED : 0) |
+	       (p->no_auto ? PART_ATTR_NO_AUTO : 0) |
 	       (p->read_only ? PART_ATTR_READ_ONLY : 0) | (p->grow_fs ? PART_ATTR_GROWFS : 0);
 }
 
 /* What a list entry asks for that its table or role cannot give. */
 static int model_check(const struct spec_partition *p, const struct build_volume *v, bool gpt,
-		       size_t i, struct diag *d)
+		       bool definitions, size_t i, struct diag *d)
 {
 	if (!gpt && (p->uuid_set || p->required || p->no_auto || p->read_only || p->grow_fs))
 		return diag_fail(d, -EINVAL, "partitions[%zu]: %s is GPT only; use "
@@ -118,7 +119,7 @@ static int model_check(const struct spec_partition *p, const struct build_volume
 		return diag_fail(d, -EINVAL, "partitions[%zu]: the root's filesystem UUID is "
 				 "rootFSUID (GRUB and the boot entries use it); set that instead "
 				 "of fsUuid", i);
-	if (p->fs_uuid_set && v->fs && strcmp(v->fs, "vfat") == 0)
+	if (p->fs_uuid_set && v->fs && strcmp(v->fs, "vfat") == 0 && !definitions)
 		return diag_fail(d, -EINVAL, "partitions[%zu]: fsUuid: a FAT volume id is derived "
 				 "from the seed; leave fsUuid out", i);
 	return 0;
@@ -155,6 +156,14 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 			v->key = v->key_buf;
 		}
 		seen[q->role] = true;
+		/* definitions: a root partition holds the image's tree only when there is one */
+		if (s->definitions && v->image_tree && !s->root && !s->root_tar &&
+		    !s->n_contents && !s->closure_info && !s->system)
+			v->image_tree = false;
+		v->copies = p->copies;
+		v->n_copies = p->n_copies;
+		v->mkdirs = p->mkdirs;
+		v->n_mkdirs = p->n_mkdirs;
 		if (p->fs)
 			v->fs = p->fs;
 		/* the root's: the image's root tree instead of the spec's "root" */
@@ -191,7 +200,8 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 			break;
 		}
 		q->min_bytes = p->min_bytes;
-		r = model_check(p, v, gpt, i, d);
+		q->start_lba = p->start_bytes / PART_SECTOR;
+		r = model_check(p, v, gpt, s->definitions != NULL, i, d);
 		if (r < 0)
 			return r;
 	}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "part/part.h"
+#include "tree/contents.h"
 #include "util/cleanup.h"
 
 struct diag;
@@ -29,6 +30,11 @@ struct build_volume {
 	bool sized_by_contents;    /* "auto"/"rest": the contents' need goes into the request */
 	uint64_t additional_space; /* free space sizing keeps */
 	bool additional_space_given; /* a list entry's own: kept with a fixed diskSize too */
+	/* what else fills it (definitions' CopyFiles=, MakeDirectories=; spec-owned) */
+	const struct contents_entry *copies;
+	size_t n_copies;
+	char *const *mkdirs;
+	size_t n_mkdirs;
 	char what_buf[32], key_buf[32];
 };
 

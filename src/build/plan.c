@@ -107,7 +107,10 @@ static struct build_plan *build_plan_new(const struct image_spec *s)
 		.generic_root_type = s->generic_root_type,
 		.boot_bytes = s->boot_size_bytes,
 		.root_attributes = s->grow_on_boot ? PART_ATTR_GROWFS : 0,
+		.disk_uuid_set = s->disk_uuid_set,
+		.first_usable_lba = s->gpt_first_usable_lba,
 	};
+	memcpy(st->pp.disk_uuid, s->disk_uuid, sizeof(st->pp.disk_uuid));
 	return p;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/diag.h"
 #include "util/xalloc.h"
@@ -185,4 +186,46 @@ void build_volumes_free(struct build_plan_state *st)
 	free(st->vols);
 	st->vols = NULL;
 	st->n_vols = 0;
+}
+
+int build_volume_copies(const struct image_spec *s, const struct build_volume *v,
+			struct tree *t, struct diag *d)
+{
+	for (size_t i = 0; i < v->n_copies; i++) {
+		const struct contents_entry *e = &v->copies[i];
+		_cleanup_free_ char *src = s->copy_source
+						   ? xasprintf("%s/%s", s->copy_source, e->source)
+						   : xstrdup(e->source);
+		_cleanup_free_ char *parent = xstrdup(e->target);
+		char *slash = strrchr(parent, '/');
+		struct stat st;
+		int r;
+
+		if (lstat(src, &st) < 0)
+			return diag_fail(d, -errno, "%s: CopyFiles=%s:%s: cannot read %s: %s",
+					 v->what, e->source, e->target, src, strerror(errno));
+		if (S_ISDIR(st.st_mode)) {
+			r = tree_add_host_dir(t, src, e->target, NULL, d);
+		} else {
+			if (slash && slash != parent) {
+				*slash = '\0';
+				r = tree_mkdir_p(t, parent, 0755, 0, 0, 0, NULL);
+				if (r < 0 && r != -EEXIST)
+					return diag_fail(d, r, "%s: cannot create %s", v->what,
+							 parent);
+			}
+			r = tree_add_host_node(t, src, e->target, NULL, d);
+		}
+		if (r < 0)
+			return diag_prepend(d, r, "%s: CopyFiles=%s:%s", v->what, e->source,
+					    e->target);
+	}
+	for (size_t i = 0; i < v->n_mkdirs; i++) {
+		int r = tree_mkdir_p(t, v->mkdirs[i], 0755, 0, 0, 0, NULL);
+
+		if (r < 0 && r != -EEXIST)
+			return diag_fail(d, r, "%s: MakeDirectories=%s: cannot create it", v->what,
+					 v->mkdirs[i]);
+	}
+	return 0;
 }

@@ -181,7 +181,7 @@ void gpt_copy_encode(const struct part_layout *l, int backup, uint8_t *buf)
 		.header_size = GPT_HDR_LEN,
 		.my_lba = backup ? last_lba : 1,
 		.alternate_lba = backup ? 1 : last_lba,
-		.first_usable_lba = GPT_FIRST_USABLE_LBA,
+		.first_usable_lba = l->first_usable_lba ? l->first_usable_lba : GPT_FIRST_USABLE_LBA,
 		.last_usable_lba = last_lba - GPT_COPY_SECT,
 		.entries_lba = backup ? last_lba - GPT_ENTRIES_SECT : 2,
 		.n_entries = GPT_N_ENTRIES,

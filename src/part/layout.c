@@ -373,7 +373,11 @@ int part_layout_plan(const struct part_params *p, struct diag *d, struct part_la
 	if (rr < 0)
 		return rr;
 	if (part_table_is_gpt(p->table)) {
-		uuid_derive(p->seed, "gpt-disk", l.disk_uuid);
+		l.first_usable_lba = p->first_usable_lba;
+		if (p->disk_uuid_set)
+			memcpy(l.disk_uuid, p->disk_uuid, 16);
+		else
+			uuid_derive(p->seed, "gpt-disk", l.disk_uuid);
 	} else {
 		uint8_t sig[4];
 

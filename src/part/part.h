@@ -103,6 +103,7 @@ struct part_layout {
 	struct part_entry parts[PART_MAX]; /* in partition-number order */
 	size_t n_parts;
 	uint8_t disk_uuid[16]; /* GPT disk GUID, RFC 4122 byte order */
+	uint64_t first_usable_lba; /* GPT header's (0: right after the entries, 34) */
 	uint32_t mbr_signature; /* MBR disk identifier at 0x1b8 */
 };
 
@@ -120,6 +121,9 @@ struct part_params {
 	uint8_t root_uuid[16]; /* rootGPUID (presets; all zero: derived) */
 	uint64_t root_attributes; /* GPT attribute bits of the preset's root (growOnBoot) */
 	const char *seed;      /* other GUIDs and the MBR signature: uuid_derive(seed, ...) */
+	bool disk_uuid_set;    /* the GPT disk GUID given (else derived from seed) */
+	uint8_t disk_uuid[16];
+	uint64_t first_usable_lba; /* the GPT header's (0: 34); partitions are placed anyway */
 	/* PART_TABLE_GPT, PART_TABLE_MBR: the partitions, in number order (presets: NULL). */
 	const struct part_request *parts;
 	size_t n_parts;

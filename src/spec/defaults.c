@@ -43,6 +43,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->root_tar);
 	free(s->definitions);
 	free(s->disko);
+	free(s->copy_source);
 	free(s->esp);
 	free(s->xbootldr);
 	free(s->kernel);

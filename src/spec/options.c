@@ -66,6 +66,10 @@ const struct spec_option spec_options[] = {
 	  .field = F(definitions),
 	  .help = "the partitions as systemd-repart definitions (repart.d/*.conf), read as "
 		  "systemd-repart --empty=create does; instead of partitionTableType/partitions" },
+	{ .key = "copySource", .flag = "copy-source", .arg = "DIR", .type = SPEC_OPT_PATH,
+	  .field = F(copy_source),
+	  .help = "where --definitions' CopyFiles= sources are (systemd-repart's --root); "
+		  "default /" },
 	{ .key = "disko", .flag = "disko", .arg = "FILE", .type = SPEC_OPT_PATH,
 	  .field = F(disko),
 	  .help = "the partitions as a disko.devices JSON (nix eval --json "

@@ -59,6 +59,13 @@ struct spec_partition {
 	bool no_auto;   /* "noAuto": GPT bit 63 (Discoverable Partitions) */
 	bool read_only; /* "readOnly": GPT bit 60 */
 	bool grow_fs;   /* "growFileSystem": GPT bit 59 */
+	/* Set by the definitions loader only (spec/repart.c), not JSON keys: */
+	uint64_t start_bytes;      /* a fixed start (0: placed after the one before) */
+	uint64_t attributes_extra; /* more GPT attribute bits (Flags=) */
+	struct contents_entry *copies; /* CopyFiles=SRC:DST: sources under copySource */
+	size_t n_copies;
+	char **mkdirs;             /* MakeDirectories= */
+	size_t n_mkdirs;
 };
 
 struct image_spec {
@@ -76,6 +83,11 @@ struct image_spec {
 	char *definitions; /* "definitions" / --definitions DIR: systemd-repart's repart.d
 			    * partition definitions; spec_validate() fills "partitions" from them
 			    * (spec/repart.c) */
+	char *copy_source; /* "copySource" / --copy-source DIR: where CopyFiles= sources are
+			    * (systemd-repart's --root); NULL: / */
+	bool disk_uuid_set; /* the GPT disk GUID (the definitions loader: repart's) */
+	uint8_t disk_uuid[16];
+	uint64_t gpt_first_usable_lba; /* the GPT header's, 0: 34 (definitions: libfdisk's 2048) */
 	char *disko;       /* "disko" / --disko FILE: a disko.devices JSON; spec_validate() fills
 			    * "partitions" from it (spec/disko.c) */
 	char *fs_type;                   /* "fsType": only "ext4" passes spec_validate() */

@@ -517,6 +517,14 @@ void spec_partition_clear(struct spec_partition *p)
 	free(p->fs_label);
 	free(p->fs);
 	free(p->contents);
+	for (size_t i = 0; i < p->n_copies; i++) {
+		free(p->copies[i].source);
+		free(p->copies[i].target);
+	}
+	free(p->copies);
+	for (size_t i = 0; i < p->n_mkdirs; i++)
+		free(p->mkdirs[i]);
+	free(p->mkdirs);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -12,6 +12,7 @@
 #include "fs/fat/fat.h"
 #include "fs/fat/probe.h"
 #include "util/diag.h"
+#include "util/endian.h"
 #include "util/uuid.h"
 #include "util/xalloc.h"
 
@@ -49,7 +50,10 @@ static int fat_fs_params(const struct fs_request *rq, struct diag *d, struct fat
 	p.plain = rq->fat_data;
 	p.extra_bytes = rq->extra_bytes;
 	snprintf(purpose, sizeof(purpose), "fat-volume-id:%s", rq->role);
-	uuid_derive_bytes(rq->seed, purpose, &p.volume_id, sizeof(p.volume_id));
+	if (rq->uuid_set) /* as systemd-repart's mkfs.fat -i: the UUID's first 4 bytes, BE */
+		p.volume_id = be32_get(rq->uuid);
+	else
+		uuid_derive_bytes(rq->seed, purpose, &p.volume_id, sizeof(p.volume_id));
 	*ret = p;
 	return 0;
 }
