@@ -24,10 +24,12 @@ int build_volumes_init(struct build_plan_state *st, struct diag *d)
 		if (!bv->ops)
 			return diag_fail(d, -EINVAL, "%s: filesystem \"%s\" unknown (use %s)",
 					 bv->v->what, bv->v->fs, fs_names());
-		/* the root's handler sizes with the layout's fit and keeps additionalSpace: ext4 */
-		if (bv->v->image_tree && strcmp(bv->ops->name, "ext4") != 0)
+		/* the root's handler sizes with the layout's fit and keeps additionalSpace: ext4;
+		 * or erofs, read-only (no additionalSpace: build/model.c) */
+		if (bv->v->image_tree && strcmp(bv->ops->name, "ext4") != 0 &&
+		    strcmp(bv->ops->name, "erofs") != 0)
 			return diag_fail(d, -EINVAL, "%s: filesystem %s cannot hold the image's "
-					 "files; use ext4", bv->v->what, bv->v->fs);
+					 "files; use ext4 or erofs", bv->v->what, bv->v->fs);
 	}
 	return 0;
 }

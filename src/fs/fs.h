@@ -88,7 +88,7 @@ struct fs_ops {
 
 /* The handler called name, NULL when there is none. */
 const struct fs_ops *fs_ops_find(const char *name);
-/* "ext4, vfat, swap, raw or none": for error messages. */
+/* "ext4, vfat, erofs, swap, raw or none": for error messages. */
 const char *fs_names(void);
 /* Probe every handler in table order; 0 when none recognises the partition. */
 int fs_probe_any(fs_read_fn read, void *ctx, uint64_t size, struct diag *d,

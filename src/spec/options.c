@@ -77,7 +77,7 @@ const struct spec_option spec_options[] = {
 		  "systemd-repart and systemd-growfs grow it to the disk the cloud gives" },
 	{ .key = "fsType", .flag = "fs", .arg = "TYPE", .type = SPEC_OPT_STRING,
 	  .set = spec_set_fs_type,
-	  .help = "the root filesystem: ext4 (of fs/'s handlers, the one that holds a root)" },
+	  .help = "the root filesystem: ext4, or erofs (read-only, sized exactly by its contents)" },
 	{ .key = "label", .flag = "label", .arg = "LABEL", .type = SPEC_OPT_STRING,
 	  .set = spec_set_label, .def = SPEC_DEFAULT_LABEL,
 	  .help = "filesystem label, at most 16 bytes" },

@@ -112,10 +112,10 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 
 	const struct fs_ops *fs = fs_ops_find(s->fs_type);
 
-	/* the root holds the image's tree: of the handlers, ext4 is the one for it */
-	if (!fs || strcmp(fs->name, "ext4") != 0)
-		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
-				 s->fs_type);
+	/* the root holds the image's tree: of the handlers, ext4 and (read-only) erofs */
+	if (!fs || (strcmp(fs->name, "ext4") != 0 && strcmp(fs->name, "erofs") != 0))
+		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (use ext4, or "
+				 "erofs for a read-only root)", s->fs_type);
 	if (!f)
 		return diag_fail(d, -ENOTSUP,
 				 "format %s is not supported by this build (use one of %s)",
@@ -454,7 +454,7 @@ static int spec_check_partition_keys(const struct image_spec *s, size_t i, struc
 				 "\"auto\")", i);
 	if (p->contents && p->fs && (strcmp(p->fs, "none") == 0 || strcmp(p->fs, "swap") == 0))
 		return diag_fail(d, -EINVAL, "partitions[%zu].contents: fs %s takes no contents "
-				 "(use fs raw for a file, ext4 or vfat for a directory)", i, p->fs);
+				 "(use fs raw for a file, ext4, vfat or erofs for a directory)", i, p->fs);
 	for (size_t j = 0; p->uuid_set && j < i; j++)
 		if (s->partitions[j].uuid_set && memcmp(s->partitions[j].uuid, p->uuid, 16) == 0)
 			return diag_fail(d, -EINVAL, "partitions[%zu].uuid: the same as "

@@ -131,7 +131,8 @@ int erofs_meta_fill(const struct erofs_plan *pl, uint64_t off, uint8_t *buf, siz
 			.blkszbits = EROFS_BLKBITS,
 			.root_nid = (uint16_t)pl->ino[0].nid,
 			.inos = pl->n_order,
-			.build_time = pl->p.build_time,
+			.build_time = pl->build_time,
+			.build_time_nsec = pl->build_time_nsec,
 			.blocks = pl->blocks,
 		};
 		size_t n = (size_t)(sb_end - off) < len ? (size_t)(sb_end - off) : len;

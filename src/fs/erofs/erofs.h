@@ -146,7 +146,7 @@ struct erofs_params {
 	const char *what;
 	char label[EROFS_LABEL_MAX + 1];
 	uint8_t uuid[16];
-	int64_t build_time;
+	int64_t build_time; /* for an empty tree only: else the most common mtime */
 };
 
 struct erofs_plan {
@@ -155,6 +155,8 @@ struct erofs_plan {
 	struct erofs_ino *ino; /* t->n_nodes */
 	uint32_t *order;       /* tree indices of inodes (primaries), in nid order */
 	size_t n_order;
+	int64_t build_time;    /* the superblock's: the most common mtime */
+	uint32_t build_time_nsec;
 	uint64_t meta_end;     /* byte after the last inode record */
 	uint32_t blocks;       /* the filesystem's size in blocks */
 };

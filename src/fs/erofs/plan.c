@@ -83,6 +83,42 @@ struct erofs_plan *erofs_plan_free(struct erofs_plan *pl)
 	return NULL;
 }
 
+struct mtime {
+	int64_t sec;
+	uint32_t nsec;
+};
+
+static int mtime_cmp(const void *a, const void *b)
+{
+	const struct mtime *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	return (x->nsec > y->nsec) - (x->nsec < y->nsec);
+}
+
+/* The build time: the mtime most inodes share (the earliest of equals), so that they can be
+ * compact (a Nix store's are all 1). A function of the tree alone: deterministic. */
+static void plan_build_time(struct erofs_plan *pl)
+{
+	const struct tree *t = pl->t;
+	_cleanup_free_ struct mtime *m = xcalloc(t->n_nodes ? t->n_nodes : 1, sizeof(*m));
+	size_t n = 0, best = 0, run = 0;
+
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (!t->nodes[i]->hardlink)
+			m[n++] = (struct mtime){ t->nodes[i]->mtime_sec, t->nodes[i]->mtime_nsec };
+	qsort(m, n, sizeof(*m), mtime_cmp);
+	for (size_t i = 0; i < n; i++) {
+		run = i && mtime_cmp(&m[i], &m[i - 1]) == 0 ? run + 1 : 1;
+		if (run > best) {
+			best = run;
+			pl->build_time = m[i].sec;
+			pl->build_time_nsec = m[i].nsec;
+		}
+	}
+}
+
 /* Sizes, xattrs and inode versions of every inode. */
 static int plan_inodes(struct erofs_plan *pl, struct diag *d)
 {
@@ -112,7 +148,7 @@ static int plan_inodes(struct erofs_plan *pl, struct diag *d)
 		e->ino = (uint32_t)pl->n_order + 1;
 		pl->order[pl->n_order++] = (uint32_t)i;
 		erofs_plan_inode(pl, n, &in);
-		e->extended = erofs_inode_needs_extended(&in, pl->p.build_time, 0);
+		e->extended = erofs_inode_needs_extended(&in, pl->build_time, pl->build_time_nsec);
 	}
 	return 0;
 }
@@ -179,6 +215,8 @@ int erofs_plan_new(const struct erofs_params *p, const struct tree *t, struct di
 	pl->t = t;
 	pl->ino = xcalloc(t->n_nodes ? t->n_nodes : 1, sizeof(*pl->ino));
 	pl->order = xcalloc(t->n_nodes ? t->n_nodes : 1, sizeof(*pl->order));
+	pl->build_time = p->build_time;
+	plan_build_time(pl);
 	r = plan_inodes(pl, d);
 	if (r >= 0)
 		r = plan_place(pl, d);
