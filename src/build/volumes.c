@@ -69,6 +69,9 @@ void build_volume_request(const struct build_plan_state *st, const struct build_
 		.tree = v->image_tree ? st->t : bv->t,
 		.source = bv->ops->needs_tree ? NULL : v->contents,
 		.reserved_percent = v->image_tree ? s->reserved_percent : 0,
+		.compression = s->fs_compression,
+		.compression_level = s->fs_compression == FS_COMPRESSION_LZ4HC ? s->compression_level
+									       : 0,
 	};
 	memcpy(ret->uuid, v->uuid, sizeof(ret->uuid));
 	if (v->image_tree) {

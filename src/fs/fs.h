@@ -39,7 +39,16 @@ struct fs_request {
 	const struct tree *tree; /* contents (ext4, vfat); NULL for swap, raw, none */
 	const char *source;      /* raw: the host file whose bytes fill the partition, or NULL */
 	uint32_t reserved_percent; /* ext4: root-reserved blocks */
+	uint8_t compression;       /* erofs: enum fs_compression */
+	uint32_t compression_level; /* erofs lz4hc: 1-12, 0 the default */
 	const struct fs_fit *fit;  /* min_size: what the layout would offer (may be NULL) */
+};
+
+/* A filesystem's own compression ("compression" lz4 or lz4hc: erofs; others ignore it). */
+enum fs_compression {
+	FS_COMPRESSION_NONE = 0,
+	FS_COMPRESSION_LZ4,
+	FS_COMPRESSION_LZ4HC,
 };
 
 /* What a planned filesystem reports (for the CLI's summary and --json). Fields a filesystem

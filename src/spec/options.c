@@ -107,8 +107,9 @@ const struct spec_option spec_options[] = {
 		  "is MiB here too: 1 or 2)" },
 	{ .key = "compression", .flag = "compression", .arg = "ALG", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_compression,
-	  .values = "deflate zstd", .format_option = true,
-	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd" },
+	  .values = "deflate zstd lz4 lz4hc", .format_option = true,
+	  .help = "qcow2-compressed: deflate (default, as qemu-img -c) or zstd; erofs "
+		  "filesystems: lz4 or lz4hc (compressionLevel 1-12)" },
 	{ .key = "compressionLevel", .flag = "compression-level", .arg = "N", .type = SPEC_OPT_UINT,
 	  .set = spec_set_compression_level, .expected = "a compression level",
 	  .format_option = true,

@@ -9,7 +9,8 @@
 # devices: what fsck.erofs 1.5 restores), dump.erofs -s (superblock fields) and --path (hard
 # links share a nid), inspect (the probe); as root the kernel: a loop mount compared with
 # the source in every byte and attribute, xattrs and ACLs included. Two builds are
-# identical. Bad requests fail with one line.
+# identical. The same with lz4 and lz4hc compression (and the same bytes for any --threads).
+# Bad requests fail with one line.
 # quick
 . "$(dirname "$0")/../lib.sh"
 require sfdisk blkid fsck.erofs dump.erofs python3
@@ -26,6 +27,8 @@ head -c 70000 /dev/urandom >"$TREE/dir/sub/b70000"
 truncate -s 1M "$TREE/sparse"
 printf 'middle' | dd of="$TREE/sparse" bs=1 seek=500000 conv=notrunc status=none
 printf 'minus\n' >"$TREE/-sorts-before-dot"
+seq 1 60000 >"$TREE/dir/seq.txt" # compressible: lz4 extents of up to 64 KiB
+{ seq 1 3000; head -c 9000 /dev/urandom; seq 1 5000; } >"$TREE/mixed" # plain extents between
 for i in $(seq 1 300); do printf '%s\n' "$i" >"$TREE/big/entry-with-a-longish-name-$i"; done
 ln -s one "$TREE/link"
 ln -s "$(printf 'l%.0s' $(seq 1 3000))" "$TREE/dir/longlink"
@@ -124,7 +127,29 @@ blocks=$(dump.erofs -s "$T/root.img" | sed -n 's/^Filesystem blocks:[[:space:]]*
 [ "$(stat -c %s "$T/root.img")" -eq $(((blocks * 4096 + 1048575) / 1048576 * 1048576)) ] ||
 	fail "layout none: the image is not the smallest whole MiB holding the filesystem"
 
-# 3. --only-nix-store --fs erofs on a small store (nix-store --add writes /nix/store: root).
+# 3. lz4 and lz4hc (level 12): compressed files (fixed 4 KiB pclusters, 0padding), same oracles;
+# deterministic.
+for z in lz4 lz4hc; do
+	lvl=()
+	[ "$z" = lz4hc ] && lvl=(--compression-level 12)
+	build --root "$TREE" --fs erofs --partition-table none --label "$z" --compression "$z" \
+		"${lvl[@]}" -o "$T/$z.img"
+	dump.erofs -s "$T/$z.img" | grep -q 'features:.*0padding' || fail "$z: no 0padding feature"
+	dump.erofs --path=/dir/seq.txt "$T/$z.img" | grep -q 'Layout: 1' ||
+		fail "$z: /dir/seq.txt is not compressed"
+	zb=$(dump.erofs -s "$T/$z.img" | sed -n 's/^Filesystem blocks:[[:space:]]*//p')
+	[ "$zb" -lt "$blocks" ] || fail "$z: $zb blocks, uncompressed $blocks"
+	[ "$z" = lz4 ] || [ "$zb" -le "$lz4_blocks" ] || fail "lz4hc: $zb blocks, lz4 $lz4_blocks"
+	lz4_blocks=$zb
+	check_erofs "$T/$z.img" "$z"
+done
+assert_reproducible --root "$TREE" --fs erofs --partition-table none --compression lz4hc \
+	--threads 1 -o "$T/x.img"
+build --root "$TREE" --fs erofs --partition-table none --label lz4hc --compression lz4hc \
+	--compression-level 12 --threads 3 -o "$T/threads.img"
+cmp "$T/lz4hc.img" "$T/threads.img" || fail "lz4hc: --threads changed the bytes"
+
+# 4. --only-nix-store --fs erofs on a small store (nix-store --add writes /nix/store: root).
 if is_root && command -v nix-store >/dev/null; then
 	export NIX_REMOTE=
 	export NIX_CONFIG=$'sandbox = false\nbuild-users-group =\nsubstituters ='
@@ -151,7 +176,13 @@ else
 	skip_case "--only-nix-store --fs erofs (needs root and nix-store)"
 fi
 
-# 4. Bad requests.
+# 5. Bad requests.
+expect_fail "compression lz4: compresses erofs filesystems and the image has none" \
+	--root "$TREE" --partition-table none --compression lz4
+expect_fail "compressionLevel: lz4 has no levels" \
+	--root "$TREE" --fs erofs --partition-table none --compression lz4 --compression-level 3
+expect_fail "compressionLevel 13: lz4hc levels go from 1 to 12" \
+	--root "$TREE" --fs erofs --partition-table none --compression lz4hc --compression-level 13
 cat >"$S/space.json" <<EOF
 { "partitionTableType": "gpt",
   "partitions": [ {"type": "linux", "fs": "erofs", "contents": "tree/", "additionalSpace": "1M"} ] }

@@ -56,8 +56,12 @@ static int data_read(const struct erofs_plan *pl, const struct tree_node *n, uin
 
 static uint64_t record_size(const struct erofs_ino *e)
 {
-	return (e->extended ? EROFS_INODE_EXTENDED_SIZE : EROFS_INODE_COMPACT_SIZE) + e->xsize +
-	       (e->inline_tail ? e->size % EROFS_BS : 0);
+	uint64_t base = (e->extended ? EROFS_INODE_EXTENDED_SIZE : EROFS_INODE_COMPACT_SIZE) +
+			e->xsize;
+
+	if (e->compressed)
+		return ROUND_UP(base, 8) + erofs_z_index_size(e->size);
+	return base + (e->inline_tail ? e->size % EROFS_BS : 0);
 }
 
 /* Inode record k (the inode, xattrs, packed tail) into rec (record_size bytes). */
@@ -73,6 +77,11 @@ static int record_encode(const struct erofs_plan *pl, size_t k, uint8_t *rec, st
 	if (e->xsize) {
 		erofs_xattr_encode(rec + pos, n);
 		pos += e->xsize;
+	}
+	if (e->compressed) {
+		pos = ROUND_UP(pos, 8);
+		erofs_z_index_encode(rec + pos, e->size, pl->zext + e->zfirst, e->nz, e->blkaddr);
+		return 0;
 	}
 	if (!e->inline_tail)
 		return 0;
@@ -128,6 +137,7 @@ int erofs_meta_fill(const struct erofs_plan *pl, uint64_t off, uint8_t *buf, siz
 		_cleanup_free_ uint8_t *blk = xcalloc(1, EROFS_BS);
 		struct erofs_super s = {
 			.feature_compat = EROFS_FEATURE_COMPAT_SB_CHKSUM | EROFS_FEATURE_COMPAT_MTIME,
+			.feature_incompat = pl->n_zext ? EROFS_FEATURE_INCOMPAT_LZ4_0PADDING : 0,
 			.blkszbits = EROFS_BLKBITS,
 			.root_nid = (uint16_t)pl->ino[0].nid,
 			.inos = pl->n_order,
@@ -168,6 +178,43 @@ static int data_fill(const void *ctx, uint64_t arg, uint64_t off, uint8_t *buf, 
 	return data_read(pl, pl->t->nodes[arg], off, buf, len, d);
 }
 
+/* A compressed file's blocks (arg: its tree index): each block's extent compressed again from
+ * the same window as at plan time (the bytes must come out the same). */
+static int zdata_fill(const void *ctx, uint64_t arg, uint64_t off, uint8_t *buf, size_t len,
+		      struct diag *d)
+{
+	const struct erofs_plan *pl = ctx;
+	const struct tree_node *n = pl->t->nodes[arg];
+	const struct erofs_ino *e = &pl->ino[arg];
+	const uint64_t *x = pl->zext + e->zfirst;
+	uint32_t b0 = (uint32_t)(off / EROFS_BS), b1 = (uint32_t)DIV_ROUND_UP(off + len, EROFS_BS);
+	uint64_t lo = x[b0] >> 1, hi = MIN(n->size, (x[b1 - 1] >> 1) + EROFS_Z_WINDOW);
+	_cleanup_free_ uint8_t *in = xmalloc(hi - lo);
+	struct erofs_z *z = erofs_z_new(pl->p.compression, pl->p.level);
+	uint8_t block[EROFS_BS];
+	int r = tree_node_pread(n, in, hi - lo, lo);
+
+	for (uint32_t b = b0; r >= 0 && b < b1; b++) {
+		uint64_t s = x[b] >> 1, t = b + 1 < e->nz ? x[b + 1] >> 1 : n->size;
+		uint64_t from = MAX((uint64_t)b * EROFS_BS, off), to;
+		bool plain;
+
+		if (erofs_z_block(z, in + (s - lo), n->size - s, block, &plain) != t - s ||
+		    plain != (bool)(x[b] & 1))
+			r = -EIO;
+		to = MIN((uint64_t)(b + 1) * EROFS_BS, off + len);
+		memcpy(buf + (from - off), block + (from - (uint64_t)b * EROFS_BS), to - from);
+	}
+	erofs_z_free(z);
+	if (r < 0) {
+		_cleanup_free_ char *path = tree_node_path(n);
+
+		return diag_fail(d, r, "%s: changed since it was planned (its compressed extents "
+				 "differ) or cannot be read", path);
+	}
+	return 0;
+}
+
 void erofs_plan_ranges(const struct erofs_plan *pl, uint64_t base, struct image_plan *ip)
 {
 	image_plan_add_fill(ip, base + EROFS_SB_OFFSET, pl->meta_end - EROFS_SB_OFFSET, meta_fill,
@@ -183,6 +230,11 @@ void erofs_plan_ranges(const struct erofs_plan *pl, uint64_t base, struct image_
 
 		if (!e->blkaddr || !bytes)
 			continue;
+		if (e->compressed) {
+			image_plan_add_fill(ip, at, (uint64_t)e->nz * EROFS_BS, zdata_fill, pl,
+					    n->index);
+			continue;
+		}
 		if (n->type != TREE_REG) {
 			image_plan_add_fill(ip, at, bytes, data_fill, pl, n->index);
 			continue;

@@ -132,6 +132,26 @@ uint64_t erofs_dir_size(const struct erofs_dirent_in *e, size_t n);
 void erofs_dir_encode(uint8_t *out, const struct erofs_dirent_in *e, size_t n);
 uint8_t erofs_file_type(uint8_t tree_type);
 
+/* Compression (compress.c): one-block pclusters, legacy lcluster indexes. */
+enum { EROFS_Z_NONE = 0, EROFS_Z_LZ4, EROFS_Z_LZ4HC };
+#define EROFS_Z_WINDOW (64u * 1024) /* input offered per block: extents of at most 64 KiB */
+#define EROFS_Z_MAP_HEADER 8u
+#define EROFS_INODE_COMPRESSED_FULL 1
+#define EROFS_FEATURE_INCOMPAT_LZ4_0PADDING 0x1u
+struct erofs_z;
+struct erofs_z *erofs_z_new(uint8_t alg, uint32_t level);
+struct erofs_z *erofs_z_free(struct erofs_z *z);
+/* One block from src (r bytes left in the file from here): the bytes consumed, *ret_plain when
+ * they are stored as they are. block gets the 4096 bytes to write. */
+size_t erofs_z_block(struct erofs_z *z, const uint8_t *src, size_t r, uint8_t *block,
+		     bool *ret_plain);
+/* Bytes of a compressed inode's map header, padding and indexes (after the 8-aligned end of
+ * its xattrs). */
+size_t erofs_z_index_size(uint64_t size);
+/* Encode them: ext[k] = extent k's start << 1 | plain, blocks from blkaddr on. */
+void erofs_z_index_encode(uint8_t *p, uint64_t size, const uint64_t *ext, uint32_t n,
+			  uint32_t blkaddr);
+
 /* The plan. Per tree node (by tree index): where its inode sits and where its data goes. */
 struct erofs_ino {
 	uint64_t nid;     /* a hard link's is its primary's */
@@ -139,7 +159,9 @@ struct erofs_ino {
 	uint32_t blkaddr; /* first data block (0: none) */
 	uint32_t xsize;   /* xattr area bytes */
 	uint32_t ino;     /* i_ino */
-	bool extended, inline_tail;
+	uint32_t nz;      /* compressed: its extents (= blocks), from zext[zfirst] */
+	uint64_t zfirst;
+	bool extended, inline_tail, compressed;
 };
 
 struct erofs_params {
@@ -147,6 +169,8 @@ struct erofs_params {
 	char label[EROFS_LABEL_MAX + 1];
 	uint8_t uuid[16];
 	int64_t build_time; /* for an empty tree only: else the most common mtime */
+	uint8_t compression; /* EROFS_Z_* */
+	uint32_t level;      /* lz4hc: 1-12, 0 the default (9) */
 };
 
 struct erofs_plan {
@@ -154,6 +178,8 @@ struct erofs_plan {
 	const struct tree *t;
 	struct erofs_ino *ino; /* t->n_nodes */
 	uint32_t *order;       /* tree indices of inodes (primaries), in nid order */
+	uint64_t *zext;        /* compressed files' extents: start << 1 | plain */
+	size_t n_zext, cap_zext;
 	size_t n_order;
 	int64_t build_time;    /* the superblock's: the most common mtime */
 	uint32_t build_time_nsec;

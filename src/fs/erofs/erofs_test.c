@@ -285,3 +285,61 @@ TEST(handler_end_to_end)
 	unlink(log);
 	rmdir(dir);
 }
+
+TEST(z_index_bytes)
+{
+	/* 3 extents of a 20000-byte file: compressed [0, 9000), plain [9000, 13096),
+	 * compressed [13096, 20000); blocks 100..102; 5 lclusters */
+	uint64_t ext[] = { 0 << 1, 9000 << 1 | 1, 13096 << 1 };
+	uint8_t p[64];
+
+	ASSERT_EQ(erofs_z_index_size(20000), 16 + 5 * 8);
+	erofs_z_index_encode(p, 20000, ext, 3, 100);
+	ASSERT_EQ(le64_get(p), 0); /* map header: lz4, 4 KiB lclusters, legacy */
+	ASSERT_EQ(le64_get(p + 8), 0);
+	uint8_t *di = p + 16;
+	ASSERT_EQ(le16_get(di), 1); /* lcn 0: HEAD at 0, block 100 */
+	ASSERT_EQ(le16_get(di + 2), 0);
+	ASSERT_EQ(le32_get(di + 4), 100);
+	ASSERT_EQ(le16_get(di + 8), 2); /* lcn 1: NONHEAD, head 1 back, next head 1 on */
+	ASSERT_EQ(le16_get(di + 12), 1);
+	ASSERT_EQ(le16_get(di + 14), 1);
+	ASSERT_EQ(le16_get(di + 16), 0); /* lcn 2: PLAIN at 9000 - 8192 = 808, block 101 */
+	ASSERT_EQ(le16_get(di + 18), 808);
+	ASSERT_EQ(le32_get(di + 20), 101);
+	ASSERT_EQ(le16_get(di + 24), 1); /* lcn 3: HEAD at 13096 - 12288 = 808, block 102 */
+	ASSERT_EQ(le16_get(di + 26), 808);
+	ASSERT_EQ(le32_get(di + 28), 102);
+	ASSERT_EQ(le16_get(di + 32), 0); /* lcn 4: the end of the file, 20000 - 16384 */
+	ASSERT_EQ(le16_get(di + 34), 3616);
+	ASSERT_EQ(le32_get(di + 36), 0);
+}
+
+TEST(z_block_rule)
+{
+	struct erofs_z *z = erofs_z_new(EROFS_Z_LZ4, 0);
+	static uint8_t zeros[100000], rnd[10000], block[EROFS_BS];
+	bool plain;
+	uint32_t x = 1;
+
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		x = x * 1103515245 + 12345;
+		rnd[i] = (uint8_t)(x >> 16);
+	}
+	/* compressible: up to the window, the bytes ending the block */
+	ASSERT_EQ(erofs_z_block(z, zeros, sizeof(zeros), block, &plain), EROFS_Z_WINDOW);
+	ASSERT_TRUE(!plain);
+	ASSERT_EQ(block[0], 0);
+	size_t nz = 0;
+	while (nz < EROFS_BS && !block[nz])
+		nz++;
+	ASSERT_TRUE(nz > 0 && nz < EROFS_BS); /* zeros, then the lz4 stream to the end */
+	/* incompressible: one block as it is */
+	ASSERT_EQ(erofs_z_block(z, rnd, sizeof(rnd), block, &plain), EROFS_BS);
+	ASSERT_TRUE(plain);
+	ASSERT_MEM_EQ(block, rnd, EROFS_BS);
+	/* the last 4 KiB or less: plain */
+	ASSERT_EQ(erofs_z_block(z, zeros, 3000, block, &plain), 3000);
+	ASSERT_TRUE(plain);
+	erofs_z_free(z);
+}

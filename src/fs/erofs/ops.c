@@ -18,7 +18,14 @@
 
 static int erofs_fs_params(const struct fs_request *rq, struct diag *d, struct erofs_params *ret)
 {
-	struct erofs_params p = { .what = rq->what, .build_time = rq->fs_time };
+	struct erofs_params p = {
+		.what = rq->what,
+		.build_time = rq->fs_time,
+		.compression = rq->compression == FS_COMPRESSION_LZ4     ? EROFS_Z_LZ4
+			       : rq->compression == FS_COMPRESSION_LZ4HC ? EROFS_Z_LZ4HC
+									 : EROFS_Z_NONE,
+		.level = rq->compression_level,
+	};
 	char purpose[96];
 	const char *label;
 	int r;

@@ -57,7 +57,9 @@ void erofs_plan_inode(const struct erofs_plan *pl, const struct tree_node *n,
 
 	*ret = (struct erofs_inode){
 		.extended = e->extended,
-		.layout = e->inline_tail ? EROFS_INODE_FLAT_INLINE : EROFS_INODE_FLAT_PLAIN,
+		.layout = e->compressed    ? EROFS_INODE_COMPRESSED_FULL
+			  : e->inline_tail ? EROFS_INODE_FLAT_INLINE
+					   : EROFS_INODE_FLAT_PLAIN,
 		.xattr_icount = erofs_xattr_icount(e->xsize),
 		.mode = tree_node_st_mode(n),
 		.nlink = n->type == TREE_DIR ? dir_nlink(n) : n->n_links,
@@ -71,6 +73,50 @@ void erofs_plan_inode(const struct erofs_plan *pl, const struct tree_node *n,
 	};
 	if (n->type == TREE_CHR || n->type == TREE_BLK)
 		ret->u = erofs_encode_dev(n->rdev_major, n->rdev_minor);
+	if (e->compressed)
+		ret->u = e->nz; /* i_compressed_blocks */
+}
+
+/* Compress a regular file's bytes to find its extents (compress.c's rule); kept only when
+ * they take fewer blocks than the file's full blocks would. Reads the file in 1 MiB windows. */
+static int plan_compress(struct erofs_plan *pl, const struct tree_node *n, struct erofs_ino *e,
+			 struct erofs_z *z, uint8_t *buf, struct diag *d)
+{
+	const size_t cap = 1u << 20;
+	uint64_t s = 0, lo = 0, hi = 0, first = pl->n_zext;
+	uint8_t block[EROFS_BS];
+
+	while (s < n->size) {
+		uint64_t r = n->size - s, want = MIN(r, (uint64_t)EROFS_Z_WINDOW);
+		bool plain;
+		int ret;
+
+		if (s + want > hi) {
+			lo = s;
+			hi = MIN(n->size, s + cap);
+			ret = tree_node_pread(n, buf, hi - lo, lo);
+			if (ret < 0) {
+				_cleanup_free_ char *path = tree_node_path(n);
+
+				return diag_fail(d, ret, "%s: cannot read it to compress it", path);
+			}
+		}
+		if (pl->n_zext == pl->cap_zext) {
+			pl->cap_zext = pl->cap_zext ? 2 * pl->cap_zext : 4096;
+			pl->zext = xreallocarray(pl->zext, pl->cap_zext, sizeof(*pl->zext));
+		}
+		pl->zext[pl->n_zext++] = s << 1;
+		s += erofs_z_block(z, buf + (s - lo), r, block, &plain);
+		pl->zext[pl->n_zext - 1] |= plain;
+	}
+	if (pl->n_zext - first >= n->size / EROFS_BS) {
+		pl->n_zext = first; /* no gain: flat */
+		return 0;
+	}
+	e->compressed = true;
+	e->zfirst = first;
+	e->nz = (uint32_t)(pl->n_zext - first);
+	return 0;
 }
 
 struct erofs_plan *erofs_plan_free(struct erofs_plan *pl)
@@ -79,6 +125,7 @@ struct erofs_plan *erofs_plan_free(struct erofs_plan *pl)
 		return NULL;
 	free(pl->ino);
 	free(pl->order);
+	free(pl->zext);
 	free(pl);
 	return NULL;
 }
@@ -123,8 +170,14 @@ static void plan_build_time(struct erofs_plan *pl)
 static int plan_inodes(struct erofs_plan *pl, struct diag *d)
 {
 	const struct tree *t = pl->t;
+	struct erofs_z *z = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
 	int r;
 
+	if (pl->p.compression != EROFS_Z_NONE) {
+		z = erofs_z_new(pl->p.compression, pl->p.level);
+		buf = xmalloc(1u << 20);
+	}
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tree_node *n = t->nodes[i];
 		struct erofs_ino *e = &pl->ino[i];
@@ -143,13 +196,22 @@ static int plan_inodes(struct erofs_plan *pl, struct diag *d)
 		if (r < 0) {
 			_cleanup_free_ char *path = tree_node_path(n);
 
+			erofs_z_free(z);
 			return diag_prepend(d, r, "%s", path);
+		}
+		if (z && n->type == TREE_REG && !n->sparse && n->size > EROFS_BS) {
+			r = plan_compress(pl, n, e, z, buf, d);
+			if (r < 0) {
+				erofs_z_free(z);
+				return r;
+			}
 		}
 		e->ino = (uint32_t)pl->n_order + 1;
 		pl->order[pl->n_order++] = (uint32_t)i;
 		erofs_plan_inode(pl, n, &in);
 		e->extended = erofs_inode_needs_extended(&in, pl->build_time, pl->build_time_nsec);
 	}
+	erofs_z_free(z);
 	return 0;
 }
 
@@ -166,6 +228,10 @@ static int plan_place(struct erofs_plan *pl, struct diag *d)
 			 tail = e->size % EROFS_BS, room, rec;
 		bool sparse = n->type == TREE_REG && n->sparse;
 
+		if (e->compressed) {
+			base = ROUND_UP(base, 8) + erofs_z_index_size(e->size);
+			tail = 0;
+		}
 		pos = ROUND_UP(pos, EROFS_SLOT);
 		room = EROFS_BS - pos % EROFS_BS;
 		e->inline_tail = false;
@@ -188,8 +254,9 @@ static int plan_place(struct erofs_plan *pl, struct diag *d)
 	blk = DIV_ROUND_UP(pos, EROFS_BS);
 	for (size_t k = 0; k < pl->n_order; k++) {
 		struct erofs_ino *e = &pl->ino[pl->order[k]];
-		uint64_t nb = e->inline_tail ? e->size / EROFS_BS
-					     : DIV_ROUND_UP(e->size, EROFS_BS);
+		uint64_t nb = e->compressed    ? e->nz
+			      : e->inline_tail ? e->size / EROFS_BS
+					       : DIV_ROUND_UP(e->size, EROFS_BS);
 
 		if (pl->t->nodes[pl->order[k]]->type != TREE_REG &&
 		    pl->t->nodes[pl->order[k]]->type != TREE_DIR &&
