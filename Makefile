@@ -46,6 +46,8 @@ TEST_BIN := $(TEST_C:src/%.c=$(BUILD)/tests/%)
 FUZZ_C := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(FUZZ_C:fuzz/%.c=%)
 FUZZ_SECONDS ?= 30
+# Integration tests run at once (tests/run-integration.sh); `make check` runs two.
+JOBS ?= 1
 
 # The man page and completions, generated from the option tables by $(BUILD)/gen-docs.
 DOCS := $(BUILD)/man/mkdiskimage.1 $(BUILD)/completions/mkdiskimage.bash \
@@ -119,16 +121,17 @@ unit: $(TEST_BIN)
 	@tests/run-unit.sh $(TEST_BIN)
 
 integration: $(BUILD)/mkdiskimage $(DOCS)
-	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/run-integration.sh
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage JOBS=$(JOBS) tests/run-integration.sh
 
 # The README's test command: everything, then the unit tests and the quick integration tests
 # again under AddressSanitizer + UBSan.
 # Under STRICT_SKIPS=1 a skipped test or sub-case fails unless tests/skips-allowed allows it.
 check: export STRICT_SKIPS = 1
+check: JOBS = 2
 check: unit integration
 	$(MAKE) fuzz-smoke
 	$(MAKE) SANITIZE=1 unit
-	$(MAKE) SANITIZE=1 integration-quick
+	$(MAKE) SANITIZE=1 JOBS=2 integration-quick
 	$(MAKE) mutation
 
 # Key tests against deliberately broken builds (tests/mutation/mutants): each must fail.
@@ -136,7 +139,7 @@ mutation: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage tests/mutation/run.sh
 
 integration-quick: $(BUILD)/mkdiskimage $(DOCS)
-	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 tests/run-integration.sh
+	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage QUICK=1 JOBS=$(JOBS) tests/run-integration.sh
 
 example: $(BUILD)/mkdiskimage
 	@MKDISKIMAGE=$(CURDIR)/$(BUILD)/mkdiskimage examples/run.sh
@@ -147,7 +150,7 @@ bench: $(BUILD)/mkdiskimage
 # Fuzzing: FUZZ_SECONDS per harness on a copy of fuzz/corpus/<target> (the tree is not
 # modified), after replaying fuzz/regress/<target>; fails on the first crash, leak or timeout.
 # fuzz-regress only replays corpus and regression inputs; fuzz-smoke (CI, in `check`) is both,
-# at 20 seconds a harness.
+# at 20 seconds a harness, two at a time.
 fuzz-build:
 	$(MAKE) FUZZ=1 $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
 
@@ -158,7 +161,7 @@ fuzz-regress: fuzz-build
 	@fuzz/run.sh regress build-fuzz/fuzz $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build
-	@FUZZ_SECONDS=20 fuzz/run.sh fuzz build-fuzz/fuzz $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=20 FUZZ_JOBS=2 fuzz/run.sh fuzz build-fuzz/fuzz $(FUZZ_TARGETS)
 
 # Property tests, the long run: PROPERTY_SEEDS random trees, layouts and formats, each judged
 # by e2fsck, fsck.fat, sgdisk, qemu-img and a full round trip (tests/property/run.sh).

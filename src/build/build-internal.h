@@ -103,6 +103,8 @@ void build_volume_request(const struct build_plan_state *st, const struct build_
 /* volumes.c: plan every volume in its partition of layout l. */
 int build_volumes_plan(struct build_plan_state *st, const struct part_layout *l,
 		       struct diag *d);
+/* basic-data partitions on MBR: the type byte of the FAT each got (0x01, 0x0e, 0x0c). */
+void build_volumes_mbr_types(const struct build_plan_state *st, struct part_layout *l);
 /* volumes.c: the volume of a role (the first), NULL when the disk has none. */
 struct build_vol *build_vol_find(struct build_plan_state *st, enum part_role role);
 void build_volumes_free(struct build_plan_state *st);

@@ -141,7 +141,7 @@ static int model_list(const struct image_spec *s, struct build_model *m, struct 
 		if (r < 0)
 			return diag_fail(d, r, "partitions[%zu]: type \"%s\" unknown (use esp, "
 					 "xbootldr, bios-boot, swap, root, linux, home, srv, var, "
-					 "tmp, %s)", i, p->type,
+					 "tmp, basic-data, %s)", i, p->type,
 					 gpt ? "or a GPT type GUID" : "or an MBR type byte such as 0x83");
 		if (q->role == PART_ROLE_ROOT && seen[PART_ROLE_ROOT])
 			return diag_fail(d, -EINVAL, "partitions[%zu]: a second root partition; "

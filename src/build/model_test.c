@@ -7,6 +7,7 @@
 #include "spec/spec.h"
 #include "util/diag.h"
 #include "util/test.h"
+#include "util/uuid.h"
 #include "util/xalloc.h"
 
 TEST(model_presets)
@@ -127,6 +128,45 @@ TEST(model_refuses_what_the_table_cannot_hold)
 	p[0].fs_uuid_set = true;
 	ASSERT_ERR(build_model_from_spec(s, &d, &m), -EINVAL);
 	ASSERT_TRUE(strstr(diag_message(&d, -EINVAL), "rootFSUID") != NULL);
+	s->partitions = NULL;
+	s->n_partitions = 0;
+	free(p);
+	image_spec_free(s);
+}
+
+TEST(model_fat_data_types)
+{
+	struct image_spec *s = image_spec_new();
+	struct spec_partition *p = xcalloc(3, sizeof(*p));
+	struct diag d = { 0 };
+	struct build_model *m;
+	uint8_t basic[16];
+
+	ASSERT_OK(uuid_parse("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", basic));
+	p[0] = (struct spec_partition){ .type = "basic-data", .fs = "vfat" };
+	p[1] = (struct spec_partition){ .type = "msftdata", .fs = "vfat" };
+	p[2] = (struct spec_partition){ .type = "linux", .fs = "vfat" };
+	s->partitions = p;
+	s->n_partitions = 3;
+	s->partition_table = PART_TABLE_GPT;
+	ASSERT_OK(build_model_from_spec(s, &d, &m));
+	for (size_t i = 0; i < 2; i++) {
+		ASSERT_EQ(m->reqs[i].role, PART_ROLE_OTHER);
+		ASSERT_TRUE(m->reqs[i].type_set && !m->reqs[i].mbr_type_by_fs);
+		ASSERT_TRUE(memcmp(m->reqs[i].type_uuid, basic, 16) == 0);
+	}
+	ASSERT_TRUE(!m->reqs[2].type_set); /* linux: the Linux filesystem type */
+	build_model_free(m);
+	s->partition_table = PART_TABLE_MBR;
+	ASSERT_OK(build_model_from_spec(s, &d, &m));
+	/* the byte follows the FAT type, set once the filesystem is planned */
+	ASSERT_TRUE(m->reqs[0].type_set && m->reqs[0].mbr_type_by_fs);
+	ASSERT_EQ(m->reqs[0].mbr_type, 0x07);
+	ASSERT_TRUE(!m->reqs[2].type_set && !m->reqs[2].mbr_type_by_fs);
+	build_model_free(m);
+	ASSERT_EQ(part_mbr_type_basic_data(12), 0x01);
+	ASSERT_EQ(part_mbr_type_basic_data(16), 0x0e);
+	ASSERT_EQ(part_mbr_type_basic_data(32), 0x0c);
 	s->partitions = NULL;
 	s->n_partitions = 0;
 	free(p);

@@ -31,7 +31,7 @@ static void build_fat_stats(struct build_plan *p)
 			continue;
 		p->boot_fs[p->n_boot_fs++] = (struct build_fat_stats){
 			.present = true,
-			.label = bv->v->label ? bv->v->label : "",
+			.label = fs->label, /* as the filesystem holds it (FAT: upper case) */
 			.fat_bits = fs->fat_bits,
 			.offset = bv->off,
 			.size_bytes = fs->size_bytes,
@@ -214,6 +214,7 @@ int build_plan(const struct image_spec *s, const struct build_env *env, struct d
 	r = build_volumes_plan(st, &p->layout, d);
 	if (r < 0)
 		return r;
+	build_volumes_mbr_types(st, &p->layout);
 	r = build_plan_boot(p, env, d);
 	if (r < 0)
 		return r;

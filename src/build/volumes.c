@@ -72,6 +72,8 @@ void build_volume_request(const struct build_plan_state *st, const struct build_
 		.compression = s->fs_compression,
 		.compression_level = s->fs_compression == FS_COMPRESSION_LZ4HC ? s->compression_level
 									       : 0,
+		.fat_data = v->role != PART_ROLE_ESP && v->role != PART_ROLE_XBOOTLDR &&
+			    v->role != PART_ROLE_BOOT,
 	};
 	memcpy(ret->uuid, v->uuid, sizeof(ret->uuid));
 	if (v->image_tree) {
@@ -102,8 +104,9 @@ int build_volume_needs(struct build_plan_state *st, struct diag *d)
 		r = bv->ops->min_size(&rq, d, &need);
 		if (r < 0)
 			return r;
-		/* ext4's minimum keeps extra_bytes available itself; the others' do not */
-		if (strcmp(bv->ops->name, "ext4") != 0)
+		/* ext4's and FAT's minimum keep extra_bytes available themselves; the others'
+		 * do not */
+		if (strcmp(bv->ops->name, "ext4") != 0 && strcmp(bv->ops->name, "vfat") != 0)
 			need += bv->v->additional_space;
 		if (need > st->reqs[bv->v->part].min_bytes)
 			st->reqs[bv->v->part].min_bytes = need;
@@ -152,6 +155,19 @@ int build_volumes_plan(struct build_plan_state *st, const struct part_layout *l,
 			return r;
 	}
 	return 0;
+}
+
+void build_volumes_mbr_types(const struct build_plan_state *st, struct part_layout *l)
+{
+	if (!st->reqs || !part_table_is_mbr(l->table))
+		return;
+	for (size_t i = 0; i < st->n_vols; i++) {
+		const struct build_vol *bv = &st->vols[i];
+
+		if (st->reqs[bv->v->part].mbr_type_by_fs)
+			l->parts[bv->v->part].mbr_type =
+				part_mbr_type_basic_data(bv->plan ? bv->stats.fat_bits : 0);
+	}
 }
 
 struct build_vol *build_vol_find(struct build_plan_state *st, enum part_role role)

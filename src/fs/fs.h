@@ -41,6 +41,8 @@ struct fs_request {
 	uint32_t reserved_percent; /* ext4: root-reserved blocks */
 	uint8_t compression;       /* erofs: enum fs_compression */
 	uint32_t compression_level; /* erofs lz4hc: 1-12, 0 the default */
+	bool fat_data; /* vfat: a data partition, FAT12/16/32 as plain mkfs.fat picks; else (ESP,
+			* XBOOTLDR, BOOT) FAT32 whenever it fits, as mkfs.fat -F 32 */
 	const struct fs_fit *fit;  /* min_size: what the layout would offer (may be NULL) */
 };
 

@@ -72,6 +72,7 @@ struct part_request {
 	bool type_set;        /* type_uuid / mbr_type given, else from the role */
 	uint8_t type_uuid[16];
 	uint8_t mbr_type;
+	bool mbr_type_by_fs;  /* basic-data on MBR: the builder sets the byte by the FAT type */
 	bool uuid_set;
 	uint8_t uuid[16];
 	uint64_t start_lba; /* fixed first sector; 0: 1 MiB aligned after the partitions before */
@@ -145,10 +146,15 @@ bool part_params_bios_place(const struct part_params *p);
 const char *part_role_key(enum part_role role);
 
 /* The role of a "partitions" type name (esp, xbootldr, bios-boot, swap, root, linux, home,
- * srv, var, tmp, linux-generic), a GPT type GUID or an MBR type byte ("0x83", "83"): fills
+ * srv, var, tmp, linux-generic, basic-data/msftdata), a GPT type GUID or an MBR type byte
+ * ("0x83", "83"): fills
  * r->role and, for GUIDs/bytes and names with a type of their own, r->type_set and the type.
  * -EINVAL when not recognised. */
 int part_request_set_type(struct part_request *r, const char *type, bool gpt, enum part_arch a);
+
+/* The MBR type byte of a FAT data partition (basic-data): 0x01 FAT12, 0x0e FAT16 (LBA),
+ * 0x0c FAT32 (LBA); 0x07 (Microsoft basic data's MBR twin) when fat_bits is 0 (not FAT). */
+uint8_t part_mbr_type_basic_data(uint32_t fat_bits);
 
 /* Parse/print partitionTableType names: "none", "legacy", "legacy+gpt", "efi",
  * "efixbootldr", "hybrid". */

@@ -20,6 +20,7 @@ struct type_name {
 #define TYPE_XBOOTLDR "BC13C2FF-59E6-4262-A352-B275FD6F7172"
 #define TYPE_LINUX_DATA "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 #define TYPE_SWAP "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
+#define TYPE_BASIC_DATA "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
 
 /* Indexed by enum part_arch. */
 static const struct type_name root_types[] = {
@@ -204,6 +205,31 @@ static const struct {
 	{ "tmp", PART_ROLE_OTHER, "7EC6F557-3BC5-4ACA-B293-16EF5DF639D1" },
 };
 
+/* Microsoft basic data: FAT data partitions (sgdisk 0700, parted's msftdata flag,
+ * systemd-repart and disko for vfat data); on MBR the byte follows the FAT type. */
+static const char *const basic_data_names[] = { "basic-data", "msftdata" };
+
+uint8_t part_mbr_type_basic_data(uint32_t fat_bits)
+{
+	return fat_bits == 12 ? 0x01 : fat_bits == 16 ? 0x0e : fat_bits == 32 ? 0x0c : 0x07;
+}
+
+static bool set_basic_data(struct part_request *r, const char *type, bool gpt)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(basic_data_names); i++) {
+		if (strcmp(type, basic_data_names[i]) != 0)
+			continue;
+		r->role = PART_ROLE_OTHER;
+		r->type_set = true;
+		r->mbr_type = part_mbr_type_basic_data(0);
+		r->mbr_type_by_fs = !gpt;
+		if (gpt)
+			parse_const(TYPE_BASIC_DATA, r->type_uuid);
+		return true;
+	}
+	return false;
+}
+
 int part_request_set_type(struct part_request *r, const char *type, bool gpt, enum part_arch a)
 {
 	uint8_t u[16];
@@ -211,6 +237,8 @@ int part_request_set_type(struct part_request *r, const char *type, bool gpt, en
 	char *end;
 
 	(void)a;
+	if (set_basic_data(r, type, gpt))
+		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(named_types); i++) {
 		if (strcmp(type, named_types[i].name) != 0)
 			continue;

@@ -370,9 +370,12 @@ static int spec_json_partition(struct spec_json_ctx *c, size_t i, struct json_ob
 			return r;
 	}
 	spec_json_at(c, xasprintf("%s[%zu]", c->key, i));
+	if (!p->type && p->fs && strcmp(p->fs, "vfat") == 0)
+		p->type = xstrdup("basic-data"); /* a FAT data partition's type by default */
 	if (!p->type)
 		return diag_fail(c->d, -EINVAL, "partitions[%zu]: type missing (a role such as esp, "
-				 "swap, root or linux, a GPT type GUID or an MBR type byte)", i);
+				 "swap, root or linux, a GPT type GUID or an MBR type byte; a vfat "
+				 "partition may leave it out: basic-data)", i);
 	return 0;
 }
 

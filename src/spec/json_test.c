@@ -537,7 +537,8 @@ TEST(json_value_errors_name_the_key)
 		  "3:19: contents[0].mode: expected a string such as \"0644\", got int" },
 		{ "{\"partitions\": [{\"type\": \"root\"}, {\"size\": 1}]}",
 		  "1:35: partitions[1]: type missing (a role such as esp, swap, root or linux, a "
-		  "GPT type GUID or an MBR type byte)" },
+		  "GPT type GUID or an MBR type byte; a vfat partition may leave it out: "
+		  "basic-data)" },
 		{ "{\n\n   \"labl\": \"x\"}", "3:4: unknown key \"labl\" (did you mean \"label\"?)" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -664,6 +665,12 @@ TEST(json_partitions)
 	ASSERT_STR_EQ(p->type, "linux");
 	ASSERT_EQ(p->size_kind, SPEC_PART_SIZE_AUTO); /* the default */
 	ASSERT_TRUE(!p->fs && !p->contents && !p->additional_space_set);
+	image_spec_free(TAKE_PTR(s));
+
+	/* a vfat partition without a type is a FAT data partition */
+	ASSERT_OK(load("{\"partitionTableType\": \"gpt\", \"partitions\": [\n"
+		       "  {\"fs\": \"vfat\", \"size\": \"8M\"}]}", &s, &d));
+	ASSERT_STR_EQ(s->partitions[0].type, "basic-data");
 }
 
 TEST(json_partitions_errors)
@@ -682,7 +689,8 @@ TEST(json_partitions_errors)
 			  ": partitions[0]: expected an object {type, size, fs, ...}, got string");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"size\": \"1G\"}]}", -EINVAL,
 			  ": partitions[0]: type missing (a role such as esp, swap, root or linux, "
-			  "a GPT type GUID or an MBR type byte)");
+			  "a GPT type GUID or an MBR type byte; a vfat partition may leave it "
+			  "out: basic-data)");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": \"\"}]}", -EINVAL,
 			  ": partitions[0].type: empty (omit it for the default)");
 	ASSERT_LOAD_FAILS("{\"partitions\": [{\"type\": 131}]}", -EINVAL,

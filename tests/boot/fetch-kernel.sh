@@ -18,6 +18,13 @@ if [ -f "$dir/.done" ]; then
 fi
 command -v apt-get >/dev/null && command -v dpkg >/dev/null || exit 77
 mkdir -p "$cache"
+# Tests run in parallel (JOBS): one fetches, the others wait for it and reuse its result.
+exec 9>"$dir.lock"
+flock 9
+if [ -f "$dir/.done" ]; then
+	echo "$dir"
+	exit 0
+fi
 tmp=$(mktemp -d "$cache/kernel.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

@@ -16,6 +16,7 @@
 # 400 builds); the old planner fails it at empty/none +128M (265 MiB where 158 MiB suffice).
 # Wider "one MiB less" meaning: with --disk-size the inode count follows inode_ratio, so for an
 # inode-bound tree one MiB less may fail on inodes rather than space; both count as "less".
+# slow
 . "$(dirname "$0")/../lib.sh"
 require dumpe2fs e2fsck sfdisk python3 df
 

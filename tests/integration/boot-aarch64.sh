@@ -9,6 +9,7 @@
 # root type) and answers the SSH and guest-agent checks. --firmware bios is refused for it; two
 # builds are identical. Boot times under TCG go to the log. Skips (77) without
 # qemu-system-aarch64, AAVMF or the arm64 packages.
+# slow
 . "$(dirname "$0")/../lib.sh"
 
 require qemu-system-aarch64 fsck.fat e2fsck sgdisk sfdisk python3 mdir mtype mdel

@@ -7,6 +7,7 @@
 # sfdisk, e2fsck -fn and fsck.fat -n; grub.cfg finds the root by its filesystem UUID; MBR bytes
 # 440..511 (and the GPT sectors) equal a build without GRUB; two builds are identical; bad
 # inputs fail with one line and no output. Boot times (TCG) are logged, never asserted.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require qemu-system-x86_64 sgdisk sfdisk e2fsck debugfs blkid gzip busybox python3
 grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}

@@ -10,6 +10,7 @@
 # by nobody from a tar of the tree on stdin (--root-tar -), loaders found by default.
 # Needs root, debootstrap and the mirror (first run), QEMU, SeaBIOS and GRUB's i386-pc
 # modules; skips (77) otherwise.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require_root
 require qemu-system-x86_64 qemu-img e2fsck debugfs blkid sfdisk python3 setpriv

@@ -9,6 +9,7 @@
 # overwritten (GRUB's startup code repairs them); the same damage with the parity length zeroed
 # (no repair) does not boot. Partition tables stay clean and the MBR bytes 440..511 (and the GPT
 # sectors) equal a build without GRUB.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require qemu-system-x86_64 sgdisk sfdisk gzip busybox python3
 grub_bios_fixture

@@ -7,6 +7,7 @@
 # identical; a missing kernel or systemd-boot binary is one line and no output. A qcow2 image
 # whose initramfs stays up answers boot-test's SSH and guest-agent checks. Boot times under
 # TCG go to the log. Skips (77) without qemu, OVMF, systemd-boot-efi or the kernel.
+# slow
 . "$(dirname "$0")/../lib.sh"
 
 require qemu-system-x86_64 fsck.fat python3 mdir

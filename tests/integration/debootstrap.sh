@@ -3,6 +3,7 @@
 # in tests/.cache (delete it to refresh). Oracles: e2fsck -fn and the full manifest (debugfs and
 # a read-only loop mount). Needs root (debootstrap chroots and makes device nodes) and the Debian
 # mirror; skips (77) when either is missing.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require e2fsck debugfs python3
 SUITE=${DEBOOTSTRAP_SUITE:-bookworm}

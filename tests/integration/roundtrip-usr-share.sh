@@ -3,6 +3,7 @@
 # it is larger than USR_SHARE_MAX_MB, 2000 by default). Oracles: e2fsck -fn; every file's bytes
 # through `debugfs rdump` + `diff -r`; the full manifest (modes, owners, ns mtimes, links,
 # xattrs) through debugfs and, as root, through a read-only loop mount.
+# slow
 . "$(dirname "$0")/../lib.sh"
 require e2fsck debugfs python3 diff
 src=/usr/share

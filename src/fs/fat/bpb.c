@@ -16,6 +16,7 @@
 #define MAX_CLUST_32 ((1u << 28) - 16)
 #define FAT12_THRESHOLD 4085u
 #define ROOT_ENTRIES 512u
+#define FAT_PLAIN_FAT32_BYTES (512ull << 20)
 
 static uint32_t align_to(uint32_t v, uint32_t clus, bool align)
 {
@@ -67,7 +68,6 @@ static void try_width(uint32_t bits, uint32_t fatdata, uint32_t cs, bool align,
 /* The geometry mkfs.fat would choose with (fat32) or without (FAT12/16) `-F 32`. */
 static int geom_for(uint64_t n_sect, bool fat32, struct fat_geom *ret)
 {
-	uint64_t bytes = n_sect * FAT_SECT;
 	bool align = n_sect > 8192;
 	uint32_t cs, rsvd = fat32 ? 32 : 1, root_sect = fat32 ? 0 : ROOT_ENTRIES * 32 / FAT_SECT;
 	uint32_t c12 = 0, c16 = 0, c32 = 0, f12 = 0, f16 = 0, f32 = 0;
@@ -76,13 +76,12 @@ static int geom_for(uint64_t n_sect, bool fat32, struct fat_geom *ret)
 	if (n_sect > UINT32_MAX || n_sect < 16)
 		return -ENOSPC;
 	if (fat32) {
-		uint64_t mb = bytes >> 20;
-
-		cs = mb > 32 * 1024 ? 64 :
-		     mb > 16 * 1024 ? 32 :
-		     mb > 8 * 1024  ? 16 :
-		     mb > 260       ? 8 :
-				       1;
+		/* mkfs.fat's establish_params, in sectors (the same for whole MiB) */
+		cs = n_sect > 32ull * 1024 * 1024 * 2 ? 64 :
+		     n_sect > 16ull * 1024 * 1024 * 2 ? 32 :
+		     n_sect > 8ull * 1024 * 1024 * 2  ? 16 :
+		     n_sect > 260ull * 1024 * 2       ? 8 :
+							 1;
 	} else {
 		cs = 4;
 	}
@@ -138,6 +137,13 @@ int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret)
 	if (geom_for(n_sect, /* fat32= */ true, ret) == 0)
 		return 0;
 	return geom_for(n_sect, /* fat32= */ false, ret);
+}
+
+/* Plain mkfs.fat (no -F): FAT32 from 512 MiB (establish_params' "Auto-selecting FAT32 for
+ * large filesystem"), below it FAT16 when that gives more clusters than FAT12, else FAT12. */
+int fat_geom_choose_plain(uint64_t n_sect, struct fat_geom *ret)
+{
+	return geom_for(n_sect, /* fat32= */ n_sect * FAT_SECT >= FAT_PLAIN_FAT32_BYTES, ret);
 }
 
 /* A boot-code stub: print nothing, ask the BIOS for the next boot device (int 18h), halt. */

@@ -66,6 +66,77 @@ TEST(geometry_matches_mkfs_fat)
 	}
 }
 
+/* Plain mkfs.fat (no -F: data partitions): for m in ...; do mkfs.fat -g 64/32 -C f
+ * $((m*1024)); done (dosfstools 4.2): FAT16 up to 511 MiB, FAT32 from 512 MiB, up to the
+ * largest whole-MiB size below 2 TiB. */
+static const struct geom_case mkfs_fat_plain_cases[] = {
+	{ 1, FAT_TYPE_12, 4, 1, 2, 512, 502 },
+	{ 4, FAT_TYPE_12, 4, 1, 6, 512, 2036 },
+	{ 8, FAT_TYPE_12, 4, 4, 12, 512, 4081 },
+	{ 9, FAT_TYPE_16, 4, 4, 20, 512, 4589 },
+	{ 16, FAT_TYPE_16, 4, 4, 32, 512, 8167 },
+	{ 33, FAT_TYPE_16, 4, 4, 68, 512, 16853 },
+	{ 64, FAT_TYPE_16, 4, 4, 128, 512, 32695 },
+	{ 100, FAT_TYPE_16, 4, 4, 200, 512, 51091 },
+	{ 200, FAT_TYPE_16, 8, 8, 200, 512, 51145 },
+	{ 256, FAT_TYPE_16, 8, 8, 256, 512, 65467 },
+	{ 260, FAT_TYPE_16, 16, 16, 144, 512, 33259 },
+	{ 261, FAT_TYPE_16, 16, 16, 144, 512, 33387 },
+	{ 300, FAT_TYPE_16, 16, 16, 160, 512, 38377 },
+	{ 500, FAT_TYPE_16, 16, 16, 256, 512, 63965 },
+	{ 511, FAT_TYPE_16, 16, 16, 256, 512, 65373 },
+	{ 512, FAT_TYPE_32, 8, 32, 1024, 0, 130812 },
+	{ 513, FAT_TYPE_32, 8, 32, 1024, 0, 131068 },
+	{ 1024, FAT_TYPE_32, 8, 32, 2048, 0, 261628 },
+	{ 8192, FAT_TYPE_32, 8, 32, 16360, 0, 2093058 },
+	{ 8193, FAT_TYPE_32, 16, 32, 8192, 0, 1047678 },
+	{ 16385, FAT_TYPE_32, 32, 32, 8192, 0, 1048127 },
+	{ 32769, FAT_TYPE_32, 64, 64, 8192, 0, 1048351 },
+	{ 1048576, FAT_TYPE_32, 64, 64, 262144, 0, 33546239 },
+	{ 2097151, FAT_TYPE_32, 64, 64, 524160, 0, 67092451 },
+};
+
+TEST(geometry_plain_matches_mkfs_fat)
+{
+	for (size_t i = 0; i < sizeof(mkfs_fat_plain_cases) / sizeof(mkfs_fat_plain_cases[0]);
+	     i++) {
+		const struct geom_case *c = &mkfs_fat_plain_cases[i];
+		struct fat_geom g;
+
+		ASSERT_OK(fat_geom_choose_plain((uint64_t)c->mib << 11, &g));
+		if (g.type != c->type || g.sect_per_clus != c->spc || g.reserved_sect != c->rsvd ||
+		    g.fat_sect != c->fat_sect || g.root_entries != c->root_entries ||
+		    g.n_clus != c->n_clus) {
+			fprintf(stderr, "  %u MiB: FAT%d spc %u rsvd %u fat %u root %u clus %u\n",
+				c->mib, g.type, g.sect_per_clus, g.reserved_sect, g.fat_sect,
+				g.root_entries, g.n_clus);
+			ASSERT_TRUE(false);
+		}
+	}
+	/* FAT's 32-bit sector count: 2 TiB is one sector too many */
+	{
+		struct fat_geom g;
+
+		ASSERT_ERR(fat_geom_choose_plain(1ull << 32, &g), -ENOSPC);
+	}
+}
+
+TEST(label_as_mkfs_fat)
+{
+	char out[12];
+	const char *why = NULL;
+
+	ASSERT_OK(fat_label_make("data-1 x", out, &why));
+	ASSERT_STR_EQ(out, "DATA-1 X");
+	ASSERT_OK(fat_label_make("", out, &why));
+	ASSERT_STR_EQ(out, "");
+	ASSERT_ERR(fat_label_make("a.b", out, &why), -EINVAL);
+	ASSERT_ERR(fat_label_make(" lead", out, &why), -EINVAL);
+	ASSERT_ERR(fat_label_make("twelve bytes", out, &why), -EINVAL);
+	ASSERT_ERR(fat_label_make("caf\xc3\xa9", out, &why), -EINVAL);
+	ASSERT_ERR(fat_label_make("tab\there", out, &why), -EINVAL);
+}
+
 TEST(geometry_too_small)
 {
 	struct fat_geom g;

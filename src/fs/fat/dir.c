@@ -33,6 +33,36 @@ int fat_name_check(const char *name, size_t len, const char **ret_why)
 	return 0;
 }
 
+int fat_label_make(const char *label, char out[12], const char **ret_why)
+{
+	size_t n = strlen(label);
+
+	if (n > 11) {
+		*ret_why = "longer than 11 bytes";
+		return -EINVAL;
+	}
+	if (label[0] == ' ') {
+		*ret_why = "starts with a space";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)label[i];
+
+		if (c < 0x20 || c > 0x7e) {
+			*ret_why = "holds a control or non-ASCII character (ASCII letters, digits, "
+				   "space and !#$%&'()-@^_`{}~ are allowed)";
+			return -EINVAL;
+		}
+		if (strchr("\"*+,./:;<=>?[\\]|", c)) {
+			*ret_why = "holds one of \"*+,./:;<=>?[\\]|, which mkfs.fat refuses";
+			return -EINVAL;
+		}
+		out[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
 static bool short_char_ok(uint8_t c)
 {
 	return c > 0x20 && c < 0x7f && !strchr("\"*+,./:;<=>?[\\]|", c);

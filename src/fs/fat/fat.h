@@ -25,6 +25,10 @@ struct fat_params {
 	uint32_t volume_id;     /* from uuid_derive_bytes(seed, "fat-volume-id:esp") */
 	int64_t fs_time;        /* the volume label entry's time (seconds since 1970) */
 	const char *what;       /* names the filesystem in messages: "ESP", "XBOOTLDR" */
+	/* A data partition: the FAT type plain mkfs.fat picks (fat_geom_choose_plain); else
+	 * (ESP, XBOOTLDR, BOOT) FAT32 whenever it fits (fat_geom_choose) */
+	bool plain;
+	uint64_t extra_bytes;   /* fat_min_size: free space (whole clusters) to keep */
 };
 
 /* The geometry mkfs.fat would choose for a filesystem of n_sect sectors. */
@@ -41,15 +45,24 @@ struct fat_geom {
 
 struct fat_plan;
 
+/* A volume label as mkfs.fat takes it: at most 11 bytes of printable ASCII without
+ * "*+,./:;<=>?[\]| or a leading space; a-z upper-cased (FAT's label is upper case, as
+ * Windows and systemd-repart write it). -EINVAL and *ret_why when refused. */
+int fat_label_make(const char *label, char out[12], const char **ret_why);
+
 /* The mkfs.fat geometry for n_sect sectors; -ENOSPC when FAT cannot fill that size. */
 int fat_geom_choose(uint64_t n_sect, struct fat_geom *ret);
+
+/* The geometry plain `mkfs.fat` (no -F) would choose: FAT32 from 512 MiB, FAT12/16 below. */
+int fat_geom_choose_plain(uint64_t n_sect, struct fat_geom *ret);
 
 /* Lay out the filesystem. -ENOSPC naming the size needed when size_bytes is too small; -EINVAL
  * naming the path for a node FAT cannot hold (symlink, device, fifo, socket, forbidden name,
  * file of 4 GiB or more). */
 int fat_plan(const struct fat_params *p, const struct tree *t, struct diag *d,
 	     struct fat_plan **ret);
-/* The smallest size in whole MiB (as bytes) that fat_plan would accept for this tree. */
+/* The smallest size in whole MiB (as bytes) that fat_plan would accept for this tree, with
+ * at least p->extra_bytes free in whole clusters. */
 int fat_min_size(const struct fat_params *p, const struct tree *t, struct diag *d,
 		 uint64_t *ret);
 const struct fat_geom *fat_plan_geom(const struct fat_plan *plan);

@@ -30,7 +30,7 @@ static int fat_fs_params(const struct fs_request *rq, struct diag *d, struct fat
 		.what = rq->what,
 	};
 	char purpose[96];
-	const char *label;
+	const char *label, *why;
 	int r;
 
 	assert(rq->tree);
@@ -43,7 +43,11 @@ static int fat_fs_params(const struct fs_request *rq, struct diag *d, struct fat
 				 "%s: starts at byte %llu; FAT's hidden-sectors field needs a "
 				 "start below 2 TiB: place it earlier on the disk",
 				 rq->what, (unsigned long long)rq->offset);
-	snprintf(p.label, sizeof(p.label), "%s", label);
+	if (fat_label_make(label, p.label, &why) < 0)
+		return diag_fail(d, -EINVAL, "%s: the label %s; give a FAT label such as DATA",
+				 rq->what, why);
+	p.plain = rq->fat_data;
+	p.extra_bytes = rq->extra_bytes;
 	snprintf(purpose, sizeof(purpose), "fat-volume-id:%s", rq->role);
 	uuid_derive_bytes(rq->seed, purpose, &p.volume_id, sizeof(p.volume_id));
 	*ret = p;

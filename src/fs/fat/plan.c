@@ -261,11 +261,17 @@ static int plan_names(struct fat_plan *pl, struct diag *d)
 	return 0;
 }
 
+/* The geometry of n_sect sectors under the plan's policy (fat_params.plain). */
+static int geom_choose(const struct fat_plan *pl, uint64_t n_sect, struct fat_geom *ret)
+{
+	return pl->p.plain ? fat_geom_choose_plain(n_sect, ret) : fat_geom_choose(n_sect, ret);
+}
+
 static bool fits(const struct fat_plan *pl, uint64_t bytes, struct fat_geom *ret_g)
 {
 	struct fat_geom g;
 
-	if (fat_geom_choose(bytes / FAT_SECT, &g) < 0)
+	if (geom_choose(pl, bytes / FAT_SECT, &g) < 0)
 		return false;
 	if (clusters_needed(pl, &g) > g.n_clus)
 		return false;
@@ -274,8 +280,9 @@ static bool fits(const struct fat_plan *pl, uint64_t bytes, struct fat_geom *ret
 	return true;
 }
 
-/* The smallest whole-MiB size that holds the tree, up to the FAT32 limit (2 TiB). Cluster
- * needs are counted once per geometry kind (width, cluster size), not once per candidate. */
+/* The smallest whole-MiB size that holds the tree and extra_bytes free, up to the FAT32 limit
+ * (2 TiB). Cluster needs are counted once per geometry kind (width, cluster size), not once
+ * per candidate. */
 static int min_mib(const struct fat_plan *pl, struct diag *d, uint64_t *ret)
 {
 	uint64_t cache[3][8] = { { 0 } };
@@ -286,7 +293,9 @@ static int min_mib(const struct fat_plan *pl, struct diag *d, uint64_t *ret)
 		uint64_t *need;
 		size_t k = 0;
 
-		if (fat_geom_choose((m << 20) / FAT_SECT, &g) < 0)
+		uint64_t extra;
+
+		if (geom_choose(pl, (m << 20) / FAT_SECT, &g) < 0)
 			continue;
 		while ((1u << k) < g.sect_per_clus)
 			k++;
@@ -296,7 +305,8 @@ static int min_mib(const struct fat_plan *pl, struct diag *d, uint64_t *ret)
 		if (g.type != FAT_TYPE_32 && *need != UINT64_MAX &&
 		    pl->nodes[pl->t->root->index].n_slots > g.root_entries)
 			continue;
-		if (*need - 1 <= g.n_clus) {
+		extra = DIV_ROUND_UP(pl->p.extra_bytes, (uint64_t)g.sect_per_clus * FAT_SECT);
+		if (*need != UINT64_MAX && *need - 1 + extra <= g.n_clus) {
 			*ret = m;
 			return 0;
 		}
