@@ -102,7 +102,7 @@ by = {(r[0], r[1]): r for r in rows}
 out = ["# erofs: mkdiskimage vs mkfs.erofs", "",
        "`bench/erofs.sh --runs %s` on %s (%.1f MiB in %s paths), %s, %d cores, mkfs.erofs %s." % (
            runs, corpus, int(src_bytes) / 2**20, src_files, platform.machine(), os.cpu_count(),
-           os.popen("mkfs.erofs -V 2>&1 | head -n 1").read().split()[-1]),
+           os.popen("fsck.erofs -V 2>&1 | head -n 1").read().split()[-1]),
        "Best of the runs; RSS is the peak resident set; fs is the filesystem's blocks x 4 KiB,",
        "file the output (ours: whole MiB); every output passed fsck.erofs unless marked.", "",
        "| compression | tool | wall s | peak RSS MiB | fs MiB | file MiB | fsck | time vs mkfs.erofs | fs size vs mkfs.erofs |",
