@@ -2,7 +2,7 @@
 # `make SANITIZE=1` builds into build-san/ with AddressSanitizer and UBSan; `make fuzz` builds
 # the libFuzzer harnesses of fuzz/ with clang into build-fuzz/ and runs each (fuzz/README.md).
 
-PKGS := zlib nettle json-c libzstd sqlite3 libdeflate libarchive liblzma
+PKGS := zlib nettle json-c libzstd sqlite3 libdeflate libarchive liblzma liblz4
 # The version `--version` and the man page show: `git describe` in a git checkout of this tree,
 # else (a release tarball, a Nix source) RELEASE. Override with `make VERSION=...`.
 RELEASE := 0.1.0

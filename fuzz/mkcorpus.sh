@@ -75,6 +75,23 @@ truncate -s 2M $t/swap64.img
 mkswap -p 65536 -U 11111111-2222-4333-8444-555555555555 $t/swap64.img >/dev/null 2>&1
 head -c 65536 $t/swap64.img >$c/swap/swap-64k-page
 
+# erofs: mkfs.erofs's first block (with and without the superblock checksum: 1.5 sets it by
+# default) and ours (a partition of a list), first 8 KiB.
+mkdir -p $c/erofs $t/erofs-tree/d
+printf 'erofs seed\n' >$t/erofs-tree/d/f
+ln -s f $t/erofs-tree/d/l
+mkfs.erofs -T 1 -U 01234567-89ab-4def-8123-456789abcdef $t/erofs.img $t/erofs-tree >/dev/null 2>&1
+head -c 4096 $t/erofs.img >$c/erofs/mkfs-erofs
+python3 -c 'import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<II", b, 1028, 0, struct.unpack_from("<I", b, 1032)[0] & ~1)
+open(sys.argv[2], "wb").write(b)' $c/erofs/mkfs-erofs $c/erofs/mkfs-erofs-no-csum
+if [ -x build/mkdiskimage ]; then
+	build/mkdiskimage build --root $t/erofs-tree --fs erofs --partition-table none \
+		-o $t/ours.erofs >/dev/null
+	head -c 8192 $t/ours.erofs >$c/erofs/ours
+fi
+
 # A 512 KiB GPT disk with a FAT12 ESP and an ext4 root, as qcow2 of 512-byte clusters (plain,
 # zlib- and zstd-compressed), VDI and VHD (mkseeds.py), and raw for the probing harness.
 cp $t/tiny.raw $t/disk.raw

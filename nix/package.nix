@@ -11,6 +11,7 @@
 , sqlite
 , libarchive
 , xz
+, lz4
 }:
 
 stdenv.mkDerivation {
@@ -27,7 +28,7 @@ stdenv.mkDerivation {
   };
 
   nativeBuildInputs = [ pkg-config ];
-  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite libarchive xz ];
+  buildInputs = [ zlib nettle json-c zstd libdeflate sqlite libarchive xz lz4 ];
 
   makeFlags = [ "CC=${stdenv.cc.targetPrefix}cc" ];
   enableParallelBuilding = true;

@@ -8,7 +8,7 @@ sudo=""
 pkgs=(
 	# build
 	build-essential pkg-config zlib1g-dev nettle-dev libjson-c-dev libzstd-dev
-	libdeflate-dev libarchive-dev liblzma-dev
+	libdeflate-dev libarchive-dev liblzma-dev liblz4-dev
 	libsqlite3-dev
 	# make fuzz: libFuzzer harnesses (clang -fsanitize=fuzzer)
 	clang libclang-rt-14-dev
@@ -27,6 +27,8 @@ pkgs=(
 	man-db groff bash-completion zsh fish
 	# pack.sh: compressed raw, gce and ova judged by the stock tools
 	zstd xz-utils gzip tar libxml2-utils
+	# erofs.sh, bench/erofs.sh: fsck.erofs, dump.erofs, mkfs.erofs
+	erofs-utils
 )
 # arm64 package lists: tests/boot/fetch-arm64.sh apt-get downloads (never installs) the arm64
 # kernel, systemd-boot and busybox for tests/integration/boot-aarch64.sh.

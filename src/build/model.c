@@ -220,6 +220,19 @@ int build_model_from_spec(const struct image_spec *s, struct diag *d, struct bui
 		r = model_preset(s, m, d);
 	if (r < 0)
 		return r;
+	/* erofs is read-only and exactly as large as its contents: free space could never be
+	 * used. A partition's own additionalSpace is refused; the spec-wide one is not applied. */
+	for (size_t i = 0; i < m->n_vols; i++) {
+		struct build_volume *v = &m->vols[i];
+
+		if (!v->fs || strcmp(v->fs, "erofs") != 0)
+			continue;
+		if (v->additional_space_given)
+			return diag_fail(d, -EINVAL, "partitions[%zu].additionalSpace: erofs is "
+					 "read-only and sized by its contents; remove additionalSpace",
+					 v->part);
+		v->additional_space = 0;
+	}
 	*ret = TAKE_PTR(m);
 	return 0;
 }

@@ -25,10 +25,12 @@ int build_volumes_init(struct build_plan_state *st, struct diag *d)
 		if (!bv->ops)
 			return diag_fail(d, -EINVAL, "%s: filesystem \"%s\" unknown (use %s)",
 					 bv->v->what, bv->v->fs, fs_names());
-		/* the root's handler sizes with the layout's fit and keeps additionalSpace: ext4 */
-		if (bv->v->image_tree && strcmp(bv->ops->name, "ext4") != 0)
+		/* the root's handler sizes with the layout's fit and keeps additionalSpace: ext4;
+		 * or erofs, read-only (no additionalSpace: build/model.c) */
+		if (bv->v->image_tree && strcmp(bv->ops->name, "ext4") != 0 &&
+		    strcmp(bv->ops->name, "erofs") != 0)
 			return diag_fail(d, -EINVAL, "%s: filesystem %s cannot hold the image's "
-					 "files; use ext4", bv->v->what, bv->v->fs);
+					 "files; use ext4 or erofs", bv->v->what, bv->v->fs);
 	}
 	return 0;
 }
@@ -68,6 +70,9 @@ void build_volume_request(const struct build_plan_state *st, const struct build_
 		.tree = v->image_tree ? st->t : bv->t,
 		.source = bv->ops->needs_tree ? NULL : v->contents,
 		.reserved_percent = v->image_tree ? s->reserved_percent : 0,
+		.compression = s->fs_compression,
+		.compression_level = s->fs_compression == FS_COMPRESSION_LZ4HC ? s->compression_level
+									       : 0,
 		.fat_data = v->role != PART_ROLE_ESP && v->role != PART_ROLE_XBOOTLDR &&
 			    v->role != PART_ROLE_BOOT,
 	};

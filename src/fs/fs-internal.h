@@ -6,6 +6,7 @@
 
 extern const struct fs_ops ext4_fs_ops; /* fs/ext4/ops.c */
 extern const struct fs_ops fat_fs_ops;  /* fs/fat/ops.c: "vfat" */
+extern const struct fs_ops erofs_fs_ops; /* fs/erofs/ops.c */
 extern const struct fs_ops swap_fs_ops; /* fs/swap/swap.c */
 extern const struct fs_ops raw_fs_ops;  /* fs/raw.c */
 extern const struct fs_ops none_fs_ops; /* fs/none.c */

@@ -11,7 +11,7 @@
 #include "util/diag.h"
 
 static const struct fs_ops *const fs_table[] = {
-	&ext4_fs_ops, &fat_fs_ops, &swap_fs_ops, &raw_fs_ops, &none_fs_ops,
+	&ext4_fs_ops, &fat_fs_ops, &erofs_fs_ops, &swap_fs_ops, &raw_fs_ops, &none_fs_ops,
 };
 
 #define FS_N (sizeof(fs_table) / sizeof(fs_table[0]))

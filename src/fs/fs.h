@@ -39,9 +39,18 @@ struct fs_request {
 	const struct tree *tree; /* contents (ext4, vfat); NULL for swap, raw, none */
 	const char *source;      /* raw: the host file whose bytes fill the partition, or NULL */
 	uint32_t reserved_percent; /* ext4: root-reserved blocks */
+	uint8_t compression;       /* erofs: enum fs_compression */
+	uint32_t compression_level; /* erofs lz4hc: 1-12, 0 the default */
 	bool fat_data; /* vfat: a data partition, FAT12/16/32 as plain mkfs.fat picks; else (ESP,
 			* XBOOTLDR, BOOT) FAT32 whenever it fits, as mkfs.fat -F 32 */
 	const struct fs_fit *fit;  /* min_size: what the layout would offer (may be NULL) */
+};
+
+/* A filesystem's own compression ("compression" lz4 or lz4hc: erofs; others ignore it). */
+enum fs_compression {
+	FS_COMPRESSION_NONE = 0,
+	FS_COMPRESSION_LZ4,
+	FS_COMPRESSION_LZ4HC,
 };
 
 /* What a planned filesystem reports (for the CLI's summary and --json). Fields a filesystem
@@ -90,7 +99,7 @@ struct fs_ops {
 
 /* The handler called name, NULL when there is none. */
 const struct fs_ops *fs_ops_find(const char *name);
-/* "ext4, vfat, swap, raw or none": for error messages. */
+/* "ext4, vfat, erofs, swap, raw or none": for error messages. */
 const char *fs_names(void);
 /* Probe every handler in table order; 0 when none recognises the partition. */
 int fs_probe_any(fs_read_fn read, void *ctx, uint64_t size, struct diag *d,

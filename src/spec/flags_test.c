@@ -177,8 +177,8 @@ TEST(flags_format_option_errors)
 			   "--cluster-size 4M: not a power of two from 0.5K to 2M (use e.g. 64K; a "
 			   "number without a suffix is MiB)",
 			   "--cluster-size", "4M");
-	ASSERT_PARSE_FAILS(-EINVAL, "--compression lz4: unknown (use deflate or zstd)",
-			   "--compression", "lz4");
+	ASSERT_PARSE_FAILS(-EINVAL, "--compression xz: unknown (use deflate or zstd for "
+			   "qcow2-compressed, lz4 or lz4hc for erofs)", "--compression", "xz");
 	ASSERT_PARSE_FAILS(-EINVAL,
 			   "--threads -1: not a number of threads from 0 to 1024 (0: one per core)",
 			   "--threads=-1");

@@ -418,7 +418,8 @@ TEST(json_format_options)
 			  ": compressionLevel 23: not a compression level from 0 to 22 (0: the "
 			  "default)");
 	ASSERT_LOAD_FAILS("{\"compression\": \"xz\"}", -EINVAL,
-			  ": compression \"xz\": unknown (use deflate or zstd)");
+			  ": compression \"xz\": unknown (use deflate or zstd for qcow2-compressed, "
+			  "lz4 or lz4hc for erofs)");
 	ASSERT_LOAD_FAILS("{\"threads\": 5000}", -EINVAL,
 			  ": threads 5000: not a number of threads from 0 to 1024 (0: one per core)");
 	ASSERT_LOAD_FAILS("{\"vpcSubformat\": 1}", -EINVAL,

@@ -103,6 +103,7 @@ struct image_spec {
 					      * qcow2-compressed only */
 	uint32_t threads;      /* "threads": compression workers, 0 = one per core */
 	uint32_t compression_level; /* "compressionLevel": 0 = the sink's default (speed first) */
+	uint8_t fs_compression; /* "compression" lz4/lz4hc: erofs's (enum fs_compression) */
 	enum format_vpc_subformat vpc_subformat; /* "vpcSubformat": dynamic or fixed */
 	enum format_vmdk_subformat vmdk_subformat; /* "vmdkSubformat" */
 	uint32_t vhdx_block_size; /* "vhdxBlockSize": bytes, 0 = the sink's default (1 MiB) */

@@ -46,7 +46,9 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 	} opts[] = {
 		{ FORMAT_OPT_COMPRESSION, "compression", "compression",
 		  s->compression != FORMAT_COMPRESSION_NONE },
-		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it", s->compression_level },
+		/* with lz4/lz4hc the level is erofs's, whatever the format */
+		{ FORMAT_OPT_COMPRESSION_LEVEL, "compressionLevel", "it",
+		  s->compression_level && !s->fs_compression },
 		{ FORMAT_OPT_FILE_COMPRESS, "compress", "compress",
 		  s->file_compress != FORMAT_FILE_COMPRESS_NONE },
 	};
@@ -71,7 +73,8 @@ static int spec_check_format_options(const struct image_spec *s, const struct fo
 				 opts[i].key, format_names_accepting(opts[i].o), s->format,
 				 opts[i].remove, first->name);
 	}
-	if (format_accepts(f, FORMAT_OPT_FILE_COMPRESS) && s->compression_level) {
+	if (format_accepts(f, FORMAT_OPT_FILE_COMPRESS) && s->compression_level &&
+	    !s->fs_compression) {
 		enum format_file_compress c = s->file_compress;
 
 		if (c == FORMAT_FILE_COMPRESS_NONE)
@@ -112,15 +115,45 @@ static int spec_check_supported(const struct image_spec *s, struct diag *d)
 
 	const struct fs_ops *fs = fs_ops_find(s->fs_type);
 
-	/* the root holds the image's tree: of the handlers, ext4 is the one for it */
-	if (!fs || strcmp(fs->name, "ext4") != 0)
-		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (only ext4)",
-				 s->fs_type);
+	/* the root holds the image's tree: of the handlers, ext4 and (read-only) erofs */
+	if (!fs || (strcmp(fs->name, "ext4") != 0 && strcmp(fs->name, "erofs") != 0))
+		return diag_fail(d, -ENOTSUP, "fsType \"%s\" is not supported (use ext4, or "
+				 "erofs for a read-only root)", s->fs_type);
 	if (!f)
 		return diag_fail(d, -ENOTSUP,
 				 "format %s is not supported by this build (use one of %s)",
 				 s->format, format_names());
 	return spec_check_format_options(s, f, d);
+}
+
+/* "compression" lz4/lz4hc: an erofs filesystem's, so the image must have one. */
+static int spec_check_fs_compression(const struct image_spec *s, struct diag *d)
+{
+	const char *name = s->fs_compression == FS_COMPRESSION_LZ4 ? "lz4" : "lz4hc";
+	bool erofs = false;
+
+	if (!s->fs_compression)
+		return 0;
+	if (s->n_partitions) {
+		for (size_t i = 0; i < s->n_partitions; i++)
+			erofs |= s->partitions[i].fs && strcmp(s->partitions[i].fs, "erofs") == 0;
+		/* a list's root without "fs" takes fsType */
+		for (size_t i = 0; i < s->n_partitions && !erofs; i++)
+			erofs = !s->partitions[i].fs && strcmp(s->partitions[i].type, "root") == 0 &&
+				strcmp(s->fs_type, "erofs") == 0;
+	} else
+		erofs = strcmp(s->fs_type, "erofs") == 0;
+	if (!erofs)
+		return diag_fail(d, -EINVAL, "compression %s: compresses erofs filesystems and the "
+				 "image has none (set fsType or a partition's fs to erofs, or use "
+				 "deflate or zstd with format qcow2-compressed)", name);
+	if (s->fs_compression == FS_COMPRESSION_LZ4 && s->compression_level)
+		return diag_fail(d, -EINVAL, "compressionLevel: lz4 has no levels (use "
+				 "compression = lz4hc for levels 1 to 12)");
+	if (s->compression_level > 12)
+		return diag_fail(d, -EINVAL, "compressionLevel %u: lz4hc levels go from 1 to 12",
+				 s->compression_level);
+	return 0;
 }
 
 /* The Nix store keys (issue #5): what needs a closure, what onlyNixStore excludes. */
@@ -454,7 +487,7 @@ static int spec_check_partition_keys(const struct image_spec *s, size_t i, struc
 				 "\"auto\")", i);
 	if (p->contents && p->fs && (strcmp(p->fs, "none") == 0 || strcmp(p->fs, "swap") == 0))
 		return diag_fail(d, -EINVAL, "partitions[%zu].contents: fs %s takes no contents "
-				 "(use fs raw for a file, ext4 or vfat for a directory)", i, p->fs);
+				 "(use fs raw for a file, ext4, vfat or erofs for a directory)", i, p->fs);
 	for (size_t j = 0; p->uuid_set && j < i; j++)
 		if (s->partitions[j].uuid_set && memcmp(s->partitions[j].uuid, p->uuid, 16) == 0)
 			return diag_fail(d, -EINVAL, "partitions[%zu].uuid: the same as "
@@ -718,6 +751,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 			return r;
 	}
 	r = spec_check_partitions(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_fs_compression(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_grow_on_boot(s, d);

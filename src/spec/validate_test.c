@@ -280,7 +280,8 @@ TEST(unsupported_choices)
 
 	free(s->fs_type);
 	s->fs_type = xstrdup("btrfs");
-	ASSERT_INVALID(s, -ENOTSUP, "fsType \"btrfs\" is not supported (only ext4)");
+	ASSERT_INVALID(s, -ENOTSUP, "fsType \"btrfs\" is not supported (use ext4, or erofs "
+		       "for a read-only root)");
 	free(s->fs_type);
 	s->fs_type = xstrdup("ext4");
 
@@ -932,7 +933,8 @@ TEST(partitions_checks)
 	free(data->fs);
 	data->fs = xstrdup("btrfs");
 	ASSERT_INVALID(s, -EINVAL,
-		       "partitions[2].fs \"btrfs\": unknown (use ext4, vfat, swap, raw or none)");
+		       "partitions[2].fs \"btrfs\": unknown (use ext4, vfat, erofs, swap, raw or "
+		       "none)");
 	free(data->fs);
 	data->fs = NULL;
 
@@ -1031,11 +1033,11 @@ TEST(partitions_nothing_dropped)
 	data->contents = xstrdup("blob.bin");
 	data->fs = xstrdup("none");
 	ASSERT_INVALID(s, -EINVAL, "partitions[1].contents: fs none takes no contents (use fs "
-				   "raw for a file, ext4 or vfat for a directory)");
+				   "raw for a file, ext4, vfat or erofs for a directory)");
 	free(data->fs);
 	data->fs = xstrdup("swap");
 	ASSERT_INVALID(s, -EINVAL, "partitions[1].contents: fs swap takes no contents (use fs "
-				   "raw for a file, ext4 or vfat for a directory)");
+				   "raw for a file, ext4, vfat or erofs for a directory)");
 	free(data->fs);
 	data->fs = xstrdup("raw");
 	ASSERT_OK(spec_validate(s, &d));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/fs.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/utf8.h"
@@ -294,8 +295,13 @@ int spec_set_compression(struct image_spec *s, const struct spec_arg *a, struct 
 		s->compression = FORMAT_COMPRESSION_DEFLATE;
 	else if (strcmp(v, "zstd") == 0)
 		s->compression = FORMAT_COMPRESSION_ZSTD;
+	else if (strcmp(v, "lz4") == 0)
+		s->fs_compression = FS_COMPRESSION_LZ4; /* erofs filesystems' */
+	else if (strcmp(v, "lz4hc") == 0)
+		s->fs_compression = FS_COMPRESSION_LZ4HC;
 	else
-		return diag_fail(d, -EINVAL, "%s: unknown (use deflate or zstd)", what);
+		return diag_fail(d, -EINVAL, "%s: unknown (use deflate or zstd for "
+				 "qcow2-compressed, lz4 or lz4hc for erofs)", what);
 	return 0;
 }
 

@@ -95,7 +95,7 @@ cmp "$raw" "$T/addl.img" || fail "--additional-paths changed the image"
 build "${base[@]}" --partition-table efi --fs ext4 -o "$T/fs-ext4.img"
 cmp "$raw" "$T/fs-ext4.img" || fail "--fs ext4 changed the image"
 for fs in xfs btrfs vfat; do
-	expect_fail "fsType \"$fs\" is not supported (only ext4)" "${base[@]}" --fs "$fs"
+	expect_fail "fsType \"$fs\" is not supported (use ext4, or erofs for a read-only root)" "${base[@]}" --fs "$fs"
 done
 expect_fail "empty (use ext4)" "${base[@]}" --fs ""
 

@@ -51,7 +51,7 @@ src_shape=$(jq -c '[.hasMakefile, .hasSources, .hasBuild, .hasCache]' <<<"$pkg")
 	fail "package.nix source: $pkg"
 # buildInputs: the Makefile's pkg-config modules, by their nixpkgs names
 want=$(sed -n 's/^PKGS := //p' "$REPO/Makefile" | tr ' ' '\n' |
-	sed 's/^libzstd$/zstd/; s/^sqlite3$/sqlite/; s/^liblzma$/xz/' | sort | tr '\n' ' ')
+	sed 's/^libzstd$/zstd/; s/^sqlite3$/sqlite/; s/^liblzma$/xz/; s/^liblz4$/lz4/' | sort | tr '\n' ' ')
 got=$(jq -r '.buildInputs[]' <<<"$pkg" | sort | tr '\n' ' ')
 [ "$got" = "$want" ] || fail "package.nix buildInputs ($got) are not the Makefile's PKGS ($want)"
 jq -r .installPhase <<<"$pkg" | grep -qxF "make install PREFIX=\$out" ||
