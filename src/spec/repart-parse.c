@@ -43,14 +43,8 @@ void repart_part_free(struct repart_part *p)
 	free(p->file);
 	free(p->label);
 	free(p->format);
-	for (size_t i = 0; i < p->n_copies; i++) {
-		free(p->copies[i].source);
-		free(p->copies[i].target);
-	}
-	free(p->copies);
-	for (size_t i = 0; i < p->n_mkdirs; i++)
-		free(p->mkdirs[i]);
-	free(p->mkdirs);
+	contents_entries_free(p->copies, p->n_copies);
+	strings_free(p->mkdirs, p->n_mkdirs);
 	free(p->new_label);
 	repart_part_init(p);
 }

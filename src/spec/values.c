@@ -413,14 +413,7 @@ void spec_contents_add(struct image_spec *s, const struct contents_entry *e, con
 
 void spec_contents_clear(struct image_spec *s)
 {
-	for (size_t i = 0; i < s->n_contents; i++) {
-		free(s->contents[i].source);
-		free(s->contents[i].target);
-		free(s->contents[i].mode);
-		free(s->contents[i].user);
-		free(s->contents[i].group);
-	}
-	free(s->contents);
+	contents_entries_free(s->contents, s->n_contents);
 	s->contents = NULL;
 	s->n_contents = 0;
 }
@@ -523,14 +516,8 @@ void spec_partition_clear(struct spec_partition *p)
 	free(p->fs_label);
 	free(p->fs);
 	free(p->contents);
-	for (size_t i = 0; i < p->n_copies; i++) {
-		free(p->copies[i].source);
-		free(p->copies[i].target);
-	}
-	free(p->copies);
-	for (size_t i = 0; i < p->n_mkdirs; i++)
-		free(p->mkdirs[i]);
-	free(p->mkdirs);
+	contents_entries_free(p->copies, p->n_copies);
+	strings_free(p->mkdirs, p->n_mkdirs);
 	memset(p, 0, sizeof(*p));
 }
 

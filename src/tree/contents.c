@@ -260,3 +260,22 @@ int contents_apply_ids(struct tree *t, const struct contents_entry *e, size_t n,
 	}
 	return 0;
 }
+
+void contents_entries_free(struct contents_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].source);
+		free(e[i].target);
+		free(e[i].mode);
+		free(e[i].user);
+		free(e[i].group);
+	}
+	free(e);
+}
+
+void strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -14,6 +14,11 @@ struct contents_entry {
 	char *group; /* name or numeric id, or NULL */
 };
 
+/* Free n entries (every string) and the array. */
+void contents_entries_free(struct contents_entry *e, size_t n);
+/* Free n strings and the array (a partition's MakeDirectories=, ...). */
+void strings_free(char **v, size_t n);
+
 /* Apply entries in order with make-disk-image's semantics: a directory source is copied *to*
  * the target, a file to the target path, a source containing '*' is globbed and each match
  * copied *into* the target directory. Users and groups resolve against the tree's own
