@@ -19,6 +19,10 @@
         default = mkdiskimage;
       });
 
+      # mkdiskimage.* options and config.system.build.mkdiskimage (docs/nix.md):
+      #   modules = [ mkdiskimage.nixosModules.default { mkdiskimage.variant = "qcow2"; } ];
+      nixosModules.default = ./nix/module.nix;
+
       # A drop-in for nixpkgs' make-disk-image.nix:
       #   mkdiskimage.lib.makeDiskImage { inherit pkgs lib config; format = "qcow2"; }
       # The tool runs on the build machine: it comes from pkgs.buildPackages.

@@ -40,6 +40,10 @@
 , rootFSUID ? (if fsType == "ext4" then rootGPUID else null)
 , copyChannel ? true
 , additionalPaths ? [ ]
+  # Not in nixpkgs: more keys for the tool's JSON spec (vmdkSubformat, vpcSubformat,
+  # compression, compressionLevel, growOnBoot, ...; see `mkdiskimage options`), as nix/module.nix
+  # passes them.
+, extraSpec ? { }
   # Not in nixpkgs: the mkdiskimage package that builds the image (runs on the build machine).
 , mkdiskimage ? pkgs.mkdiskimage or (pkgs.buildPackages.callPackage ./package.nix { })
 }:
@@ -75,6 +79,7 @@ let
     vdi = "vdi";
     vpc = "vhd";
     raw = "img";
+    gce = "raw.tar.gz"; # the tool's gce: disk.raw in a gzip'd tar, as google-compute-image.nix
   }.${actualFormat} or actualFormat);
 
   # As nixpkgs makes it: the channel is the cleaned nixpkgs source under nixos/.
@@ -173,7 +178,8 @@ let
     copyChannel = copyChannel;
   } // (if copyChannel then { channel = channelSources; } else { })
     // (if configFile != null then { inherit configFile; } else { })
-    // (if additionalPaths' != [ ] then { additionalPaths = additionalPaths'; } else { }));
+    // (if additionalPaths' != [ ] then { additionalPaths = additionalPaths'; } else { }))
+    // extraSpec;
 
   ownerFlags = if hasOwners then ''--passwd "$passwdPath" --group "$groupPath"'' else "";
 in

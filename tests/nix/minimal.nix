@@ -11,6 +11,7 @@
 , installBootLoader ? false
 , fsType ? "ext4"
 , via ? "import" # "flake": the flake's lib.makeDiskImage; "overlay": its pkgs.mkdiskimage
+  # "parts": { pkgs lib config tool } for tests/nix/module-eval.nix
 , hostSystem ? builtins.currentSystem # the image's: pkgs.stdenv.hostPlatform.system
 , kernel ? null # host files for the toplevel's kernel and initrd (zeros without)
 , initrd ? null
@@ -164,6 +165,8 @@ let
         let final = args.pkgs // { inherit callPackage; } // flake.overlays.default final args.pkgs;
         in final;
     });
+    # tests/nix/module-eval.nix: the pieces, for a module evaluation
+    parts = args: { inherit pkgs lib config tool; };
   }.${via};
 in
 assert flakeChecks;
