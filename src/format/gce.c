@@ -13,6 +13,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "format/compress-stream.h"
@@ -97,8 +98,18 @@ static int gce_stream_data(struct gce_sink *s, struct compress_stream *cs, struc
 {
 	_cleanup_free_ uint8_t *buf = xmalloc(GCE_COPY_BUF);
 	uint64_t total = 0;
+	struct stat st;
 	int r;
 
+	/* the map's last block may end past the last byte written: zeros there, as on the disk */
+	if (s->n_map) {
+		uint64_t end = s->map[s->n_map - 1].off + s->map[s->n_map - 1].len;
+
+		if (fstat(s->data_fd, &st) < 0 ||
+		    ((uint64_t)st.st_size < end && ftruncate(s->data_fd, (off_t)end) < 0))
+			return diag_fail(d, -errno, "%s: cannot extend the temporary data file: %s",
+					 s->out->path, strerror(errno));
+	}
 	for (size_t i = 0; i < s->n_map; i++) {
 		for (uint64_t done = 0; done < s->map[i].len;) {
 			size_t n = (size_t)MIN((uint64_t)GCE_COPY_BUF, s->map[i].len - done);
