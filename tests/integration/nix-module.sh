@@ -111,12 +111,17 @@ log "ok: variant gce"
 # azure: a fixed VHD (virtual size a whole MiB, the file that plus the 512-byte footer), MBR
 modbuild OA '{ variant = "azure"; }'
 [ "$(products "$OA")" = "file vpc-image $OA/nixos.vhd" ] || fail "azure: $(products "$OA")"
-[ "$(qemu_info "$OA/nixos.vhd" format)" = vpc ] || fail "azure: not VHD"
-vsize=$(qemu_info "$OA/nixos.vhd" virtual-size)
+# a fixed VHD is the raw disk and a footer (qemu-img probes it as raw): the footer's cookie and
+# disk type 2 (fixed), big-endian at byte 60
+vhd=$OA/nixos.vhd
+[ "$(tail -c 512 "$vhd" | head -c 8)" = conectix ] || fail "azure: no VHD footer"
+[ "$(tail -c 512 "$vhd" | od -An -tx1 -j60 -N4 | tr -d ' ')" = 00000002 ] ||
+	fail "azure: the VHD footer's disk type is not fixed"
+vsize=$(qemu-img info -f vpc --output=json "$vhd" | jq -r '."virtual-size"')
 [ $((vsize % MIB)) -eq 0 ] || fail "azure: virtual size $vsize is not a whole MiB"
 [ "$(stat -c %s "$OA/nixos.vhd")" -eq $((vsize + 512)) ] ||
 	fail "azure: not a fixed VHD ($(stat -c %s "$OA/nixos.vhd") bytes for $vsize)"
-qemu-img convert -f vpc -O raw "$OA/nixos.vhd" "$T/a.img"
+qemu-img convert -f vpc -O raw "$vhd" "$T/a.img"
 [ "$(sfdisk -J "$T/a.img" | jq -r '.partitiontable.label')" = dos ] || fail "azure: not MBR"
 root_clean "$T/a.img" 1
 rm -f "$T/a.img"

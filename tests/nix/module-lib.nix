@@ -115,9 +115,10 @@ let
     then defsAt (builtins.tail loc) prio v.${builtins.head loc}
     else [ ];
 
-  optionValue = loc: opt: configs:
+  # loc: the option's full name; rel: its path in configs
+  optionValue = loc: rel: opt: configs:
     let
-      all = builtins.concatMap (c: defsAt loc 100 c) configs;
+      all = builtins.concatMap (c: defsAt rel 100 c) configs;
       best = builtins.foldl' (m: d: if d.priority < m then d.priority else m) 1500 all;
       defs = builtins.filter (d: d.priority == best) all;
     in
@@ -141,7 +142,7 @@ let
     else
       builtins.mapAttrs
         (n: o:
-          if isOption o then optionValue (loc ++ [ n ]) o rel
+          if isOption o then optionValue (loc ++ [ n ]) [ n ] o rel
           else evalOptions (loc ++ [ n ]) o
             (map (c: c.${n}) (builtins.filter (c: c ? ${n}) rel)))
         options;
