@@ -4,9 +4,10 @@
 # module system (tests/nix/module-lib.nix; nixpkgs is not available offline) over
 # tests/nix/minimal.nix's pkgs and toplevel (tests/nix/module-eval.nix), and
 # config.system.build.mkdiskimage built with real nix-build (Debian's nix-bin, root, no daemon)
-# for the variants qcow2, proxmox, gce, azure and vmdk; each image checked by qemu-img
-# info/check, sfdisk and e2fsck -fn, the proxmox qemu-server.conf by its lines. Explicit
-# options win over the variant's; the module's types refuse bad values at evaluation.
+# for the variants qcow2, proxmox, gce, azure and vmdk (raw-efi and vhdx: their specs only);
+# each image checked by qemu-img info/check, sfdisk and e2fsck -fn, the proxmox
+# qemu-server.conf by its lines. Explicit options win over the variant's; the module's types
+# refuse bad values at evaluation.
 . "$(dirname "$0")/../lib.sh"
 require nix-build nix-instantiate jq e2fsck qemu-img sfdisk tar
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
@@ -93,9 +94,11 @@ done
 # the conf follows the options: qemuConf overrides, bios from an efi layout
 modbuild OP2 '{ variant = "proxmox"; partitionTableType = "efi";
 	proxmox.qemuConf = { cores = 4; bios = "ovmf"; }; }'
-[ "$(grep -c . "$OP2/qemu-server.conf")" = 3 ] && grep -qxF "cores: 4" "$OP2/qemu-server.conf" &&
-	grep -qxF "bios: ovmf" "$OP2/qemu-server.conf" ||
+if [ "$(grep -c . "$OP2/qemu-server.conf")" != 3 ] ||
+	! grep -qxF "cores: 4" "$OP2/qemu-server.conf" ||
+	! grep -qxF "bios: ovmf" "$OP2/qemu-server.conf"; then
 	fail "proxmox.qemuConf: $(cat "$OP2/qemu-server.conf")"
+fi
 log "ok: variant proxmox (qemu-server.conf)"
 
 # gce: disk.raw in nixos.raw.tar.gz, MBR
@@ -139,6 +142,21 @@ qemu-img convert -f vmdk -O raw "$OK/nixos.vmdk" "$T/k.img"
 root_clean "$T/k.img" 1
 rm -f "$T/k.img"
 log "ok: variant vmdk, explicit options win"
+
+# raw-efi and vhdx, evaluated only: the spec the tool gets (its formats have their own tests)
+spec_of()
+{
+	nix-instantiate --eval --strict --json "$EVAL" --arg mkdiskimage "$MKDISKIMAGE" \
+		--arg settings "$1" -A spec 2>"$T/spec.err" |
+		jq -r . | jq -c '[.format, .partitionTableType, .diskSize]' ||
+		fail "spec of $1: $(tail -n 3 "$T/spec.err")"
+}
+[ "$(spec_of '{ variant = "raw-efi"; }')" = '["raw","efi","auto"]' ] ||
+	fail "raw-efi: $(spec_of '{ variant = "raw-efi"; }')"
+[ "$(spec_of '{ variant = "vhdx"; }')" = '["vhdx","efi",4096]' ] ||
+	fail "vhdx: $(spec_of '{ variant = "vhdx"; }')"
+[ "$(spec_of '{ }')" = '["raw","legacy","auto"]' ] || fail "no variant: $(spec_of '{ }')"
+log "ok: raw-efi, vhdx and no variant give their specs"
 
 # The module's types refuse bad values at evaluation, naming the option.
 expect_eval_error()
