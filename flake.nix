@@ -19,6 +19,10 @@
         default = mkdiskimage;
       });
 
+      # The useBootLoader test VM's system disk built by mkdiskimage, with free space
+      # (mkdiskimage.testVm.enable; docs/nix.md "Test VMs with free space")
+      nixosModules.testVm = import ./nix/test-vm.nix;
+
       # A drop-in for nixpkgs' make-disk-image.nix:
       #   mkdiskimage.lib.makeDiskImage { inherit pkgs lib config; format = "qcow2"; }
       # The tool runs on the build machine: it comes from pkgs.buildPackages.

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Gives the useBootLoader test VM's fresh disk (qemu-vm.nix's run script creates it empty, with
 # no backing file, when useDefaultFilesystems is off) the mkdiskimage-built system disk as its
 # backing file, once, before QEMU starts; an image with a backing file is left alone (it is

@@ -18,15 +18,42 @@ experimental-features = nix-command'
 cp "$MKDISKIMAGE" "$T/mkdiskimage"
 MKDISKIMAGE=$T/mkdiskimage
 TV=$REPO/tests/nix/testvm.nix
-for f in nix/test-vm.nix nix/test-vm-disk.nix tests/nix/testvm.nix; do
+for f in flake.nix nix/test-vm.nix nix/test-vm-disk.nix tests/nix/testvm.nix \
+	tests/nix/testvm-module.nix; do
 	nix-instantiate --parse "$REPO/$f" >/dev/null 2>"$T/parse.err" ||
 		fail "$f does not parse: $(head -n 3 "$T/parse.err")"
 done
+# The module, evaluated with a stand-in lib and qemu-vm.nix's virtualisation values
+# (tests/nix/testvm-module.nix): what it sets, for BIOS and for UEFI.
+modeval()
+{
+	nix-instantiate --eval --strict --json -E "import $REPO/tests/nix/testvm-module.nix $1" \
+		2>"$T/mod.err" || fail "nix/test-vm.nix with $1: $(grep -v nixbld "$T/mod.err" | head -n 5)"
+}
+m=$(modeval '{ }')
+# shellcheck disable=SC2016 # the run script's text, not expanded here
+attach='$(/bin/sh /STORE/*-test-vm-attach.sh /qemu/bin/qemu-img "$NIX_DISK_IMAGE" /STORE/*-nixos-disk-image/nixos.qcow2)'
+# shellcheck disable=SC2053 # a pattern on the right
+[[ "$(jq -r '.qemuOptions | join("|")' <<<"$m")" == $attach ]] ||
+	fail "module: virtualisation.qemu.options: $(jq -c .qemuOptions <<<"$m")"
+[ "$(jq -c '[.condition, .useDefaultFilesystems, .root, .efi, .disk]' <<<"$m")" = \
+	'[true,false,{"device":"/dev/disk/by-label/nixos","fsType":"ext4"},null,{"additionalSpace":"0M","bootloader":"grub","copyChannel":false,"diskSize":2048,"format":"qcow2","label":"nixos","partitionTableType":"legacy","touchEFIVars":false}]' ] ||
+	fail "module (BIOS): $m"
+m=$(modeval '{ useEFIBoot = true; }')
+[ "$(jq -c '[.efi, .keepVariables, .disk.partitionTableType, .disk.touchEFIVars]' <<<"$m")" = \
+	'["efi-vars.fd",false,"efi",true]' ] || fail "module (UEFI): $m"
+[ "$(modeval '{ enable = false; }' | jq .condition)" = false ] || fail "module: enable = false"
+[ "$(modeval '{ useBootLoader = false; }' | jq .condition)" = false ] ||
+	fail "module: without useBootLoader"
+log "ok: nixosModules.testVm sets the disk, the attach step and the filesystems"
+
 if ! nix-build --no-out-link "$REPO/tests/nix/probe.nix" >/dev/null 2>"$T/probe.err"; then
 	tail -n 3 "$T/probe.err" >&2
 	skip "nix-build cannot build a trivial derivation here"
 fi
-[ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ] || skip "no grub-pc-bin"
+if [ ! -d /usr/lib/grub/i386-pc ] || [ ! -x /usr/bin/grub-mkimage ]; then
+	skip "no grub-pc-bin"
+fi
 
 # tvbuild OUTVAR ARGS...: nix-build the test-VM disk
 tvbuild()
@@ -58,8 +85,9 @@ log "ok: qemu-vm.nix's sizing (auto, 0M) leaves $((free / 1024)) KiB free"
 # additionalSpace: "auto" plus it
 tvbuild ADD --argstr diskSize auto --argstr additionalSpace 256M
 free=$(root_free "$ADD/nixos.qcow2")
-[ "$free" -ge $((240 * MIB)) ] && [ "$free" -lt $((300 * MIB)) ] ||
+if [ "$free" -lt $((240 * MIB)) ] || [ "$free" -ge $((300 * MIB)) ]; then
 	fail "additionalSpace = 256M: $free bytes free"
+fi
 log "ok: additionalSpace = 256M leaves $((free / MIB)) MiB free"
 
 # diskSize = 1024: the qcow2's virtual size is exactly that, its file only metadata and closure
