@@ -22,6 +22,9 @@
       # mkdiskimage.* options and config.system.build.mkdiskimage (docs/nix.md):
       #   modules = [ mkdiskimage.nixosModules.default { mkdiskimage.variant = "qcow2"; } ];
       nixosModules.default = ./nix/module.nix;
+      # The useBootLoader test VM's system disk built by mkdiskimage, with free space
+      # (mkdiskimage.testVm.enable; docs/nix.md "Test VMs with free space")
+      nixosModules.testVm = import ./nix/test-vm.nix;
 
       # A drop-in for nixpkgs' make-disk-image.nix:
       #   mkdiskimage.lib.makeDiskImage { inherit pkgs lib config; format = "qcow2"; }

@@ -61,6 +61,8 @@ elif ! mount -t ext4 -o ro "$dev" /mnt; then
 	echo "MKDISKIMAGE-BOOT-FAIL cannot mount $dev"
 elif [ -f /mnt/mkdiskimage-marker ]; then
 	echo "MKDISKIMAGE-BOOT-OK $(cat /mnt/mkdiskimage-marker)"
+	# the mounted root as df sees it: "MKDISKIMAGE-DF <1K-blocks> <available 1K-blocks>"
+	echo "MKDISKIMAGE-DF $(df -k /mnt | tail -n 1 | awk '{print $2, $4}')"
 	# mdi.stage2: run the system's own init= from the image (a NixOS toplevel's stage 2,
 	# here a shell script), with this initramfs's shell, and print what it says.
 	case " $(cat /proc/cmdline) " in
