@@ -87,6 +87,16 @@ debugfs -R "dump /boot/nixos/${KS#nix/store/}-Image $T/k" "$T/root.ext4" 2>/dev/
 cmp "$T/k" "$KERNEL" || fail "copyKernels: the copied kernel differs"
 rm -f "$T/copy.img" "$T/k" "$T/root.ext4"
 
+# 4. bootTimeout none (boot.loader.timeout = null) -> TIMEOUT 0; --no-generation-device-tree
+# keeps the entry as it is without device trees (its FDT lines: src/boot/extlinux_test.c, the
+# dtbs of a real toplevel: nix-function.sh's closure has none).
+build "${COMMON[@]}" --root "$T/host" --kernel "$KERNEL" --cmdline "$CMDLINE" \
+	--boot-timeout none --no-generation-device-tree -o "$T/none.img"
+conf_of "$T/none.img"
+cmp "$T/conf" <(printf '%s\nTIMEOUT 0\n\nLABEL nixos-default\n  MENU LABEL NixOS - Default\n  LINUX ../nixos/%s\n  APPEND %s\n' \
+	"$HEAD" "$K" "$CMDLINE") || fail "bootTimeout none extlinux.conf: $(cat "$T/conf")"
+rm -f "$T/none.img" "$T/root.ext4"
+
 # Refused: the extlinux keys with another loader, and the builder's dtbName-without-dtbs error.
 expect_fail "deviceTreeName: needs bootloader extlinux" --root "$T/host" --kernel "$KERNEL" \
 	--device-tree-name foo.dtb
