@@ -11,6 +11,8 @@
 #   config: system.build.toplevel; system.nixos.version, .versionSuffix (copyChannel only);
 #           users.users.<name>.uid, users.groups.<name>.gid (contents with user/group only);
 #           boot.loader.{systemd-boot,grub}.enable, boot.loader.grub.package (installBootLoader)
+#           boot.loader.generic-extlinux-compatible.{enable,useGenerationDeviceTree,copyKernels},
+#           boot.loader.timeout, hardware.deviceTree.name (extlinux)
 # What mkdiskimage cannot do it refuses at build time with a one-line message (a loader the
 # layout cannot hold, fsType other than ext4); the build fails with it.
 { pkgs
@@ -134,9 +136,22 @@ let
       bootloader = "grub";
     } // (if loader.grub.package or null != null
     then { grubDir = "${loader.grub.package}/lib/grub/i386-pc"; } else { })
-    else if builtins.any enabled [ "generic-extlinux-compatible" "refind" "limine" ]
+    else if enabled "generic-extlinux-compatible" then
+      let
+        ext = loader.generic-extlinux-compatible;
+        timeout = loader.timeout or 5;
+        dtName = config.hardware.deviceTree.name or null;
+      in
+      {
+        # /boot/extlinux/extlinux.conf as the module's builder writes it (docs/formats/extlinux.md)
+        bootloader = "extlinux";
+        bootTimeout = if timeout == null then "none" else timeout;
+        useGenerationDeviceTree = ext.useGenerationDeviceTree or true;
+        copyKernels = ext.copyKernels or false;
+      } // (if dtName != null then { deviceTreeName = dtName; } else { })
+    else if builtins.any enabled [ "refind" "limine" ]
     then
-      throw ("make-disk-image: installBootLoader: mkdiskimage installs systemd-boot or GRUB, "
+      throw ("make-disk-image: installBootLoader: mkdiskimage installs systemd-boot, GRUB or extlinux, "
         + "not the boot loader this configuration enables; set installBootLoader = false")
     else
     # switch-to-configuration only warns when no loader is enabled: so does this.

@@ -23,6 +23,8 @@ pkgs=(
 	parted
 	ovmf
 	qemu-system-arm qemu-efi-aarch64
+	# boot-extlinux.sh: U-Boot (qemu_arm64) reading /boot/extlinux/extlinux.conf
+	u-boot-qemu
 	# cli-docs.sh: the generated man page and completions, rendered and exercised
 	man-db groff bash-completion zsh fish
 	# pack.sh: compressed raw, gce and ova judged by the stock tools

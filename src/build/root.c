@@ -3,11 +3,16 @@
 #include "build/build-internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "boot/extlinux.h"
 
 #include "nix/nix.h"
 #include "tree/contents.h"
 #include "util/diag.h"
 #include "util/uuid.h"
+#include "util/xalloc.h"
 
 /* GRUB's grub.cfg (and host kernel/initrd copies) go into the root tree before it is final. */
 static int build_grub_files(const struct image_spec *s, const struct build_env *env,
@@ -24,6 +29,43 @@ static int build_grub_files(const struct image_spec *s, const struct build_env *
 		return r;
 	uuid_format(fs_uuid, u);
 	return grub_install_files(t, e, u, env->has_epoch ? env->source_date_epoch : 0, d);
+}
+
+/* bootloader extlinux: extlinux.conf (and host kernel/initrd/dtbs copies) into the root tree. */
+static int build_extlinux_files(const struct image_spec *s, const struct build_env *env,
+				struct tree *t, struct diag *d)
+{
+	_cleanup_(boot_entry_freep) struct boot_entry *e = NULL;
+	_cleanup_free_ char *dtbs = NULL;
+	int r;
+
+	if (s->boot_install != SPEC_BOOTLOADER_EXTLINUX)
+		return 0;
+	r = build_boot_entry(s, d, &e);
+	if (r < 0)
+		return r;
+	if (e->toplevel) {
+		/* the builder's readlink -m "$path/dtbs": the kernel's device trees, if any */
+		_cleanup_free_ char *p = xasprintf("%s/dtbs", e->toplevel);
+		struct stat st;
+
+		dtbs = realpath(p, NULL);
+		if (dtbs && (stat(dtbs, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			free(dtbs);
+			dtbs = NULL;
+		}
+	}
+	return extlinux_install_files(t,
+				      &(struct extlinux_opts){
+					      .entry = e,
+					      .timeout = s->boot_timeout,
+					      .dtb_name = s->device_tree_name,
+					      .no_device_tree = !s->use_generation_device_tree,
+					      .copy_kernels = s->copy_kernels,
+					      .dtbs = dtbs,
+					      .mtime = env->has_epoch ? env->source_date_epoch : 0,
+				      },
+				      d);
 }
 
 int build_root_tree(const struct image_spec *s, const char *root_dir,
@@ -69,6 +111,9 @@ int build_root_tree(const struct image_spec *s, const char *root_dir,
 	if (r < 0)
 		return r;
 	r = build_grub_files(s, env, fs_uuid, t, d);
+	if (r < 0)
+		return r;
+	r = build_extlinux_files(s, env, t, d);
 	if (r < 0)
 		return r;
 	/* an empty image still needs its root directory */

@@ -32,6 +32,8 @@ struct image_spec *image_spec_new(void)
 	(void)r;
 	s->arch = PART_ARCH_X86_64;
 	s->reserved_percent = SPEC_DEFAULT_RESERVED_PERCENT;
+	s->boot_timeout = 5; /* boot.loader.timeout's default */
+	s->use_generation_device_tree = true;
 	return s;
 }
 
@@ -52,6 +54,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->systemd_boot_efi);
 	free(s->grub_dir);
 	free(s->grub_efi_dir);
+	free(s->device_tree_name);
 	spec_contents_clear(s);
 	spec_partitions_clear(s);
 	free(s->fs_type);

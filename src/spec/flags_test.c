@@ -428,8 +428,11 @@ TEST(flags_bootloader)
 	ASSERT_STR_EQ(s->systemd_boot_efi, "sd.efi");
 	ASSERT_OK(PARSE(s, &d, "--bootloader", "none"));
 	ASSERT_EQ(s->bootloader, SPEC_BOOTLOADER_NONE);
+	ASSERT_OK(PARSE(s, &d, "--bootloader", "extlinux", "--boot-timeout", "none"));
+	ASSERT_EQ(s->bootloader, SPEC_BOOTLOADER_EXTLINUX);
+	ASSERT_EQ(s->boot_timeout, -1);
 	ASSERT_PARSE_FAILS(-EINVAL,
-			   "--bootloader lilo: unknown bootloader (use auto, systemd-boot, grub "
-			   "or none)",
+			   "--bootloader lilo: unknown bootloader (use auto, systemd-boot, grub, "
+			   "extlinux or none)",
 			   "--bootloader", "lilo");
 }

@@ -228,11 +228,12 @@ const struct spec_option spec_options[] = {
 	  .help = "where efi-vars.fd goes (default: in the -o directory)" },
 	{ .key = "bootloader", .flag = "bootloader", .arg = "NAME", .type = SPEC_OPT_ENUM,
 	  .set = spec_set_bootloader,
-	  .values = "auto systemd-boot grub none",
+	  .values = "auto systemd-boot grub extlinux none",
 	  .help = "auto (default: when a kernel is known, systemd-boot where there is an ESP and "
 		  "systemdBootEfi is there, GRUB where there is only a BIOS place and grubDir is "
-		  "there; hybrid gets both when grubDir is there), systemd-boot, grub or none "
-		  "[installBootLoader]" },
+		  "there; hybrid gets both when grubDir is there), systemd-boot, grub, extlinux "
+		  "(/boot/extlinux/extlinux.conf on the root, as NixOS's "
+		  "generic-extlinux-compatible writes it, for U-Boot) or none [installBootLoader]" },
 	{ .key = "installBootLoader", .type = SPEC_OPT_BOOL, .set = spec_set_install_bootloader,
 	  .help = "false: no bootloader" },
 	{ .key = "kernel", .flag = "kernel", .arg = "F", .type = SPEC_OPT_PATH, .field = F(kernel),
@@ -261,6 +262,23 @@ const struct spec_option spec_options[] = {
 		  "either: the first of /usr/lib/grub/x86_64-efi, "
 		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
 		  "../../../bin/grub-mkimage or grub2-mkimage)" },
+	{ .key = "bootTimeout", .flag = "boot-timeout", .arg = "N", .type = SPEC_OPT_UINT,
+	  .set = spec_set_boot_timeout, .expected = "seconds, or \"none\"", .def = "5",
+	  .help = "extlinux: boot.loader.timeout in seconds (TIMEOUT 10N; 0: boot at once), or "
+		  "none (wait for a choice)" },
+	{ .key = "deviceTreeName", .flag = "device-tree-name", .arg = "F", .type = SPEC_OPT_STRING,
+	  .field = F(device_tree_name),
+	  .help = "extlinux: hardware.deviceTree.name, FDT DTBS/F instead of FDTDIR DTBS" },
+	{ .key = "useGenerationDeviceTree", .type = SPEC_OPT_BOOL,
+	  .field = F(use_generation_device_tree),
+	  .help = "extlinux: FDTDIR/FDT for the system's dtbs (default true)" },
+	{ .flag = "no-generation-device-tree", .type = SPEC_OPT_BOOL, .off = true,
+	  .field = F(use_generation_device_tree), .bracket = "[useGenerationDeviceTree: false]",
+	  .help = "extlinux: no FDTDIR/FDT line" },
+	{ .key = "copyKernels", .flag = "copy-kernels", .type = SPEC_OPT_BOOL,
+	  .field = F(copy_kernels),
+	  .help = "extlinux: copy the kernel, initrd and device trees to /boot/nixos even when "
+		  "they are in the image" },
 	{ .key = "allowEmpty", .flag = "allow-empty", .type = SPEC_OPT_BOOL, .field = F(allow_empty),
 	  .help = "build even with nothing to put in the image (no root, rootTar, closureInfo, system, "
 		  "contents, esp, xbootldr, kernel or partition contents): an empty filesystem on "

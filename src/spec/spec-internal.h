@@ -58,6 +58,7 @@ int spec_set_arch(struct image_spec *s, const struct spec_arg *a, struct diag *d
 int spec_set_reserved_percent(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 /* "bootloader": auto, systemd-boot, grub or none. */
 int spec_set_bootloader(struct image_spec *s, const struct spec_arg *a, struct diag *d);
+int spec_set_boot_timeout(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_cluster_size(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_compression(struct image_spec *s, const struct spec_arg *a, struct diag *d);
 int spec_set_compression_level(struct image_spec *s, const struct spec_arg *a, struct diag *d);

@@ -32,6 +32,7 @@ enum spec_bootloader {
 	SPEC_BOOTLOADER_NONE,
 	SPEC_BOOTLOADER_SYSTEMD_BOOT,
 	SPEC_BOOTLOADER_GRUB,
+	SPEC_BOOTLOADER_EXTLINUX, /* generic-extlinux-compatible: /boot/extlinux/extlinux.conf */
 };
 
 /* One entry of "partitions": the disk model's partition as the user wrote it (part/ turns it
@@ -158,6 +159,12 @@ struct image_spec {
 	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
 	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
 	char *grub_efi_dir; /* "grubEfiDir" / --grub-efi-dir DIR: GRUB's x86_64-efi modules */
+	/* bootloader extlinux (boot.loader.generic-extlinux-compatible and what it reads) */
+	int32_t boot_timeout; /* "bootTimeout": boot.loader.timeout in seconds, default 5;
+			       * -1 (EXTLINUX_TIMEOUT_NONE): null, wait for a choice */
+	char *device_tree_name; /* "deviceTreeName": hardware.deviceTree.name (FDT) */
+	bool use_generation_device_tree; /* "useGenerationDeviceTree", default true */
+	bool copy_kernels; /* "copyKernels": to /boot/nixos even when in the image */
 	/* spec_validate() fills the three above and efiVariables from boot/find.c's places when
 	 * they are needed and not given; search_root prefixes those places (not owned: cli
 	 * sets it from build_env's MKDISKIMAGE_SEARCH_ROOT, tests to a fake tree). NULL: / */

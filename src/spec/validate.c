@@ -335,6 +335,12 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 	enum spec_bootloader *b = &s->boot_install;
 
 	s->install_grub_bios = false;
+	if ((s->device_tree_name || s->copy_kernels || !s->use_generation_device_tree) &&
+	    s->bootloader != SPEC_BOOTLOADER_EXTLINUX)
+		return diag_fail(d, -EINVAL, "%s: needs bootloader extlinux (--bootloader extlinux)",
+				 s->device_tree_name ? "deviceTreeName"
+				 : s->copy_kernels   ? "copyKernels"
+						     : "useGenerationDeviceTree");
 	if ((s->initrd || s->cmdline) && !s->kernel)
 		return diag_fail(d, -EINVAL, "%s: needs kernel (--kernel F)",
 				 s->initrd ? "initrd" : "cmdline");
@@ -360,6 +366,12 @@ static int spec_check_bootloader(struct image_spec *s, struct diag *d)
 				 "--kernel F (with --initrd F, --cmdline S), or a system with a "
 				 "boot.json or kernel", s->system ? " (system " : "",
 				 s->system ? s->system : "", s->system ? " has neither)" : "");
+	if (*b == SPEC_BOOTLOADER_EXTLINUX) {
+		if (s->only_nix_store)
+			return diag_fail(d, -EINVAL, "bootloader extlinux: onlyNixStore has no /boot "
+					 "for extlinux/extlinux.conf (drop onlyNixStore)");
+		return 0;
+	}
 	if (*b == SPEC_BOOTLOADER_GRUB) {
 		int r = spec_find_grub(s, &disk, d);
 

@@ -445,6 +445,7 @@ int spec_set_bootloader(struct image_spec *s, const struct spec_arg *a, struct d
 		[SPEC_BOOTLOADER_NONE] = "none",
 		[SPEC_BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
 		[SPEC_BOOTLOADER_GRUB] = "grub",
+		[SPEC_BOOTLOADER_EXTLINUX] = "extlinux",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -452,8 +453,24 @@ int spec_set_bootloader(struct image_spec *s, const struct spec_arg *a, struct d
 			s->bootloader = (enum spec_bootloader)i;
 			return 0;
 		}
-	return diag_fail(d, -EINVAL, "%s: unknown bootloader (use auto, systemd-boot, grub or "
-			 "none)", what);
+	return diag_fail(d, -EINVAL, "%s: unknown bootloader (use auto, systemd-boot, grub, "
+			 "extlinux or none)", what);
+}
+
+int spec_set_boot_timeout(struct image_spec *s, const struct spec_arg *a, struct diag *d)
+{
+	const char *v = a->text, *what = a->what;
+	uint32_t n;
+
+	if (strcmp(v, "none") == 0 || strcmp(v, "-1") == 0) {
+		s->boot_timeout = -1;
+		return 0;
+	}
+	if (spec_parse_u32(v, 86400, &n) < 0)
+		return diag_fail(d, -EINVAL, "%s: not a timeout in seconds from 0 to 86400, or none "
+				 "(boot.loader.timeout = null: wait for a choice)", what);
+	s->boot_timeout = (int32_t)n;
+	return 0;
 }
 
 int spec_set_additional_space(struct image_spec *s, const struct spec_arg *a, struct diag *d)

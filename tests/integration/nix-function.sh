@@ -315,6 +315,24 @@ if [ -d /usr/lib/grub/i386-pc ] && [ -x /usr/bin/grub-mkimage ]; then
 else
 	skip_case "installBootLoader with GRUB (needs grub-pc-bin)"
 fi
+# generic-extlinux-compatible: /boot/extlinux/extlinux.conf on the root, as the module's builder
+# writes it (the kernel and initrd referenced at their store paths in the image); booted by
+# U-Boot in boot-extlinux.sh.
+nixbuild OUTX --argstr bootLoader generic-extlinux-compatible --arg installBootLoader true
+nixbuild CIX --argstr bootLoader generic-extlinux-compatible --arg installBootLoader true \
+	-A closureInfo
+TOPLEVEL_X=$(grep -- '-nixos-system-minimal-24.11$' "$CIX/store-paths") || fail "extlinux: no toplevel"
+check_outputs "$OUTX" img raw
+extract_partition "$OUTX/nixos.img" 1 "$T/x.ext4"
+e2fsck_clean "$T/x.ext4"
+debugfs -R 'cat /boot/extlinux/extlinux.conf' "$T/x.ext4" 2>/dev/null >"$T/extlinux.conf"
+for want in "DEFAULT nixos-default" "TIMEOUT 50" "LABEL nixos-default" \
+	"  LINUX $(readlink -f "$TOPLEVEL_X/kernel")" "  APPEND init=$TOPLEVEL_X/init "; do
+	grep -qxF -- "$want" <(sed 's/init=\([^ ]*\) .*/init=\1 /' "$T/extlinux.conf") ||
+		fail "extlinux.conf has no line '$want': $(cat "$T/extlinux.conf")"
+done
+rm -f "$T/x.ext4"
+log "ok: installBootLoader with boot.loader.generic-extlinux-compatible"
 # touchEFIVars: $out/efi-vars.fd, the template (OVMF.fd.variables) with Boot0000 added.
 VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 if [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] && [ -f "$VARS" ]; then
@@ -365,11 +383,11 @@ grep -q 'mkdiskimage: error: bootloader systemd-boot: partitionTableType legacy 
 	"$T/boot.err" || fail "systemd-boot on legacy: $(tail -n 2 "$T/boot.err")"
 # A loader mkdiskimage does not install is an evaluation error, not an image without it.
 if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --arg installBootLoader true \
-	--argstr bootLoader generic-extlinux-compatible >/dev/null 2>"$T/extlinux.err"; then
-	fail "installBootLoader with extlinux evaluated"
+	--argstr bootLoader refind >/dev/null 2>"$T/refind.err"; then
+	fail "installBootLoader with rEFInd evaluated"
 fi
-grep -q 'not the boot loader this configuration enables' "$T/extlinux.err" ||
-	fail "extlinux: $(cat "$T/extlinux.err")"
+grep -q 'not the boot loader this configuration enables' "$T/refind.err" ||
+	fail "refind: $(cat "$T/refind.err")"
 # A contents owner the configuration gives no id is an evaluation error naming the option.
 if nix-instantiate "$MIN" --arg mkdiskimage "$MKDISKIMAGE" --argstr contentsUser www \
 	>/dev/null 2>"$T/eval.err"; then
