@@ -52,6 +52,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->systemd_boot_efi);
 	free(s->grub_dir);
 	free(s->grub_efi_dir);
+	free(s->grub_efi_id);
 	spec_contents_clear(s);
 	spec_partitions_clear(s);
 	free(s->fs_type);

@@ -158,6 +158,8 @@ struct image_spec {
 	char *systemd_boot_efi; /* "systemdBootEfi" / --systemd-boot-efi F */
 	char *grub_dir; /* "grubDir" / --grub-dir DIR: GRUB's i386-pc module directory */
 	char *grub_efi_dir; /* "grubEfiDir" / --grub-efi-dir DIR: GRUB's x86_64-efi modules */
+	char *grub_efi_id;  /* "grubEfiBootloaderId": GRUB for UEFI at EFI/ID/grubx64.efi */
+	bool grub_efi_no_nvram; /* "grubEfiNoNvram": no Boot entry for it with touchEFIVars */
 	/* spec_validate() fills the three above and efiVariables from boot/find.c's places when
 	 * they are needed and not given; search_root prefixes those places (not owned: cli
 	 * sets it from build_env's MKDISKIMAGE_SEARCH_ROOT, tests to a fake tree). NULL: / */
