@@ -209,10 +209,12 @@ let
       (i: { name = entryVar i; value = sdEntries.${builtins.elemAt sdEntryNames i}; })
       (builtins.length sdEntryNames))) ''
     mkdir -p $out
+    # FAT does not tell "efi" from "EFI": as on the mounted ESP, one directory (the loaders')
     put() {
-      mkdir -p "$out/$(dirname "$1")" "$out/EFI/nixos/.extra-files/$(dirname "$1")"
-      cp -L "$2" "$out/$1"
-      chmod 0644 "$out/$1"
+      dst=$(printf '%s\n' "$1" | sed 's,^[eE][fF][iI]/,EFI/,; s,^EFI/[bB][oO][oO][tT]/,EFI/BOOT/,')
+      mkdir -p "$out/$(dirname "$dst")" "$out/EFI/nixos/.extra-files/$(dirname "$1")"
+      cp -L "$2" "$out/$dst"
+      chmod 0644 "$out/$dst"
       : >"$out/EFI/nixos/.extra-files/$1"
     }
     i=0
