@@ -10,7 +10,10 @@
 #   lib:  cleanSource (copyChannel only)
 #   config: system.build.toplevel; system.nixos.version, .versionSuffix (copyChannel only);
 #           users.users.<name>.uid, users.groups.<name>.gid (contents with user/group only);
-#           boot.loader.{systemd-boot,grub}.enable, boot.loader.grub.package (installBootLoader)
+#           boot.loader.* (installBootLoader: see docs/nix.md "Bootloaders": grub's package,
+#           efiPackage, device(s), efiSupport, efiInstallAsRemovable, mirroredBoots; efi's
+#           canTouchEfiVariables, efiSysMountPoint; systemd-boot's extraEntries, extraFiles)
+#   pkgs (installBootLoader with GRUB, when the configuration names no package): grub2, grub2_efi
 # What mkdiskimage cannot do it refuses at build time with a one-line message (a loader the
 # layout cannot hold, fsType other than ext4); the build fails with it.
 { pkgs

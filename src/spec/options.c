@@ -257,7 +257,8 @@ const struct spec_option spec_options[] = {
 		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "grubEfiDir", .flag = "grub-efi-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
 	  .field = F(grub_efi_dir),
-	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
+	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI, or at "
+		  "grubEfiBootloaderId (efi, "
 		  "efixbootldr, hybrid; default with bootloader grub when grubDir is not given "
 		  "either: the first of /usr/lib/grub/x86_64-efi, "
 		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
