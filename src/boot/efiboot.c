@@ -66,6 +66,12 @@ static uint8_t *efiboot_order(const struct efivars *v, uint16_t number, size_t *
 int efiboot_add(struct efivars *v, const struct devpath_hd *hd, const char *file,
 		struct diag *d, uint16_t *ret_number)
 {
+	return efiboot_add_titled(v, hd, file, EFIBOOT_DESCRIPTION, d, ret_number);
+}
+
+int efiboot_add_titled(struct efivars *v, const struct devpath_hd *hd, const char *file,
+		       const char *title, struct diag *d, uint16_t *ret_number)
+{
 	_cleanup_free_ uint8_t *path = NULL, *opt = NULL, *order = NULL;
 	size_t path_len, opt_len, order_len;
 	uint16_t number;
@@ -75,7 +81,7 @@ int efiboot_add(struct efivars *v, const struct devpath_hd *hd, const char *file
 	r = devpath_esp_file(hd, file, d, &path, &path_len);
 	if (r < 0)
 		return r;
-	r = loadopt_encode(EFIBOOT_DESCRIPTION, path, path_len, d, &opt, &opt_len);
+	r = loadopt_encode(title, path, path_len, d, &opt, &opt_len);
 	if (r < 0)
 		return r;
 	number = efiboot_slot(v, path, path_len);

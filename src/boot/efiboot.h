@@ -17,3 +17,7 @@ struct efivars;
  * device path (replaced), else the lowest unused number. ret_number (may be NULL) gets it. */
 int efiboot_add(struct efivars *v, const struct devpath_hd *hd, const char *file,
 		struct diag *d, uint16_t *ret_number);
+/* The same with another title: efibootmgr -L TITLE, as grub-install --bootloader-id=TITLE
+ * registers GRUB (NixOS' boot.loader.grub with canTouchEfiVariables). */
+int efiboot_add_titled(struct efivars *v, const struct devpath_hd *hd, const char *file,
+		       const char *title, struct diag *d, uint16_t *ret_number);

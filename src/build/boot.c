@@ -53,6 +53,13 @@ int build_sdboot(const struct image_spec *s, const struct build_model *m,
 			      d, ret);
 }
 
+char *build_grub_efi_path(const struct image_spec *s)
+{
+	if (s->grub_efi_id)
+		return xasprintf("/EFI/%s/grubx64.efi", s->grub_efi_id);
+	return xstrdup(GRUB_EFI_PATH);
+}
+
 int build_grub_efi(const struct image_spec *s, const struct build_env *env,
 		   const uint8_t fs_uuid[16], struct diag *d, struct build_plan_state *st)
 {
@@ -125,11 +132,13 @@ int build_boot_tree(const struct build_env *env, const struct build_plan_state *
 			return r;
 	}
 	if (st->grub_efi && first_esp) {
-		r = tree_add_data(t, GRUB_EFI_PATH, st->grub_efi, st->grub_efi_len, 0644, 0, 0,
+		_cleanup_free_ char *path = build_grub_efi_path(st->s);
+
+		r = tree_add_data(t, path, st->grub_efi, st->grub_efi_len, 0644, 0, 0,
 				  st->ep.fs_time, d);
 		if (r == -EEXIST)
 			return diag_fail(d, r, "ESP tree has %s already: GRUB for UEFI goes there",
-					 GRUB_EFI_PATH);
+					 path);
 		if (r < 0)
 			return r;
 	}
@@ -158,24 +167,42 @@ int build_boot_too_small(const struct image_spec *s, const struct build_vol *bv,
 			 (unsigned long long)(start_mib + (need >> 20)));
 }
 
-/* touchEFIVars: the template with Boot0000 for systemd-boot on the ESP and BootOrder. The
- * loader must be in the ESP's tree: a Boot0000 pointing at nothing would make the firmware
- * fall through to the next entry. */
+/* touchEFIVars: the template with Boot0000 for the loader on the ESP and BootOrder, as bootctl
+ * (systemd-boot) or grub-install --bootloader-id (GRUB at grubEfiBootloaderId) set them. The
+ * loader must be in the ESP's tree: a Boot0000 pointing at nothing would make the firmware fall
+ * through to the next entry. No entry, the template alone, where nixpkgs adds none: legacy+gpt
+ * (no ESP), GRUB on the removable path, grubEfiNoNvram. */
 int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
-		   const struct tree *esp, struct diag *d, struct efivars **ret)
+		   const struct tree *esp, struct diag *d, struct efivars **ret,
+		   const char **ret_note)
 {
 	_cleanup_(efivars_freep) struct efivars *v = NULL;
+	_cleanup_free_ char *grub = NULL;
 	const struct part_entry *pe = part_layout_find(l, PART_ROLE_ESP);
+	bool is_grub = s->boot_install == SPEC_BOOTLOADER_GRUB;
 	const char *file = s->arch == PART_ARCH_AARCH64 ? "/EFI/systemd/systemd-bootaa64.efi"
 							 : "/EFI/systemd/systemd-bootx64.efi";
+	const char *none = NULL;
 	struct devpath_hd hd;
 	int r;
 
+	*ret_note = NULL;
 	if (!s->touch_efi_vars)
 		return 0;
-	if (!pe || !esp)
+	if (!pe && s->partition_table == PART_TABLE_LEGACY_GPT)
+		none = "touchEFIVars: legacy+gpt has no ESP: efi-vars.fd is the template, no boot "
+		       "entry added";
+	else if (!pe || !esp)
 		return diag_fail(d, -EINVAL, "touchEFIVars: the layout has no ESP");
-	if (!tree_lookup(esp, file))
+	else if (is_grub && s->grub_efi_dir && !s->grub_efi_id)
+		none = "touchEFIVars: GRUB is on the removable path " GRUB_EFI_PATH
+		       ": efi-vars.fd is the template, no boot entry added";
+	else if (is_grub && s->grub_efi_id && s->grub_efi_no_nvram)
+		none = "touchEFIVars: grubEfiNoNvram: efi-vars.fd is the template, no boot entry "
+		       "added";
+	else if (is_grub && s->grub_efi_id)
+		file = grub = build_grub_efi_path(s);
+	if (!none && !tree_lookup(esp, file))
 		return diag_fail(d, -ENOENT,
 				 "touchEFIVars: the ESP has no %s for the boot entry to start "
 				 "(install systemd-boot, or put it in the --esp tree)",
@@ -183,13 +210,19 @@ int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
 	r = efivars_load(s->efi_vars_template, d, &v);
 	if (r < 0)
 		return diag_prepend(d, r, "efiVariables");
+	if (none) {
+		*ret_note = none;
+		*ret = TAKE_PTR(v);
+		return 0;
+	}
 	hd = (struct devpath_hd){
 		.part_number = pe->number,
 		.start_lba = pe->first_lba,
 		.n_lba = pe->n_lba,
 	};
 	memcpy(hd.part_uuid, pe->uuid, sizeof(hd.part_uuid));
-	r = efiboot_add(v, &hd, file, d, /* ret_number= */ NULL);
+	r = grub ? efiboot_add_titled(v, &hd, file, s->grub_efi_id, d, NULL)
+		 : efiboot_add(v, &hd, file, d, /* ret_number= */ NULL);
 	if (r < 0)
 		return diag_prepend(d, r, "touchEFIVars: %s", s->efi_vars_template);
 	*ret = TAKE_PTR(v);

@@ -86,8 +86,12 @@ int build_boot_tree(const struct build_env *env, const struct build_plan_state *
 int build_boot_too_small(const struct image_spec *s, const struct build_vol *bv,
 			 uint64_t need, struct diag *d);
 /* boot.c: touchEFIVars' variable store (NULL: not asked for). */
+/* Where GRUB for UEFI goes on the ESP: EFI/ID/grubx64.efi with grubEfiBootloaderId, else the
+ * removable path. */
+char *build_grub_efi_path(const struct image_spec *s);
 int build_efi_vars(const struct image_spec *s, const struct part_layout *l,
-		   const struct tree *esp, struct diag *d, struct efivars **ret);
+		   const struct tree *esp, struct diag *d, struct efivars **ret,
+		   const char **ret_note);
 /* boot.c: GRUB for BIOS's boot.img and core.img (NULL: not installed). */
 int build_grub_bios(const struct image_spec *s, const struct build_env *env,
 		    const struct part_layout *l, const uint8_t fs_uuid[16], struct diag *d,

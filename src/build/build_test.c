@@ -326,6 +326,31 @@ TEST(build_hybrid_auto_installs_both_or_warns)
 	rm_dir(dir);
 }
 
+/* make-disk-image's example: legacy+gpt with touchEFIVars plans the template with no entry, and
+ * says so in one warning. */
+TEST(build_legacy_gpt_touch_efi_vars_is_the_template)
+{
+	_cleanup_free_ char *dir = make_dir();
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_for(dir, PART_TABLE_LEGACY_GPT, 0);
+	_cleanup_(build_plan_freep) struct build_plan *p = NULL;
+	struct diag d = { 0 };
+	const char *vars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+	if (access(vars, R_OK) < 0) {
+		rm_dir(dir);
+		TEST_SKIP("no %s (ovmf)", vars);
+	}
+	s->touch_efi_vars = true;
+	s->efi_vars_template = xstrdup(vars);
+	s->efi_vars_out = xasprintf("%s/efi-vars.fd", dir);
+	ASSERT_OK(spec_validate(s, &d));
+	ASSERT_OK(build_plan(s, &test_env, &d, &p));
+	ASSERT_EQ(p->n_warnings, 1u);
+	ASSERT_STR_EQ(p->warnings[0], "touchEFIVars: legacy+gpt has no ESP: efi-vars.fd is the "
+				      "template, no boot entry added");
+	rm_dir(dir);
+}
+
 TEST(build_env_read_parses_the_environment)
 {
 	struct build_env env;

@@ -48,11 +48,14 @@ static int build_plan_boot(struct build_plan *p, const struct build_env *env, st
 	struct build_plan_state *st = p->state;
 	const struct image_spec *s = st->s;
 	const struct build_vol *esp = build_vol_find(st, PART_ROLE_ESP);
+	const char *note;
 	int r;
 
-	r = build_efi_vars(s, &p->layout, esp ? esp->t : NULL, d, &st->vars);
+	r = build_efi_vars(s, &p->layout, esp ? esp->t : NULL, d, &st->vars, &note);
 	if (r < 0)
 		return r;
+	if (note)
+		build_plan_warn(p, note);
 	return build_grub_bios(s, env, &p->layout, st->ep.uuid, d, &st->grub);
 }
 

@@ -55,6 +55,7 @@ struct image_spec *image_spec_free(struct image_spec *s)
 	free(s->grub_dir);
 	free(s->grub_efi_dir);
 	free(s->device_tree_name);
+	free(s->grub_efi_id);
 	spec_contents_clear(s);
 	spec_partitions_clear(s);
 	free(s->fs_type);

@@ -212,8 +212,9 @@ const struct spec_option spec_options[] = {
 	/* EFI variables and bootloaders (issue #6). */
 	{ .key = "touchEFIVars", .flag = "touch-efi-vars", .type = SPEC_OPT_BOOL,
 	  .field = F(touch_efi_vars), .bracket = "[touchEFIVars: true]",
-	  .help = "write efi-vars.fd: the template with Boot0000 for systemd-boot on the ESP, "
-		  "BootOrder" },
+	  .help = "write efi-vars.fd: the template with Boot0000 for systemd-boot on the ESP "
+		  "(or for GRUB at grubEfiBootloaderId), BootOrder; the template alone for GRUB "
+		  "on the removable path and for legacy+gpt (no ESP)" },
 	{ .key = "efiVariables", .flag = "efi-vars-template", .arg = "F", .type = SPEC_OPT_PATH,
 	  .field = F(efi_vars_template),
 	  .help = "the firmware's variable-store template touchEFIVars starts from (default: "
@@ -257,7 +258,8 @@ const struct spec_option spec_options[] = {
 		  "../../../bin/grub-mkimage or grub2-mkimage)" },
 	{ .key = "grubEfiDir", .flag = "grub-efi-dir", .arg = "DIR", .type = SPEC_OPT_PATH,
 	  .field = F(grub_efi_dir),
-	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI (efi, "
+	  .help = "GRUB's x86_64-efi modules: GRUB for UEFI as EFI/BOOT/BOOTX64.EFI, or at "
+		  "grubEfiBootloaderId (efi, "
 		  "efixbootldr, hybrid; default with bootloader grub when grubDir is not given "
 		  "either: the first of /usr/lib/grub/x86_64-efi, "
 		  "/run/current-system/sw/lib/grub/x86_64-efi with kernel.img and "
@@ -279,6 +281,15 @@ const struct spec_option spec_options[] = {
 	  .field = F(copy_kernels),
 	  .help = "extlinux: copy the kernel, initrd and device trees to /boot/nixos even when "
 		  "they are in the image" },
+	{ .key = "grubEfiBootloaderId", .flag = "grub-efi-id", .arg = "ID", .type = SPEC_OPT_STRING,
+	  .field = F(grub_efi_id),
+	  .help = "GRUB for UEFI at EFI/ID/grubx64.efi instead of the removable path, as "
+		  "grub-install --bootloader-id=ID; with touchEFIVars a Boot entry titled ID "
+		  "(letters, digits, . _ -)" },
+	{ .key = "grubEfiNoNvram", .flag = "grub-efi-no-nvram", .type = SPEC_OPT_BOOL,
+	  .field = F(grub_efi_no_nvram),
+	  .help = "with grubEfiBootloaderId and touchEFIVars: no Boot entry (grub-install "
+		  "--no-nvram); efi-vars.fd is the template" },
 	{ .key = "allowEmpty", .flag = "allow-empty", .type = SPEC_OPT_BOOL, .field = F(allow_empty),
 	  .help = "build even with nothing to put in the image (no root, rootTar, closureInfo, system, "
 		  "contents, esp, xbootldr, kernel or partition contents): an empty filesystem on "

@@ -165,6 +165,8 @@ struct image_spec {
 	char *device_tree_name; /* "deviceTreeName": hardware.deviceTree.name (FDT) */
 	bool use_generation_device_tree; /* "useGenerationDeviceTree", default true */
 	bool copy_kernels; /* "copyKernels": to /boot/nixos even when in the image */
+	char *grub_efi_id;  /* "grubEfiBootloaderId": GRUB for UEFI at EFI/ID/grubx64.efi */
+	bool grub_efi_no_nvram; /* "grubEfiNoNvram": no Boot entry for it with touchEFIVars */
 	/* spec_validate() fills the three above and efiVariables from boot/find.c's places when
 	 * they are needed and not given; search_root prefixes those places (not owned: cli
 	 * sets it from build_env's MKDISKIMAGE_SEARCH_ROOT, tests to a fake tree). NULL: / */

@@ -283,6 +283,30 @@ static int spec_check_grub(const struct image_spec *s, struct diag *d)
 	return 0;
 }
 
+/* grubEfiBootloaderId: one directory name under EFI/ (grub-install --bootloader-id), also the
+ * Boot entry's title; only for GRUB for UEFI. */
+static int spec_check_grub_efi_id(const struct image_spec *s, struct diag *d)
+{
+	const char *id = s->grub_efi_id;
+	size_t n = id ? strlen(id) : 0;
+
+	if (!id) {
+		if (s->grub_efi_no_nvram)
+			return diag_fail(d, -EINVAL, "grubEfiNoNvram: needs grubEfiBootloaderId "
+					 "(the removable path has no Boot entry anyway)");
+		return 0;
+	}
+	if (n == 0 || n > 64 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789._-") != n || id[0] == '.')
+		return diag_fail(d, -EINVAL, "grubEfiBootloaderId \"%s\": give 1 to 64 letters, "
+				 "digits, '.', '_' or '-', not starting with '.' (e.g. NixOS-boot)",
+				 id);
+	if (s->boot_install != SPEC_BOOTLOADER_GRUB || !s->grub_efi_dir)
+		return diag_fail(d, -EINVAL, "grubEfiBootloaderId: needs bootloader grub with "
+				 "grubEfiDir (GRUB for UEFI)");
+	return 0;
+}
+
 /* hybrid's auto boots both ways: GRUB for BIOS next to systemd-boot when GRUB's i386-pc modules
  * are there (grubDir, else boot/find.c's places, with grub-mkimage beside them). Without them
  * the build warns that the image will not boot under BIOS. */
@@ -411,12 +435,14 @@ static int spec_check_efi_vars(struct image_spec *s, struct diag *d)
 					 "(--touch-efi-vars)");
 		return 0;
 	}
-	if (!disk.esp)
+	/* make-disk-image's own example: legacy+gpt copies the template, with no entry */
+	if (!disk.esp && t != PART_TABLE_LEGACY_GPT)
 		return diag_fail(d, -EINVAL,
 				 "touchEFIVars: partitionTableType %s has no ESP for Boot0000 to "
-				 "boot from (use efi, efixbootldr or hybrid)",
+				 "boot from (use efi, efixbootldr, hybrid, or legacy+gpt for the "
+				 "template alone)",
 				 part_table_name(t));
-	if (s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_AARCH64)
+	if (disk.esp && s->arch != PART_ARCH_X86_64 && s->arch != PART_ARCH_AARCH64)
 		return diag_fail(d, -ENOTSUP, "touchEFIVars: only arch x86-64 and aarch64 have a "
 				 "systemd-boot for Boot0000");
 	r = spec_find_default(s, &s->efi_vars_template, BOOT_FIND_EFI_VARS, d);
@@ -778,6 +804,9 @@ int spec_validate(struct image_spec *s, struct diag *d)
 	if (r < 0)
 		return r;
 	r = spec_check_bootloader(s, d);
+	if (r < 0)
+		return r;
+	r = spec_check_grub_efi_id(s, d);
 	if (r < 0)
 		return r;
 	r = spec_check_efi_vars(s, d);

@@ -350,7 +350,16 @@ TEST(unsupported_choices)
 	s->touch_efi_vars = true;
 	ASSERT_INVALID(s, -EINVAL,
 		       "touchEFIVars: partitionTableType legacy has no ESP for Boot0000 to boot "
-		       "from (use efi, efixbootldr or hybrid)");
+		       "from (use efi, efixbootldr, hybrid, or legacy+gpt for the template alone)");
+	/* legacy+gpt, make-disk-image's example: as far as the template, as efi */
+	s->partition_table = PART_TABLE_LEGACY_GPT;
+	ASSERT_INVALID(s, -ENOENT,
+		       "touchEFIVars: no firmware variable store template found (tried " NO_ROOT
+		       "/usr/share/OVMF/OVMF_VARS_4M.fd, " NO_ROOT "/usr/share/OVMF/OVMF_VARS.fd, "
+		       NO_ROOT "/usr/share/edk2/ovmf/OVMF_VARS.fd, " NO_ROOT
+		       "/usr/share/edk2/x64/OVMF_VARS.4m.fd, " NO_ROOT
+		       "/usr/share/qemu/edk2-i386-vars.fd; install ovmf or give "
+		       "--efi-vars-template F)");
 	s->partition_table = PART_TABLE_EFI;
 	ASSERT_INVALID(s, -ENOENT,
 		       "touchEFIVars: no firmware variable store template found (tried " NO_ROOT
@@ -1079,4 +1088,23 @@ TEST(help_names_every_default_place)
 			}
 		}
 	}
+}
+
+TEST(grub_efi_bootloader_id_checks)
+{
+	_cleanup_(image_spec_freep) struct image_spec *s = spec_with_output();
+
+	s->grub_efi_no_nvram = true;
+	ASSERT_INVALID(s, -EINVAL,
+		       "grubEfiNoNvram: needs grubEfiBootloaderId (the removable path has no Boot "
+		       "entry anyway)");
+	s->grub_efi_no_nvram = false;
+	s->grub_efi_id = xstrdup("../x");
+	ASSERT_INVALID(s, -EINVAL,
+		       "grubEfiBootloaderId \"../x\": give 1 to 64 letters, digits, '.', '_' or "
+		       "'-', not starting with '.' (e.g. NixOS-boot)");
+	free(s->grub_efi_id);
+	s->grub_efi_id = xstrdup("NixOS-boot");
+	ASSERT_INVALID(s, -EINVAL,
+		       "grubEfiBootloaderId: needs bootloader grub with grubEfiDir (GRUB for UEFI)");
 }

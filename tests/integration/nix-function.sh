@@ -35,7 +35,8 @@ done
 want=(OVMF:1 additionalPaths:1 additionalSpace:1 baseName:1 bootSize:1 config:0 configFile:1
 	contents:1 copyChannel:1 deterministic:1 diskSize:1 efiFirmware:1 efiVariables:1 extraSpec:1 format:1
 	fsType:1 installBootLoader:1 label:1 lib:0 memSize:1 mkdiskimage:1 name:1 onlyNixStore:1
-	partitionTableType:1 pkgs:0 postVM:1 rootFSUID:1 rootGPUID:1 touchEFIVars:1)
+	partitionTableType:1 pkgs:0 populateRootWith:1 postVM:1 reproducible:1 rootFSHashSeed:1
+	rootFSUID:1 rootGPUID:1 touchEFIVars:1)
 got=$(nix-instantiate --eval --strict --json \
 	-E "builtins.functionArgs (import $REPO/nix/make-disk-image.nix)" |
 	jq -r 'to_entries | map("\(.key):\(if .value then 1 else 0 end)") | join(" ")')

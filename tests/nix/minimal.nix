@@ -19,6 +19,7 @@
 , bootLoader ? null # "systemd-boot", "grub", "generic-extlinux-compatible": boot.loader.<it>.enable
 , extraArgs ? { } # more make-disk-image arguments, e.g. { diskSize = 64; baseName = "disk"; }
 , contentsUser ? "nginx" # a name without a uid in config: an evaluation error
+, loaderConfig ? { } # merged into config.boot.loader.<loader>, e.g. { grub.efiSupport = true; }
 }:
 let
   system = builtins.currentSystem;
@@ -95,6 +96,12 @@ let
   '';
   # GRUB's BIOS modules and grub-mkimage, from the host (Debian's grub-pc-bin, grub-common),
   # where a grub package has them
+  # GRUB's x86_64-efi modules (Debian's grub-efi-amd64-bin), where nixpkgs' grub2_efi has them
+  grubEfi = runCommand "grub-efi-minimal" { } ''
+    mkdir -p $out/lib/grub $out/bin
+    cp -r /usr/lib/grub/x86_64-efi $out/lib/grub/
+    cp /usr/bin/grub-mkimage $out/bin/
+  '';
   grub = runCommand "grub-minimal" { } ''
     mkdir -p $out/lib/grub $out/bin
     cp -r /usr/lib/grub/i386-pc $out/lib/grub/
@@ -124,6 +131,7 @@ let
     inherit runCommand closureInfo;
     path = ./fake-nixpkgs;
     stdenv.hostPlatform.system = hostSystem;
+    grub2_efi = grubEfi;
     # nixpkgs' OVMF.fd, from the host's (Debian's ovmf); read only with touchEFIVars
     OVMF.fd = {
       variables = builtins.path { path = /usr/share/OVMF/OVMF_VARS_4M.fd; name = "OVMF_VARS.fd"; };
@@ -131,7 +139,11 @@ let
     };
   };
   lib = { inherit cleanSource; };
-  config = {
+  config = baseConfig // {
+    boot.loader = builtins.mapAttrs (k: v: (baseConfig.boot.loader.${k} or { }) // v)
+      ((baseConfig.boot.loader or { }) // loaderConfig);
+  };
+  baseConfig = {
     system.build.toplevel = toplevel;
     system.nixos.version = "24.11";
     system.nixos.versionSuffix = ".minimal";
