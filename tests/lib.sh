@@ -52,6 +52,15 @@ trap _cleanup EXIT
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
 
+# nix_store_lock: hold, until the test ends, the lock every test that writes the machine's
+# /nix/store takes: under JOBS=2 one test's Nix builds must not run while another test's
+# build reads store paths (a store file's ctime moving makes mkdiskimage refuse it).
+nix_store_lock()
+{
+	exec 7>"${TMPDIR:-/tmp}/mkdiskimage-tests-nix-store.lock"
+	flock 7
+}
+
 # fail MESSAGE: the test fails now.
 fail()
 {

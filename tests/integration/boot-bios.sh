@@ -9,6 +9,7 @@
 # inputs fail with one line and no output. Boot times (TCG) are logged, never asserted.
 # slow
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 require qemu-system-x86_64 sgdisk sfdisk e2fsck debugfs blkid gzip busybox python3
 grub_efi_dir=${GRUB_EFI_DIR:-/usr/lib/grub/x86_64-efi}
 grub_bios_fixture

@@ -8,6 +8,7 @@
 # boot.json falls back to its kernel, initrd, init and kernel-params files; with neither,
 # installBootLoader is refused in one line.
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 
 require nix-store qemu-system-x86_64 python3 mdir fsck.fat
 can_loop_mount || skip "needs root (store paths are added to /nix/store)"

@@ -11,6 +11,7 @@
 # rebuilds to identical bytes, also under the sandbox; the tool's refusals fail the build. The
 # flake (nixpkgs faked) and package.nix give the same tool and function.
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 . "$TESTS/efivars-reader.sh"
 require nix-build nix-instantiate nix-store jq e2fsck debugfs blkid qemu-img sfdisk fsck.fat mtype
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"

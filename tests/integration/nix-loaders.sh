@@ -9,6 +9,7 @@
 # evaluation errors (unsupported loaders, canTouchEfiVariables without touchEFIVars). The
 # removable GRUB-EFI image boots under OVMF (TCG) to the marker.
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 . "$TESTS/efivars-reader.sh"
 require nix-build nix-instantiate jq e2fsck debugfs sfdisk fsck.fat mtype
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"

@@ -9,6 +9,7 @@
 # qemu-server.conf by its lines. Explicit options win over the variant's; the module's types
 # refuse bad values at evaluation.
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 require nix-build nix-instantiate jq e2fsck qemu-img sfdisk tar
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
 

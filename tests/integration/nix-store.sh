@@ -10,6 +10,7 @@
 # sanitizer pass) uses a smaller closure and skips the derivations and qcow2 cases.
 # quick
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 require nix-build nix-store sqlite3 sfdisk blkid e2fsck python3
 can_loop_mount || skip "needs root and loop devices (the fixture goes into /nix/store)"
 

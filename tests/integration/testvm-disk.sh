@@ -9,6 +9,7 @@
 # nix/test-vm-attach.sh, as the module does; ONE boot (SeaBIOS, GRUB, TCG) of that disk, whose
 # guest must see the free space in `df`.
 . "$(dirname "$0")/../lib.sh"
+nix_store_lock
 require nix-build nix-instantiate qemu-img jq debugfs dumpe2fs
 is_root || skip "needs root (nix-build without a daemon writes /nix/store)"
 
