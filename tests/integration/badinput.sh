@@ -24,6 +24,10 @@ expect_fail "$T/no-such-defs" "${ok[@]}" --definitions "$T/no-such-defs"
 expect_fail "$T/no-such.json" "${ok[@]}" --disko "$T/no-such.json"
 expect_fail "definitions and disko" "${ok[@]}" --definitions "$T/src" --disko "$T/file"
 
+# GRUB for UEFI's directory name and its no-Boot-entry switch name themselves.
+expect_fail "grubEfiBootloaderId" "${ok[@]}" --grub-efi-id 'a/b'
+expect_fail "grubEfiNoNvram" "${ok[@]}" --grub-efi-no-nvram
+
 # An unreadable file inside the root.
 mkdir -p "$T/unreadable"
 printf 'secret\n' >"$T/unreadable/secret"

@@ -16,6 +16,7 @@ let
     runtimeShell = "/bin/sh";
     closureInfo = { rootPaths }: runCommand "closure-info" { } "echo > $out";
     mkdiskimage = runCommand "mkdiskimage" { } "mkdir $out";
+    grub2_efi = runCommand "grub2-efi" { } "mkdir $out";
     stdenv.hostPlatform.system = "x86_64-linux";
   };
   lib = {
@@ -42,7 +43,10 @@ let
       efi.OVMF = OVMF;
     };
     system.build.toplevel = runCommand "toplevel" { } "mkdir $out";
-    boot.loader.grub.enable = true;
+    # GRUB as a UEFI test VM's configuration has it: for UEFI, at the removable path
+    boot.loader.grub = { enable = true; }
+      // (if useEFIBoot then { efiSupport = true; efiInstallAsRemovable = true; device = "nodev"; }
+      else { });
   };
   m = import ../../nix/test-vm.nix { inherit config lib pkgs; };
   c = m.config.content;
