@@ -7,23 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/test-dir.h"
 #include "util/test.h"
-
-/* Entries in dir other than . and .. */
-static int count_entries(const char *dir)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!dp)
-		return -errno;
-	while ((e = readdir(dp)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(dp);
-	return n;
-}
 
 /* The temporary file holds data and leaves no name behind; a missing directory is an errno. */
 TEST(tmpfile_open_leaves_no_name)
@@ -35,12 +20,12 @@ TEST(tmpfile_open_leaves_no_name)
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
 	fd = tmpfile_open(dir, "test");
 	ASSERT_TRUE(fd >= 0);
-	ASSERT_EQ(count_entries(dir), 0);
+	ASSERT_EQ(test_count_entries(dir), 0);
 	ASSERT_OK(pwrite_full(fd, "hello", 5, 1 << 20));
 	ASSERT_OK(pread_full(fd, back, 5, 1 << 20));
 	ASSERT_TRUE(memcmp(back, "hello", 5) == 0);
 	close(fd);
-	ASSERT_EQ(count_entries(dir), 0);
+	ASSERT_EQ(test_count_entries(dir), 0);
 	ASSERT_OK(rmdir(dir));
 	ASSERT_EQ(tmpfile_open(dir, "test"), -ENOENT);
 }

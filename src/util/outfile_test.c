@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/diag.h"
+#include "util/test-dir.h"
 #include "util/test.h"
 
 static char *tmpdir(void)
@@ -20,22 +21,6 @@ static char *tmpdir(void)
 
 	snprintf(dir, sizeof(dir), "/tmp/outfile_test.XXXXXX");
 	return mkdtemp(dir);
-}
-
-/* Entries in dir other than . and .. */
-static int count_entries(const char *dir)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!dp)
-		return -errno;
-	while ((e = readdir(dp)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(dp);
-	return n;
 }
 
 static void write_file(const char *path, const char *s, mode_t mode)
@@ -71,7 +56,7 @@ TEST(outfile_new_file_mode_follows_umask)
 		ASSERT_EQ(st.st_mode & 07777, 0666 & ~masks[i]);
 		ASSERT_OK(unlink(path));
 	}
-	ASSERT_EQ(count_entries(dir), 0);
+	ASSERT_EQ(test_count_entries(dir), 0);
 	rmdir(dir);
 }
 
@@ -113,9 +98,9 @@ TEST(outfile_abort_keeps_previous_and_leaves_nothing)
 	write_file(path, "old", 0644);
 	ASSERT_OK(outfile_open(path, &d, &o));
 	ASSERT_EQ(write(o->fd, "new", 3), 3);
-	ASSERT_EQ(count_entries(dir), 2);
+	ASSERT_EQ(test_count_entries(dir), 2);
 	outfile_abort(o);
-	ASSERT_EQ(count_entries(dir), 1);
+	ASSERT_EQ(test_count_entries(dir), 1);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(read(fd, buf, sizeof(buf)), 3);
@@ -154,7 +139,7 @@ TEST(outfile_refuses_fifo_socket_directory)
 	ASSERT_ERR(outfile_check(fifo, /* device= */ true, &d), -ENOTBLK);
 	ASSERT_ERR(outfile_check(sub, /* device= */ false, &d), -EISDIR);
 	/* nothing was created beside them, and they are what they were */
-	ASSERT_EQ(count_entries(dir), 3);
+	ASSERT_EQ(test_count_entries(dir), 3);
 	ASSERT_OK(stat(fifo, &st));
 	ASSERT_TRUE(S_ISFIFO(st.st_mode));
 	ASSERT_TRUE(o == NULL);
