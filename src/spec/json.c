@@ -1,7 +1,7 @@
-/* JSON spec files: an object of make-disk-image's argument names (see spec_usage()). The only
- * file that includes json-c. A null value keeps the earlier (default) value; a key present
- * replaces it (contents too: the list is not appended to). Keys are looked up in the option
- * table (options.c) and go through the same setters as the flags. */
+/* JSON spec files: an object of make-disk-image's argument names (see spec_usage()); with
+ * spec/disko.c, the one that reads its input with json-c. A null value keeps the earlier
+ * (default) value; a key present replaces it (contents too: the list is not appended to). Keys
+ * are looked up in the option table (options.c) and go through the same setters as the flags. */
 #include "spec/options.h"
 
 #include <errno.h>
